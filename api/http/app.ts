@@ -1,0 +1,43 @@
+import Router from '@koa/router';
+import Koa, { type Context, type Next } from 'koa';
+import type { HttpDependencies } from './dependencies.js';
+import { feedbackRoutes } from './feedback.js';
+import { operationsRoutes } from './operations.js';
+import { HttpProblem, problemDocuments } from './problem.js';
+import { correlation } from './request.js';
+import { mount, openApiDocument, type AnyRoute } from './routes.js';
+
+export const API_VERSION = '0.1.0';
+
+export function createHttpApp(deps: HttpDependencies): Koa {
+  const routes: readonly AnyRoute[] = [...operationsRoutes(deps), ...feedbackRoutes(deps)];
+  const router = new Router();
+  mount(router, routes);
+  const openapi = openApiDocument(routes, API_VERSION);
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = openapi;
+  });
+
+  const app = new Koa();
+  app.proxy = false;
+  app.silent = true; // errors are logged by problemDocuments with their correlation id
+  app.use(correlation(deps.logger));
+  app.use(problemDocuments);
+  app.use(unmatchedAsProblems);
+  app.use(router.routes());
+  app.use(router.allowedMethods()); // 405 with Allow, 501 for methods no route knows
+  return app;
+}
+
+const unmatched: Readonly<Record<number, [code: string, detail: string]>> = {
+  404: ['HTTP.ROUTE_NOT_FOUND', 'No such route'],
+  405: ['HTTP.METHOD_NOT_ALLOWED', 'This route does not take that method: see the Allow header'],
+  501: ['HTTP.METHOD_NOT_IMPLEMENTED', 'No route takes that method'],
+};
+
+/** The router answers unmatched requests with a bare status; give them the same problem documents as the rest. */
+async function unmatchedAsProblems(ctx: Context, next: Next): Promise<void> {
+  await next();
+  const problem = ctx.body == null ? unmatched[ctx.status] : undefined;
+  if (problem !== undefined) throw new HttpProblem(ctx.status, ...problem);
+}

@@ -1,0 +1,136 @@
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { changeFeedbackStatus, submitFeedback, type FeedbackCommandResult } from '../../application/feedback/feedback-commands.js';
+import type { CommandContext } from '../../application/kernel/handle-command.js';
+import {
+  FEEDBACK_NOTE_MAX_LENGTH,
+  FEEDBACK_RATING_MAX,
+  FEEDBACK_RATING_MIN,
+  FEEDBACK_STATUSES,
+  FEEDBACK_TEXT_MAX_LENGTH,
+} from '../../domain/feedback/events.js';
+import { NotFound } from '../../domain/kernel/errors.js';
+import { feedbackProjection } from '../../projections/feedback/feedback-projection.js';
+import { feedbackStats, getFeedback, listFeedback } from '../../projections/feedback/feedback-queries.js';
+import type { HttpDependencies } from './dependencies.js';
+import { awaitMinPosition, MIN_POSITION_HEADER } from './read-your-writes.js';
+import { etag, ifMatchRevision } from './preconditions.js';
+import { route } from './routes.js';
+
+const SubmitFeedbackBody = z.strictObject({
+  text: z.string().trim().min(1).max(FEEDBACK_TEXT_MAX_LENGTH),
+  rating: z.number().int().min(FEEDBACK_RATING_MIN).max(FEEDBACK_RATING_MAX).nullish(),
+  source: z.string().trim().min(1).max(100).nullish(),
+  customerId: z.string().trim().min(1).max(200).nullish(),
+});
+
+const ChangeStatusBody = z.strictObject({
+  status: z.enum(FEEDBACK_STATUSES),
+  note: z.string().trim().min(1).max(FEEDBACK_NOTE_MAX_LENGTH).nullish(),
+});
+
+const ListQuery = z.strictObject({
+  status: z.enum(FEEDBACK_STATUSES).optional(),
+  rating: z.coerce.number().int().min(FEEDBACK_RATING_MIN).max(FEEDBACK_RATING_MAX).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(500).optional(),
+});
+
+const StatsQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(366).default(30) });
+
+const FEEDBACK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const commandContext = (ctx: Context, expectedRevision?: number): CommandContext => ({
+  correlationId: ctx.state.correlationId as string,
+  causationId: null,
+  actor: { sub: 'anonymous', roles: [] }, // identity arrives with the auth issue
+  ...(expectedRevision === undefined ? {} : { expectedRevision }),
+});
+
+function feedbackId(ctx: Context, id: string | undefined): string {
+  if (id === undefined || !FEEDBACK_ID.test(id)) throw new NotFound('FEEDBACK.NOT_FOUND', `Feedback ${id ?? ''} does not exist`);
+  return id.toLowerCase();
+}
+
+function respondToCommand(ctx: Context, status: 200 | 201, result: FeedbackCommandResult): void {
+  ctx.status = status;
+  if (status === 201) ctx.set('Location', `/v1/feedback/${result.id}`);
+  ctx.set('ETag', etag(result.revision));
+  if (result.position !== null) ctx.set('X-Chorus-Position', result.position);
+  ctx.body = { id: result.id, revision: result.revision, position: result.position };
+}
+
+export const feedbackRoutes = (deps: HttpDependencies) => [
+  route({
+    method: 'post',
+    path: '/v1/feedback',
+    tag: 'feedback',
+    summary: 'Submit feedback',
+    body: SubmitFeedbackBody,
+    responses: { 201: 'Created: { id, revision, position }', 400: 'Invalid body', 413: 'Body over 1 MB', 415: 'Not JSON' },
+    async handle(ctx, { body }) {
+      const input = { text: body.text, rating: body.rating ?? null, source: body.source ?? null, customerId: body.customerId ?? null };
+      respondToCommand(ctx, 201, await submitFeedback(deps.commands, input, commandContext(ctx)));
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/feedback/:id/status',
+    tag: 'feedback',
+    summary: 'Change the status of feedback (open, in_progress, resolved, closed)',
+    body: ChangeStatusBody,
+    headers: ['If-Match'],
+    responses: { 200: 'Changed', 404: 'Unknown feedback', 409: 'Transition not allowed', 412: 'If-Match does not match' },
+    async handle(ctx, { body, params }) {
+      const id = feedbackId(ctx, params.id);
+      const input = { status: body.status, note: body.note ?? null };
+      respondToCommand(ctx, 200, await changeFeedbackStatus(deps.commands, id, input, commandContext(ctx, ifMatchRevision(ctx))));
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/feedback/stats',
+    tag: 'feedback',
+    summary: 'Totals by status, rating and day',
+    query: StatsQuery,
+    headers: [MIN_POSITION_HEADER],
+    responses: { 200: 'Stats', 503: 'Read model behind X-Chorus-Min-Position' },
+    async handle(ctx, { query }) {
+      await awaitMinPosition(ctx, deps, feedbackProjection.name);
+      ctx.body = await feedbackStats(deps.db, query);
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/feedback/:id',
+    tag: 'feedback',
+    summary: 'One piece of feedback',
+    headers: [MIN_POSITION_HEADER, 'If-None-Match'],
+    responses: { 200: 'Feedback, with ETag', 304: 'Not modified', 404: 'Unknown feedback', 503: 'Read model behind' },
+    async handle(ctx, { params }) {
+      const id = feedbackId(ctx, params.id);
+      await awaitMinPosition(ctx, deps, feedbackProjection.name);
+      const view = await getFeedback(deps.db, id);
+      if (view === undefined) throw new NotFound('FEEDBACK.NOT_FOUND', `Feedback ${id} does not exist`);
+      ctx.set('ETag', etag(view.revision));
+      if (ctx.get('If-None-Match') === etag(view.revision)) {
+        ctx.status = 304;
+        return;
+      }
+      ctx.body = view;
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/feedback',
+    tag: 'feedback',
+    summary: 'Feedback, newest first, filtered by status and rating, a cursor page at a time',
+    query: ListQuery,
+    headers: [MIN_POSITION_HEADER],
+    responses: { 200: '{ items, nextCursor }', 400: 'Invalid filter or cursor', 503: 'Read model behind' },
+    async handle(ctx, { query }) {
+      await awaitMinPosition(ctx, deps, feedbackProjection.name);
+      ctx.body = await listFeedback(deps.db, query);
+    },
+  }),
+];

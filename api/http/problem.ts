@@ -1,0 +1,83 @@
+// Every error leaves as application/problem+json with a stable code. 4xx details reach the client;
+// 5xx details reach only the log, under the request's correlation id.
+import type { Context, Next } from 'koa';
+import { ChorusError, type FieldError } from '../../domain/kernel/errors.js';
+
+/** Errors that belong to HTTP itself (bad media type, oversized body, ...), not to the domain. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}
+
+type Problem = { status: number; code: string; title: string; detail: string; errors?: readonly FieldError[] };
+
+const titles: Record<number, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  501: 'Not Implemented',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export async function problemDocuments(ctx: Context, next: Next): Promise<void> {
+  try {
+    await next();
+  } catch (error) {
+    const problem = toProblem(error, ctx);
+    if (problem.status >= 500) ctx.state.log?.error({ err: error }, 'request failed');
+    if (error instanceof HttpProblem) ctx.set(error.headers);
+    ctx.status = problem.status;
+    ctx.type = 'application/problem+json';
+    ctx.body = { type: `urn:chorus:problem:${problem.code}`, instance: ctx.path, ...problem };
+  }
+}
+
+function toProblem(error: unknown, ctx: Context): Problem {
+  if (error instanceof ChorusError) {
+    const status = statusOf(error, ctx);
+    const errors = 'errors' in error ? (error.errors as readonly FieldError[]) : undefined;
+    return { status, code: error.code, title: titles[status]!, detail: error.message, ...(errors?.length ? { errors } : {}) };
+  }
+  if (error instanceof HttpProblem) {
+    return { status: error.status, code: error.code, title: titles[error.status] ?? 'Error', detail: error.message };
+  }
+  // Errors from Koa and its middleware (http-errors) say whether their message is safe to show.
+  const http = error as { status?: unknown; expose?: unknown; message?: unknown } | null;
+  if (typeof http?.status === 'number' && http.status >= 400 && http.status < 500 && http.expose === true) {
+    return { status: http.status, code: `HTTP.${http.status}`, title: titles[http.status] ?? 'Error', detail: String(http.message) };
+  }
+  return {
+    status: 500,
+    code: 'INTERNAL',
+    title: titles[500]!,
+    detail: `Something went wrong on our side. Quote correlation id ${String(ctx.state.correlationId)} when reporting it.`,
+  };
+}
+
+function statusOf(error: ChorusError, ctx: Context): number {
+  switch (error.kind) {
+    case 'validation':
+      return 400;
+    case 'forbidden':
+      return 403;
+    case 'not_found':
+      return 404;
+    case 'illegal_state':
+      return 409;
+    case 'wrong_expected_revision':
+      // With If-Match the client stated a precondition; without it, it simply lost a race.
+      return ctx.get('If-Match') === '' ? 409 : 412;
+  }
+}

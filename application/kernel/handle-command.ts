@@ -1,0 +1,83 @@
+// Load a stream, let the decider decide, append with optimistic concurrency: the one way commands run.
+import type { Command, Decider, Event } from '../../domain/kernel/decider.js';
+import { WrongExpectedRevision } from '../../domain/kernel/errors.js';
+import type { Clock } from '../ports/clock.js';
+import type { Actor, EventStore, Position } from '../ports/event-store.js';
+import type { Ids } from '../ports/ids.js';
+
+export type CommandDependencies = Readonly<{ store: EventStore; ids: Ids; clock: Clock }>;
+
+export type CommandContext = Readonly<{
+  correlationId: string;
+  causationId: string | null;
+  actor: Actor;
+  /** The revision the caller saw (If-Match). Without it a conflict is retried on fresh state. */
+  expectedRevision?: number;
+}>;
+
+export type CommandResult = Readonly<{
+  streamId: string;
+  /** The stream's revision after the command (unchanged when the decider decided nothing). */
+  revision: number;
+  /** Where the command's last event, or the stream's last event for a no-op, sits in the global log. */
+  position: Position | null;
+}>;
+
+const ATTEMPTS_WITHOUT_PRECONDITION = 3;
+
+export async function handleCommand<State, C extends Command, E extends Event>(
+  { store, ids, clock }: CommandDependencies,
+  decider: Decider<State, C, E>,
+  streamId: string,
+  command: (now: Date) => C,
+  context: CommandContext,
+): Promise<CommandResult> {
+  for (let attempt = 1; ; attempt++) {
+    const { state, revision, position } = await load(store, decider, streamId);
+    // A precondition on something that does not exist is moot: the decider answers not-found instead.
+    if (context.expectedRevision !== undefined && revision !== -1 && revision !== context.expectedRevision) {
+      throw new WrongExpectedRevision(streamId, context.expectedRevision, revision);
+    }
+    const now = clock.now();
+    const events = decider.decide(command(now), state);
+    if (events.length === 0) return { streamId, revision, position };
+    const metadata = {
+      correlationId: context.correlationId,
+      causationId: context.causationId,
+      actor: context.actor,
+      occurredAt: now.toISOString(),
+      schema: 1,
+    };
+    try {
+      const appended = await store.append(
+        streamId,
+        events.map((event) => ({ eventId: ids.next(), type: event.type, data: event.data, metadata })),
+        { expectedRevision: revision === -1 ? 'no_stream' : revision },
+      );
+      return { streamId, revision: appended.nextRevision, position: appended.position };
+    } catch (error) {
+      const retry =
+        error instanceof WrongExpectedRevision &&
+        context.expectedRevision === undefined &&
+        attempt < ATTEMPTS_WITHOUT_PRECONDITION;
+      if (!retry) throw error;
+    }
+  }
+}
+
+async function load<State, C extends Command, E extends Event>(
+  store: EventStore,
+  decider: Decider<State, C, E>,
+  streamId: string,
+): Promise<{ state: State; revision: number; position: Position | null }> {
+  let state = decider.initialState();
+  let revision = -1;
+  let position: Position | null = null;
+  for await (const event of store.readStream(streamId)) {
+    // Stored events are the decider's own events; schema upcasting will hook in here when a schema changes.
+    state = decider.evolve(state, event as unknown as E);
+    revision = event.revision;
+    position = event.position;
+  }
+  return { state, revision, position };
+}

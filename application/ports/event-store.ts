@@ -1,0 +1,90 @@
+// The event store port: every adapter (PostgreSQL on pg or PGlite, EventStoreDB) passes one contract suite.
+import type { ExpectedRevision } from '../../domain/kernel/errors.js';
+
+export type { ExpectedRevision };
+
+/** Opaque, totally ordered position in the global log. Compare it only through the store. */
+export type Position = string;
+
+export type Actor = Readonly<{ sub: string; roles: readonly string[] }>;
+
+export type EventMetadata = Readonly<{
+  correlationId: string;
+  causationId: string | null;
+  actor: Actor;
+  occurredAt: string;
+  schema: number;
+}>;
+
+/** The envelope, the same in every adapter and on the wire. */
+export type RecordedEvent<Data = unknown> = Readonly<{
+  eventId: string;
+  type: string;
+  streamId: string;
+  revision: number;
+  position: Position;
+  data: Data;
+  metadata: EventMetadata;
+}>;
+
+export type NewEvent = Readonly<{ eventId: string; type: string; data: unknown; metadata: EventMetadata }>;
+
+export type AppendResult = Readonly<{
+  /** Revision of the last event of this append (what the next append expects). */
+  nextRevision: number;
+  /** Position of the last event of this append. */
+  position: Position;
+}>;
+
+/** What a subscription hands out: events, and the checkpoint to store once they are applied. */
+export type SubscriptionBatch = Readonly<{
+  events: readonly RecordedEvent[];
+  /**
+   * Everything at or before this position that the subscription's filter selects has been handed out.
+   * It can be ahead of the last event when the log moved on in other categories.
+   */
+  checkpoint: Position;
+}>;
+
+export type ReadAllOptions = Readonly<{
+  /** Exclusive: events after this position. Omitted: from the start of the log. */
+  from?: Position | null;
+  /** Stop after this many events. Omitted: read to the current end of the log. */
+  limit?: number;
+  /** Stream categories (`feedback` for `feedback-<id>`). Omitted: every category. */
+  categories?: readonly string[];
+}>;
+
+export type SubscribeOptions = Readonly<{
+  from?: Position | null;
+  categories?: readonly string[];
+  batchSize?: number;
+  signal: AbortSignal;
+}>;
+
+export interface EventStore {
+  /**
+   * Appends atomically. Events whose eventId is already stored are skipped (store-wide idempotency);
+   * when all are, the call is a no-op returning where they were stored.
+   * @throws WrongExpectedRevision when the stream is not at `expectedRevision`.
+   */
+  append(streamId: string, events: readonly NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  /** The stream's events in revision order, from `from` (inclusive, default 0), read in pages. */
+  readStream(streamId: string, options?: { from?: number }): AsyncIterable<RecordedEvent>;
+  /** The global log in position order up to its current end, read in pages. */
+  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  /** Catch-up, then live; ends when the signal aborts. Never skips an event that commits late. */
+  subscribe(options: SubscribeOptions): AsyncIterable<SubscriptionBatch>;
+  /** The position of the newest event every reader can see, or null for an empty log. */
+  headPosition(): Promise<Position | null>;
+  comparePositions(a: Position, b: Position): number;
+  /** Whether a string is a position this store could have issued (for validating client input). */
+  isPosition(value: string): boolean;
+  /** Throws when the store cannot be reached. */
+  ping(): Promise<void>;
+}
+
+export const categoryOf = (streamId: string): string => {
+  const dash = streamId.indexOf('-');
+  return dash === -1 ? streamId : streamId.slice(0, dash);
+};

@@ -1,0 +1,4 @@
+export interface Ids {
+  /** A new time-ordered unique id (uuid v7). */
+  next(): string;
+}

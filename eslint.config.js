@@ -1,0 +1,40 @@
+// Lint: typescript-eslint's recommended rules plus the layer boundaries of ARCHITECTURE.md.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const infrastructurePackages = ['pg', 'kysely', 'kysely-*', 'kafkajs', 'ioredis', 'koa', '@koa/*', 'tsyringe', '@electric-sql/*', 'pino', '@eventstore/*', '@google/*'];
+const restrict = (patterns, message) => ({
+  'no-restricted-imports': ['error', { patterns: [{ group: patterns, message }] }],
+});
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.chorus/**', 'bin/**', 'eslint.config.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['domain/**/*.ts'],
+    rules: restrict(
+      [...infrastructurePackages, 'node:*', '../../application/*', '../../infrastructure/*', '../../projections/*', '../../api/*'],
+      'domain/ is pure: it imports only domain/ (no I/O libraries, no node: modules).',
+    ),
+  },
+  {
+    files: ['application/**/*.ts'],
+    rules: restrict(
+      [...infrastructurePackages, '../../infrastructure/*', '../../projections/*', '../../api/*'],
+      'application/ imports only domain/ and application/; adapters live in infrastructure/.',
+    ),
+  },
+  {
+    files: ['infrastructure/**/*.ts', 'projections/**/*.ts'],
+    rules: restrict(['../api/*', '../../api/*', '../../../api/*'], 'Only api/ and tests/ may import api/.'),
+  },
+);

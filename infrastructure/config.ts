@@ -1,0 +1,73 @@
+// Configuration comes from the environment only, validated once at start-up.
+import path from 'node:path';
+import { z } from 'zod';
+
+const integer = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+const EnvSchema = z.object({
+  PORT: integer(0, 65_535, 3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  CHORUS_DATA_DIR: z.string().min(1).default('./.chorus'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATABASE_POOL_MAX: integer(1, 500, 10),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CHORUS_MIN_POSITION_TIMEOUT_MS: integer(0, 60_000, 5000),
+  CHORUS_POLL_INTERVAL_MS: integer(10, 60_000, 1000),
+  CHORUS_PROJECTION_BATCH_SIZE: integer(1, 10_000, 500),
+  CHORUS_SHUTDOWN_TIMEOUT_MS: integer(100, 300_000, 10_000),
+});
+
+export type Config = Readonly<{
+  port: number;
+  host: string;
+  /** Where the embedded database lives (`memory://`: nowhere); unused when `databaseUrl` is set. */
+  dataDir: string;
+  databaseUrl: string | undefined;
+  databasePoolMax: number;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  minPositionTimeoutMs: number;
+  pollIntervalMs: number;
+  projectionBatchSize: number;
+  shutdownTimeoutMs: number;
+}>;
+
+/** CHORUS_DATA_DIR value that keeps the embedded database in memory (tests, demos). */
+export const IN_MEMORY = 'memory://';
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means "not set", as most shells and orchestrators intend.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    // Name the variable and the rule, never the value: it may be a secret.
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.CHORUS_DATA_DIR === IN_MEMORY ? e.CHORUS_DATA_DIR : path.resolve(e.CHORUS_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    logLevel: e.LOG_LEVEL,
+    minPositionTimeoutMs: e.CHORUS_MIN_POSITION_TIMEOUT_MS,
+    pollIntervalMs: e.CHORUS_POLL_INTERVAL_MS,
+    projectionBatchSize: e.CHORUS_PROJECTION_BATCH_SIZE,
+    shutdownTimeoutMs: e.CHORUS_SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/** A database URL fit for logs: no user or password. */
+export function describeDatabase(config: Config): string {
+  if (config.databaseUrl === undefined) {
+    return config.dataDir === IN_MEMORY ? 'PGlite in memory' : `PGlite in ${path.join(config.dataDir, 'pgdata')}`;
+  }
+  const url = new URL(config.databaseUrl);
+  return `PostgreSQL at ${url.host}${url.pathname}`;
+}

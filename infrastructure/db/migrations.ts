@@ -1,0 +1,114 @@
+// Schema migrations, in order. Kysely's Migrator takes an advisory lock, so concurrent starts are safe.
+import { Migrator, sql, type Kysely, type Migration, type MigrationResult } from 'kysely';
+
+const eventStore: Migration = {
+  async up(db) {
+    // position = (transaction id << 16) + index within the append: see postgres-event-store.ts.
+    await db.schema
+      .createTable('events')
+      .addColumn('position', 'bigint', (c) => c.primaryKey())
+      .addColumn('event_id', 'uuid', (c) => c.notNull())
+      .addColumn('stream_id', 'text', (c) => c.notNull())
+      .addColumn('category', 'text', (c) => c.notNull())
+      .addColumn('revision', 'bigint', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('data', 'jsonb', (c) => c.notNull())
+      .addColumn('metadata', 'jsonb', (c) => c.notNull())
+      .addColumn('recorded_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .addUniqueConstraint('events_event_id_unique', ['event_id'])
+      .addUniqueConstraint('events_stream_revision_unique', ['stream_id', 'revision'])
+      .execute();
+    await db.schema.createIndex('events_category_position').on('events').columns(['category', 'position']).execute();
+    await db.schema
+      .createTable('streams')
+      .addColumn('stream_id', 'text', (c) => c.primaryKey())
+      .addColumn('revision', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+  async down(db) {
+    await db.schema.dropTable('streams').execute();
+    await db.schema.dropTable('events').execute();
+  },
+};
+
+const projections: Migration = {
+  async up(db) {
+    await db.schema
+      .createTable('projections')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('version', 'integer', (c) => c.notNull())
+      .addColumn('checkpoint', 'text')
+      .addColumn('last_error', 'text')
+      .addColumn('last_error_at', 'timestamptz')
+      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .execute();
+    await db.schema
+      .createTable('projection_streams')
+      .addColumn('projection', 'text', (c) => c.notNull())
+      .addColumn('stream_id', 'text', (c) => c.notNull())
+      .addColumn('revision', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('projection_streams_pk', ['projection', 'stream_id'])
+      .execute();
+  },
+  async down(db) {
+    await db.schema.dropTable('projection_streams').execute();
+    await db.schema.dropTable('projections').execute();
+  },
+};
+
+const feedbackReadModel: Migration = {
+  async up(db) {
+    await db.schema
+      .createTable('feedback')
+      .addColumn('id', 'uuid', (c) => c.primaryKey())
+      .addColumn('text', 'text', (c) => c.notNull())
+      .addColumn('rating', 'smallint')
+      .addColumn('source', 'text')
+      .addColumn('customer_id', 'text')
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('note', 'text')
+      .addColumn('revision', 'integer', (c) => c.notNull())
+      .addColumn('submitted_at', 'timestamptz', (c) => c.notNull())
+      .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+      .execute();
+    // Keyset pagination runs newest first, optionally within one status or rating.
+    await db.schema.createIndex('feedback_submitted').on('feedback').columns(['submitted_at desc', 'id desc']).execute();
+    await db.schema
+      .createIndex('feedback_status_submitted')
+      .on('feedback')
+      .columns(['status', 'submitted_at desc', 'id desc'])
+      .execute();
+    await db.schema
+      .createIndex('feedback_rating_submitted')
+      .on('feedback')
+      .columns(['rating', 'submitted_at desc', 'id desc'])
+      .execute();
+  },
+  async down(db) {
+    await db.schema.dropTable('feedback').execute();
+  },
+};
+
+const migrations: Record<string, Migration> = {
+  '0001_event_store': eventStore,
+  '0002_projections': projections,
+  '0003_feedback_read_model': feedbackReadModel,
+};
+
+// Migrations see the database before they shape it, so the Migrator works on an untyped Kysely.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDatabase = Kysely<any>;
+
+export const createMigrator = (db: AnyDatabase): Migrator =>
+  new Migrator({ db, provider: { getMigrations: async () => migrations } });
+
+/** Runs a migration step and throws with the failing migration's name when one fails. */
+export async function migrate(db: AnyDatabase, direction: 'up' | 'down'): Promise<readonly MigrationResult[]> {
+  const migrator = createMigrator(db);
+  const { error, results } = direction === 'up' ? await migrator.migrateToLatest() : await migrator.migrateDown();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  return results ?? [];
+}

@@ -1,0 +1,47 @@
+// The Kysely view of every table. int8 columns arrive as strings from pg and as numbers from PGlite,
+// so code that reads them normalises with String()/Number(); positions are selected as text.
+import type { ColumnType, Generated } from 'kysely';
+import type { FeedbackTable } from '../../projections/feedback/feedback-table.js';
+
+type Int8 = ColumnType<string | number, string | number | bigint, string | number | bigint>;
+type Json = ColumnType<unknown, string, string>;
+
+export interface EventsTable {
+  position: Int8;
+  event_id: string;
+  stream_id: string;
+  category: string;
+  revision: Int8;
+  type: string;
+  data: Json;
+  metadata: Json;
+  recorded_at: Generated<Date>;
+}
+
+export interface StreamsTable {
+  stream_id: string;
+  revision: Int8;
+}
+
+export interface ProjectionsTable {
+  name: string;
+  version: number;
+  checkpoint: string | null;
+  last_error: string | null;
+  last_error_at: Date | null;
+  updated_at: Date;
+}
+
+export interface ProjectionStreamsTable {
+  projection: string;
+  stream_id: string;
+  revision: Int8;
+}
+
+export interface Schema {
+  events: EventsTable;
+  streams: StreamsTable;
+  projections: ProjectionsTable;
+  projection_streams: ProjectionStreamsTable;
+  feedback: FeedbackTable;
+}

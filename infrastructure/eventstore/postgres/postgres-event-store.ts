@@ -1,0 +1,323 @@
+// The built-in event store on PostgreSQL, one implementation for a server (pg) and for PGlite.
+//
+// Gap-safe global order without a global lock: an event's position is
+//   (id of the appending transaction << 16) + index within the append,
+// and readers only take events whose position lies below `pg_snapshot_xmin(pg_current_snapshot()) << 16`.
+// Every transaction that has not finished yet has an id >= that xmin, so anything it commits later sorts
+// after every event a reader has already been handed: a checkpoint never jumps over a late commit.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { ValidationError, WrongExpectedRevision, type ExpectedRevision } from '../../../domain/kernel/errors.js';
+import {
+  categoryOf,
+  type AppendResult,
+  type EventMetadata,
+  type EventStore,
+  type NewEvent,
+  type Position,
+  type ReadAllOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type SubscriptionBatch,
+} from '../../../application/ports/event-store.js';
+import type { SqlDatabase } from '../../db/database.js';
+import type { Schema } from '../../db/schema.js';
+
+const INDEX_BITS = 16n;
+export const MAX_EVENTS_PER_APPEND = 1 << Number(INDEX_BITS);
+const NOTIFY_CHANNEL = 'chorus_events';
+const PAGE_SIZE = 500;
+/** How soon to look again when committed events wait for an older transaction to finish. */
+const PENDING_RETRY_MS = 15;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_BIGINT = 2n ** 63n - 1n;
+
+export type PostgresEventStoreOptions = Readonly<{
+  /** Subscriptions look for new events at least this often, even without a notification. */
+  pollIntervalMs: number;
+}>;
+
+type EventRow = {
+  position: string;
+  event_id: string;
+  stream_id: string;
+  revision: string | number;
+  type: string;
+  data: unknown;
+  metadata: unknown;
+};
+
+type Page = Readonly<{
+  events: RecordedEvent[];
+  /** Where a reader of this filter may continue from (see SubscriptionBatch.checkpoint). */
+  checkpoint: Position | null;
+  /** The page was cut at its limit: more events are already readable. */
+  full: boolean;
+  /** Committed events exist that are not readable yet because an older transaction is still open. */
+  pending: boolean;
+}>;
+
+export class PostgresEventStore implements EventStore {
+  private readonly db: Kysely<Schema>;
+
+  constructor(
+    private readonly database: SqlDatabase,
+    private readonly options: PostgresEventStoreOptions,
+  ) {
+    this.db = database.db;
+  }
+
+  async append(
+    streamId: string,
+    events: readonly NewEvent[],
+    { expectedRevision }: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    assertAppendable(streamId, events, expectedRevision);
+    try {
+      return await this.db.transaction().execute((tx) => this.appendInTransaction(tx, streamId, events, expectedRevision));
+    } catch (error) {
+      if (!isUniqueViolation(error, 'events_event_id_unique')) throw error;
+      return this.appendUnknownEvents(streamId, events, expectedRevision);
+    }
+  }
+
+  private async appendInTransaction(
+    tx: Transaction<Schema>,
+    streamId: string,
+    events: readonly NewEvent[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult> {
+    const claimed = await claimRevisions(tx, streamId, events.length, expected);
+    if (claimed === undefined) throw new WrongExpectedRevision(streamId, expected, await streamRevision(tx, streamId));
+    const firstRevision = Number(claimed.revision) - events.length + 1;
+    const base = BigInt(claimed.xid) << INDEX_BITS;
+    const category = categoryOf(streamId);
+    const rows = events.map((event, index) => ({
+      position: (base + BigInt(index)).toString(),
+      event_id: event.eventId.toLowerCase(),
+      stream_id: streamId,
+      category,
+      revision: firstRevision + index,
+      type: event.type,
+      data: JSON.stringify(event.data),
+      metadata: JSON.stringify(event.metadata),
+    }));
+    await tx.insertInto('events').values(rows).execute();
+    return { nextRevision: Number(claimed.revision), position: rows[rows.length - 1]!.position };
+  }
+
+  /** Slow path after an event id collision: skip the events already stored, append the rest. */
+  private async appendUnknownEvents(
+    streamId: string,
+    events: readonly NewEvent[],
+    expectedRevision: ExpectedRevision,
+  ): Promise<AppendResult> {
+    const ids = events.map((event) => event.eventId.toLowerCase());
+    const stored = await this.db
+      .selectFrom('events')
+      .select(['event_id', 'revision', sql<string>`position::text`.as('position')])
+      .where('event_id', 'in', ids)
+      .execute();
+    const storedById = new Map(stored.map((row) => [row.event_id, row]));
+    const unknown = events.filter((event) => !storedById.has(event.eventId.toLowerCase()));
+    if (unknown.length > 0) return this.append(streamId, unknown, { expectedRevision });
+    const last = storedById.get(ids[ids.length - 1]!)!;
+    return { nextRevision: Number(last.revision), position: last.position };
+  }
+
+  async *readStream(streamId: string, options: { from?: number } = {}): AsyncIterable<RecordedEvent> {
+    let from = options.from ?? 0;
+    for (;;) {
+      const rows = await this.db
+        .selectFrom('events')
+        .select(['event_id', 'stream_id', 'revision', 'type', 'data', 'metadata', sql<string>`position::text`.as('position')])
+        .where('stream_id', '=', streamId)
+        .where('revision', '>=', from)
+        .orderBy('revision')
+        .limit(PAGE_SIZE)
+        .execute();
+      for (const row of rows) yield toRecordedEvent(row);
+      if (rows.length < PAGE_SIZE) return;
+      from = Number(rows[rows.length - 1]!.revision) + 1;
+    }
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    let from = options.from ?? null;
+    let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+    while (remaining > 0) {
+      const page = await this.readPage(from, options.categories, Math.min(PAGE_SIZE, remaining));
+      for (const event of page.events) yield event;
+      remaining -= page.events.length;
+      if (!page.full) return;
+      from = page.checkpoint;
+    }
+  }
+
+  async *subscribe(options: SubscribeOptions): AsyncIterable<SubscriptionBatch> {
+    const { signal, categories } = options;
+    const batchSize = options.batchSize ?? PAGE_SIZE;
+    const wakeup = new Wakeup();
+    const stopListening = await this.database.listen(NOTIFY_CHANNEL, wakeup.wake);
+    signal.addEventListener('abort', wakeup.wake);
+    let checkpoint = options.from ?? null;
+    try {
+      while (!signal.aborted) {
+        wakeup.arm(); // before reading, so a commit during the read still wakes the next wait
+        const page = await this.readPage(checkpoint, categories, batchSize);
+        const advanced = page.checkpoint !== null && (checkpoint === null || this.comparePositions(page.checkpoint, checkpoint) > 0);
+        if (advanced) {
+          checkpoint = page.checkpoint;
+          yield { events: page.events, checkpoint: page.checkpoint! };
+        }
+        if (page.full) continue;
+        await wakeup.wait(page.pending ? PENDING_RETRY_MS : this.options.pollIntervalMs);
+      }
+    } finally {
+      signal.removeEventListener('abort', wakeup.wake);
+      await stopListening();
+    }
+  }
+
+  /**
+   * One page of readable events after `from`, all in one statement so that the bound, the page and the
+   * head of the log come from the same snapshot.
+   */
+  private async readPage(from: Position | null, categories: readonly string[] | undefined, limit: number): Promise<Page> {
+    const categoryFilter = categories === undefined ? sql`` : sql`and e.category = any(${[...categories]}::text[])`;
+    const { rows } = await sql<EventRow & { head: string | null; newest: string | null }>`
+      with bound as (select pg_snapshot_xmin(pg_current_snapshot())::text::bigint << ${sql.lit(Number(INDEX_BITS))} as below),
+      marks as (
+        select (select max(position) from events, bound where position < bound.below)::text as head,
+               (select max(position) from events)::text as newest
+      )
+      select marks.head, marks.newest, page.*
+      from marks left join lateral (
+        select e.position::text as position, e.event_id, e.stream_id, e.revision, e.type, e.data, e.metadata
+        from events e, bound
+        where e.position > ${from ?? '-1'}::bigint and e.position < bound.below ${categoryFilter}
+        order by e.position
+        limit ${limit}
+      ) page on true`.execute(this.db);
+    const marks = rows[0]!;
+    const events = marks.position === null ? [] : rows.map(toRecordedEvent);
+    const full = events.length === limit;
+    const last = events.length > 0 ? events[events.length - 1]!.position : from;
+    // A page that is not full covers everything readable up to the head, whatever its category.
+    const checkpoint = full ? last : (marks.head ?? last);
+    const pending = marks.newest !== null && marks.newest !== marks.head;
+    return { events, checkpoint, full, pending };
+  }
+
+  async headPosition(): Promise<Position | null> {
+    const { rows } = await sql<{ head: string | null }>`
+      select max(position)::text as head from events
+      where position < pg_snapshot_xmin(pg_current_snapshot())::text::bigint << ${sql.lit(Number(INDEX_BITS))}`.execute(this.db);
+    return rows[0]?.head ?? null;
+  }
+
+  comparePositions(a: Position, b: Position): number {
+    const difference = BigInt(a) - BigInt(b);
+    return difference === 0n ? 0 : difference > 0n ? 1 : -1;
+  }
+
+  isPosition(value: string): boolean {
+    return /^\d{1,19}$/.test(value) && BigInt(value) <= MAX_BIGINT;
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+}
+
+function assertAppendable(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): void {
+  if (streamId.length === 0) throw new ValidationError('EVENT_STORE.INVALID_STREAM', 'A stream id cannot be empty');
+  if (events.length === 0) throw new ValidationError('EVENT_STORE.EMPTY_APPEND', 'An append needs at least one event');
+  if (events.length > MAX_EVENTS_PER_APPEND) {
+    throw new ValidationError('EVENT_STORE.APPEND_TOO_LARGE', `An append takes at most ${MAX_EVENTS_PER_APPEND} events`);
+  }
+  if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {
+    throw new ValidationError('EVENT_STORE.INVALID_EXPECTED_REVISION', `Expected revision ${expected} is not a revision`);
+  }
+  for (const event of events) {
+    if (!UUID.test(event.eventId)) throw new ValidationError('EVENT_STORE.INVALID_EVENT_ID', `Event id ${event.eventId} is not a uuid`);
+  }
+}
+
+/**
+ * Moves the stream's revision forward by `count` if it is where the caller expects, holding the stream's row
+ * lock until commit, so concurrent appends to one stream queue up and the losers see the new revision.
+ * Returns the new last revision and the transaction id, or undefined on a conflict.
+ */
+async function claimRevisions(
+  tx: Transaction<Schema>,
+  streamId: string,
+  count: number,
+  expected: ExpectedRevision,
+): Promise<{ revision: string | number; xid: string } | undefined> {
+  // pg_notify is transactional: listeners hear of the append only once it commits.
+  const claimed = sql`revision, pg_current_xact_id()::text as xid, pg_notify(${NOTIFY_CHANNEL}, '')`;
+  const query =
+    expected === 'no_stream'
+      ? sql`insert into streams (stream_id, revision) values (${streamId}, ${count - 1})
+            on conflict (stream_id) do nothing returning ${claimed}`
+      : expected === 'any'
+        ? sql`insert into streams (stream_id, revision) values (${streamId}, ${count - 1})
+              on conflict (stream_id) do update set revision = streams.revision + ${count} returning ${claimed}`
+        : sql`update streams set revision = revision + ${count}
+              where stream_id = ${streamId} and revision = ${expected} returning ${claimed}`;
+  const { rows } = await query.execute(tx);
+  return rows[0] as { revision: string | number; xid: string } | undefined;
+}
+
+async function streamRevision(tx: Transaction<Schema>, streamId: string): Promise<number> {
+  const row = await tx.selectFrom('streams').select('revision').where('stream_id', '=', streamId).executeTakeFirst();
+  return row === undefined ? -1 : Number(row.revision);
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    eventId: row.event_id,
+    type: row.type,
+    streamId: row.stream_id,
+    revision: Number(row.revision),
+    position: row.position,
+    data: row.data,
+    metadata: row.metadata as EventMetadata,
+  };
+}
+
+function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const candidate = error as { code?: unknown; constraint?: unknown } | null;
+  return candidate?.code === '23505' && candidate.constraint === constraint;
+}
+
+/** A wake-up call that is not lost when it comes while nobody waits: `arm`, read, then `wait`. */
+class Wakeup {
+  private woken = false;
+  private resolve: (() => void) | null = null;
+
+  readonly wake = (): void => {
+    this.woken = true;
+    this.resolve?.();
+  };
+
+  arm(): void {
+    this.woken = false;
+  }
+
+  wait(ms: number): Promise<void> {
+    if (this.woken) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.release(resolve), ms);
+      this.resolve = () => {
+        clearTimeout(timer);
+        this.release(resolve);
+      };
+    });
+  }
+
+  private release(resolve: () => void): void {
+    this.resolve = null;
+    resolve();
+  }
+}
