@@ -75,8 +75,16 @@ export class PostgresEventStore implements EventStore {
     try {
       return await this.db.transaction().execute((tx) => this.appendInTransaction(tx, streamId, events, expectedRevision));
     } catch (error) {
-      if (!isUniqueViolation(error, 'events_event_id_unique')) throw error;
-      return this.appendUnknownEvents(streamId, events, expectedRevision);
+      if (databaseErrorCode(error) === UNTRANSLATABLE_CHARACTER) {
+        throw new ValidationError('EVENT_STORE.UNSUPPORTED_CHARACTER', 'Event data cannot contain the character U+0000');
+      }
+      const conflict = error instanceof WrongExpectedRevision;
+      if (!conflict && !isUniqueViolation(error, 'events_event_id_unique')) throw error;
+      // A retry of an append that already succeeded is a no-op, whatever revision it expected.
+      const { unknown, stored } = await this.partitionByStored(events);
+      if (unknown.length === 0) return stored!;
+      if (conflict) throw error;
+      return this.append(streamId, unknown, { expectedRevision });
     }
   }
 
@@ -105,23 +113,19 @@ export class PostgresEventStore implements EventStore {
     return { nextRevision: Number(claimed.revision), position: rows[rows.length - 1]!.position };
   }
 
-  /** Slow path after an event id collision: skip the events already stored, append the rest. */
-  private async appendUnknownEvents(
-    streamId: string,
-    events: readonly NewEvent[],
-    expectedRevision: ExpectedRevision,
-  ): Promise<AppendResult> {
+  /** Splits an append into the events not stored yet and, when every one is, where the last was stored. */
+  private async partitionByStored(events: readonly NewEvent[]): Promise<{ unknown: NewEvent[]; stored: AppendResult | undefined }> {
     const ids = events.map((event) => event.eventId.toLowerCase());
-    const stored = await this.db
+    const rows = await this.db
       .selectFrom('events')
       .select(['event_id', 'revision', sql<string>`position::text`.as('position')])
       .where('event_id', 'in', ids)
       .execute();
-    const storedById = new Map(stored.map((row) => [row.event_id, row]));
-    const unknown = events.filter((event) => !storedById.has(event.eventId.toLowerCase()));
-    if (unknown.length > 0) return this.append(streamId, unknown, { expectedRevision });
-    const last = storedById.get(ids[ids.length - 1]!)!;
-    return { nextRevision: Number(last.revision), position: last.position };
+    const storedIds = new Set(rows.map((row) => row.event_id));
+    const unknown = events.filter((event) => !storedIds.has(event.eventId.toLowerCase()));
+    const last = rows.find((row) => row.event_id === ids[ids.length - 1]);
+    const stored = unknown.length === 0 && last !== undefined ? { nextRevision: Number(last.revision), position: last.position } : undefined;
+    return { unknown, stored };
   }
 
   async *readStream(streamId: string, options: { from?: number } = {}): AsyncIterable<RecordedEvent> {
@@ -238,9 +242,12 @@ function assertAppendable(streamId: string, events: readonly NewEvent[], expecte
   if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {
     throw new ValidationError('EVENT_STORE.INVALID_EXPECTED_REVISION', `Expected revision ${expected} is not a revision`);
   }
+  const ids = new Set<string>();
   for (const event of events) {
     if (!UUID.test(event.eventId)) throw new ValidationError('EVENT_STORE.INVALID_EVENT_ID', `Event id ${event.eventId} is not a uuid`);
+    ids.add(event.eventId.toLowerCase());
   }
+  if (ids.size !== events.length) throw new ValidationError('EVENT_STORE.DUPLICATE_EVENT_ID', 'An append names the same event id twice');
 }
 
 /**
@@ -286,9 +293,13 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
   };
 }
 
+/** jsonb refuses \u0000, which JSON allows. */
+const UNTRANSLATABLE_CHARACTER = '22P05';
+
+const databaseErrorCode = (error: unknown): unknown => (error as { code?: unknown } | null)?.code;
+
 function isUniqueViolation(error: unknown, constraint: string): boolean {
-  const candidate = error as { code?: unknown; constraint?: unknown } | null;
-  return candidate?.code === '23505' && candidate.constraint === constraint;
+  return databaseErrorCode(error) === '23505' && (error as { constraint?: unknown }).constraint === constraint;
 }
 
 /** A wake-up call that is not lost when it comes while nobody waits: `arm`, read, then `wait`. */

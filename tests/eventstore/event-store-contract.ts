@@ -1,0 +1,300 @@
+// The contract every EventStore adapter passes. Each test works in categories of its own, so the
+// suite also holds on a log that other tests write to at the same time.
+import test, { type ExecutionContext } from 'ava';
+import { v7 as uuidv7 } from 'uuid';
+import { ValidationError, WrongExpectedRevision } from '../../domain/kernel/errors.js';
+import type { EventStore, NewEvent, RecordedEvent, SubscriptionBatch } from '../../application/ports/event-store.js';
+
+export type ContractSubject = Readonly<{ store: EventStore; close(): Promise<void> }>;
+
+const metadata = {
+  correlationId: 'contract',
+  causationId: null,
+  actor: { sub: 'contract-test', roles: ['admin'] },
+  occurredAt: '2026-11-22T10:00:00.000Z',
+  schema: 1,
+};
+
+export const newEvent = (type = 'Happened', data: unknown = { n: 1 }): NewEvent => ({ eventId: uuidv7(), type, data, metadata });
+export const newEvents = (count: number, type = 'Happened'): NewEvent[] =>
+  Array.from({ length: count }, (_, n) => newEvent(type, { n }));
+
+/** A fresh category, so that a test's reads of the global log see only its own streams. */
+export const freshCategory = (): string => `c${uuidv7().replaceAll('-', '').slice(-12)}`;
+export const freshStream = (category = freshCategory()): string => `${category}-${uuidv7()}`;
+
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
+
+/** The log is readable up to the oldest open writing transaction (gap safety): wait until `position` is. */
+export async function untilReadable(store: EventStore, position: string): Promise<void> {
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const head = await store.headPosition();
+    if (head !== null && store.comparePositions(head, position) >= 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`position ${position} never became readable`);
+}
+
+/** Reads a subscription until `done` says so (or the deadline passes), then stops it. */
+export async function subscribeUntil(
+  store: EventStore,
+  options: { from?: string | null; categories?: readonly string[] },
+  done: (received: RecordedEvent[], batches: SubscriptionBatch[]) => boolean,
+  timeoutMs = 20_000,
+): Promise<{ events: RecordedEvent[]; batches: SubscriptionBatch[] }> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const events: RecordedEvent[] = [];
+  const batches: SubscriptionBatch[] = [];
+  try {
+    for await (const batch of store.subscribe({ ...options, signal: controller.signal })) {
+      batches.push(batch);
+      events.push(...batch.events);
+      if (done(events, batches)) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+  return { events, batches };
+}
+
+export function eventStoreContract(adapter: string, open: () => Promise<ContractSubject>): void {
+  let subject: ContractSubject;
+  const store = (): EventStore => subject.store;
+
+  test.before(async () => {
+    subject = await open();
+  });
+  test.after.always(async () => {
+    await subject?.close();
+  });
+
+  const it = (title: string, body: (t: ExecutionContext) => Promise<void>) => test(`${adapter}: ${title}`, body);
+
+  it('appends to a new stream with no_stream and reads it back in revision order', async (t) => {
+    const streamId = freshStream();
+    const events = newEvents(3);
+    const result = await store().append(streamId, events, { expectedRevision: 'no_stream' });
+    const read = await collect(store().readStream(streamId));
+    t.is(result.nextRevision, 2);
+    t.deepEqual(
+      read.map((e) => [e.eventId, e.revision, e.type, e.streamId]),
+      events.map((e, n) => [e.eventId, n, e.type, streamId]),
+    );
+    t.deepEqual(read[1]!.data, { n: 1 });
+    t.deepEqual(read[0]!.metadata, metadata);
+    t.is(read[2]!.position, result.position);
+    t.true(store().comparePositions(read[0]!.position, read[1]!.position) < 0);
+    t.true(store().comparePositions(read[1]!.position, read[2]!.position) < 0);
+  });
+
+  it('no_stream on an existing stream conflicts and reports the actual revision', async (t) => {
+    const streamId = freshStream();
+    await store().append(streamId, newEvents(2), { expectedRevision: 'no_stream' });
+    const error = await t.throwsAsync(store().append(streamId, newEvents(1), { expectedRevision: 'no_stream' }), {
+      instanceOf: WrongExpectedRevision,
+    });
+    t.is(error?.actual, 1);
+    t.is(error?.code, 'STREAM.WRONG_EXPECTED_REVISION');
+  });
+
+  it('an exact expected revision appends; a stale or future one conflicts and stores nothing', async (t) => {
+    const streamId = freshStream();
+    await store().append(streamId, newEvents(1), { expectedRevision: 'no_stream' });
+    t.is((await store().append(streamId, newEvents(2), { expectedRevision: 0 })).nextRevision, 2);
+    await t.throwsAsync(store().append(streamId, newEvents(1), { expectedRevision: 0 }), { instanceOf: WrongExpectedRevision });
+    await t.throwsAsync(store().append(streamId, newEvents(1), { expectedRevision: 7 }), { instanceOf: WrongExpectedRevision });
+    await t.throwsAsync(store().append(freshStream(), newEvents(1), { expectedRevision: 0 }), { instanceOf: WrongExpectedRevision });
+    t.is((await collect(store().readStream(streamId))).length, 3);
+  });
+
+  it('any appends whether or not the stream exists', async (t) => {
+    const streamId = freshStream();
+    t.is((await store().append(streamId, newEvents(2), { expectedRevision: 'any' })).nextRevision, 1);
+    t.is((await store().append(streamId, newEvents(1), { expectedRevision: 'any' })).nextRevision, 2);
+  });
+
+  it('of concurrent appends expecting the same revision exactly one wins', async (t) => {
+    const streamId = freshStream();
+    await store().append(streamId, newEvents(1), { expectedRevision: 'no_stream' });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 8 }, () => store().append(streamId, newEvents(2), { expectedRevision: 0 })),
+    );
+    t.is(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
+    for (const o of outcomes) if (o.status === 'rejected') t.true(o.reason instanceof WrongExpectedRevision);
+    t.deepEqual(
+      (await collect(store().readStream(streamId))).map((e) => e.revision),
+      [0, 1, 2],
+    );
+  });
+
+  it('a multi-event append is all or nothing', async (t) => {
+    const streamId = freshStream();
+    const unstorable = newEvent('Bad', { text: 'nul \u0000 inside' });
+    await t.throwsAsync(store().append(streamId, [newEvent(), unstorable], { expectedRevision: 'no_stream' }), {
+      instanceOf: ValidationError,
+      message: /U\+0000/,
+    });
+    t.deepEqual(await collect(store().readStream(streamId)), []);
+    t.is((await store().append(streamId, newEvents(1), { expectedRevision: 'no_stream' })).nextRevision, 0);
+  });
+
+  it('rejects appends it cannot take, with codes', async (t) => {
+    const streamId = freshStream();
+    const codeOf = async (promise: Promise<unknown>) => (await t.throwsAsync(promise, { instanceOf: ValidationError }))?.code;
+    t.is(await codeOf(store().append(streamId, [], { expectedRevision: 'any' })), 'EVENT_STORE.EMPTY_APPEND');
+    t.is(await codeOf(store().append('', newEvents(1), { expectedRevision: 'any' })), 'EVENT_STORE.INVALID_STREAM');
+    const twice = newEvent();
+    t.is(await codeOf(store().append(streamId, [twice, twice], { expectedRevision: 'any' })), 'EVENT_STORE.DUPLICATE_EVENT_ID');
+    t.is(
+      await codeOf(store().append(streamId, [{ ...newEvent(), eventId: 'not-a-uuid' }], { expectedRevision: 'any' })),
+      'EVENT_STORE.INVALID_EVENT_ID',
+    );
+    t.is(await codeOf(store().append(streamId, newEvents(1), { expectedRevision: -3 })), 'EVENT_STORE.INVALID_EXPECTED_REVISION');
+    t.deepEqual(await collect(store().readStream(streamId)), []);
+  });
+
+  it('re-appending stored event ids is a no-op that answers where they were stored', async (t) => {
+    const streamId = freshStream();
+    const events = newEvents(2);
+    const first = await store().append(streamId, events, { expectedRevision: 'no_stream' });
+    // A retry of the same append, even with its now-stale expectation, changes nothing.
+    t.deepEqual(await store().append(streamId, events, { expectedRevision: 'no_stream' }), first);
+    // Event ids are unique store-wide: the same event sent to another stream is not stored again.
+    const elsewhere = freshStream();
+    t.deepEqual(await store().append(elsewhere, [events[1]!], { expectedRevision: 'any' }), first);
+    t.deepEqual(await collect(store().readStream(elsewhere)), []);
+    t.is((await collect(store().readStream(streamId))).length, 2);
+  });
+
+  it('a batch mixing stored and new events appends only the new ones', async (t) => {
+    const streamId = freshStream();
+    const stored = newEvent();
+    await store().append(streamId, [stored], { expectedRevision: 'no_stream' });
+    const fresh = newEvent();
+    const result = await store().append(streamId, [stored, fresh], { expectedRevision: 'any' });
+    const read = await collect(store().readStream(streamId));
+    t.deepEqual(
+      read.map((e) => e.eventId),
+      [stored.eventId, fresh.eventId],
+    );
+    t.is(result.nextRevision, 1);
+  });
+
+  it('reads a stream from a revision, across pages, and an unknown stream as empty', async (t) => {
+    const streamId = freshStream();
+    await store().append(streamId, newEvents(1234), { expectedRevision: 'no_stream' });
+    const all = await collect(store().readStream(streamId));
+    t.deepEqual(
+      all.map((e) => e.revision),
+      Array.from({ length: 1234 }, (_, n) => n),
+    );
+    const tail = await collect(store().readStream(streamId, { from: 1230 }));
+    t.deepEqual(
+      tail.map((e) => e.revision),
+      [1230, 1231, 1232, 1233],
+    );
+    t.deepEqual(await collect(store().readStream(freshStream())), []);
+  });
+
+  it('reads the global log from a position, by category, up to a limit', async (t) => {
+    const mine = freshCategory();
+    const other = freshCategory();
+    const first = freshStream(mine);
+    await store().append(first, newEvents(2), { expectedRevision: 'no_stream' });
+    await store().append(freshStream(other), newEvents(3), { expectedRevision: 'no_stream' });
+    const { position } = await store().append(freshStream(mine), newEvents(700), { expectedRevision: 'no_stream' });
+    await untilReadable(store(), position);
+
+    const ofMine = await collect(store().readAll({ categories: [mine] }));
+    t.is(ofMine.length, 702);
+    t.true(ofMine.every((e) => e.streamId.startsWith(`${mine}-`)));
+    t.true(ofMine.every((e, n) => n === 0 || store().comparePositions(ofMine[n - 1]!.position, e.position) < 0));
+
+    const afterFirst = await collect(store().readAll({ categories: [mine], from: ofMine[1]!.position }));
+    t.is(afterFirst.length, 700);
+    t.is((await collect(store().readAll({ categories: [mine, other], limit: 4 }))).length, 4);
+    t.is((await collect(store().readAll({ categories: [mine, other] }))).length, 705);
+    t.true(store().comparePositions((await store().headPosition())!, ofMine[701]!.position) >= 0);
+  });
+
+  it('subscribes: catches up, then delivers live appends', async (t) => {
+    const mine = freshCategory();
+    const before = newEvents(3);
+    const live = newEvents(2);
+    await store().append(freshStream(mine), before, { expectedRevision: 'no_stream' });
+    let appendedLive = false;
+    const { events, batches } = await subscribeUntil(store(), { categories: [mine] }, (received) => {
+      if (received.length === 3 && !appendedLive) {
+        appendedLive = true;
+        void store().append(freshStream(mine), live, { expectedRevision: 'no_stream' });
+      }
+      return received.length >= 5;
+    });
+    t.deepEqual(
+      events.map((e) => e.eventId),
+      [...before, ...live].map((e) => e.eventId),
+    );
+    for (const batch of batches) {
+      for (const e of batch.events) t.true(store().comparePositions(e.position, batch.checkpoint) <= 0);
+    }
+  });
+
+  it("a subscription's checkpoint moves past events of other categories without delivering them", async (t) => {
+    const mine = freshCategory();
+    await store().append(freshStream(mine), newEvents(1), { expectedRevision: 'no_stream' });
+    let foreign: string | null = null;
+    let appending = false;
+    const { events, batches } = await subscribeUntil(store(), { categories: [mine] }, (_, seen) => {
+      if (!appending) {
+        appending = true;
+        void store()
+          .append(freshStream(), newEvents(2), { expectedRevision: 'no_stream' })
+          .then((result) => (foreign = result.position));
+      }
+      return foreign !== null && store().comparePositions(seen.at(-1)!.checkpoint, foreign) >= 0;
+    });
+    t.not(foreign, null);
+    t.true(store().comparePositions(batches.at(-1)!.checkpoint, foreign!) >= 0, 'checkpoint reached the foreign append');
+    t.is(events.length, 1, 'only its own category is delivered');
+  });
+
+  it('a subscriber sees every event of many concurrent writers exactly once, in position order', async (t) => {
+    const category = freshCategory();
+    const writers = 8;
+    const appendsPerWriter = 25;
+    const expected = new Set<string>();
+    const subscription = subscribeUntil(store(), { categories: [category] }, (received) => received.length >= expected.size && expected.size === writers * appendsPerWriter * 2, 60_000);
+    await Promise.all(
+      Array.from({ length: writers }, async (_, writer) => {
+        for (let n = 0; n < appendsPerWriter; n++) {
+          const events = newEvents(2);
+          for (const e of events) expected.add(e.eventId);
+          // Some writers share streams, so revisions conflict and are retried as `any`.
+          await store().append(`${category}-w${writer % 3}-${n % 5}`, events, { expectedRevision: 'any' });
+        }
+      }),
+    );
+    const { events } = await subscription;
+    const ids = events.map((e) => e.eventId);
+    t.is(ids.length, expected.size, 'delivered exactly as many events as were appended');
+    t.is(new Set(ids).size, ids.length, 'no event delivered twice');
+    t.deepEqual([...ids].sort(), [...expected].sort(), 'every appended event delivered');
+    t.true(events.every((e, n) => n === 0 || store().comparePositions(events[n - 1]!.position, e.position) < 0), 'in position order');
+  });
+
+  it('compares positions and recognises its own', async (t) => {
+    const { position } = await store().append(freshStream(), newEvents(1), { expectedRevision: 'no_stream' });
+    t.true(store().isPosition(position));
+    t.is(store().comparePositions(position, position), 0);
+    t.false(store().isPosition('not-a-position'));
+    t.false(store().isPosition(''));
+    t.false(store().isPosition('99999999999999999999999'));
+    await t.notThrowsAsync(store().ping());
+  });
+}
