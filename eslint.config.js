@@ -1,5 +1,6 @@
 // Lint: typescript-eslint's recommended rules plus the layer boundaries of ARCHITECTURE.md.
 import js from '@eslint/js';
+import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 
 const infrastructurePackages = ['pg', 'kysely', 'kysely-*', 'kafkajs', 'ioredis', 'koa', '@koa/*', 'tsyringe', '@electric-sql/*', 'pino', '@eventstore/*', '@google/*'];
@@ -22,19 +23,19 @@ export default tseslint.config(
   {
     files: ['domain/**/*.ts'],
     rules: restrict(
-      [...infrastructurePackages, 'node:*', '../../application/*', '../../infrastructure/*', '../../projections/*', '../../api/*'],
+      [...infrastructurePackages, 'node:*', ...builtinModules, '**/application/**', '**/infrastructure/**', '**/projections/**', '**/api/**'],
       'domain/ is pure: it imports only domain/ (no I/O libraries, no node: modules).',
     ),
   },
   {
     files: ['application/**/*.ts'],
     rules: restrict(
-      [...infrastructurePackages, '../../infrastructure/*', '../../projections/*', '../../api/*'],
+      [...infrastructurePackages, '**/infrastructure/**', '**/projections/**', '**/api/**'],
       'application/ imports only domain/ and application/; adapters live in infrastructure/.',
     ),
   },
   {
     files: ['infrastructure/**/*.ts', 'projections/**/*.ts'],
-    rules: restrict(['../api/*', '../../api/*', '../../../api/*'], 'Only api/ and tests/ may import api/.'),
+    rules: restrict(['**/api/**'], 'Only api/ and tests/ may import api/.'),
   },
 );

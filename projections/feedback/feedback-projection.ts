@@ -10,6 +10,7 @@ import type { FeedbackTable } from './feedback-table.js';
 export type FeedbackRow = Selectable<FeedbackTable>;
 
 export function evolve(row: FeedbackRow | null, event: RecordedEvent): FeedbackRow | null {
+  if (row !== null && event.revision <= row.revision) return row; // already applied: a replay changes nothing
   const feedbackEvent = event as unknown as FeedbackEvent;
   switch (feedbackEvent.type) {
     case 'FeedbackSubmitted': {

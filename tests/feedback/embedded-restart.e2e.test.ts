@@ -1,0 +1,43 @@
+import test from 'ava';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { startAll } from '../../api/main.js';
+import { loadConfig } from '../../infrastructure/config.js';
+import { DataDirInUse } from '../../infrastructure/db/data-dir-lock.js';
+
+test('the embedded profile keeps its data across restarts, and one data directory serves one process', async (t) => {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'chorus-restart-'));
+  const config = loadConfig({ PORT: '0', CHORUS_DATA_DIR: dataDir, CHORUS_POLL_INTERVAL_MS: '100' });
+  const logger = pino({ level: 'silent' });
+  try {
+    const first = await startAll(config, logger);
+    const created = await fetch(`${first.url}/v1/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'Survives a restart', rating: 4 }),
+    }).then((r) => r.json() as Promise<{ id: string; position: string }>);
+    await fetch(`${first.url}/v1/feedback/${created.id}/status`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'resolved' }),
+    });
+    await t.throwsAsync(startAll(config, logger), { instanceOf: DataDirInUse });
+    await first.stop();
+
+    const second = await startAll(config, logger);
+    try {
+      const reply = await fetch(`${second.url}/v1/feedback/${created.id}`, { headers: { 'X-Chorus-Min-Position': created.position } });
+      t.is(reply.status, 200);
+      t.like(await reply.json(), { id: created.id, text: 'Survives a restart', status: 'resolved', revision: 1 });
+      const events = [];
+      for await (const event of second.system.store.readStream(`feedback-${created.id}`)) events.push(event.type);
+      t.deepEqual(events, ['FeedbackSubmitted', 'FeedbackStatusChanged']);
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await fs.rm(dataDir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,257 @@
+// The feedback API end to end: a real server on an ephemeral port, a real HTTP client.
+// Serial, so counts and stats are exact.
+import test, { type ExecutionContext } from 'ava';
+import { pino } from 'pino';
+import { loadConfig } from '../../infrastructure/config.js';
+import { startAll, type RunningChorus } from '../../api/main.js';
+import { collect } from '../eventstore/event-store-contract.js';
+
+export type Profile = Readonly<{ name: string; env(): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> }>;
+
+type Reply = { status: number; headers: Headers; body: any }; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any shape
+
+export function feedbackHttpSuite(profile: Profile): void {
+  let chorus: RunningChorus;
+  let cleanup: () => Promise<void>;
+
+  test.before(async () => {
+    const prepared = await profile.env();
+    cleanup = prepared.cleanup;
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      CHORUS_MIN_POSITION_TIMEOUT_MS: '400',
+      CHORUS_POLL_INTERVAL_MS: '100',
+      ...prepared.env,
+    });
+    chorus = await startAll(config, pino({ level: 'silent' }));
+  });
+  test.after.always(async () => {
+    await chorus?.stop();
+    await cleanup?.();
+  });
+
+  async function call(method: string, path: string, options: { json?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+    const headers: Record<string, string> = { ...options.headers };
+    let body: string | undefined = options.raw;
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${chorus.url}${path}`, { method, headers, body });
+    const text = await response.text();
+    const type = response.headers.get('content-type') ?? '';
+    return { status: response.status, headers: response.headers, body: type.includes('json') && text !== '' ? JSON.parse(text) : text };
+  }
+
+  const submit = (json: unknown = { text: 'The export button does nothing', rating: 2 }) => call('POST', '/v1/feedback', { json });
+  const changeStatus = (id: string, json: unknown, headers: Record<string, string> = {}) =>
+    call('POST', `/v1/feedback/${id}/status`, { json, headers });
+  const readAfter = (path: string, position: string) => call('GET', path, { headers: { 'X-Chorus-Min-Position': position } });
+  const it = (title: string, body: (t: ExecutionContext) => Promise<void>) => test.serial(`${profile.name}: ${title}`, body);
+
+  it('POST /v1/feedback creates: 201, Location, ETag, position in body and header', async (t) => {
+    const reply = await submit({ text: '  Love the new dashboard  ', rating: 5, source: 'web', customerId: 'cust-1' });
+    t.is(reply.status, 201);
+    t.regex(reply.body.id, /^[0-9a-f-]{36}$/);
+    t.is(reply.body.revision, 0);
+    t.is(reply.headers.get('location'), `/v1/feedback/${reply.body.id}`);
+    t.is(reply.headers.get('etag'), '"0"');
+    t.is(reply.headers.get('x-chorus-position'), reply.body.position);
+  });
+
+  it('read-your-writes: GET with X-Chorus-Min-Position sees the write at once', async (t) => {
+    const created = await submit({ text: 'Search is slow', rating: 3, source: 'app', customerId: null });
+    const reply = await readAfter(`/v1/feedback/${created.body.id}`, created.body.position);
+    t.is(reply.status, 200);
+    t.is(reply.headers.get('etag'), '"0"');
+    t.like(reply.body, { id: created.body.id, text: 'Search is slow', rating: 3, source: 'app', customerId: null, status: 'open', revision: 0 });
+  });
+
+  it('changing status with a matching If-Match answers 200 and the new ETag; If-None-Match gets 304', async (t) => {
+    const created = await submit();
+    const changed = await changeStatus(created.body.id, { status: 'in_progress', note: 'Reproduced' }, { 'If-Match': '"0"' });
+    t.is(changed.status, 200);
+    t.is(changed.headers.get('etag'), '"1"');
+    t.deepEqual(changed.body, { id: created.body.id, revision: 1, position: changed.headers.get('x-chorus-position') });
+    const read = await readAfter(`/v1/feedback/${created.body.id}`, changed.body.position);
+    t.like(read.body, { status: 'in_progress', note: 'Reproduced', revision: 1 });
+    const again = await call('GET', `/v1/feedback/${created.body.id}`, { headers: { 'If-None-Match': '"1"' } });
+    t.is(again.status, 304);
+  });
+
+  it('a stale If-Match answers 412 and changes nothing', async (t) => {
+    const created = await submit();
+    await changeStatus(created.body.id, { status: 'resolved' });
+    const stale = await changeStatus(created.body.id, { status: 'closed' }, { 'If-Match': '"0"' });
+    t.is(stale.status, 412);
+    t.is(stale.headers.get('content-type'), 'application/problem+json');
+    t.is(stale.body.code, 'STREAM.WRONG_EXPECTED_REVISION');
+    const malformed = await changeStatus(created.body.id, { status: 'closed' }, { 'If-Match': 'W/"x"' });
+    t.is(malformed.status, 400);
+    t.is(malformed.body.code, 'REQUEST.INVALID_IF_MATCH');
+    const events = await collect(chorus.system.store.readStream(`feedback-${created.body.id}`));
+    t.is(events.length, 2);
+  });
+
+  it('a transition the domain forbids answers 409 with its code', async (t) => {
+    const created = await submit();
+    await changeStatus(created.body.id, { status: 'closed' });
+    const reopen = await changeStatus(created.body.id, { status: 'open' });
+    t.is(reopen.status, 409);
+    t.is(reopen.body.code, 'FEEDBACK.CLOSED');
+    const other = await submit();
+    await changeStatus(other.body.id, { status: 'resolved' });
+    const back = await changeStatus(other.body.id, { status: 'in_progress' });
+    t.is(back.status, 409);
+    t.is(back.body.code, 'FEEDBACK.ILLEGAL_TRANSITION');
+  });
+
+  it('asking for the current status again is a harmless 200 with an unchanged revision', async (t) => {
+    const created = await submit();
+    const same = await changeStatus(created.body.id, { status: 'open' });
+    t.is(same.status, 200);
+    t.is(same.body.revision, 0);
+  });
+
+  it('unknown feedback answers 404, whether the id is unknown or not an id at all', async (t) => {
+    const unknown = '01a2041a-9df6-7589-a81b-b54b1095756f';
+    for (const reply of [
+      await call('GET', `/v1/feedback/${unknown}`),
+      await call('GET', '/v1/feedback/not-an-id'),
+      await changeStatus(unknown, { status: 'resolved' }),
+      await changeStatus(unknown, { status: 'resolved' }, { 'If-Match': '"4"' }),
+      await changeStatus('nope', { status: 'resolved' }),
+    ]) {
+      t.is(reply.status, 404);
+      t.is(reply.body.code, 'FEEDBACK.NOT_FOUND');
+    }
+  });
+
+  it('every malformed request gets its problem document and status', async (t) => {
+    const cases: [Promise<Reply>, number, string][] = [
+      [call('POST', '/v1/feedback', { raw: '{"text": ', headers: { 'content-type': 'application/json' } }), 400, 'HTTP.MALFORMED_JSON'],
+      [call('POST', '/v1/feedback', { raw: 'text=hi', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'HTTP.UNSUPPORTED_MEDIA_TYPE'],
+      [call('POST', '/v1/feedback', { raw: '{"text":"hi"}' }), 415, 'HTTP.UNSUPPORTED_MEDIA_TYPE'],
+      [submit({ text: 'x'.repeat(1024 * 1024) }), 413, 'HTTP.BODY_TOO_LARGE'],
+      [call('GET', '/v1/nothing-here'), 404, 'HTTP.ROUTE_NOT_FOUND'],
+      [call('DELETE', '/v1/feedback'), 405, 'HTTP.METHOD_NOT_ALLOWED'],
+      [call('GET', '/v1/feedback?limit=1000'), 400, 'REQUEST.INVALID'],
+      [call('GET', '/v1/feedback?cursor=bogus'), 400, 'QUERY.INVALID_CURSOR'],
+      [call('GET', '/v1/feedback/stats?days=0'), 400, 'REQUEST.INVALID'],
+    ];
+    for (const [reply, status, code] of cases) {
+      const { status: actual, body, headers } = await reply;
+      t.is(actual, status, code);
+      t.is(body.code, code);
+      t.is(body.status, status);
+      t.is(headers.get('content-type'), 'application/problem+json');
+    }
+  });
+
+  it('validation errors name every field at fault', async (t) => {
+    const reply = await submit({ text: '   ', rating: 6, source: 42, surprise: true });
+    t.is(reply.status, 400);
+    t.is(reply.body.code, 'REQUEST.INVALID');
+    t.deepEqual(reply.body.errors.map((e: { path: string }) => e.path).sort(), ['body', 'body.rating', 'body.source', 'body.text']);
+    const status = await changeStatus('01a2041a-9df6-7589-a81b-b54b1095756f', { status: 'done' });
+    t.deepEqual(status.body.errors.map((e: { path: string }) => e.path), ['body.status']);
+  });
+
+  it('no input produces a 500', async (t) => {
+    const bodies = ['null', '[]', '"text"', '42', '{"text":null}', '{"text":"\\u0000"}', '{"text":"ok","rating":1e400}', '{"__proto__":{"text":"x"}}', `{"text":"${'é'.repeat(5000)}"}`, '{"text":"a","rating":2.5}', '\u0000'];
+    const created = await submit();
+    for (const raw of bodies) {
+      for (const path of ['/v1/feedback', `/v1/feedback/${created.body.id}/status`]) {
+        const reply = await call('POST', path, { raw, headers: { 'content-type': 'application/json' } });
+        t.true(reply.status < 500, `${path} ${raw.slice(0, 30)} -> ${reply.status}`);
+      }
+    }
+    for (const query of ['status=bad', 'rating=abc', 'rating=9', 'limit=-1', 'cursor=%00', 'status=open&status=closed', 'x=1']) {
+      t.true((await call('GET', `/v1/feedback?${query}`)).status < 500, query);
+    }
+    t.true((await call('GET', '/v1/feedback/%E0%A4%A')).status < 500, 'undecodable path');
+  });
+
+  it('X-Chorus-Min-Position: 400 when malformed, 503 with Retry-After when the read model is not there in time', async (t) => {
+    const malformed = await readAfter('/v1/feedback', 'yesterday');
+    t.is(malformed.status, 400);
+    t.is(malformed.body.code, 'REQUEST.INVALID_POSITION');
+    const future = await readAfter('/v1/feedback', '9000000000000000000');
+    t.is(future.status, 503);
+    t.is(future.headers.get('retry-after'), '1');
+    t.is(future.body.code, 'READ_MODEL.NOT_CAUGHT_UP');
+  });
+
+  it('X-Correlation-ID is echoed, generated when missing or unsafe, and stored in the event metadata', async (t) => {
+    const reply = await call('POST', '/v1/feedback', { json: { text: 'traced' }, headers: { 'X-Correlation-ID': 'req-42.a' } });
+    t.is(reply.headers.get('x-correlation-id'), 'req-42.a');
+    const [event] = await collect(chorus.system.store.readStream(`feedback-${reply.body.id}`));
+    t.is(event!.metadata.correlationId, 'req-42.a');
+    t.like(event!.metadata, { causationId: null, actor: { sub: 'anonymous', roles: [] }, schema: 1 });
+    const generated = await call('GET', '/health/live');
+    t.regex(generated.headers.get('x-correlation-id')!, /^[0-9a-f-]{36}$/);
+    const unsafe = await call('GET', '/health/live', { headers: { 'X-Correlation-ID': 'a b\tc' } });
+    t.not(unsafe.headers.get('x-correlation-id'), 'a b\tc');
+  });
+
+  it('lists newest first, filtered, one cursor page at a time', async (t) => {
+    const ids: string[] = [];
+    let position = '';
+    for (let n = 0; n < 5; n++) {
+      const created = await submit({ text: `paged ${n}`, rating: 1 });
+      ids.push(created.body.id);
+      position = created.body.position;
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = `/v1/feedback?rating=1&status=open&limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = await readAfter(query, position);
+      t.is(page.status, 200);
+      t.true(page.body.items.length <= 2);
+      seen.push(...page.body.items.map((item: { id: string }) => item.id));
+      cursor = page.body.nextCursor;
+    } while (cursor !== null);
+    t.deepEqual(seen, [...ids].reverse());
+  });
+
+  it('stats count by status, rating and day', async (t) => {
+    const before = (await call('GET', '/v1/feedback/stats')).body;
+    const created = await submit({ text: 'stats', rating: 4 });
+    const closed = await changeStatus(created.body.id, { status: 'closed' });
+    const unrated = await submit({ text: 'no rating' });
+    const position = [closed.body.position, unrated.body.position].sort((a, b) => chorus.system.store.comparePositions(a, b)).at(-1)!;
+    const after = (await readAfter('/v1/feedback/stats', position)).body;
+    t.is(after.total, before.total + 2);
+    t.is(after.byStatus.closed, before.byStatus.closed + 1);
+    t.is(after.byStatus.open, before.byStatus.open + 1);
+    t.is(after.byRating['4'], before.byRating['4'] + 1);
+    t.is(after.byRating.unrated, before.byRating.unrated + 1);
+    const today = new Date().toISOString().slice(0, 10);
+    t.is(after.byDay[0].day, today);
+    t.is(after.byDay[0].count, (before.byDay[0]?.day === today ? before.byDay[0].count : 0) + 2);
+  });
+
+  it('health, projection status and the OpenAPI document', async (t) => {
+    t.deepEqual((await call('GET', '/health/live')).body, { status: 'ok' });
+    const ready = await call('GET', '/health/ready');
+    t.is(ready.status, 200);
+    t.deepEqual(ready.body.checks, { eventStore: 'ok', projections: { feedback: 'running' } });
+    const created = await submit();
+    await readAfter(`/v1/feedback/${created.body.id}`, created.body.position);
+    const [status] = (await call('GET', '/v1/ops/projections')).body.items;
+    t.like(status, { name: 'feedback', version: 1, lastError: null });
+    t.true(chorus.system.store.comparePositions(status.checkpoint, created.body.position) >= 0);
+    const openapi = (await call('GET', '/openapi.json')).body;
+    t.is(openapi.openapi, '3.1.0');
+    const submitSchema = openapi.paths['/v1/feedback'].post.requestBody.content['application/json'].schema;
+    t.is(submitSchema.properties.text.maxLength, 5000);
+    t.deepEqual(submitSchema.required, ['text']);
+    t.truthy(openapi.paths['/v1/feedback/{id}/status'].post);
+    t.deepEqual(
+      openapi.paths['/v1/feedback'].get.parameters.filter((p: { in: string }) => p.in === 'query').map((p: { name: string }) => p.name),
+      ['status', 'rating', 'limit', 'cursor'],
+    );
+  });
+}
