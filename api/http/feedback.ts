@@ -3,11 +3,13 @@ import { z } from 'zod';
 import { changeFeedbackStatus, submitFeedback, type FeedbackCommandResult } from '../../application/feedback/feedback-commands.js';
 import type { CommandContext } from '../../application/kernel/handle-command.js';
 import {
+  FEEDBACK_CATEGORIES,
   FEEDBACK_NOTE_MAX_LENGTH,
   FEEDBACK_RATING_MAX,
   FEEDBACK_RATING_MIN,
   FEEDBACK_STATUSES,
   FEEDBACK_TEXT_MAX_LENGTH,
+  SENTIMENTS,
 } from '../../domain/feedback/events.js';
 import { NotFound } from '../../domain/kernel/errors.js';
 import { feedbackProjection } from '../../projections/feedback/feedback-projection.js';
@@ -32,6 +34,8 @@ const ChangeStatusBody = z.strictObject({
 const ListQuery = z.strictObject({
   status: z.enum(FEEDBACK_STATUSES).optional(),
   rating: z.coerce.number().int().min(FEEDBACK_RATING_MIN).max(FEEDBACK_RATING_MAX).optional(),
+  category: z.enum(FEEDBACK_CATEGORIES).optional(),
+  sentiment: z.enum(SENTIMENTS).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(500).optional(),
 });
@@ -91,13 +95,13 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
     method: 'get',
     path: '/v1/feedback/stats',
     tag: 'feedback',
-    summary: 'Totals by status, rating and day',
+    summary: 'Totals by status, rating, category, sentiment and day',
     query: StatsQuery,
     headers: [MIN_POSITION_HEADER],
     responses: { 200: 'Stats', 503: 'Read model behind X-Chorus-Min-Position' },
     async handle(ctx, { query }) {
       await awaitMinPosition(ctx, deps, feedbackProjection.name);
-      ctx.body = await feedbackStats(deps.db, query);
+      ctx.body = await feedbackStats(deps.db, { days: query.days, today: deps.commands.clock.now().toISOString().slice(0, 10) });
     },
   }),
   route({
@@ -124,7 +128,7 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
     method: 'get',
     path: '/v1/feedback',
     tag: 'feedback',
-    summary: 'Feedback, newest first, filtered by status and rating, a cursor page at a time',
+    summary: 'Feedback, newest first, filtered by status, rating, category and sentiment, a cursor page at a time',
     query: ListQuery,
     headers: [MIN_POSITION_HEADER],
     responses: { 200: '{ items, nextCursor }', 400: 'Invalid filter or cursor', 503: 'Read model behind' },

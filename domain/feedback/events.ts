@@ -9,6 +9,12 @@ export const FEEDBACK_NOTE_MAX_LENGTH = 2000;
 export const FEEDBACK_RATING_MIN = 1;
 export const FEEDBACK_RATING_MAX = 5;
 
+export const FEEDBACK_CATEGORIES = ['product', 'feature', 'quality', 'app', 'website', 'bug', 'crash'] as const;
+export type FeedbackCategory = (typeof FEEDBACK_CATEGORIES)[number];
+
+export const SENTIMENTS = ['positive', 'neutral', 'negative'] as const;
+export type Sentiment = (typeof SENTIMENTS)[number];
+
 export const feedbackStreamId = (feedbackId: string): string => `feedback-${feedbackId}`;
 
 export type FeedbackSubmitted = Event<
@@ -28,9 +34,15 @@ export type FeedbackStatusChanged = Event<
   { feedbackId: string; from: FeedbackStatus; to: FeedbackStatus; note: string | null; changedAt: string }
 >;
 
-export type FeedbackEvent = FeedbackSubmitted | FeedbackStatusChanged;
+/** Appended by the triage enricher, not decided by a command: an AI's reading of the text. */
+export type FeedbackCategorized = Event<
+  'FeedbackCategorized',
+  { feedbackId: string; category: FeedbackCategory; sentiment: Sentiment; confidence: number; provider: string }
+>;
 
-export const FEEDBACK_EVENT_TYPES: readonly FeedbackEvent['type'][] = ['FeedbackSubmitted', 'FeedbackStatusChanged'];
+export type FeedbackEvent = FeedbackSubmitted | FeedbackStatusChanged | FeedbackCategorized;
+
+export const FEEDBACK_EVENT_TYPES: readonly FeedbackEvent['type'][] = ['FeedbackSubmitted', 'FeedbackStatusChanged', 'FeedbackCategorized'];
 
 export type Feedback =
   | { status: 'initial' }
@@ -44,6 +56,8 @@ export function evolve(state: Feedback, event: FeedbackEvent): Feedback {
       return { status: 'open', feedbackId: event.data.feedbackId };
     case 'FeedbackStatusChanged':
       return state.status === 'initial' ? state : { ...state, status: event.data.to };
+    case 'FeedbackCategorized':
+      return state; // no command depends on the category
     default:
       return assertNever(event);
   }

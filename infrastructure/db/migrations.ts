@@ -89,10 +89,45 @@ const feedbackReadModel: Migration = {
   },
 };
 
+const feedbackTriage: Migration = {
+  async up(db) {
+    await db.schema
+      .alterTable('feedback')
+      .addColumn('category', 'text')
+      .addColumn('sentiment', 'text')
+      .addColumn('confidence', 'real')
+      .addColumn('ai_provider', 'text')
+      .execute();
+    await db.schema.createIndex('feedback_category_submitted').on('feedback').columns(['category', 'submitted_at desc', 'id desc']).execute();
+    await db.schema.createIndex('feedback_sentiment_submitted').on('feedback').columns(['sentiment', 'submitted_at desc', 'id desc']).execute();
+    // Stats become running totals kept by the projection, instead of a scan of every row per request.
+    await db.schema
+      .createTable('feedback_counts')
+      .addColumn('dimension', 'text', (c) => c.notNull())
+      .addColumn('key', 'text', (c) => c.notNull())
+      .addColumn('count', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('feedback_counts_pk', ['dimension', 'key'])
+      .execute();
+    // Existing rows count as they stand: the counts start out equal to what a rebuild would produce.
+    await sql`
+      insert into feedback_counts (dimension, key, count)
+      select 'status', status, count(*) from feedback group by status
+      union all select 'rating', rating::text, count(*) from feedback where rating is not null group by rating
+      union all select 'day', to_char(submitted_at at time zone 'UTC', 'YYYY-MM-DD'), count(*) from feedback group by 2`.execute(db);
+  },
+  async down(db) {
+    await db.schema.dropTable('feedback_counts').execute();
+    await db.schema.dropIndex('feedback_sentiment_submitted').execute();
+    await db.schema.dropIndex('feedback_category_submitted').execute();
+    await db.schema.alterTable('feedback').dropColumn('ai_provider').dropColumn('confidence').dropColumn('sentiment').dropColumn('category').execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_event_store': eventStore,
   '0002_projections': projections,
   '0003_feedback_read_model': feedbackReadModel,
+  '0004_feedback_triage': feedbackTriage,
 };
 
 // Migrations see the database before they shape it, so the Migrator works on an untyped Kysely.

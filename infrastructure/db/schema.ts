@@ -1,7 +1,7 @@
 // The Kysely view of every table. int8 columns arrive as strings from pg and as numbers from PGlite,
 // so code that reads them normalises with String()/Number(); positions are selected as text.
 import type { ColumnType, Generated } from 'kysely';
-import type { FeedbackTable } from '../../projections/feedback/feedback-table.js';
+import type { FeedbackCountsTable, FeedbackTable } from '../../projections/feedback/feedback-table.js';
 
 type Int8 = ColumnType<string | number, string | number | bigint, string | number | bigint>;
 type Json = ColumnType<unknown, string, string>;
@@ -44,4 +44,5 @@ export interface Schema {
   projections: ProjectionsTable;
   projection_streams: ProjectionStreamsTable;
   feedback: FeedbackTable;
+  feedback_counts: FeedbackCountsTable;
 }

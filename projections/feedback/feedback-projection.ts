@@ -1,11 +1,12 @@
-// The feedback read model: one row per feedback, folded by a pure evolve and stored with one upsert per batch.
+// The feedback read model: one row per feedback, folded by a pure evolve and stored with one upsert per batch,
+// plus running totals by status, rating, day, category and sentiment, moved by each row's before and after.
 import type { Selectable, Transaction } from 'kysely';
 import { assertNever } from '../../domain/kernel/decider.js';
 import { FEEDBACK_EVENT_TYPES, type FeedbackEvent } from '../../domain/feedback/events.js';
 import type { RecordedEvent } from '../../application/ports/event-store.js';
 import type { Schema } from '../../infrastructure/db/schema.js';
 import type { Projection } from '../projection.js';
-import type { FeedbackTable } from './feedback-table.js';
+import type { FeedbackCountsTable, FeedbackTable } from './feedback-table.js';
 
 export type FeedbackRow = Selectable<FeedbackTable>;
 
@@ -24,6 +25,10 @@ export function evolve(row: FeedbackRow | null, event: RecordedEvent): FeedbackR
         customer_id: customerId,
         status: 'open',
         note: null,
+        category: null,
+        sentiment: null,
+        confidence: null,
+        ai_provider: null,
         revision: event.revision,
         submitted_at: at,
         updated_at: at,
@@ -34,6 +39,11 @@ export function evolve(row: FeedbackRow | null, event: RecordedEvent): FeedbackR
       const { to, note, changedAt } = feedbackEvent.data;
       return { ...row, status: to, note, revision: event.revision, updated_at: new Date(changedAt) };
     }
+    case 'FeedbackCategorized': {
+      if (row === null) return null;
+      const { category, sentiment, confidence, provider } = feedbackEvent.data;
+      return { ...row, category, sentiment, confidence, ai_provider: provider, revision: event.revision };
+    }
     default:
       return assertNever(feedbackEvent);
   }
@@ -41,13 +51,13 @@ export function evolve(row: FeedbackRow | null, event: RecordedEvent): FeedbackR
 
 async function apply(tx: Transaction<Schema>, events: readonly RecordedEvent[]): Promise<void> {
   const ids = [...new Set(events.map((event) => (event.data as { feedbackId: string }).feedbackId))];
-  const existing = await tx.selectFrom('feedback').selectAll().where('id', 'in', ids).execute();
-  const rows = new Map<string, FeedbackRow | null>(existing.map((row) => [row.id, row]));
+  const before = new Map((await tx.selectFrom('feedback').selectAll().where('id', 'in', ids).execute()).map((row) => [row.id, row]));
+  const after = new Map<string, FeedbackRow | null>(before);
   for (const event of events) {
     const id = (event.data as { feedbackId: string }).feedbackId;
-    rows.set(id, evolve(rows.get(id) ?? null, event));
+    after.set(id, evolve(after.get(id) ?? null, event));
   }
-  const changed = [...rows.values()].filter((row): row is FeedbackRow => row !== null);
+  const changed = [...after.values()].filter((row): row is FeedbackRow => row !== null && row !== before.get(row.id));
   if (changed.length === 0) return;
   await tx
     .insertInto('feedback')
@@ -56,11 +66,53 @@ async function apply(tx: Transaction<Schema>, events: readonly RecordedEvent[]):
       oc.column('id').doUpdateSet((eb) => ({
         status: eb.ref('excluded.status'),
         note: eb.ref('excluded.note'),
+        category: eb.ref('excluded.category'),
+        sentiment: eb.ref('excluded.sentiment'),
+        confidence: eb.ref('excluded.confidence'),
+        ai_provider: eb.ref('excluded.ai_provider'),
         revision: eb.ref('excluded.revision'),
         updated_at: eb.ref('excluded.updated_at'),
       })),
     )
     .execute();
+  const deltas = countDeltas(changed.map((row) => [before.get(row.id) ?? null, row]));
+  if (deltas.length === 0) return;
+  await tx
+    .insertInto('feedback_counts')
+    .values(deltas)
+    .onConflict((oc) => oc.columns(['dimension', 'key']).doUpdateSet((eb) => ({ count: eb(eb.ref('feedback_counts.count'), '+', eb.ref('excluded.count')) })))
+    .execute();
+}
+
+type Count = FeedbackCountsTable;
+
+/** The (dimension, key) pairs a row counts towards. */
+export function countedAs(row: FeedbackRow): [Count['dimension'], string][] {
+  const keys: [Count['dimension'], string][] = [
+    ['status', row.status],
+    ['day', row.submitted_at.toISOString().slice(0, 10)],
+  ];
+  if (row.rating !== null) keys.push(['rating', String(row.rating)]);
+  if (row.category !== null) keys.push(['category', row.category]);
+  if (row.sentiment !== null) keys.push(['sentiment', row.sentiment]);
+  return keys;
+}
+
+function countDeltas(changes: readonly [FeedbackRow | null, FeedbackRow][]): Count[] {
+  const deltas = new Map<string, Count>();
+  const add = (row: FeedbackRow, by: number): void => {
+    for (const [dimension, key] of countedAs(row)) {
+      const id = `${dimension}:${key}`;
+      const entry = deltas.get(id) ?? { dimension, key, count: 0 };
+      entry.count += by;
+      deltas.set(id, entry);
+    }
+  };
+  for (const [previous, next] of changes) {
+    if (previous !== null) add(previous, -1);
+    add(next, +1);
+  }
+  return [...deltas.values()].filter((delta) => delta.count !== 0);
 }
 
 export const feedbackProjection: Projection = {

@@ -1,7 +1,8 @@
 // Reads of the feedback read model: one item, a filtered page (keyset, newest first), and stats.
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { ValidationError } from '../../domain/kernel/errors.js';
-import type { FeedbackStatus } from '../../domain/feedback/events.js';
+import type { FeedbackCategory, FeedbackStatus, Sentiment } from '../../domain/feedback/events.js';
+import { FEEDBACK_CATEGORIES, FEEDBACK_STATUSES, SENTIMENTS } from '../../domain/feedback/events.js';
 import type { Schema } from '../../infrastructure/db/schema.js';
 import type { FeedbackRow } from './feedback-projection.js';
 
@@ -13,6 +14,10 @@ export type FeedbackView = Readonly<{
   customerId: string | null;
   status: FeedbackStatus;
   note: string | null;
+  category: FeedbackCategory | null;
+  sentiment: Sentiment | null;
+  confidence: number | null;
+  aiProvider: string | null;
   revision: number;
   submittedAt: string;
   updatedAt: string;
@@ -26,6 +31,10 @@ const toView = (row: FeedbackRow): FeedbackView => ({
   customerId: row.customer_id,
   status: row.status,
   note: row.note,
+  category: row.category,
+  sentiment: row.sentiment,
+  confidence: row.confidence,
+  aiProvider: row.ai_provider,
   revision: row.revision,
   submittedAt: row.submitted_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
@@ -36,15 +45,24 @@ export async function getFeedback(db: Kysely<Schema>, id: string): Promise<Feedb
   return row && toView(row);
 }
 
-export type FeedbackFilter = Readonly<{ status?: FeedbackStatus; rating?: number; limit: number; cursor?: string }>;
+export type FeedbackFilter = Readonly<{
+  status?: FeedbackStatus;
+  rating?: number;
+  category?: FeedbackCategory;
+  sentiment?: Sentiment;
+  limit: number;
+  cursor?: string;
+}>;
 
 export async function listFeedback(
   db: Kysely<Schema>,
-  { status, rating, limit, cursor }: FeedbackFilter,
+  { status, rating, category, sentiment, limit, cursor }: FeedbackFilter,
 ): Promise<{ items: FeedbackView[]; nextCursor: string | null }> {
   let query = db.selectFrom('feedback').selectAll().orderBy('submitted_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
   if (status !== undefined) query = query.where('status', '=', status);
   if (rating !== undefined) query = query.where('rating', '=', rating);
+  if (category !== undefined) query = query.where('category', '=', category);
+  if (sentiment !== undefined) query = query.where('sentiment', '=', sentiment);
   if (cursor !== undefined) {
     const after = decodeCursor(cursor);
     query = query.where((eb) => eb(eb.refTuple('submitted_at', 'id'), '<', eb.tuple(after.submittedAt, after.id)));
@@ -76,30 +94,40 @@ export type FeedbackStats = Readonly<{
   total: number;
   byStatus: Record<FeedbackStatus, number>;
   byRating: Record<'1' | '2' | '3' | '4' | '5' | 'unrated', number>;
-  /** Days (UTC) within the window that have feedback, newest first. */
+  byCategory: Record<FeedbackCategory | 'uncategorized', number>;
+  bySentiment: Record<Sentiment | 'uncategorized', number>;
+  /** Days (UTC) of the window ending `today` that have feedback, newest first. */
   byDay: { day: string; count: number }[];
 }>;
 
-export async function feedbackStats(db: Kysely<Schema>, { days }: { days: number }): Promise<FeedbackStats> {
-  const [statuses, ratings, perDay] = await Promise.all([
-    db.selectFrom('feedback').select(['status', (eb) => eb.fn.countAll<string>().as('count')]).groupBy('status').execute(),
-    db.selectFrom('feedback').select(['rating', (eb) => eb.fn.countAll<string>().as('count')]).groupBy('rating').execute(),
-    db
-      .selectFrom('feedback')
-      .select([sql<string>`to_char(submitted_at at time zone 'UTC', 'YYYY-MM-DD')`.as('day'), (eb) => eb.fn.countAll<string>().as('count')])
-      .where('submitted_at', '>=', sql<Date>`date_trunc('day', now() at time zone 'UTC') at time zone 'UTC' - make_interval(days => ${days - 1})`)
-      .groupBy('day')
-      .orderBy('day', 'desc')
-      .execute(),
-  ]);
-  const byStatus: Record<FeedbackStatus, number> = { open: 0, in_progress: 0, resolved: 0, closed: 0 };
-  for (const row of statuses) byStatus[row.status] = Number(row.count);
-  const byRating: FeedbackStats['byRating'] = { '1': 0, '2': 0, '3': 0, '4': 0, '5': 0, unrated: 0 };
-  for (const row of ratings) byRating[row.rating === null ? 'unrated' : (String(row.rating) as '1')] = Number(row.count);
+/** Reads the running totals the projection keeps; `today` is a UTC day, YYYY-MM-DD. */
+export async function feedbackStats(db: Kysely<Schema>, { days, today }: { days: number; today: string }): Promise<FeedbackStats> {
+  const firstDay = new Date(Date.parse(today) - (days - 1) * 86_400_000).toISOString().slice(0, 10);
+  const rows = await db
+    .selectFrom('feedback_counts')
+    .select(['dimension', 'key', 'count'])
+    .where((eb) => eb.or([eb('dimension', '!=', 'day'), eb.and([eb('key', '>=', firstDay), eb('key', '<=', today)])]))
+    .execute();
+  const totals = (dimension: string, keys: readonly string[]): Record<string, number> => {
+    const result = Object.fromEntries(keys.map((key) => [key, 0]));
+    for (const row of rows) if (row.dimension === dimension && row.key in result) result[row.key] = Number(row.count);
+    return result;
+  };
+  const byStatus = totals('status', FEEDBACK_STATUSES) as FeedbackStats['byStatus'];
+  const total = Object.values(byStatus).reduce((sum, count) => sum + count, 0);
+  const rest = (counted: Record<string, number>): number => total - Object.values(counted).reduce((sum, count) => sum + count, 0);
+  const byRating = totals('rating', ['1', '2', '3', '4', '5']);
+  const byCategory = totals('category', FEEDBACK_CATEGORIES);
+  const bySentiment = totals('sentiment', SENTIMENTS);
   return {
-    total: Object.values(byStatus).reduce((sum, count) => sum + count, 0),
+    total,
     byStatus,
-    byRating,
-    byDay: perDay.map((row) => ({ day: row.day, count: Number(row.count) })),
+    byRating: { ...byRating, unrated: rest(byRating) } as FeedbackStats['byRating'],
+    byCategory: { ...byCategory, uncategorized: rest(byCategory) } as FeedbackStats['byCategory'],
+    bySentiment: { ...bySentiment, uncategorized: rest(bySentiment) } as FeedbackStats['bySentiment'],
+    byDay: rows
+      .filter((row) => row.dimension === 'day' && Number(row.count) > 0)
+      .map((row) => ({ day: row.key, count: Number(row.count) }))
+      .sort((a, b) => b.day.localeCompare(a.day)),
   };
 }

@@ -251,7 +251,7 @@ export function feedbackHttpSuite(profile: Profile): void {
     t.truthy(openapi.paths['/v1/feedback/{id}/status'].post);
     t.deepEqual(
       openapi.paths['/v1/feedback'].get.parameters.filter((p: { in: string }) => p.in === 'query').map((p: { name: string }) => p.name),
-      ['status', 'rating', 'limit', 'cursor'],
+      ['status', 'rating', 'category', 'sentiment', 'limit', 'cursor'],
     );
   });
 }

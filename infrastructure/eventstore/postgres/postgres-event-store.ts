@@ -6,7 +6,8 @@
 // Every transaction that has not finished yet has an id >= that xmin, so anything it commits later sorts
 // after every event a reader has already been handed: a checkpoint never jumps over a late commit.
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { ValidationError, WrongExpectedRevision, type ExpectedRevision } from '../../../domain/kernel/errors.js';
+import { WrongExpectedRevision, type ExpectedRevision } from '../../../domain/kernel/errors.js';
+import { assertAppendable, unsupportedCharacter } from '../../../application/eventstore/append-rules.js';
 import {
   categoryOf,
   type AppendResult,
@@ -22,13 +23,12 @@ import {
 import type { SqlDatabase } from '../../db/database.js';
 import type { Schema } from '../../db/schema.js';
 
+// 16 bits of index hold MAX_EVENTS_PER_APPEND (65,536) events per append.
 const INDEX_BITS = 16n;
-export const MAX_EVENTS_PER_APPEND = 1 << Number(INDEX_BITS);
 const NOTIFY_CHANNEL = 'chorus_events';
 const PAGE_SIZE = 500;
 /** How soon to look again when committed events wait for an older transaction to finish. */
 const PENDING_RETRY_MS = 15;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_BIGINT = 2n ** 63n - 1n;
 
 export type PostgresEventStoreOptions = Readonly<{
@@ -75,9 +75,7 @@ export class PostgresEventStore implements EventStore {
     try {
       return await this.db.transaction().execute((tx) => this.appendInTransaction(tx, streamId, events, expectedRevision));
     } catch (error) {
-      if (databaseErrorCode(error) === UNTRANSLATABLE_CHARACTER) {
-        throw new ValidationError('EVENT_STORE.UNSUPPORTED_CHARACTER', 'Event data cannot contain the character U+0000');
-      }
+      if (databaseErrorCode(error) === UNTRANSLATABLE_CHARACTER) throw unsupportedCharacter();
       const conflict = error instanceof WrongExpectedRevision;
       if (!conflict && !isUniqueViolation(error, 'events_event_id_unique')) throw error;
       // A retry of an append that already succeeded is a no-op, whatever revision it expected.
@@ -231,23 +229,6 @@ export class PostgresEventStore implements EventStore {
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
   }
-}
-
-function assertAppendable(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): void {
-  if (streamId.length === 0) throw new ValidationError('EVENT_STORE.INVALID_STREAM', 'A stream id cannot be empty');
-  if (events.length === 0) throw new ValidationError('EVENT_STORE.EMPTY_APPEND', 'An append needs at least one event');
-  if (events.length > MAX_EVENTS_PER_APPEND) {
-    throw new ValidationError('EVENT_STORE.APPEND_TOO_LARGE', `An append takes at most ${MAX_EVENTS_PER_APPEND} events`);
-  }
-  if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {
-    throw new ValidationError('EVENT_STORE.INVALID_EXPECTED_REVISION', `Expected revision ${expected} is not a revision`);
-  }
-  const ids = new Set<string>();
-  for (const event of events) {
-    if (!UUID.test(event.eventId)) throw new ValidationError('EVENT_STORE.INVALID_EVENT_ID', `Event id ${event.eventId} is not a uuid`);
-    ids.add(event.eventId.toLowerCase());
-  }
-  if (ids.size !== events.length) throw new ValidationError('EVENT_STORE.DUPLICATE_EVENT_ID', 'An append names the same event id twice');
 }
 
 /**
