@@ -5,6 +5,7 @@ import { container, instanceCachingFactory, type DependencyContainer } from 'tsy
 import type { Clock } from '../application/ports/clock.js';
 import type { EventStore } from '../application/ports/event-store.js';
 import type { Ids } from '../application/ports/ids.js';
+import { ProjectionApplier } from '../projections/projection-applier.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { ProjectionWorkers } from '../projections/projection-workers.js';
 import type { Projection } from '../projections/projection.js';
@@ -14,6 +15,7 @@ import { IN_MEMORY, type Config } from './config.js';
 import { openPglite, openPostgres, type SqlDatabase } from './db/database.js';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { migrate } from './db/migrations.js';
+import { isTransientError } from './db/transient-errors.js';
 import { PostgresEventStore } from './eventstore/postgres/postgres-event-store.js';
 import type { Logger } from './logging.js';
 
@@ -99,11 +101,12 @@ function register(c: DependencyContainer, config: Config, logger: Logger, databa
   c.register<ProjectionWorkers>(tokens.projectionWorkers, {
     useFactory: instanceCachingFactory((r) => {
       const store = r.resolve<EventStore>(tokens.eventStore);
-      const options = { batchSize: config.projectionBatchSize, retryMinMs: 100, retryMaxMs: 30_000 };
+      const options = { maxAttempts: config.projectionMaxAttempts, retryMinMs: 100, retryMaxMs: 30_000, isTransient: isTransientError };
       const runners = new Map(
-        r
-          .resolve<readonly Projection[]>(tokens.projections)
-          .map((projection) => [projection.name, new ProjectionRunner(database.db, store, projection, logger, options)]),
+        r.resolve<readonly Projection[]>(tokens.projections).map((projection) => {
+          const applier = new ProjectionApplier(database.db, store, projection, logger, options);
+          return [projection.name, new ProjectionRunner(database.db, store, applier, logger, config.projectionBatchSize)];
+        }),
       );
       return new ProjectionWorkers(runners, logger);
     }),

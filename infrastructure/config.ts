@@ -18,6 +18,30 @@ const EnvSchema = z.object({
   CHORUS_POLL_INTERVAL_MS: integer(10, 60_000, 1000),
   CHORUS_PROJECTION_BATCH_SIZE: integer(1, 10_000, 500),
   CHORUS_SHUTDOWN_TIMEOUT_MS: integer(100, 300_000, 10_000),
+  CHORUS_PROJECTION_MAX_ATTEMPTS: integer(1, 100, 5),
+  DATABASE_REPLICA_URLS: z
+    .string()
+    .transform((value) => value.split(',').map((url) => url.trim()).filter((url) => url !== ''))
+    .pipe(z.array(z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'each must be a postgres:// or postgresql:// URL')))
+    .optional(),
+  CHORUS_REPLICA_MAX_LAG_MS: integer(0, 3_600_000, 5000),
+  KAFKA_BROKERS: z
+    .string()
+    .transform((value) => value.split(',').map((broker) => broker.trim()).filter((broker) => broker !== ''))
+    .pipe(z.array(z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'each must be host:port')).min(1))
+    .optional(),
+  KAFKA_TOPIC_PARTITIONS: integer(1, 1000, 6),
+  KAFKA_CLIENT_ID: z.string().min(1).default('chorus'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  CHORUS_EVENT_STORE: z.enum(['postgres', 'esdb']).default('postgres'),
+  CHORUS_ESDB_URL: z
+    .string()
+    .regex(/^(esdb|esdb\+discover):\/\/\S+$/, 'must be an esdb:// or esdb+discover:// connection string')
+    .optional(),
+  CHORUS_AI_TIMEOUT_MS: integer(100, 600_000, 10_000),
 });
 
 export type Config = Readonly<{
@@ -32,6 +56,19 @@ export type Config = Readonly<{
   pollIntervalMs: number;
   projectionBatchSize: number;
   shutdownTimeoutMs: number;
+  /** Attempts at an event that keeps failing (for reasons other than a lost connection) before it is dead-lettered. */
+  projectionMaxAttempts: number;
+  replicaUrls: readonly string[];
+  replicaMaxLagMs: number;
+  /** Unset: projectors and enrichers read the event store directly. */
+  kafkaBrokers: readonly string[] | undefined;
+  kafkaTopicPartitions: number;
+  kafkaClientId: string;
+  /** Unset: the cache lives in memory. */
+  redisUrl: string | undefined;
+  eventStore: 'postgres' | 'esdb';
+  esdbUrl: string | undefined;
+  aiTimeoutMs: number;
 }>;
 
 /** CHORUS_DATA_DIR value that keeps the embedded database in memory (tests, demos). */
@@ -49,6 +86,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
+  if (e.CHORUS_EVENT_STORE === 'esdb' && e.CHORUS_ESDB_URL === undefined) {
+    throw new ConfigError('Invalid configuration:\n  CHORUS_ESDB_URL: required when CHORUS_EVENT_STORE=esdb');
+  }
+  if (e.CHORUS_EVENT_STORE === 'esdb' && e.DATABASE_URL === undefined) {
+    throw new ConfigError('Invalid configuration:\n  DATABASE_URL: required when CHORUS_EVENT_STORE=esdb (the read models live in PostgreSQL)');
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -60,6 +103,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pollIntervalMs: e.CHORUS_POLL_INTERVAL_MS,
     projectionBatchSize: e.CHORUS_PROJECTION_BATCH_SIZE,
     shutdownTimeoutMs: e.CHORUS_SHUTDOWN_TIMEOUT_MS,
+    projectionMaxAttempts: e.CHORUS_PROJECTION_MAX_ATTEMPTS,
+    replicaUrls: e.DATABASE_REPLICA_URLS ?? [],
+    replicaMaxLagMs: e.CHORUS_REPLICA_MAX_LAG_MS,
+    kafkaBrokers: e.KAFKA_BROKERS,
+    kafkaTopicPartitions: e.KAFKA_TOPIC_PARTITIONS,
+    kafkaClientId: e.KAFKA_CLIENT_ID,
+    redisUrl: e.REDIS_URL,
+    eventStore: e.CHORUS_EVENT_STORE,
+    esdbUrl: e.CHORUS_ESDB_URL,
+    aiTimeoutMs: e.CHORUS_AI_TIMEOUT_MS,
   };
 }
 

@@ -123,11 +123,60 @@ const feedbackTriage: Migration = {
   },
 };
 
+const consumers: Migration = {
+  async up(db) {
+    // Where the relay and the enrichers have read the log up to, when they read it from the store.
+    await db.schema
+      .createTable('checkpoints')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('position', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .execute();
+    // Bumped by every batch that changed a read model: what cache keys are made of.
+    await db.schema.alterTable('projections').addColumn('applied_batches', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    // Kafka offsets a projection has applied, written in the same transaction as its rows.
+    await db.schema
+      .createTable('projection_offsets')
+      .addColumn('projection', 'text', (c) => c.notNull())
+      .addColumn('topic', 'text', (c) => c.notNull())
+      .addColumn('partition', 'integer', (c) => c.notNull())
+      .addColumn('offset', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .addPrimaryKeyConstraint('projection_offsets_pk', ['projection', 'topic', 'partition'])
+      .execute();
+    await db.schema
+      .createTable('dead_letters')
+      .addColumn('id', 'bigserial', (c) => c.primaryKey())
+      .addColumn('projection', 'text', (c) => c.notNull())
+      .addColumn('event_id', 'uuid', (c) => c.notNull())
+      .addColumn('stream_id', 'text', (c) => c.notNull())
+      .addColumn('revision', 'bigint', (c) => c.notNull())
+      .addColumn('position', 'text', (c) => c.notNull())
+      .addColumn('event', 'jsonb', (c) => c.notNull())
+      .addColumn('error', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('first_failed_at', 'timestamptz', (c) => c.notNull())
+      .addColumn('last_failed_at', 'timestamptz', (c) => c.notNull())
+      .addColumn('resolved_at', 'timestamptz')
+      .addUniqueConstraint('dead_letters_projection_event_unique', ['projection', 'event_id'])
+      .execute();
+    await db.schema.createIndex('dead_letters_open_streams').on('dead_letters').columns(['projection', 'stream_id', 'revision']).where(sql.ref('status'), '=', 'open').execute();
+  },
+  async down(db) {
+    await db.schema.dropTable('dead_letters').execute();
+    await db.schema.dropTable('projection_offsets').execute();
+    await db.schema.alterTable('projections').dropColumn('applied_batches').execute();
+    await db.schema.dropTable('checkpoints').execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_event_store': eventStore,
   '0002_projections': projections,
   '0003_feedback_read_model': feedbackReadModel,
   '0004_feedback_triage': feedbackTriage,
+  '0005_consumers': consumers,
 };
 
 // Migrations see the database before they shape it, so the Migrator works on an untyped Kysely.

@@ -30,6 +30,39 @@ export interface ProjectionsTable {
   last_error: string | null;
   last_error_at: Date | null;
   updated_at: Date;
+  applied_batches: ColumnType<string | number, string | number | bigint | undefined, string | number | bigint>;
+}
+
+export interface CheckpointsTable {
+  name: string;
+  position: string;
+  updated_at: Generated<Date>;
+}
+
+export interface ProjectionOffsetsTable {
+  projection: string;
+  topic: string;
+  partition: number;
+  offset: Int8;
+  updated_at: Generated<Date>;
+}
+
+export type DeadLetterStatus = 'open' | 'resolved' | 'discarded';
+
+export interface DeadLettersTable {
+  id: ColumnType<string | number, undefined, never>;
+  projection: string;
+  event_id: string;
+  stream_id: string;
+  revision: Int8;
+  position: string;
+  event: Json;
+  error: string;
+  attempts: number;
+  status: DeadLetterStatus;
+  first_failed_at: Date;
+  last_failed_at: Date;
+  resolved_at: Date | null;
 }
 
 export interface ProjectionStreamsTable {
@@ -45,4 +78,7 @@ export interface Schema {
   projection_streams: ProjectionStreamsTable;
   feedback: FeedbackTable;
   feedback_counts: FeedbackCountsTable;
+  checkpoints: CheckpointsTable;
+  projection_offsets: ProjectionOffsetsTable;
+  dead_letters: DeadLettersTable;
 }

@@ -7,6 +7,7 @@ import { systemClock, uuidV7Ids } from '../../infrastructure/clock-and-ids.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { feedbackProjection } from '../../projections/feedback/feedback-projection.js';
 import type { Projection } from '../../projections/projection.js';
+import { ProjectionApplier } from '../../projections/projection-applier.js';
 import { ProjectionRunner, readCheckpoint } from '../../projections/projection-runner.js';
 import { embeddedTestDatabase, type TestDatabase } from '../support/databases.js';
 
@@ -26,7 +27,13 @@ test.after.always(() => testDb?.drop());
 
 /** Runs a projection until it has caught up with the head of the log, then stops it. */
 async function runUntilCaughtUp(projection: Projection): Promise<void> {
-  const runner = new ProjectionRunner(database.db, store, projection, silent, { batchSize: 7, retryMinMs: 10, retryMaxMs: 50 });
+  const applier = new ProjectionApplier(database.db, store, projection, silent, {
+    maxAttempts: 5,
+    retryMinMs: 10,
+    retryMaxMs: 50,
+    isTransient: () => false,
+  });
+  const runner = new ProjectionRunner(database.db, store, applier, silent, 7);
   const controller = new AbortController();
   const running = runner.run(controller.signal);
   const head = await store.headPosition();

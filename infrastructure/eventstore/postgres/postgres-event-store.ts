@@ -26,6 +26,8 @@ import type { Schema } from '../../db/schema.js';
 // 16 bits of index hold MAX_EVENTS_PER_APPEND (65,536) events per append.
 const INDEX_BITS = 16n;
 const NOTIFY_CHANNEL = 'chorus_events';
+/** Positions below this are final: no transaction that is still open can commit one of them. */
+const readableBelow = sql<string>`(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << ${sql.lit(Number(INDEX_BITS))})`;
 const PAGE_SIZE = 500;
 /** How soon to look again when committed events wait for an older transaction to finish. */
 const PENDING_RETRY_MS = 15;
@@ -187,7 +189,7 @@ export class PostgresEventStore implements EventStore {
   private async readPage(from: Position | null, categories: readonly string[] | undefined, limit: number): Promise<Page> {
     const categoryFilter = categories === undefined ? sql`` : sql`and e.category = any(${[...categories]}::text[])`;
     const { rows } = await sql<EventRow & { head: string | null; newest: string | null }>`
-      with bound as (select pg_snapshot_xmin(pg_current_snapshot())::text::bigint << ${sql.lit(Number(INDEX_BITS))} as below),
+      with bound as (select ${readableBelow} as below),
       marks as (
         select (select max(position) from events, bound where position < bound.below)::text as head,
                (select max(position) from events)::text as newest
@@ -210,10 +212,19 @@ export class PostgresEventStore implements EventStore {
     return { events, checkpoint, full, pending };
   }
 
+  async readEventAt(position: Position): Promise<RecordedEvent | null> {
+    if (!this.isPosition(position)) return null;
+    const row = await this.db
+      .selectFrom('events')
+      .select(['event_id', 'stream_id', 'revision', 'type', 'data', 'metadata', sql<string>`position::text`.as('position')])
+      .where('position', '=', position)
+      .where(sql<boolean>`position < ${readableBelow}`)
+      .executeTakeFirst();
+    return row === undefined ? null : toRecordedEvent(row);
+  }
+
   async headPosition(): Promise<Position | null> {
-    const { rows } = await sql<{ head: string | null }>`
-      select max(position)::text as head from events
-      where position < pg_snapshot_xmin(pg_current_snapshot())::text::bigint << ${sql.lit(Number(INDEX_BITS))}`.execute(this.db);
+    const { rows } = await sql<{ head: string | null }>`select max(position)::text as head from events where position < ${readableBelow}`.execute(this.db);
     return rows[0]?.head ?? null;
   }
 
