@@ -1,35 +1,55 @@
-// Process roles. `start` runs every part of Chorus in this one process: the API, and the projections fed
-// in-process from the event store.
+// Process roles. Every process serves /health/live, /health/ready and /metrics on PORT; the api role serves
+// the API there too. `start` runs every role in one process (embedded PGlite unless DATABASE_URL is set).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../infrastructure/config.js';
 import { describeDatabase } from '../infrastructure/config.js';
-import { openSystem, type System } from '../infrastructure/composition-root.js';
+import { ALL_ROLES, openSystem, type Role, type System } from '../infrastructure/composition-root.js';
+import { consumerGroupLag, withAdmin } from '../infrastructure/bus/kafka/kafka.js';
 import type { Logger } from '../infrastructure/logging.js';
+import type { Projection } from '../projections/projection.js';
+import type { Lag } from '../projections/projection-status.js';
 import { createHttpApp } from './http/app.js';
 import type { HttpDependencies } from './http/dependencies.js';
 
 export type RunningChorus = Readonly<{
   system: System;
   url: string;
-  /** Stops accepting connections, lets in-flight requests and projection batches finish, closes the database. */
+  /** Stops accepting connections, lets in-flight requests and batches finish, closes every connection. */
   stop(): Promise<void>;
 }>;
+
+/** A projection's lag from its Kafka consumer group, when Kafka feeds it. */
+export const kafkaLagOf = (system: System): ((projection: Projection) => Promise<Lag>) | undefined => {
+  const { kafka, topology } = system;
+  if (kafka === null) return undefined;
+  return (projection) =>
+    withAdmin(kafka, async (admin) => ({
+      events: await consumerGroupLag(admin, topology.groupIdOf(`projection.${projection.name}`), topology.topicsOf(projection.categories)),
+      capped: false,
+    }));
+};
 
 export const httpDependencies = (system: System): HttpDependencies => ({
   config: system.config,
   logger: system.logger,
+  metrics: system.metrics,
   commands: { store: system.store, ids: system.ids, clock: system.clock },
   store: system.store,
   db: system.database.db,
+  chooseReader: () => system.readers.choose(),
+  cache: system.cache,
   projections: system.projections,
   workers: system.workers,
+  kafkaLag: kafkaLagOf(system),
+  dependencyHealth: async () => ({ replicas: system.readers.status(), ai: system.aiChain.health() }),
 });
 
-export async function startAll(config: Config, logger: Logger): Promise<RunningChorus> {
-  const system = await openSystem(config, logger);
+export async function startRoles(config: Config, logger: Logger, roles: readonly Role[] = ALL_ROLES, only?: readonly string[]): Promise<RunningChorus> {
+  const system = await openSystem(config, logger, { roles, ...(only === undefined ? {} : { only }) });
   system.workers.start();
-  const server = http.createServer(createHttpApp(httpDependencies(system)).callback());
+  const app = createHttpApp(httpDependencies(system), { api: roles.includes('api') });
+  const server = http.createServer(app.callback());
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -41,7 +61,11 @@ export async function startAll(config: Config, logger: Logger): Promise<RunningC
   }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ url, data: describeDatabase(config) }, `Chorus is listening on ${url}; data: ${describeDatabase(config)}`);
+  const feed = system.kafka === null ? 'the event store directly' : 'Kafka';
+  logger.info(
+    { url, roles, data: describeDatabase(config), feed },
+    `Chorus (${roles.join(', ')}) is listening on ${url}; data: ${describeDatabase(config)}; consumers read ${feed}`,
+  );
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>
@@ -54,6 +78,9 @@ export async function startAll(config: Config, logger: Logger): Promise<RunningC
     })());
   return { system, url, stop };
 }
+
+/** Everything in this process: the embedded profile of `npm start`. */
+export const startAll = (config: Config, logger: Logger): Promise<RunningChorus> => startRoles(config, logger, ALL_ROLES);
 
 /** Stops gracefully on SIGTERM or SIGINT; a second signal, or the timeout, ends the process at once. */
 export function stopOnSignals(running: RunningChorus, logger: Logger, timeoutMs: number): void {

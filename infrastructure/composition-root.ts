@@ -1,44 +1,80 @@
 // The one place where adapters meet ports. Each system gets its own child container: no module singletons.
 import 'reflect-metadata';
 import path from 'node:path';
+import type { Kafka, Producer } from 'kafkajs';
 import { container, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
+import { ProviderChain } from '../application/ai/provider-chain.js';
+import type { Cache } from '../application/ports/cache.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { EventStore } from '../application/ports/event-store.js';
 import type { Ids } from '../application/ports/ids.js';
-import { ProjectionApplier } from '../projections/projection-applier.js';
-import { ProjectionRunner } from '../projections/projection-runner.js';
-import { ProjectionWorkers } from '../projections/projection-workers.js';
+import { countOpenDeadLetters } from '../projections/dead-letters.js';
+import { DirectRunner } from '../projections/direct-runner.js';
+import type { EventConsumer } from '../projections/event-consumer.js';
+import { FeedbackTriage } from '../projections/feedback/feedback-triage.js';
+import { ProjectionApplier, type DeadLetter } from '../projections/projection-applier.js';
+import { appliedLag } from '../projections/projection-status.js';
 import type { Projection } from '../projections/projection.js';
 import { allProjections } from '../projections/registry.js';
+import { Workers, type Worker } from '../projections/workers.js';
+import { LocalAiProvider } from './ai/local/local-ai-provider.js';
+import { KafkaTopology, consumerGroupLag, createKafka, ensureTopics, withAdmin } from './bus/kafka/kafka.js';
+import { KafkaRelay, createRelayProducer } from './bus/kafka/kafka-relay.js';
+import { KafkaRunner } from './bus/kafka/kafka-runner.js';
+import { MemoryCache } from './cache/memory/memory-cache.js';
+import { RedisCache } from './cache/redis/redis-cache.js';
 import { systemClock, uuidV7Ids } from './clock-and-ids.js';
-import { IN_MEMORY, type Config } from './config.js';
-import { openPglite, openPostgres, type SqlDatabase } from './db/database.js';
+import { ConfigError, IN_MEMORY, type Config } from './config.js';
 import { lockDataDir } from './db/data-dir-lock.js';
+import { openPglite, openPostgres, type SqlDatabase } from './db/database.js';
 import { migrate } from './db/migrations.js';
+import { ReadReplicas, replicaName } from './db/read-replicas.js';
 import { isTransientError } from './db/transient-errors.js';
+import { instrumentEventStore } from './eventstore/instrumented-event-store.js';
 import { PostgresEventStore } from './eventstore/postgres/postgres-event-store.js';
 import type { Logger } from './logging.js';
+import { Metrics } from './metrics.js';
+
+/** What a process does: serve the API, relay the log to Kafka, keep projections, or run enrichers. */
+export type Role = 'api' | 'relay' | 'projector' | 'enricher';
+export const ALL_ROLES: readonly Role[] = ['api', 'relay', 'projector', 'enricher'];
 
 export const tokens = {
   config: Symbol('Config'),
   logger: Symbol('Logger'),
+  metrics: Symbol('Metrics'),
   clock: Symbol('Clock'),
   ids: Symbol('Ids'),
   database: Symbol('SqlDatabase'),
   eventStore: Symbol('EventStore'),
+  readers: Symbol('ReadReplicas'),
+  cache: Symbol('Cache'),
+  kafka: Symbol('Kafka'),
+  aiChain: Symbol('ProviderChain'),
   projections: Symbol('Projections'),
-  projectionWorkers: Symbol('ProjectionWorkers'),
 } as const;
+
+export type SystemOptions = Readonly<{
+  roles: readonly Role[];
+  /** Only these projections (by name), for `chorus run projector --only`. */
+  only?: readonly string[];
+}>;
 
 export type System = Readonly<{
   config: Config;
   logger: Logger;
+  metrics: Metrics;
   clock: Clock;
   ids: Ids;
   database: SqlDatabase;
   store: EventStore;
+  readers: ReadReplicas;
+  cache: Cache;
+  kafka: Kafka | null;
+  topology: KafkaTopology;
+  aiChain: ProviderChain;
   projections: readonly Projection[];
-  workers: ProjectionWorkers;
+  workers: Workers;
   close(): Promise<void>;
 }>;
 
@@ -60,8 +96,11 @@ export async function openDatabase(config: Config, logger: Logger): Promise<SqlD
   }
 }
 
-/** Opens the database, brings its schema up to date and wires every service (projections are not started). */
-export async function openSystem(config: Config, logger: Logger): Promise<System> {
+/** Opens the database, brings its schema up to date and wires the services of the given roles (not started). */
+export async function openSystem(config: Config, logger: Logger, options: SystemOptions = { roles: ALL_ROLES }): Promise<System> {
+  if (options.roles.includes('relay') && config.kafkaBrokers === undefined && options.roles.length === 1) {
+    throw new ConfigError('Invalid configuration:\n  KAFKA_BROKERS: the relay role produces to Kafka, so it needs KAFKA_BROKERS');
+  }
   const database = await openDatabase(config, logger);
   try {
     await migrate(database.db, 'up');
@@ -70,18 +109,35 @@ export async function openSystem(config: Config, logger: Logger): Promise<System
     throw error;
   }
   const c = register(container.createChildContainer(), config, logger, database);
-  const workers = c.resolve<ProjectionWorkers>(tokens.projectionWorkers);
-  return {
+  const kafka = c.resolve<Kafka | null>(tokens.kafka);
+  const topology = new KafkaTopology(config.kafkaTopicPrefix);
+  if (kafka !== null) await ensureTopics(kafka, topology.allTopics(), config.kafkaTopicPartitions);
+  const readers = c.resolve<ReadReplicas>(tokens.readers);
+  readers.start();
+  const system = {
     config,
     logger,
-    clock: c.resolve(tokens.clock),
-    ids: c.resolve(tokens.ids),
+    metrics: c.resolve<Metrics>(tokens.metrics),
+    clock: c.resolve<Clock>(tokens.clock),
+    ids: c.resolve<Ids>(tokens.ids),
     database,
-    store: c.resolve(tokens.eventStore),
-    projections: c.resolve(tokens.projections),
+    store: c.resolve<EventStore>(tokens.eventStore),
+    readers,
+    cache: c.resolve<Cache>(tokens.cache),
+    kafka,
+    topology,
+    aiChain: c.resolve<ProviderChain>(tokens.aiChain),
+    projections: c.resolve<readonly Projection[]>(tokens.projections),
+  };
+  const { workers, closeWorkers } = buildWorkers(system, options);
+  return {
+    ...system,
     workers,
     close: async () => {
       await workers.stop();
+      await closeWorkers();
+      await readers.stop();
+      await system.cache.close();
       await database.close();
       c.clearInstances();
     },
@@ -95,21 +151,129 @@ function register(c: DependencyContainer, config: Config, logger: Logger, databa
   c.register<Clock>(tokens.clock, { useValue: systemClock });
   c.register<Ids>(tokens.ids, { useValue: uuidV7Ids });
   c.register<readonly Projection[]>(tokens.projections, { useValue: allProjections });
+  c.register<Metrics>(tokens.metrics, { useFactory: instanceCachingFactory(() => new Metrics()) });
   c.register<EventStore>(tokens.eventStore, {
-    useFactory: instanceCachingFactory((r) => new PostgresEventStore(r.resolve(tokens.database), { pollIntervalMs: config.pollIntervalMs })),
+    useFactory: instanceCachingFactory((r) =>
+      instrumentEventStore(new PostgresEventStore(database, { pollIntervalMs: config.pollIntervalMs }), r.resolve(tokens.metrics)),
+    ),
   });
-  c.register<ProjectionWorkers>(tokens.projectionWorkers, {
+  c.register<ReadReplicas>(tokens.readers, {
+    useFactory: instanceCachingFactory(() => {
+      const replicas = config.replicaUrls.map((url) => ({ name: replicaName(url), db: openPostgres(url, { poolMax: config.databasePoolMax }).db }));
+      return new ReadReplicas(database.db, replicas, {
+        maxLagMs: config.replicaMaxLagMs,
+        checkIntervalMs: 1000,
+        onError: (replica, error) => logger.warn({ replica, err: error }, 'read replica check failed'),
+      });
+    }),
+  });
+  c.register<Cache>(tokens.cache, {
+    useFactory: instanceCachingFactory(() =>
+      config.redisUrl === undefined
+        ? new MemoryCache({ maxEntries: 10_000 })
+        : new RedisCache(config.redisUrl, { keyPrefix: 'chorus:', onError: (error) => logger.warn({ err: error }, 'redis cache error') }),
+    ),
+  });
+  c.register<Kafka | null>(tokens.kafka, {
+    useFactory: instanceCachingFactory(() => (config.kafkaBrokers === undefined ? null : createKafka(config.kafkaBrokers, config.kafkaClientId, logger))),
+  });
+  c.register<ProviderChain>(tokens.aiChain, {
     useFactory: instanceCachingFactory((r) => {
-      const store = r.resolve<EventStore>(tokens.eventStore);
-      const options = { maxAttempts: config.projectionMaxAttempts, retryMinMs: 100, retryMaxMs: 30_000, isTransient: isTransientError };
-      const runners = new Map(
-        r.resolve<readonly Projection[]>(tokens.projections).map((projection) => {
-          const applier = new ProjectionApplier(database.db, store, projection, logger, options);
-          return [projection.name, new ProjectionRunner(database.db, store, applier, logger, config.projectionBatchSize)];
-        }),
-      );
-      return new ProjectionWorkers(runners, logger);
+      const metrics = r.resolve<Metrics>(tokens.metrics);
+      return new ProviderChain([new LocalAiProvider()], {
+        clock: systemClock,
+        timeoutMs: config.aiTimeoutMs,
+        failureThreshold: 5,
+        openMs: 30_000,
+        onCall: (provider, outcome) => metrics.aiCalls.inc({ provider, outcome }),
+      });
     }),
   });
   return c;
+}
+
+type Parts = Omit<System, 'workers' | 'close'>;
+
+/** The consumers and the relay of the given roles, each fed by Kafka when it is configured, else by the store. */
+function buildWorkers(system: Parts, { roles, only }: SystemOptions): { workers: Workers; closeWorkers(): Promise<void> } {
+  const { config, logger, metrics, database, store, kafka, topology } = system;
+  const runners = new Map<string, Worker>();
+  const consumers: EventConsumer[] = [];
+  let deadLetterProducer: Producer | null = null;
+
+  const feed = (consumer: EventConsumer): Worker =>
+    kafka === null ? new DirectRunner(store, consumer, logger, config.projectionBatchSize) : new KafkaRunner(kafka, topology, consumer, logger);
+
+  if (roles.includes('relay') && kafka !== null) {
+    runners.set('relay', new KafkaRelay(database.db, store, createRelayProducer(kafka), topology, logger, metrics, config.projectionBatchSize));
+  }
+  if (roles.includes('projector')) {
+    const unknown = (only ?? []).filter((name) => !system.projections.some((projection) => projection.name === name));
+    if (unknown.length > 0) throw new ConfigError(`Unknown projection(s) for --only: ${unknown.join(', ')}`);
+    if (kafka !== null) deadLetterProducer = kafka.producer({ allowAutoTopicCreation: false });
+    const publishDeadLetter = deadLetterProducer === null ? undefined : publishTo(deadLetterProducer, topology.deadLetterTopic);
+    for (const projection of system.projections.filter((p) => only === undefined || only.includes(p.name))) {
+      const applier = new ProjectionApplier(database.db, store, projection, logger, {
+        maxAttempts: config.projectionMaxAttempts,
+        retryMinMs: 100,
+        retryMaxMs: 30_000,
+        isTransient: isTransientError,
+        ...(publishDeadLetter === undefined ? {} : { publishDeadLetter }),
+        onBatchApplied: (name, _events, seconds) => metrics.batchDuration.observe({ consumer: `projection.${name}` }, seconds),
+      });
+      consumers.push(applier);
+      runners.set(applier.name, feed(applier));
+    }
+  }
+  if (roles.includes('enricher')) {
+    const triage = new FeedbackTriage({
+      db: database.db,
+      store,
+      analyze: (text, signal) => system.aiChain.analyzeFeedback(text, signal),
+      ids: system.ids,
+      clock: system.clock,
+      logger,
+      retryMinMs: 500,
+      retryMaxMs: 60_000,
+    });
+    consumers.push(triage);
+    runners.set(triage.name, feed(triage));
+  }
+
+  metrics.observe({
+    consumerLag: async () => {
+      const lags = new Map<string, number>();
+      if (kafka !== null) {
+        await withAdmin(kafka, async (admin) => {
+          for (const consumer of consumers) {
+            lags.set(consumer.name, await consumerGroupLag(admin, topology.groupIdOf(consumer.name), topology.topicsOf(consumer.categories)));
+          }
+        });
+      } else {
+        for (const consumer of consumers) lags.set(consumer.name, (await appliedLag(store, consumer)).events);
+      }
+      return lags;
+    },
+    deadLetters: async () => new Map([...(await countOpenDeadLetters(database.db))].map(([name, count]) => [`projection.${name}`, count])),
+  });
+
+  return {
+    workers: new Workers(runners, logger),
+    closeWorkers: async () => {
+      await deadLetterProducer?.disconnect().catch(() => undefined);
+    },
+  };
+}
+
+function publishTo(producer: Producer, topic: string): (letter: DeadLetter) => Promise<void> {
+  let connected: Promise<void> | null = null;
+  return async (letter) => {
+    connected ??= producer.connect();
+    await connected;
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [{ key: `${letter.projection}:${letter.event.streamId}`, value: JSON.stringify(letter) }],
+    });
+  };
 }

@@ -32,6 +32,10 @@ const EnvSchema = z.object({
     .optional(),
   KAFKA_TOPIC_PARTITIONS: integer(1, 1000, 6),
   KAFKA_CLIENT_ID: z.string().min(1).default('chorus'),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, dots, dashes and underscores')
+    .default('chorus'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
@@ -64,6 +68,8 @@ export type Config = Readonly<{
   kafkaBrokers: readonly string[] | undefined;
   kafkaTopicPartitions: number;
   kafkaClientId: string;
+  /** Topics are `<prefix>.<context>`, consumer groups `<prefix>.<consumer>`. */
+  kafkaTopicPrefix: string;
   /** Unset: the cache lives in memory. */
   redisUrl: string | undefined;
   eventStore: 'postgres' | 'esdb';
@@ -109,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     kafkaBrokers: e.KAFKA_BROKERS,
     kafkaTopicPartitions: e.KAFKA_TOPIC_PARTITIONS,
     kafkaClientId: e.KAFKA_CLIENT_ID,
+    kafkaTopicPrefix: e.KAFKA_TOPIC_PREFIX,
     redisUrl: e.REDIS_URL,
     eventStore: e.CHORUS_EVENT_STORE,
     esdbUrl: e.CHORUS_ESDB_URL,

@@ -5,13 +5,9 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { EventStore, Position, RecordedEvent } from '../application/ports/event-store.js';
+import type { EventConsumer, Progress } from './event-consumer.js';
 import type { Schema } from '../infrastructure/db/schema.js';
 import type { Projection } from './projection.js';
-
-/** How far a batch takes the projection through its source, recorded with the batch's rows. */
-export type Progress =
-  | Readonly<{ kind: 'checkpoint'; position: Position }>
-  | Readonly<{ kind: 'offset'; topic: string; partition: number; offset: string }>;
 
 export type DeadLetter = Readonly<{ projection: string; event: RecordedEvent; error: string; attempts: number }>;
 
@@ -29,7 +25,9 @@ export type ApplierOptions = Readonly<{
 
 const PARKED_BEHIND = 'Parked behind an earlier dead letter of the same stream';
 
-export class ProjectionApplier {
+export class ProjectionApplier implements EventConsumer {
+  readonly name: string;
+  readonly categories: readonly string[];
   private readonly handles: ReadonlySet<string>;
 
   constructor(
@@ -39,11 +37,13 @@ export class ProjectionApplier {
     private readonly logger: Logger,
     private readonly options: ApplierOptions,
   ) {
+    this.name = `projection.${projection.name}`;
+    this.categories = projection.categories;
     this.handles = new Set(projection.handles);
   }
 
   /** Registers the projection so that its status exists before its first batch. */
-  async register(): Promise<void> {
+  async start(): Promise<void> {
     const { name, version } = this.projection;
     await this.db
       .insertInto('projections')
@@ -52,8 +52,13 @@ export class ProjectionApplier {
       .execute();
   }
 
+  async resumeFrom(): Promise<Position | null> {
+    const row = await this.db.selectFrom('projections').select('checkpoint').where('name', '=', this.projection.name).executeTakeFirst();
+    return row?.checkpoint ?? null;
+  }
+
   /** Returns once the batch is applied, with whatever kept failing parked; throws only when aborted. */
-  async apply(events: readonly RecordedEvent[], progress: Progress, signal: AbortSignal): Promise<void> {
+  async process(events: readonly RecordedEvent[], progress: Progress, signal: AbortSignal): Promise<void> {
     const failure = await this.attempt(() => this.transaction(events, progress), signal);
     if (failure === undefined) return;
     if (events.length === 1) {

@@ -1,57 +1,101 @@
-// What operators and read-your-writes ask of a projection: how far it is, and whether it has reached a position.
+// What operators and read-your-writes ask of a projection: how far it is, and whether it has applied a write.
 import type { Kysely } from 'kysely';
-import type { EventStore, Position } from '../application/ports/event-store.js';
+import { categoryOf, type EventStore, type Position } from '../application/ports/event-store.js';
 import type { Schema } from '../infrastructure/db/schema.js';
+import type { EventConsumer } from './event-consumer.js';
 import type { Projection } from './projection.js';
-import { readCheckpoint } from './projection-runner.js';
 
 /** Lag is counted by reading the log past the checkpoint, up to this many events. */
 const LAG_COUNT_LIMIT = 10_000;
+
+export type Lag = Readonly<{ events: number; capped: boolean }>;
 
 export type ProjectionStatus = Readonly<{
   name: string;
   version: number;
   checkpoint: Position | null;
   head: Position | null;
-  /** Events of its categories in the log after its checkpoint; `lagCapped` when there are at least LAG_COUNT_LIMIT. */
+  /** Events it has still to apply: counted in the log (direct) or from its Kafka consumer group's offsets. */
   lag: number;
   lagCapped: boolean;
+  appliedBatches: number;
   lastError: string | null;
   lastErrorAt: string | null;
   updatedAt: string | null;
 }>;
 
-export async function projectionStatus(db: Kysely<Schema>, store: EventStore, projection: Projection): Promise<ProjectionStatus> {
+/** `kafkaLag` answers for a projection fed from Kafka, whose checkpoint lives in its consumer group. */
+export async function projectionStatus(
+  db: Kysely<Schema>,
+  store: EventStore,
+  projection: Projection,
+  kafkaLag?: (projection: Projection) => Promise<Lag>,
+): Promise<ProjectionStatus> {
   const row = await db.selectFrom('projections').selectAll().where('name', '=', projection.name).executeTakeFirst();
   const checkpoint = row?.checkpoint ?? null;
-  const head = await store.headPosition();
-  let lag = 0;
-  for await (const _ of store.readAll({ from: checkpoint, categories: projection.categories, limit: LAG_COUNT_LIMIT })) lag++;
+  const [head, lag] = await Promise.all([store.headPosition(), kafkaLag?.(projection) ?? logLag(store, projection.categories, checkpoint)]);
   return {
     name: projection.name,
     version: projection.version,
     checkpoint,
     head,
-    lag,
-    lagCapped: lag === LAG_COUNT_LIMIT,
+    lag: lag.events,
+    lagCapped: lag.capped,
+    appliedBatches: Number(row?.applied_batches ?? 0),
     lastError: row?.last_error ?? null,
     lastErrorAt: row?.last_error_at?.toISOString() ?? null,
     updatedAt: row?.updated_at.toISOString() ?? null,
   };
 }
 
-/** Resolves true once the projection has applied `position`, false when `timeoutMs` passes first. */
+/** A number that grows with every batch that changed the projection's rows on this database. */
+export async function appliedBatches(db: Kysely<Schema>, projection: string): Promise<string> {
+  const row = await db.selectFrom('projections').select('applied_batches').where('name', '=', projection).executeTakeFirst();
+  return String(row?.applied_batches ?? 0);
+}
+
+/** Lag of a consumer that reads the store directly: what the log holds past its checkpoint. */
+export async function appliedLag(store: EventStore, consumer: Pick<EventConsumer, 'categories' | 'resumeFrom'>): Promise<Lag> {
+  return logLag(store, consumer.categories, await consumer.resumeFrom());
+}
+
+async function logLag(store: EventStore, categories: readonly string[], checkpoint: Position | null): Promise<Lag> {
+  let events = 0;
+  for await (const _ of store.readAll({ from: checkpoint, categories, limit: LAG_COUNT_LIMIT })) events++;
+  return { events, capped: events === LAG_COUNT_LIMIT };
+}
+
+/**
+ * Resolves true once `readDb` (the writer or the replica serving the request) shows the projection has applied
+ * the write at `position`, false when `timeoutMs` passes first. Judged by the write's own stream, which works
+ * however events arrive (Kafka partitions carry no global order); a checkpoint past it answers at once.
+ */
 export async function waitForPosition(
-  db: Kysely<Schema>,
+  readDb: Kysely<Schema>,
   store: EventStore,
-  projection: string,
+  projection: Projection,
   position: Position,
   timeoutMs: number,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
+  const write = await store.readEventAt(position);
+  if (write !== null && (!projection.handles.includes(write.type) || !projection.categories.includes(categoryOf(write.streamId)))) {
+    return true; // the projection never reads it, so there is nothing to wait for
+  }
   for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
-    const checkpoint = await readCheckpoint(db, projection);
-    if (checkpoint !== null && store.comparePositions(checkpoint, position) >= 0) return true;
+    const [row, stream] = await Promise.all([
+      readDb.selectFrom('projections').select('checkpoint').where('name', '=', projection.name).executeTakeFirst(),
+      write === null
+        ? undefined
+        : readDb
+            .selectFrom('projection_streams')
+            .select('revision')
+            .where('projection', '=', projection.name)
+            .where('stream_id', '=', write.streamId)
+            .executeTakeFirst(),
+    ]);
+    if (write !== null && stream !== undefined && Number(stream.revision) >= write.revision) return true;
+    if (row?.checkpoint != null && store.comparePositions(row.checkpoint, position) >= 0) return true;
     const remaining = deadline - Date.now();
     if (remaining <= 0) return false;
     await new Promise((resolve) => setTimeout(resolve, Math.min(pause, remaining)));

@@ -9,8 +9,9 @@ import { mount, openApiDocument, type AnyRoute } from './routes.js';
 
 export const API_VERSION = '0.1.0';
 
-export function createHttpApp(deps: HttpDependencies): Koa {
-  const routes: readonly AnyRoute[] = [...operationsRoutes(deps), ...feedbackRoutes(deps)];
+/** The operations routes always; the API's own routes when this process has the api role. */
+export function createHttpApp(deps: HttpDependencies, options: { api: boolean } = { api: true }): Koa {
+  const routes: readonly AnyRoute[] = [...operationsRoutes(deps), ...(options.api ? feedbackRoutes(deps) : [])];
   const router = new Router();
   mount(router, routes);
   const openapi = openApiDocument(routes, API_VERSION);
@@ -22,6 +23,15 @@ export function createHttpApp(deps: HttpDependencies): Koa {
   app.proxy = false;
   app.silent = true; // errors are logged by problemDocuments with their correlation id
   app.use(correlation(deps.logger));
+  app.use(async (ctx, next) => {
+    const stop = deps.metrics.httpDuration.startTimer();
+    try {
+      await next();
+    } finally {
+      // The route pattern, not the path, keeps the label set small.
+      stop({ method: ctx.method, route: (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched', status: String(ctx.status) });
+    }
+  });
   app.use(problemDocuments);
   app.use(unmatchedAsProblems);
   app.use(router.routes());

@@ -1,19 +1,33 @@
 import type { Kysely } from 'kysely';
 import type { CommandDependencies } from '../../application/kernel/handle-command.js';
+import type { Cache } from '../../application/ports/cache.js';
 import type { EventStore } from '../../application/ports/event-store.js';
 import type { Config } from '../../infrastructure/config.js';
 import type { Schema } from '../../infrastructure/db/schema.js';
 import type { Logger } from '../../infrastructure/logging.js';
+import type { Metrics } from '../../infrastructure/metrics.js';
 import type { Projection } from '../../projections/projection.js';
-import type { ProjectionWorkers } from '../../projections/projection-workers.js';
+import type { Lag } from '../../projections/projection-status.js';
+import type { Workers } from '../../projections/workers.js';
+
+export type ReadDatabase = Readonly<{ name: string; role: 'replica' | 'writer'; db: Kysely<Schema> }>;
 
 /** What the HTTP layer needs from the system, and nothing more. */
 export type HttpDependencies = Readonly<{
   config: Config;
   logger: Logger;
+  metrics: Metrics;
   commands: CommandDependencies;
   store: EventStore;
+  /** The writer: commands' read models, strong reads, operations. */
   db: Kysely<Schema>;
+  /** A database for the next eventual read: a healthy replica in turn, or the writer. */
+  chooseReader(): ReadDatabase;
+  cache: Cache;
   projections: readonly Projection[];
-  workers: ProjectionWorkers;
+  workers: Workers;
+  /** Lag of a projection fed by Kafka, from its consumer group; undefined when the store feeds projections. */
+  kafkaLag: ((projection: Projection) => Promise<Lag>) | undefined;
+  /** Health of whatever else this process depends on (replicas, Kafka, AI providers), for /health/ready. */
+  dependencyHealth(): Promise<Record<string, unknown>>;
 }>;

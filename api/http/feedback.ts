@@ -14,9 +14,11 @@ import {
 import { NotFound } from '../../domain/kernel/errors.js';
 import { feedbackProjection } from '../../projections/feedback/feedback-projection.js';
 import { feedbackStats, getFeedback, listFeedback } from '../../projections/feedback/feedback-queries.js';
+import { appliedBatches } from '../../projections/projection-status.js';
 import type { HttpDependencies } from './dependencies.js';
 import { awaitMinPosition, MIN_POSITION_HEADER } from './read-your-writes.js';
 import { etag, ifMatchRevision } from './preconditions.js';
+import { CONSISTENCY_HEADER, readDatabase } from './read-database.js';
 import { route } from './routes.js';
 
 const SubmitFeedbackBody = z.strictObject({
@@ -41,6 +43,9 @@ const ListQuery = z.strictObject({
 });
 
 const StatsQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(366).default(30) });
+
+/** Only bounds the cache's memory: keys change whenever the data does. */
+const STATS_TTL_SECONDS = 3600;
 
 const FEEDBACK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -97,11 +102,25 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
     tag: 'feedback',
     summary: 'Totals by status, rating, category, sentiment and day',
     query: StatsQuery,
-    headers: [MIN_POSITION_HEADER],
+    headers: [MIN_POSITION_HEADER, CONSISTENCY_HEADER],
     responses: { 200: 'Stats', 503: 'Read model behind X-Chorus-Min-Position' },
     async handle(ctx, { query }) {
-      await awaitMinPosition(ctx, deps, feedbackProjection.name);
-      ctx.body = await feedbackStats(deps.db, { days: query.days, today: deps.commands.clock.now().toISOString().slice(0, 10) });
+      const reader = readDatabase(ctx, deps);
+      await awaitMinPosition(ctx, deps, feedbackProjection, reader.db);
+      const today = deps.commands.clock.now().toISOString().slice(0, 10);
+      // Keyed by how many batches the projection has applied on this database: a hit is never older than the data.
+      const version = await appliedBatches(reader.db, feedbackProjection.name);
+      const key = `stats:feedback:${version}:${query.days}:${today}`;
+      const cached = await deps.cache.get(key);
+      ctx.set('X-Chorus-Cache', cached === null ? 'miss' : 'hit');
+      if (cached !== null) {
+        ctx.type = 'application/json';
+        ctx.body = cached;
+        return;
+      }
+      const stats = await feedbackStats(reader.db, { days: query.days, today });
+      await deps.cache.set(key, JSON.stringify(stats), STATS_TTL_SECONDS);
+      ctx.body = stats;
     },
   }),
   route({
@@ -109,12 +128,13 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
     path: '/v1/feedback/:id',
     tag: 'feedback',
     summary: 'One piece of feedback',
-    headers: [MIN_POSITION_HEADER, 'If-None-Match'],
+    headers: [MIN_POSITION_HEADER, CONSISTENCY_HEADER, 'If-None-Match'],
     responses: { 200: 'Feedback, with ETag', 304: 'Not modified', 404: 'Unknown feedback', 503: 'Read model behind' },
     async handle(ctx, { params }) {
       const id = feedbackId(ctx, params.id);
-      await awaitMinPosition(ctx, deps, feedbackProjection.name);
-      const view = await getFeedback(deps.db, id);
+      const reader = readDatabase(ctx, deps);
+      await awaitMinPosition(ctx, deps, feedbackProjection, reader.db);
+      const view = await getFeedback(reader.db, id);
       if (view === undefined) throw new NotFound('FEEDBACK.NOT_FOUND', `Feedback ${id} does not exist`);
       ctx.set('ETag', etag(view.revision));
       if (ctx.get('If-None-Match') === etag(view.revision)) {
@@ -130,11 +150,12 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
     tag: 'feedback',
     summary: 'Feedback, newest first, filtered by status, rating, category and sentiment, a cursor page at a time',
     query: ListQuery,
-    headers: [MIN_POSITION_HEADER],
+    headers: [MIN_POSITION_HEADER, CONSISTENCY_HEADER],
     responses: { 200: '{ items, nextCursor }', 400: 'Invalid filter or cursor', 503: 'Read model behind' },
     async handle(ctx, { query }) {
-      await awaitMinPosition(ctx, deps, feedbackProjection.name);
-      ctx.body = await listFeedback(deps.db, query);
+      const reader = readDatabase(ctx, deps);
+      await awaitMinPosition(ctx, deps, feedbackProjection, reader.db);
+      ctx.body = await listFeedback(reader.db, query);
     },
   }),
 ];

@@ -1,7 +1,16 @@
-// Health probes and the operators' view of projections.
+// Health probes, metrics and the operators' view of projections and dead letters.
+import { z } from 'zod';
+import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../../projections/dead-letters.js';
 import { projectionStatus } from '../../projections/projection-status.js';
 import type { HttpDependencies } from './dependencies.js';
 import { route } from './routes.js';
+
+const DeadLetterQuery = z.strictObject({
+  projection: z.string().min(1).max(100).optional(),
+  status: z.enum(['open', 'resolved', 'discarded']).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().regex(/^\d{1,18}$/, 'a cursor this API issued').optional(),
+});
 
 export const operationsRoutes = (deps: HttpDependencies) => [
   route({
@@ -18,17 +27,28 @@ export const operationsRoutes = (deps: HttpDependencies) => [
     method: 'get',
     path: '/health/ready',
     tag: 'ops',
-    summary: 'The event store answers and every projection is running',
+    summary: 'The event store answers and every worker of this process runs',
     responses: { 200: 'Ready', 503: 'Not ready: see checks' },
     async handle(ctx) {
       const eventStore = await deps.store.ping().then(
         () => 'ok',
         () => 'unreachable',
       );
-      const projections = deps.workers.state();
-      const ready = eventStore === 'ok' && deps.projections.every(({ name }) => projections[name] === 'running');
+      const workers = deps.workers.state();
+      const ready = eventStore === 'ok' && Object.values(workers).every((state) => state === 'running');
       ctx.status = ready ? 200 : 503;
-      ctx.body = { status: ready ? 'ready' : 'not_ready', checks: { eventStore, projections } };
+      ctx.body = { status: ready ? 'ready' : 'not_ready', checks: { eventStore, workers, ...(await deps.dependencyHealth()) } };
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/metrics',
+    tag: 'ops',
+    summary: 'Prometheus metrics of this process',
+    responses: { 200: 'text/plain exposition format' },
+    async handle(ctx) {
+      ctx.type = deps.metrics.registry.contentType;
+      ctx.body = await deps.metrics.registry.metrics();
     },
   }),
   route({
@@ -38,8 +58,40 @@ export const operationsRoutes = (deps: HttpDependencies) => [
     summary: 'Checkpoint, head of the log, lag and last error of every projection',
     responses: { 200: '{ items }' },
     async handle(ctx) {
-      const items = await Promise.all(deps.projections.map((projection) => projectionStatus(deps.db, deps.store, projection)));
+      const items = await Promise.all(deps.projections.map((projection) => projectionStatus(deps.db, deps.store, projection, deps.kafkaLag)));
       ctx.body = { items };
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/ops/dead-letters',
+    tag: 'ops',
+    summary: 'Dead letters, oldest first',
+    query: DeadLetterQuery,
+    responses: { 200: '{ items, nextCursor }', 400: 'Invalid filter' },
+    async handle(ctx, { query }) {
+      const { cursor, ...filter } = query;
+      ctx.body = await listDeadLetters(deps.db, { ...filter, ...(cursor === undefined ? {} : { after: cursor }) });
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/ops/dead-letters/:id/retry',
+    tag: 'ops',
+    summary: "Apply an open dead letter (the first of its stream) and the letters parked behind it",
+    responses: { 200: '{ items }: the letters resolved', 404: 'Unknown letter', 409: 'Not open, not first, or failed again' },
+    async handle(ctx, { params }) {
+      ctx.body = { items: await retryDeadLetter(deps.db, deps.projections, params.id ?? '') };
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/ops/dead-letters/:id/discard',
+    tag: 'ops',
+    summary: 'Give up on an open dead letter',
+    responses: { 200: 'The letter', 404: 'Unknown letter', 409: 'Not open' },
+    async handle(ctx, { params }) {
+      ctx.body = await discardDeadLetter(deps.db, params.id ?? '');
     },
   }),
 ];

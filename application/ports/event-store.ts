@@ -75,7 +75,7 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   /** Catch-up, then live; ends when the signal aborts. Never skips an event that commits late. */
   subscribe(options: SubscribeOptions): AsyncIterable<SubscriptionBatch>;
-  /** The event at exactly this position, or null when there is none (or it is not readable yet). */
+  /** The committed event at exactly this position, or null when there is none. */
   readEventAt(position: Position): Promise<RecordedEvent | null>;
   /** The position of the newest event every reader can see, or null for an empty log. */
   headPosition(): Promise<Position | null>;

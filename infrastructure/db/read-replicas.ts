@@ -64,6 +64,7 @@ export class ReadReplicas {
   private readonly staleAfterMs: number;
   private writerMarks: WriterMark[] = [];
   private writerRead: Promise<WriterMark | null> | null = null;
+  private writerLastError: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private cursor = 0;
 
@@ -162,9 +163,12 @@ export class ReadReplicas {
         const { rows } = await sql<{ lsn: string }>`select pg_current_wal_lsn()::text as lsn`.execute(this.writer);
         const mark = { lsn: parseLsn(rows[0]!.lsn), at };
         this.writerMarks = [...this.writerMarks.slice(1 - WRITER_MARKS_KEPT), mark];
+        this.writerLastError = null;
         return mark;
       } catch (error) {
-        this.report('writer', asError(error));
+        const failure = asError(error);
+        if (failure.message !== this.writerLastError) this.report('writer', failure);
+        this.writerLastError = failure.message;
         return null;
       }
     })().finally(() => (this.writerRead = null));
@@ -174,7 +178,7 @@ export class ReadReplicas {
   private async record(replica: ReplicaState, probe: Promise<Probe>, markRead: Promise<WriterMark | null>): Promise<void> {
     try {
       const [result, mark] = await Promise.all([
-        withTimeout(probe, this.checkTimeoutMs, 'replica health check timed out'),
+        withTimeout(probe, this.checkTimeoutMs, `replica health check timed out after ${this.checkTimeoutMs} ms`),
         // Without the writer's position the lag still has its timestamp bound; a slow writer must not hold the check.
         withTimeout(markRead, this.checkTimeoutMs, 'writer LSN read timed out').catch(() => null),
       ]);

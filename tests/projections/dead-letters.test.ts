@@ -9,7 +9,7 @@ import { feedbackProjection } from '../../projections/feedback/feedback-projecti
 import { getFeedback } from '../../projections/feedback/feedback-queries.js';
 import type { Projection } from '../../projections/projection.js';
 import { ProjectionApplier, type DeadLetter } from '../../projections/projection-applier.js';
-import { ProjectionRunner, readCheckpoint } from '../../projections/projection-runner.js';
+import { DirectRunner } from '../../projections/direct-runner.js';
 import { embeddedTestDatabase, type TestDatabase } from '../support/databases.js';
 
 const context = { correlationId: 'dlq-test', causationId: null, actor: { sub: 'test', roles: [] } };
@@ -47,11 +47,11 @@ test.serial('an event that keeps failing is parked with its stream\'s later even
     isTransient: () => false,
     publishDeadLetter: async (letter) => void published.push(letter),
   });
-  const runner = new ProjectionRunner(testDb.database.db, store, applier, pino({ level: 'silent' }), 50);
+  const runner = new DirectRunner(store, applier, pino({ level: 'silent' }), 50);
   const controller = new AbortController();
   const running = runner.run(controller.signal);
   const head = (await store.headPosition())!;
-  while ((await readCheckpoint(testDb.database.db, 'feedback')) !== head) await new Promise((resolve) => setTimeout(resolve, 10));
+  while ((await applier.resumeFrom()) !== head) await new Promise((resolve) => setTimeout(resolve, 10));
   controller.abort();
   await running;
 
@@ -104,7 +104,7 @@ test.serial('discarding a letter closes it; unknown letters are not found', asyn
   });
   const events = [];
   for await (const event of store.readStream(`feedback-${sick.id}`)) events.push(event);
-  await applier.apply(events, { kind: 'checkpoint', position: events[1]!.position }, new AbortController().signal);
+  await applier.process(events, { kind: 'checkpoint', position: events[1]!.position }, new AbortController().signal);
   const [letter] = (await listDeadLetters(testDb.database.db, { status: 'open', limit: 10 })).items;
   t.is(letter!.streamId, `feedback-${sick.id}`);
   t.like(await discardDeadLetter(testDb.database.db, letter!.id), { status: 'discarded' });

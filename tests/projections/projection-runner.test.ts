@@ -8,7 +8,7 @@ import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/pos
 import { feedbackProjection } from '../../projections/feedback/feedback-projection.js';
 import type { Projection } from '../../projections/projection.js';
 import { ProjectionApplier } from '../../projections/projection-applier.js';
-import { ProjectionRunner, readCheckpoint } from '../../projections/projection-runner.js';
+import { DirectRunner } from '../../projections/direct-runner.js';
 import { embeddedTestDatabase, type TestDatabase } from '../support/databases.js';
 
 const silent = pino({ level: 'silent' });
@@ -33,12 +33,12 @@ async function runUntilCaughtUp(projection: Projection): Promise<void> {
     retryMaxMs: 50,
     isTransient: () => false,
   });
-  const runner = new ProjectionRunner(database.db, store, applier, silent, 7);
+  const runner = new DirectRunner(store, applier, silent, 7);
   const controller = new AbortController();
   const running = runner.run(controller.signal);
   const head = await store.headPosition();
   for (let attempt = 0; head !== null && attempt < 2000; attempt++) {
-    const checkpoint = await readCheckpoint(database.db, projection.name);
+    const checkpoint = await applier.resumeFrom();
     if (checkpoint !== null && store.comparePositions(checkpoint, head) >= 0) break;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

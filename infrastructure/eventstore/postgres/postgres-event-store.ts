@@ -218,7 +218,6 @@ export class PostgresEventStore implements EventStore {
       .selectFrom('events')
       .select(['event_id', 'stream_id', 'revision', 'type', 'data', 'metadata', sql<string>`position::text`.as('position')])
       .where('position', '=', position)
-      .where(sql<boolean>`position < ${readableBelow}`)
       .executeTakeFirst();
     return row === undefined ? null : toRecordedEvent(row);
   }

@@ -1,18 +1,20 @@
-// Runs every projection and restarts one whose runner died (a lost database, say) after a pause.
+// Runs every consumer (projections, enrichers, the relay) and restarts one that died (a lost database or
+// broker, say) after a pause.
 import type { Logger } from 'pino';
-import type { ProjectionRunner } from './projection-runner.js';
+
+export type Worker = Readonly<{ run(signal: AbortSignal): Promise<void> }>;
 
 export type WorkerState = 'starting' | 'running' | 'restarting' | 'stopped';
 
 const RESTART_PAUSE_MS = 1000;
 
-export class ProjectionWorkers {
+export class Workers {
   private readonly states = new Map<string, WorkerState>();
   private readonly controller = new AbortController();
   private running: Promise<void> | null = null;
 
   constructor(
-    private readonly runners: ReadonlyMap<string, ProjectionRunner>,
+    private readonly runners: ReadonlyMap<string, Worker>,
     private readonly logger: Logger,
   ) {}
 
@@ -30,7 +32,7 @@ export class ProjectionWorkers {
     return Object.fromEntries(this.states);
   }
 
-  private async supervise(name: string, runner: ProjectionRunner): Promise<void> {
+  private async supervise(name: string, runner: Worker): Promise<void> {
     const { signal } = this.controller;
     while (!signal.aborted) {
       this.states.set(name, 'running');
@@ -39,7 +41,7 @@ export class ProjectionWorkers {
       } catch (error) {
         if (signal.aborted) break;
         this.states.set(name, 'restarting');
-        this.logger.error({ projection: name, err: error }, 'projection runner failed; restarting');
+        this.logger.error({ worker: name, err: error }, 'worker failed; restarting');
         await new Promise((resolve) => setTimeout(resolve, RESTART_PAUSE_MS));
       }
     }

@@ -1,0 +1,94 @@
+// The Kafka client, the topic layout (one topic per bounded context, key = stream id) and admin helpers.
+import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
+import type { Logger } from 'pino';
+
+/** Stream category → bounded context; the topic is chorus.<context>. */
+const CONTEXT_OF_CATEGORY: Readonly<Record<string, string>> = {
+  feedback: 'feedback',
+  poll: 'polls',
+  speaker: 'drafts',
+  draft: 'drafts',
+  lead: 'crm',
+  diagram: 'diagrams',
+  user: 'identity',
+};
+
+/**
+ * Topic and consumer-group names under one prefix (KAFKA_TOPIC_PREFIX, default `chorus`), so environments or
+ * test runs sharing a cluster never read each other's events or share offsets.
+ */
+export class KafkaTopology {
+  constructor(readonly prefix: string) {}
+
+  topicOf(category: string): string {
+    return `${this.prefix}.${CONTEXT_OF_CATEGORY[category] ?? category}`;
+  }
+
+  topicsOf(categories: readonly string[]): string[] {
+    return [...new Set(categories.map((category) => this.topicOf(category)))];
+  }
+
+  get deadLetterTopic(): string {
+    return `${this.prefix}.dlq`;
+  }
+
+  /** Every topic Chorus produces to, created at start-up. */
+  allTopics(): string[] {
+    return [...new Set(Object.keys(CONTEXT_OF_CATEGORY).map((category) => this.topicOf(category))), this.deadLetterTopic];
+  }
+
+  /** One consumer group per consumer (`projection.feedback` → `chorus.projection.feedback`). */
+  groupIdOf(consumerName: string): string {
+    return `${this.prefix}.${consumerName}`;
+  }
+}
+
+export function createKafka(brokers: readonly string[], clientId: string, logger: Logger): Kafka {
+  const log = logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId,
+    brokers: [...brokers],
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => {
+      const { message, ...rest } = entry.log;
+      if (entry.level <= logLevel.ERROR) log.error(rest, message);
+      else log.warn(rest, message);
+    },
+  });
+}
+
+/** Creates the topics that do not exist yet; existing ones are left as they are. */
+export async function ensureTopics(kafka: Kafka, topics: readonly string[], partitions: number): Promise<void> {
+  await withAdmin(kafka, async (admin) => {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((topic) => !existing.has(topic));
+    if (missing.length === 0) return;
+    await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: partitions })) });
+  });
+}
+
+/** Messages a consumer group has still to read on the topics: end offsets minus committed offsets. */
+export async function consumerGroupLag(admin: Admin, groupId: string, topics: readonly string[]): Promise<number> {
+  let lag = 0;
+  const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+  for (const { topic, partitions } of committed) {
+    const bounds = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, { low: BigInt(p.low), high: BigInt(p.high) }]));
+    for (const { partition, offset } of partitions) {
+      const end = bounds.get(partition)?.high ?? 0n;
+      // -1: nothing committed yet, so everything still in the partition is lag.
+      const from = offset === '-1' ? (bounds.get(partition)?.low ?? 0n) : BigInt(offset);
+      lag += Number(end > from ? end - from : 0n);
+    }
+  }
+  return lag;
+}
+
+export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}

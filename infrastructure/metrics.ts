@@ -1,0 +1,86 @@
+// Prometheus metrics of one process. Each system owns its registry (no globals), served on /metrics.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+type LagSource = () => Promise<ReadonlyMap<string, number>>;
+
+export class Metrics {
+  readonly registry = new Registry();
+  private lagSource: LagSource | null = null;
+  private deadLetterSource: LagSource | null = null;
+
+  readonly eventsAppended = new Counter({
+    name: 'chorus_events_appended_total',
+    help: 'Events appended to the event store, by stream category',
+    labelNames: ['category'] as const,
+    registers: [this.registry],
+  });
+
+  readonly relayedEvents = new Counter({
+    name: 'chorus_relay_events_total',
+    help: 'Events the relay has produced to Kafka and checkpointed',
+    registers: [this.registry],
+  });
+
+  readonly relayLag = new Gauge({
+    name: 'chorus_relay_lag_seconds',
+    help: 'Age of the newest event the relay has sent while it is behind; 0 when it has caught up',
+    registers: [this.registry],
+  });
+
+  readonly consumerLag: Gauge<'consumer'> = new Gauge({
+    name: 'chorus_consumer_lag_events',
+    help: 'Events each projection or enricher has still to process',
+    labelNames: ['consumer'] as const,
+    registers: [this.registry],
+    collect: async (): Promise<void> => this.refresh(this.lagSource, this.consumerLag),
+  });
+
+  readonly batchDuration = new Histogram({
+    name: 'chorus_batch_duration_seconds',
+    help: 'Time to apply one batch, by consumer',
+    labelNames: ['consumer'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+
+  readonly deadLetters: Gauge<'consumer'> = new Gauge({
+    name: 'chorus_dead_letters_open',
+    help: 'Open dead letters, by projection',
+    labelNames: ['consumer'] as const,
+    registers: [this.registry],
+    collect: async (): Promise<void> => this.refresh(this.deadLetterSource, this.deadLetters),
+  });
+
+  readonly aiCalls = new Counter({
+    name: 'chorus_ai_provider_calls_total',
+    help: 'Calls to AI providers, by provider and outcome (success, failure, skipped while the circuit is open)',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'chorus_http_request_duration_seconds',
+    help: 'HTTP request latency, by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'chorus_' });
+  }
+
+  /** Where consumer lag and open dead letters come from, read at each scrape. */
+  observe(sources: { consumerLag?: LagSource; deadLetters?: LagSource }): void {
+    this.lagSource = sources.consumerLag ?? this.lagSource;
+    this.deadLetterSource = sources.deadLetters ?? this.deadLetterSource;
+  }
+
+  private async refresh(source: LagSource | null, gauge: Gauge<'consumer'>): Promise<void> {
+    if (source === null) return;
+    const values = await source().catch(() => null); // a scrape must not fail because a source is down
+    if (values === null) return;
+    gauge.reset();
+    for (const [consumer, value] of values) gauge.set({ consumer }, value);
+  }
+}
