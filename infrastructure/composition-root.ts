@@ -31,9 +31,13 @@ import { migrate } from './db/migrations.js';
 import { ReadReplicas, replicaName } from './db/read-replicas.js';
 import { isTransientError } from './db/transient-errors.js';
 import { instrumentEventStore } from './eventstore/instrumented-event-store.js';
+import { EsdbEventStore } from './eventstore/esdb/esdb-event-store.js';
 import { PostgresEventStore } from './eventstore/postgres/postgres-event-store.js';
 import type { Logger } from './logging.js';
 import { Metrics } from './metrics.js';
+
+/** The configured store before instrumentation: the built-in PostgreSQL one, or EventStoreDB (CHORUS_EVENT_STORE). */
+type EventStoreAdapter = PostgresEventStore | EsdbEventStore;
 
 /** What a process does: serve the API, relay the log to Kafka, keep projections, or run enrichers. */
 export type Role = 'api' | 'relay' | 'projector' | 'enricher';
@@ -46,6 +50,7 @@ export const tokens = {
   clock: Symbol('Clock'),
   ids: Symbol('Ids'),
   database: Symbol('SqlDatabase'),
+  eventStoreAdapter: Symbol('EventStoreAdapter'),
   eventStore: Symbol('EventStore'),
   readers: Symbol('ReadReplicas'),
   cache: Symbol('Cache'),
@@ -138,6 +143,8 @@ export async function openSystem(config: Config, logger: Logger, options: System
       await closeWorkers();
       await readers.stop();
       await system.cache.close();
+      const adapter = c.resolve<EventStoreAdapter>(tokens.eventStoreAdapter);
+      if (adapter instanceof EsdbEventStore) await adapter.close();
       await database.close();
       c.clearInstances();
     },
@@ -152,10 +159,15 @@ function register(c: DependencyContainer, config: Config, logger: Logger, databa
   c.register<Ids>(tokens.ids, { useValue: uuidV7Ids });
   c.register<readonly Projection[]>(tokens.projections, { useValue: allProjections });
   c.register<Metrics>(tokens.metrics, { useFactory: instanceCachingFactory(() => new Metrics()) });
-  c.register<EventStore>(tokens.eventStore, {
-    useFactory: instanceCachingFactory((r) =>
-      instrumentEventStore(new PostgresEventStore(database, { pollIntervalMs: config.pollIntervalMs }), r.resolve(tokens.metrics)),
+  c.register<EventStoreAdapter>(tokens.eventStoreAdapter, {
+    useFactory: instanceCachingFactory(() =>
+      config.eventStore === 'esdb'
+        ? new EsdbEventStore(config.esdbUrl!, { idleCheckpointMs: config.pollIntervalMs })
+        : new PostgresEventStore(database, { pollIntervalMs: config.pollIntervalMs }),
     ),
+  });
+  c.register<EventStore>(tokens.eventStore, {
+    useFactory: instanceCachingFactory((r) => instrumentEventStore(r.resolve(tokens.eventStoreAdapter), r.resolve(tokens.metrics))),
   });
   c.register<ReadReplicas>(tokens.readers, {
     useFactory: instanceCachingFactory(() => {

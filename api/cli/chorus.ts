@@ -8,17 +8,37 @@ import { createMigrator, migrate } from '../../infrastructure/db/migrations.js';
 import type { Schema } from '../../infrastructure/db/schema.js';
 import { createLogger } from '../../infrastructure/logging.js';
 import { projectionStatus } from '../../projections/projection-status.js';
-import { startAll, stopOnSignals } from '../main.js';
+import { ChorusError } from '../../domain/kernel/errors.js';
+import { ALL_ROLES } from '../../infrastructure/composition-root.js';
+import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../../projections/dead-letters.js';
+import { allProjections } from '../../projections/registry.js';
+import { kafkaLagOf, startAll, startRoles, stopOnSignals } from '../main.js';
+import { z } from 'zod';
 
 const program = new Command('chorus').description('Chorus: event-sourced CQRS backend').showHelpAfterError();
 
 program
   .command('start')
-  .description('run everything in one process (embedded PGlite unless DATABASE_URL is set)')
+  .description('run every role in one process (embedded PGlite unless DATABASE_URL is set)')
   .action(async () => {
     const config = loadConfig();
     const logger = createLogger(config.logLevel);
     stopOnSignals(await startAll(config, logger), logger, config.shutdownTimeoutMs);
+  });
+
+program
+  .command('run')
+  .description('run one role against real services, configured by environment (all: every role)')
+  .argument('<role>', 'api | relay | projector | enricher | all')
+  .option('--only <names>', 'projector: only these projections (comma-separated)')
+  .action(async (role: string, options: { only?: string }) => {
+    const roles = role === 'all' ? ALL_ROLES : ALL_ROLES.filter((candidate) => candidate === role);
+    if (roles.length === 0) throw new UsageError(`Unknown role "${role}": use api, relay, projector, enricher or all`);
+    if (options.only !== undefined && role !== 'projector') throw new UsageError('--only goes with the projector role');
+    const only = options.only?.split(',').map((name) => name.trim()).filter((name) => name !== '');
+    const config = loadConfig();
+    const logger = createLogger(config.logLevel);
+    stopOnSignals(await startRoles(config, logger, roles, only), logger, config.shutdownTimeoutMs);
   });
 
 program
@@ -48,10 +68,10 @@ program
   .description('checkpoint, lag and last error of every projection')
   .action(async () => {
     const config = loadConfig();
-    const system = await openSystem(config, createLogger('warn'));
+    const system = await openSystem(config, createLogger('warn'), { roles: [] });
     try {
       for (const projection of system.projections) {
-        const s = await projectionStatus(system.database.db, system.store, projection);
+        const s = await projectionStatus(system.database.db, system.store, projection, kafkaLagOf(system));
         const lag = `${s.lag}${s.lagCapped ? '+' : ''}`;
         console.log(`${s.name} v${s.version}  checkpoint ${s.checkpoint ?? '-'}  head ${s.head ?? '-'}  lag ${lag}  last error ${s.lastError ?? '-'}`);
       }
@@ -59,6 +79,51 @@ program
       await system.close();
     }
   });
+
+const dlq = program.command('dlq').description('dead letters: events a projection kept failing on');
+
+dlq
+  .command('list')
+  .description('list dead letters, oldest first')
+  .option('--projection <name>', 'only this projection')
+  .option('--status <status>', 'open | resolved | discarded', 'open')
+  .option('--limit <n>', 'at most this many', '50')
+  .action(async (options: { projection?: string; status: string; limit: string }) => {
+    const status = DeadLetterStatusSchema.safeParse(options.status);
+    const limit = Number(options.limit);
+    if (!status.success) throw new UsageError('--status is open, resolved or discarded');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit is a whole number from 1 to 10000');
+    await withDatabase(loadConfig(), async (db) => {
+      const { items } = await listDeadLetters(db, { status: status.data, limit, ...(options.projection ? { projection: options.projection } : {}) });
+      if (items.length === 0) console.log('No dead letters');
+      for (const l of items) {
+        console.log(`#${l.id}  ${l.status}  ${l.projection}  ${l.streamId}@${l.revision} ${l.type}  attempts ${l.attempts}  ${l.lastFailedAt}\n    ${l.error}`);
+      }
+    });
+  });
+
+dlq
+  .command('retry')
+  .description("apply a dead letter (its stream's first open one) and those parked behind it")
+  .argument('<id>')
+  .action(async (id: string) => {
+    await withDatabase(loadConfig(), async (db) => {
+      for (const l of await retryDeadLetter(db, allProjections, id)) console.log(`resolved #${l.id}  ${l.streamId}@${l.revision} ${l.type}`);
+    });
+  });
+
+dlq
+  .command('discard')
+  .description('give up on a dead letter')
+  .argument('<id>')
+  .action(async (id: string) => {
+    await withDatabase(loadConfig(), async (db) => {
+      const l = await discardDeadLetter(db, id);
+      console.log(`discarded #${l.id}  ${l.streamId}@${l.revision} ${l.type}`);
+    });
+  });
+
+const DeadLetterStatusSchema = z.enum(['open', 'resolved', 'discarded']);
 
 class UsageError extends Error {}
 
@@ -74,7 +139,7 @@ async function withDatabase(config: Config, work: (db: Kysely<Schema>) => Promis
 
 program.parseAsync().catch((error: unknown) => {
   // Expected failures get one clear line; anything else its stack, to stderr only.
-  const expected = error instanceof ConfigError || error instanceof DataDirInUse || error instanceof UsageError;
+  const expected = error instanceof ConfigError || error instanceof DataDirInUse || error instanceof UsageError || error instanceof ChorusError;
   console.error(expected ? (error as Error).message : error);
   process.exit(expected ? 2 : 1);
 });

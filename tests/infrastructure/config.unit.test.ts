@@ -26,3 +26,17 @@ test('the database description used in logs carries no credentials', (t) => {
   const description = describeDatabase(loadConfig({ DATABASE_URL: 'postgres://chorus:s3cret@db.internal:5432/chorus' }));
   t.is(description, 'PostgreSQL at db.internal:5432/chorus');
 });
+
+test('the EventStoreDB store needs its URL and a PostgreSQL for the read models', (t) => {
+  t.throws(() => loadConfig({ CHORUS_EVENT_STORE: 'esdb', DATABASE_URL: 'postgres://db/x' }), { instanceOf: ConfigError, message: /CHORUS_ESDB_URL/ });
+  t.throws(() => loadConfig({ CHORUS_EVENT_STORE: 'esdb', CHORUS_ESDB_URL: 'esdb://es:2113?tls=false' }), { instanceOf: ConfigError, message: /DATABASE_URL/ });
+  t.like(loadConfig({ CHORUS_EVENT_STORE: 'esdb', CHORUS_ESDB_URL: 'esdb://es:2113?tls=false', DATABASE_URL: 'postgres://db/x' }), { eventStore: 'esdb' });
+});
+
+test('lists are split on commas, each entry validated', (t) => {
+  const config = loadConfig({ KAFKA_BROKERS: 'k1:9092, k2:9092', DATABASE_REPLICA_URLS: 'postgres://r1/x,postgres://r2/x' });
+  t.deepEqual(config.kafkaBrokers, ['k1:9092', 'k2:9092']);
+  t.deepEqual(config.replicaUrls, ['postgres://r1/x', 'postgres://r2/x']);
+  t.throws(() => loadConfig({ KAFKA_BROKERS: 'k1' }), { instanceOf: ConfigError, message: /KAFKA_BROKERS/ });
+  t.throws(() => loadConfig({ DATABASE_REPLICA_URLS: 'mysql://r/x' }), { instanceOf: ConfigError, message: /DATABASE_REPLICA_URLS/ });
+});

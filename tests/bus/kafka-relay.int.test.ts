@@ -1,0 +1,72 @@
+import test from 'ava';
+import { pino } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import { KafkaTopology, createKafka, ensureTopics } from '../../infrastructure/bus/kafka/kafka.js';
+import { KafkaRelay, RELAY_CHECKPOINT, createRelayProducer } from '../../infrastructure/bus/kafka/kafka-relay.js';
+import { HEADERS, fromMessage } from '../../infrastructure/bus/kafka/kafka-messages.js';
+import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
+import { Metrics } from '../../infrastructure/metrics.js';
+import { readCheckpoint } from '../../projections/checkpoints.js';
+import { newEvents } from '../eventstore/event-store-contract.js';
+import { serverTestDatabase } from '../support/databases.js';
+import { consumeUntil, testTopicPrefix } from '../support/kafka.js';
+import { serviceUrl } from '../support/services.js';
+
+const brokers = serviceUrl('KAFKA_BROKERS', 'Kafka relay');
+const databaseUrl = serviceUrl('DATABASE_URL', 'Kafka relay');
+
+if (brokers !== undefined && databaseUrl !== undefined) {
+  test('the relay produces the log to a topic per context, keyed by stream, and checkpoints after the broker acknowledges', async (t) => {
+    const db = await serverTestDatabase(databaseUrl);
+    const logger = pino({ level: 'silent' });
+    const kafka = createKafka(brokers.split(','), 'relay-test', logger);
+    const topology = new KafkaTopology(testTopicPrefix());
+    await ensureTopics(kafka, topology.allTopics(), 3);
+    const store = new PostgresEventStore(db.database, { pollIntervalMs: 50 });
+    const metrics = new Metrics();
+    const relay = (): KafkaRelay => new KafkaRelay(db.database.db, store, createRelayProducer(kafka), topology, logger, metrics, 50);
+    try {
+      const feedbackStreams = Array.from({ length: 4 }, () => `feedback-${uuidv7()}`);
+      for (const streamId of feedbackStreams) await store.append(streamId, newEvents(30, 'FeedbackThing'), { expectedRevision: 'no_stream' });
+      await store.append(`poll-${uuidv7()}`, newEvents(5, 'PollThing'), { expectedRevision: 'no_stream' });
+
+      // First run: relay everything, then stop.
+      let controller = new AbortController();
+      let running = relay().run(controller.signal);
+      const head = (await store.headPosition())!;
+      while ((await readCheckpoint(db.database.db, RELAY_CHECKPOINT)) !== head) await new Promise((resolve) => setTimeout(resolve, 20));
+      controller.abort();
+      await running;
+
+      // Second run resumes from the checkpoint: only what came after is produced.
+      const later = `feedback-${uuidv7()}`;
+      await store.append(later, newEvents(3, 'FeedbackThing'), { expectedRevision: 'no_stream' });
+      controller = new AbortController();
+      running = relay().run(controller.signal);
+
+      const feedback = await consumeUntil(kafka, [topology.topicOf('feedback')], (received) => received.length >= 123);
+      const polls = await consumeUntil(kafka, [topology.topicOf('poll')], (received) => received.length >= 5);
+      controller.abort();
+      await running;
+
+      t.is(topology.topicOf('poll'), `${topology.prefix}.polls`);
+      t.is(feedback.length, 123, 'each event once: the restart re-sent nothing already checkpointed');
+      t.is(polls.length, 5);
+      const events = feedback.map(({ message }) => ({ key: message.key!.toString(), headers: message.headers!, event: fromMessage(message)! }));
+      for (const { key, headers, event } of events) {
+        t.is(key, event.streamId);
+        t.is(headers[HEADERS.type]!.toString(), event.type);
+        t.is(headers[HEADERS.eventId]!.toString(), event.eventId);
+        t.is(headers[HEADERS.position]!.toString(), event.position);
+        t.is(headers[HEADERS.correlationId]!.toString(), 'contract');
+      }
+      for (const streamId of [...feedbackStreams, later]) {
+        const revisions = events.filter((e) => e.key === streamId).map((e) => e.event.revision);
+        t.deepEqual(revisions, [...revisions].sort((a, b) => a - b), `${streamId} arrives in order`);
+      }
+      t.true((await metrics.registry.getSingleMetricAsString('chorus_relay_events_total')).includes('chorus_relay_events_total 128'));
+    } finally {
+      await db.drop();
+    }
+  });
+}

@@ -1,0 +1,35 @@
+// Kafka for tests: a topic prefix of their own per test file, so runs and files never share topics or groups.
+import { randomBytes } from 'node:crypto';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+
+export const testTopicPrefix = (): string => `test-${randomBytes(5).toString('hex')}`;
+
+/** Reads every message of the topics from the beginning until `done` says so (or the deadline passes). */
+export async function consumeUntil(
+  kafka: Kafka,
+  topics: readonly string[],
+  done: (messages: { topic: string; partition: number; message: KafkaMessage }[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<{ topic: string; partition: number; message: KafkaMessage }[]> {
+  const consumer = kafka.consumer({ groupId: `reader-${randomBytes(5).toString('hex')}` });
+  const received: { topic: string; partition: number; message: KafkaMessage }[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${received.length} messages within ${timeoutMs} ms`)), timeoutMs);
+      void consumer.run({
+        eachMessage: async ({ topic, partition, message }) => {
+          received.push({ topic, partition, message });
+          if (done(received)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return received;
+}
