@@ -113,7 +113,8 @@ export async function openSystem(config: Config, logger: Logger, options: System
     await database.close();
     throw error;
   }
-  const c = register(container.createChildContainer(), config, logger, database);
+  const { id: instanceId } = await database.db.selectFrom('instance').select('id').executeTakeFirstOrThrow();
+  const c = register(container.createChildContainer(), config, logger, database, instanceId);
   const kafka = c.resolve<Kafka | null>(tokens.kafka);
   const topology = new KafkaTopology(config.kafkaTopicPrefix);
   if (kafka !== null) await ensureTopics(kafka, topology.allTopics(), config.kafkaTopicPartitions);
@@ -151,7 +152,7 @@ export async function openSystem(config: Config, logger: Logger, options: System
   };
 }
 
-function register(c: DependencyContainer, config: Config, logger: Logger, database: SqlDatabase): DependencyContainer {
+function register(c: DependencyContainer, config: Config, logger: Logger, database: SqlDatabase, instanceId: string): DependencyContainer {
   c.register(tokens.config, { useValue: config });
   c.register(tokens.logger, { useValue: logger });
   c.register(tokens.database, { useValue: database });
@@ -183,7 +184,11 @@ function register(c: DependencyContainer, config: Config, logger: Logger, databa
     useFactory: instanceCachingFactory(() =>
       config.redisUrl === undefined
         ? new MemoryCache({ maxEntries: 10_000 })
-        : new RedisCache(config.redisUrl, { keyPrefix: 'chorus:', onError: (error) => logger.warn({ err: error }, 'redis cache error') }),
+        : new RedisCache(config.redisUrl, {
+            // Keys carry versions that only mean something within one database; Redis may serve several.
+            keyPrefix: `chorus:${instanceId}:`,
+            onError: (error) => logger.warn({ err: error }, 'redis cache error'),
+          }),
     ),
   });
   c.register<Kafka | null>(tokens.kafka, {

@@ -171,12 +171,29 @@ const consumers: Migration = {
   },
 };
 
+const instanceIdentity: Migration = {
+  async up(db) {
+    // Names this database (and its replicas, which copy it) wherever shared infrastructure needs to tell
+    // databases apart, such as cache keys in a Redis that several deployments use.
+    await db.schema
+      .createTable('instance')
+      .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+      .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .execute();
+    await sql`insert into instance default values`.execute(db);
+  },
+  async down(db) {
+    await db.schema.dropTable('instance').execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_event_store': eventStore,
   '0002_projections': projections,
   '0003_feedback_read_model': feedbackReadModel,
   '0004_feedback_triage': feedbackTriage,
   '0005_consumers': consumers,
+  '0006_instance_identity': instanceIdentity,
 };
 
 // Migrations see the database before they shape it, so the Migrator works on an untyped Kysely.

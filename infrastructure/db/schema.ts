@@ -71,7 +71,13 @@ export interface ProjectionStreamsTable {
   revision: Int8;
 }
 
+export interface InstanceTable {
+  id: Generated<string>;
+  created_at: Generated<Date>;
+}
+
 export interface Schema {
+  instance: InstanceTable;
   events: EventsTable;
   streams: StreamsTable;
   projections: ProjectionsTable;
