@@ -12,13 +12,14 @@ import { countOpenDeadLetters } from '../projections/dead-letters.js';
 import { DirectRunner } from '../projections/direct-runner.js';
 import type { EventConsumer } from '../projections/event-consumer.js';
 import { FeedbackTriage } from '../projections/feedback/feedback-triage.js';
-import { ProjectionApplier, type DeadLetter } from '../projections/projection-applier.js';
+import { ProjectionApplier } from '../projections/projection-applier.js';
 import { appliedLag } from '../projections/projection-status.js';
 import type { Projection } from '../projections/projection.js';
 import { allProjections } from '../projections/registry.js';
 import { Workers, type Worker } from '../projections/workers.js';
 import { LocalAiProvider } from './ai/local/local-ai-provider.js';
 import { KafkaTopology, consumerGroupLag, createKafka, ensureTopics, withAdmin } from './bus/kafka/kafka.js';
+import { deadLetterPublisher } from './bus/kafka/kafka-dead-letters.js';
 import { KafkaRelay, createRelayProducer } from './bus/kafka/kafka-relay.js';
 import { KafkaRunner } from './bus/kafka/kafka-runner.js';
 import { MemoryCache } from './cache/memory/memory-cache.js';
@@ -228,7 +229,7 @@ function buildWorkers(system: Parts, { roles, only }: SystemOptions): { workers:
     const unknown = (only ?? []).filter((name) => !system.projections.some((projection) => projection.name === name));
     if (unknown.length > 0) throw new ConfigError(`Unknown projection(s) for --only: ${unknown.join(', ')}`);
     if (kafka !== null) deadLetterProducer = kafka.producer({ allowAutoTopicCreation: false });
-    const publishDeadLetter = deadLetterProducer === null ? undefined : publishTo(deadLetterProducer, topology.deadLetterTopic);
+    const publishDeadLetter = deadLetterProducer === null ? undefined : deadLetterPublisher(deadLetterProducer, topology.deadLetterTopic);
     for (const projection of system.projections.filter((p) => only === undefined || only.includes(p.name))) {
       const applier = new ProjectionApplier(database.db, store, projection, logger, {
         maxAttempts: config.projectionMaxAttempts,
@@ -279,18 +280,5 @@ function buildWorkers(system: Parts, { roles, only }: SystemOptions): { workers:
     closeWorkers: async () => {
       await deadLetterProducer?.disconnect().catch(() => undefined);
     },
-  };
-}
-
-function publishTo(producer: Producer, topic: string): (letter: DeadLetter) => Promise<void> {
-  let connected: Promise<void> | null = null;
-  return async (letter) => {
-    connected ??= producer.connect();
-    await connected;
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: [{ key: `${letter.projection}:${letter.event.streamId}`, value: JSON.stringify(letter) }],
-    });
   };
 }

@@ -1,0 +1,19 @@
+// Announces dead letters on the DLQ topic, for whoever watches it; the dead_letters table stays the record.
+import type { Producer } from 'kafkajs';
+import type { DeadLetter } from '../../../projections/projection-applier.js';
+
+export function deadLetterPublisher(producer: Producer, topic: string): (letter: DeadLetter) => Promise<void> {
+  let connected: Promise<void> | null = null;
+  return async (letter) => {
+    connected ??= producer.connect().catch((error: unknown) => {
+      connected = null; // try again with the next letter
+      throw error;
+    });
+    await connected;
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [{ key: `${letter.projection}:${letter.event.streamId}`, value: JSON.stringify(letter) }],
+    });
+  };
+}

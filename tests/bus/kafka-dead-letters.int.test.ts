@@ -1,0 +1,78 @@
+import test from 'ava';
+import { pino } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import { KafkaTopology, createKafka, ensureTopics } from '../../infrastructure/bus/kafka/kafka.js';
+import { deadLetterPublisher } from '../../infrastructure/bus/kafka/kafka-dead-letters.js';
+import { KafkaRelay, RELAY_CHECKPOINT, createRelayProducer } from '../../infrastructure/bus/kafka/kafka-relay.js';
+import { KafkaRunner } from '../../infrastructure/bus/kafka/kafka-runner.js';
+import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
+import { Metrics } from '../../infrastructure/metrics.js';
+import { readCheckpoint } from '../../projections/checkpoints.js';
+import { listDeadLetters } from '../../projections/dead-letters.js';
+import { ProjectionApplier, type DeadLetter } from '../../projections/projection-applier.js';
+import type { Projection } from '../../projections/projection.js';
+import { newEvent } from '../eventstore/event-store-contract.js';
+import { serverTestDatabase } from '../support/databases.js';
+import { consumeUntil, testTopicPrefix } from '../support/kafka.js';
+import { serviceUrl } from '../support/services.js';
+
+const brokers = serviceUrl('KAFKA_BROKERS', 'dead letters on Kafka');
+const databaseUrl = serviceUrl('DATABASE_URL', 'dead letters on Kafka');
+
+if (brokers !== undefined && databaseUrl !== undefined) {
+  test('a projection fed by Kafka parks a poison event in the table and on the DLQ topic, and goes on', async (t) => {
+    const db = await serverTestDatabase(databaseUrl);
+    const logger = pino({ level: 'silent' });
+    const kafka = createKafka(brokers.split(','), 'dlq-test', logger);
+    const topology = new KafkaTopology(testTopicPrefix());
+    await ensureTopics(kafka, topology.allTopics(), 2);
+    const store = new PostgresEventStore(db.database, { pollIntervalMs: 50 });
+    const applied: string[] = [];
+    const picky: Projection = {
+      name: 'picky',
+      version: 1,
+      categories: ['feedback'],
+      handles: ['Noted'],
+      async apply(_tx, events) {
+        // Fail before recording anything: what a failed batch recorded here would not roll back with it.
+        if (events.some((event) => (event.data as { poison?: boolean }).poison === true)) throw new RangeError('cannot digest this one');
+        applied.push(...events.map((event) => event.eventId));
+      },
+    };
+    const producer = kafka.producer();
+    const applier = new ProjectionApplier(db.database.db, store, picky, logger, {
+      maxAttempts: 2,
+      retryMinMs: 10,
+      retryMaxMs: 20,
+      isTransient: () => false,
+      publishDeadLetter: deadLetterPublisher(producer, topology.deadLetterTopic),
+    });
+    const controller = new AbortController();
+    const relay = new KafkaRelay(db.database.db, store, createRelayProducer(kafka), topology, logger, new Metrics(), 100);
+    try {
+      const poison = newEvent('Noted', { poison: true });
+      const healthy = [newEvent('Noted'), newEvent('Noted')];
+      await store.append(`feedback-${uuidv7()}`, [healthy[0]!, poison], { expectedRevision: 'no_stream' });
+      await store.append(`feedback-${uuidv7()}`, [healthy[1]!], { expectedRevision: 'no_stream' });
+      const running = [relay.run(controller.signal), new KafkaRunner(kafka, topology, applier, logger).run(controller.signal)];
+
+      const [message] = await consumeUntil(kafka, [topology.deadLetterTopic], (received) => received.length >= 1);
+      const letter = JSON.parse(message!.message.value!.toString()) as DeadLetter;
+      t.like(letter, { projection: 'picky', error: 'cannot digest this one', attempts: 2 });
+      t.is(letter.event.eventId, poison.eventId);
+      t.is(message!.message.key!.toString(), `picky:${letter.event.streamId}`);
+
+      for (let attempt = 0; attempt < 400 && applied.length < 2; attempt++) await new Promise((resolve) => setTimeout(resolve, 25));
+      t.deepEqual([...applied].sort(), healthy.map((e) => e.eventId).sort(), 'the projection went on past the poison');
+      const { items } = await listDeadLetters(db.database.db, { projection: 'picky', limit: 10 });
+      t.deepEqual(items.map((item) => [item.eventId, item.status]), [[poison.eventId, 'open']]);
+      t.is(await readCheckpoint(db.database.db, RELAY_CHECKPOINT), await store.headPosition());
+      controller.abort();
+      await Promise.all(running);
+    } finally {
+      controller.abort();
+      await producer.disconnect().catch(() => undefined);
+      await db.drop();
+    }
+  });
+}

@@ -1,0 +1,91 @@
+import test from 'ava';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { serverTestDatabase, type TestDatabase } from '../support/databases.js';
+import { serviceUrl } from '../support/services.js';
+
+const databaseUrl = serviceUrl('DATABASE_URL', 'the chorus command on PostgreSQL');
+
+/** Runs `chorus <args>` from the sources; resolves with its exit code and output, whatever the code. */
+async function chorus(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cleanEnv = { ...process.env, KAFKA_BROKERS: '', REDIS_URL: '', DATABASE_REPLICA_URLS: '', ...env };
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'api/cli/chorus.ts', ...args], { env: cleanEnv });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+if (databaseUrl !== undefined) {
+  let db: TestDatabase;
+  test.before(async () => {
+    db = await serverTestDatabase(databaseUrl);
+  });
+  test.after.always(() => db?.drop());
+
+  test('wrong uses stop with one clear line and exit code 2', async (t) => {
+    const env = { DATABASE_URL: db.url! };
+    const [relay, role, retry, only] = await Promise.all([
+      chorus(['run', 'relay'], env),
+      chorus(['run', 'janitor'], env),
+      chorus(['dlq', 'retry', '42'], env),
+      chorus(['run', 'api', '--only', 'feedback'], env),
+    ]);
+    t.is(relay.code, 2);
+    t.regex(relay.stderr, /KAFKA_BROKERS: the relay role produces to Kafka/);
+    t.is(role.code, 2);
+    t.regex(role.stderr, /Unknown role "janitor"/);
+    t.is(retry.code, 2);
+    t.regex(retry.stderr, /There is no dead letter 42/);
+    t.is(only.code, 2);
+    t.regex(only.stderr, /--only goes with the projector role/);
+  });
+
+  test('operator commands report migrations, projections and dead letters', async (t) => {
+    const env = { DATABASE_URL: db.url! };
+    const [migrations, projections, letters] = await Promise.all([
+      chorus(['migrate', 'status'], env),
+      chorus(['projections', 'status'], env),
+      chorus(['dlq', 'list'], env),
+    ]);
+    t.is(migrations.code, 0);
+    t.regex(migrations.stdout, /applied {2}0001_event_store/);
+    t.is(projections.code, 0);
+    t.regex(projections.stdout, /^feedback v1 {2}checkpoint .* lag 0 /m);
+    t.is(letters.code, 0);
+    t.regex(letters.stdout, /No dead letters/);
+  });
+
+  test('a projector-only process serves health and metrics but not the API, and stops on SIGTERM', async (t) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'api/cli/chorus.ts', 'run', 'projector'], {
+      env: { ...process.env, KAFKA_BROKERS: '', REDIS_URL: '', DATABASE_REPLICA_URLS: '', DATABASE_URL: db.url!, PORT: '0', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = once(child, 'exit');
+    try {
+      let url = '';
+      for await (const line of createInterface({ input: child.stdout! })) {
+        const entry = JSON.parse(line) as { url?: string; roles?: string[] };
+        if (entry.url !== undefined) {
+          url = entry.url;
+          t.deepEqual(entry.roles, ['projector']);
+          break;
+        }
+      }
+      const ready = await fetch(`${url}/health/ready`);
+      t.is(ready.status, 200);
+      t.deepEqual(((await ready.json()) as { checks: { workers: unknown } }).checks.workers, { 'projection.feedback': 'running' });
+      t.is((await fetch(`${url}/v1/feedback`)).status, 404, 'the API is another role');
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      t.true(metrics.includes('chorus_consumer_lag_events{consumer="projection.feedback"} 0'));
+      child.kill('SIGTERM');
+      t.deepEqual(await exited, [0, null]);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+}
