@@ -9,7 +9,7 @@ import type { RecordedEvent } from '../../application/ports/event-store.js';
 import { systemClock, uuidV7Ids } from '../../infrastructure/clock-and-ids.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { countedAs, evolve, type FeedbackRow } from '../../projections/feedback/feedback-projection.js';
-import { collect } from '../eventstore/event-store-contract.js';
+import { collect } from '../support/events.js';
 import { serverTestDatabase } from '../support/databases.js';
 import { testTopicPrefix } from '../support/kafka.js';
 import { serviceUrl } from '../support/services.js';

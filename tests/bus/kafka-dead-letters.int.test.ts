@@ -11,7 +11,7 @@ import { readCheckpoint } from '../../projections/checkpoints.js';
 import { listDeadLetters } from '../../projections/dead-letters.js';
 import { ProjectionApplier, type DeadLetter } from '../../projections/projection-applier.js';
 import type { Projection } from '../../projections/projection.js';
-import { newEvent } from '../eventstore/event-store-contract.js';
+import { newEvent } from '../support/events.js';
 import { serverTestDatabase } from '../support/databases.js';
 import { consumeUntil, testTopicPrefix } from '../support/kafka.js';
 import { serviceUrl } from '../support/services.js';

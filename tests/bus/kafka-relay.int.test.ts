@@ -7,7 +7,7 @@ import { HEADERS, fromMessage } from '../../infrastructure/bus/kafka/kafka-messa
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { Metrics } from '../../infrastructure/metrics.js';
 import { readCheckpoint } from '../../projections/checkpoints.js';
-import { newEvents } from '../eventstore/event-store-contract.js';
+import { newEvents } from '../support/events.js';
 import { serverTestDatabase } from '../support/databases.js';
 import { consumeUntil, testTopicPrefix } from '../support/kafka.js';
 import { serviceUrl } from '../support/services.js';

@@ -3,7 +3,8 @@
 import test from 'ava';
 import { EsdbEventStore } from '../../infrastructure/eventstore/esdb/esdb-event-store.js';
 import { serviceUrl } from '../support/services.js';
-import { collect, eventStoreContract, freshCategory, freshStream, newEvents, untilReadable } from './event-store-contract.js';
+import { eventStoreContract, untilReadable } from './event-store-contract.js';
+import { collect, freshCategory, freshStream, newEvents } from '../support/events.js';
 
 const esdbUrl = serviceUrl('CHORUS_ESDB_URL', 'EventStoreDB event store contract', { installable: false });
 

@@ -40,7 +40,7 @@ import {
   isPosition,
   laterPosition,
 } from '../../infrastructure/eventstore/esdb/esdb-positions.js';
-import { collect, newEvent, newEvents } from './event-store-contract.js';
+import { collect, newEvent, newEvents } from '../support/events.js';
 
 // --- positions -------------------------------------------------------------------------------------------------
 

@@ -1,9 +1,9 @@
 // The contract every EventStore adapter passes. Each test works in categories of its own, so the
 // suite also holds on a log that other tests write to at the same time.
 import test, { type ExecutionContext } from 'ava';
-import { v7 as uuidv7 } from 'uuid';
 import { ValidationError, WrongExpectedRevision } from '../../domain/kernel/errors.js';
-import type { EventStore, NewEvent, RecordedEvent, SubscriptionBatch } from '../../application/ports/event-store.js';
+import type { EventStore, RecordedEvent, SubscriptionBatch } from '../../application/ports/event-store.js';
+import { collect, freshCategory, freshStream, metadata, newEvent, newEvents } from '../support/events.js';
 
 /**
  * A property an adapter honestly cannot provide, declared so that exactly the assertion on it is skipped, visibly.
@@ -15,28 +15,6 @@ export type ContractCapabilities = Readonly<{
 }>;
 
 export type ContractSubject = Readonly<{ store: EventStore; close(): Promise<void>; capabilities?: ContractCapabilities }>;
-
-const metadata = {
-  correlationId: 'contract',
-  causationId: null,
-  actor: { sub: 'contract-test', roles: ['admin'] },
-  occurredAt: '2026-11-22T10:00:00.000Z',
-  schema: 1,
-};
-
-export const newEvent = (type = 'Happened', data: unknown = { n: 1 }): NewEvent => ({ eventId: uuidv7(), type, data, metadata });
-export const newEvents = (count: number, type = 'Happened'): NewEvent[] =>
-  Array.from({ length: count }, (_, n) => newEvent(type, { n }));
-
-/** A fresh category, so that a test's reads of the global log see only its own streams. */
-export const freshCategory = (): string => `c${uuidv7().replaceAll('-', '').slice(-12)}`;
-export const freshStream = (category = freshCategory()): string => `${category}-${uuidv7()}`;
-
-export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
 
 /** The log is readable up to the oldest open writing transaction (gap safety): wait until `position` is. */
 export async function untilReadable(store: EventStore, position: string): Promise<void> {

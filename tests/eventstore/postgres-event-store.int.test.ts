@@ -3,7 +3,8 @@ import pg from 'pg';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { serverTestDatabase, type TestDatabase } from '../support/databases.js';
 import { serviceUrl } from '../support/services.js';
-import { eventStoreContract, freshCategory, freshStream, newEvents, subscribeUntil } from './event-store-contract.js';
+import { eventStoreContract, subscribeUntil } from './event-store-contract.js';
+import { freshCategory, freshStream, newEvents } from '../support/events.js';
 
 const databaseUrl = serviceUrl('DATABASE_URL', 'PostgreSQL event store contract');
 

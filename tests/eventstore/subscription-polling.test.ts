@@ -2,7 +2,8 @@ import test from 'ava';
 import type { SqlDatabase } from '../../infrastructure/db/database.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { embeddedTestDatabase } from '../support/databases.js';
-import { freshCategory, freshStream, newEvents, subscribeUntil } from './event-store-contract.js';
+import { subscribeUntil } from './event-store-contract.js';
+import { freshCategory, freshStream, newEvents } from '../support/events.js';
 
 test('a subscription whose notifications are lost still delivers, by polling', async (t) => {
   const { database, drop } = await embeddedTestDatabase();

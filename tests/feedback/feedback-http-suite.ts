@@ -4,7 +4,7 @@ import test, { type ExecutionContext } from 'ava';
 import { pino } from 'pino';
 import { loadConfig } from '../../infrastructure/config.js';
 import { startAll, type RunningChorus } from '../../api/main.js';
-import { collect } from '../eventstore/event-store-contract.js';
+import { collect } from '../support/events.js';
 
 export type Profile = Readonly<{ name: string; env(): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> }>;
 

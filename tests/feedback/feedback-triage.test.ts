@@ -5,7 +5,7 @@ import { systemClock, uuidV7Ids } from '../../infrastructure/clock-and-ids.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { FeedbackTriage } from '../../projections/feedback/feedback-triage.js';
 import { readCheckpoint } from '../../projections/checkpoints.js';
-import { collect } from '../eventstore/event-store-contract.js';
+import { collect } from '../support/events.js';
 import { embeddedTestDatabase } from '../support/databases.js';
 
 test('triage appends one categorization per submission, however often the submission is delivered', async (t) => {
