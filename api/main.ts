@@ -62,9 +62,11 @@ export async function startRoles(config: Config, logger: Logger, roles: readonly
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const feed = system.kafka === null ? 'the event store directly' : 'Kafka';
+  // Without Kafka there is nothing to relay to: consumers read the store themselves.
+  const running = roles.filter((role) => role !== 'relay' || system.kafka !== null);
   logger.info(
-    { url, roles, data: describeDatabase(config), feed },
-    `Chorus (${roles.join(', ')}) is listening on ${url}; data: ${describeDatabase(config)}; consumers read ${feed}`,
+    { url, roles: running, data: describeDatabase(config), feed },
+    `Chorus (${running.join(', ')}) is listening on ${url}; data: ${describeDatabase(config)}; consumers read ${feed}`,
   );
 
   let stopping: Promise<void> | null = null;

@@ -26,6 +26,7 @@ const titles: Record<number, string> = {
   412: 'Precondition Failed',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
   501: 'Not Implemented',
   500: 'Internal Server Error',
   503: 'Service Unavailable',

@@ -2,6 +2,9 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
+import type { Kysely } from 'kysely';
+import type { Schema } from '../../infrastructure/db/schema.js';
+import { IDEMPOTENCY_HEADER, idempotently } from './idempotency.js';
 import { readJsonBody, validate } from './request.js';
 
 export type RouteInput<Body, Query> = Readonly<{ body: Body; query: Query; params: Readonly<Record<string, string>> }>;
@@ -27,12 +30,14 @@ export type AnyRoute = Route<any, any>;
 /** Keeps Body and Query inferred from the schemas at each declaration. */
 export const route = <Body = undefined, Query = undefined>(definition: Route<Body, Query>): Route<Body, Query> => definition;
 
-export function mount(router: Router, routes: readonly AnyRoute[]): void {
+/** Registers the routes; every POST honours Idempotency-Key, kept in `db`. */
+export function mount(router: Router, routes: readonly AnyRoute[], db: Kysely<Schema>): void {
   for (const definition of routes) {
     router[definition.method](definition.path, async (ctx) => {
       const body = definition.body === undefined ? undefined : validate(definition.body, await readJsonBody(ctx), 'body');
       const query = definition.query === undefined ? undefined : validate(definition.query, ctx.query, 'query');
-      await definition.handle(ctx, { body, query, params: ctx.params as Record<string, string> });
+      const handle = () => definition.handle(ctx, { body, query, params: ctx.params as Record<string, string> });
+      await (definition.method === 'post' ? idempotently(db, ctx, body, handle) : handle());
     });
   }
 }
@@ -48,7 +53,8 @@ export function openApiDocument(routes: readonly AnyRoute[], version: string): u
       schema: { type: 'string' },
     }));
     const queryParameters = definition.query === undefined ? [] : queryParametersOf(definition.query);
-    const headerParameters = (definition.headers ?? []).map((name) => ({ name, in: 'header', required: false, schema: { type: 'string' } }));
+    const headers = definition.method === 'post' ? [...(definition.headers ?? []), IDEMPOTENCY_HEADER] : (definition.headers ?? []);
+    const headerParameters = headers.map((name) => ({ name, in: 'header', required: false, schema: { type: 'string' } }));
     paths[path] ??= {};
     paths[path][definition.method] = {
       summary: definition.summary,

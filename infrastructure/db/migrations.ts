@@ -187,6 +187,24 @@ const instanceIdentity: Migration = {
   },
 };
 
+const idempotencyKeys: Migration = {
+  async up(db) {
+    // Responses to POSTs sent with an Idempotency-Key, so that a retry gets the first answer again.
+    await db.schema
+      .createTable('idempotency_keys')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('fingerprint', 'text', (c) => c.notNull())
+      .addColumn('status', 'integer')
+      .addColumn('response', 'jsonb')
+      .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .execute();
+    await db.schema.createIndex('idempotency_keys_created').on('idempotency_keys').column('created_at').execute();
+  },
+  async down(db) {
+    await db.schema.dropTable('idempotency_keys').execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_event_store': eventStore,
   '0002_projections': projections,
@@ -194,6 +212,7 @@ const migrations: Record<string, Migration> = {
   '0004_feedback_triage': feedbackTriage,
   '0005_consumers': consumers,
   '0006_instance_identity': instanceIdentity,
+  '0007_idempotency_keys': idempotencyKeys,
 };
 
 // Migrations see the database before they shape it, so the Migrator works on an untyped Kysely.

@@ -76,7 +76,16 @@ export interface InstanceTable {
   created_at: Generated<Date>;
 }
 
+export interface IdempotencyKeysTable {
+  key: string;
+  fingerprint: string;
+  status: number | null;
+  response: ColumnType<unknown, string | null, string | null>;
+  created_at: Generated<Date>;
+}
+
 export interface Schema {
+  idempotency_keys: IdempotencyKeysTable;
   instance: InstanceTable;
   events: EventsTable;
   streams: StreamsTable;

@@ -187,6 +187,52 @@ export function feedbackHttpSuite(profile: Profile): void {
     t.true((await call('GET', '/v1/feedback/%E0%A4%A')).status < 500, 'undecodable path');
   });
 
+  it('Idempotency-Key: a retry gets the first response again; another request under the key is refused', async (t) => {
+    const key = `submit-${Math.random()}`;
+    const json = { text: 'Sent twice by a flaky network', rating: 3 };
+    const first = await call('POST', '/v1/feedback', { json, headers: { 'Idempotency-Key': key } });
+    const retry = await call('POST', '/v1/feedback', { json, headers: { 'Idempotency-Key': key } });
+    t.is(first.status, 201);
+    t.is(retry.status, 201);
+    t.deepEqual(retry.body, first.body);
+    t.is(retry.headers.get('location'), first.headers.get('location'));
+    t.is(retry.headers.get('etag'), first.headers.get('etag'));
+    t.is(retry.headers.get('idempotent-replayed'), 'true');
+    t.is(first.headers.get('idempotent-replayed'), null);
+    const page = await readAfter('/v1/feedback?limit=100', first.body.position);
+    t.is(page.body.items.filter((item: { text: string }) => item.text === json.text).length, 1, 'one feedback, not two');
+
+    const reused = await call('POST', '/v1/feedback', { json: { text: 'something else' }, headers: { 'Idempotency-Key': key } });
+    t.is(reused.status, 422);
+    t.is(reused.body.code, 'IDEMPOTENCY.KEY_REUSED');
+    const invalid = await call('POST', '/v1/feedback', { json, headers: { 'Idempotency-Key': 'has spaces in it' } });
+    t.is(invalid.status, 400);
+    t.is(invalid.body.code, 'REQUEST.INVALID_IDEMPOTENCY_KEY');
+  });
+
+  it('Idempotency-Key: concurrent retries execute once; a failed request leaves the key free', async (t) => {
+    const key = `race-${Math.random()}`;
+    const json = { text: 'Concurrent retries' };
+    const replies = await Promise.all(Array.from({ length: 6 }, () => call('POST', '/v1/feedback', { json, headers: { 'Idempotency-Key': key } })));
+    const created = replies.filter((reply) => reply.status === 201);
+    t.true(created.length >= 1);
+    t.is(new Set(created.map((reply) => reply.body.id)).size, 1, 'every success names the same feedback');
+    for (const reply of replies.filter((r) => r.status !== 201)) {
+      t.is(reply.status, 409);
+      t.is(reply.body.code, 'IDEMPOTENCY.IN_PROGRESS');
+    }
+
+    const failedKey = `fails-${Math.random()}`;
+    const unknown = await call('POST', '/v1/feedback/01a2041a-9df6-7589-a81b-b54b1095756f/status', {
+      json: { status: 'resolved' },
+      headers: { 'Idempotency-Key': failedKey },
+    });
+    t.is(unknown.status, 404);
+    const elsewhere = await submit();
+    const again = await call('POST', `/v1/feedback/${elsewhere.body.id}/status`, { json: { status: 'resolved' }, headers: { 'Idempotency-Key': failedKey } });
+    t.is(again.status, 200, 'the 404 did not keep the key');
+  });
+
   it('X-Chorus-Min-Position: 400 when malformed, 503 with Retry-After when the read model is not there in time', async (t) => {
     const malformed = await readAfter('/v1/feedback', 'yesterday');
     t.is(malformed.status, 400);
