@@ -57,13 +57,27 @@ export function createKafka(brokers: readonly string[], clientId: string, logger
   });
 }
 
-/** Creates the topics that do not exist yet; existing ones are left as they are. */
+const ENSURE_ATTEMPTS = 15;
+
+/**
+ * Creates the topics that do not exist yet; existing ones are left as they are. A broker that has just
+ * started answers with retriable errors (no leader, unknown partition) for a while: those are retried.
+ */
 export async function ensureTopics(kafka: Kafka, topics: readonly string[], partitions: number): Promise<void> {
   await withAdmin(kafka, async (admin) => {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((topic) => !existing.has(topic));
-    if (missing.length === 0) return;
-    await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: partitions })) });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((topic) => !existing.has(topic));
+        if (missing.length > 0) {
+          await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: partitions })) });
+        }
+        return;
+      } catch (error) {
+        if ((error as { retriable?: unknown }).retriable !== true || attempt === ENSURE_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(200 * attempt, 2000)));
+      }
+    }
   });
 }
 
