@@ -5,10 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../infrastructure/config.js';
 import { describeDatabase } from '../infrastructure/config.js';
 import { ALL_ROLES, openSystem, type Role, type System } from '../infrastructure/composition-root.js';
-import { consumerGroupLag, withAdmin } from '../infrastructure/bus/kafka/kafka.js';
 import type { Logger } from '../infrastructure/logging.js';
-import type { Projection } from '../projections/projection.js';
-import type { Lag } from '../projections/projection-status.js';
 import { createHttpApp } from './http/app.js';
 import type { HttpDependencies } from './http/dependencies.js';
 
@@ -18,17 +15,6 @@ export type RunningChorus = Readonly<{
   /** Stops accepting connections, lets in-flight requests and batches finish, closes every connection. */
   stop(): Promise<void>;
 }>;
-
-/** A projection's lag from its Kafka consumer group, when Kafka feeds it. */
-export const kafkaLagOf = (system: System): ((projection: Projection) => Promise<Lag>) | undefined => {
-  const { kafka, topology } = system;
-  if (kafka === null) return undefined;
-  return (projection) =>
-    withAdmin(kafka, async (admin) => ({
-      events: await consumerGroupLag(admin, topology.groupIdOf(`projection.${projection.name}`), topology.topicsOf(projection.categories)),
-      capped: false,
-    }));
-};
 
 export const httpDependencies = (system: System): HttpDependencies => ({
   config: system.config,
@@ -41,7 +27,7 @@ export const httpDependencies = (system: System): HttpDependencies => ({
   cache: system.cache,
   projections: system.projections,
   workers: system.workers,
-  kafkaLag: kafkaLagOf(system),
+  lagOf: system.lagOf,
   dependencyHealth: async () => ({ replicas: system.readers.status(), ai: system.aiChain.health() }),
 });
 

@@ -13,7 +13,7 @@ import { DirectRunner } from '../projections/direct-runner.js';
 import type { EventConsumer } from '../projections/event-consumer.js';
 import { FeedbackTriage } from '../projections/feedback/feedback-triage.js';
 import { ProjectionApplier } from '../projections/projection-applier.js';
-import { appliedLag } from '../projections/projection-status.js';
+import { logLag, type LagOf } from '../projections/projection-status.js';
 import type { Projection } from '../projections/projection.js';
 import { allProjections } from '../projections/registry.js';
 import { Workers, type Worker } from '../projections/workers.js';
@@ -53,6 +53,7 @@ export const tokens = {
   database: Symbol('SqlDatabase'),
   eventStoreAdapter: Symbol('EventStoreAdapter'),
   eventStore: Symbol('EventStore'),
+  replicaDatabases: Symbol('ReplicaDatabases'),
   readers: Symbol('ReadReplicas'),
   cache: Symbol('Cache'),
   kafka: Symbol('Kafka'),
@@ -80,6 +81,8 @@ export type System = Readonly<{
   topology: KafkaTopology;
   aiChain: ProviderChain;
   projections: readonly Projection[];
+  /** Lag of any consumer, by whatever feeds it. */
+  lagOf: LagOf;
   workers: Workers;
   close(): Promise<void>;
 }>;
@@ -136,14 +139,23 @@ export async function openSystem(config: Config, logger: Logger, options: System
     aiChain: c.resolve<ProviderChain>(tokens.aiChain),
     projections: c.resolve<readonly Projection[]>(tokens.projections),
   };
-  const { workers, closeWorkers } = buildWorkers(system, options);
+  const lagOf: LagOf = async (consumer) =>
+    kafka === null
+      ? logLag(system.store, consumer)
+      : withAdmin(kafka, async (admin) => ({
+          events: await consumerGroupLag(admin, topology.groupIdOf(consumer.name), topology.topicsOf(consumer.categories)),
+          capped: false,
+        }));
+  const { workers, closeWorkers } = buildWorkers({ ...system, lagOf }, options);
   return {
     ...system,
+    lagOf,
     workers,
     close: async () => {
       await workers.stop();
       await closeWorkers();
       await readers.stop();
+      await Promise.all(c.resolve<readonly SqlDatabase[]>(tokens.replicaDatabases).map((replica) => replica.close()));
       await system.cache.close();
       const adapter = c.resolve<EventStoreAdapter>(tokens.eventStoreAdapter);
       if (adapter instanceof EsdbEventStore) await adapter.close();
@@ -171,9 +183,14 @@ function register(c: DependencyContainer, config: Config, logger: Logger, databa
   c.register<EventStore>(tokens.eventStore, {
     useFactory: instanceCachingFactory((r) => instrumentEventStore(r.resolve(tokens.eventStoreAdapter), r.resolve(tokens.metrics))),
   });
+  c.register<readonly SqlDatabase[]>(tokens.replicaDatabases, {
+    useFactory: instanceCachingFactory(() => config.replicaUrls.map((url) => openPostgres(url, { poolMax: config.databasePoolMax }))),
+  });
   c.register<ReadReplicas>(tokens.readers, {
-    useFactory: instanceCachingFactory(() => {
-      const replicas = config.replicaUrls.map((url) => ({ name: replicaName(url), db: openPostgres(url, { poolMax: config.databasePoolMax }).db }));
+    useFactory: instanceCachingFactory((r) => {
+      const replicas = r
+        .resolve<readonly SqlDatabase[]>(tokens.replicaDatabases)
+        .map((replica, index) => ({ name: replicaName(config.replicaUrls[index]!), db: replica.db }));
       return new ReadReplicas(database.db, replicas, {
         maxLagMs: config.replicaMaxLagMs,
         checkIntervalMs: 1000,
@@ -214,7 +231,7 @@ type Parts = Omit<System, 'workers' | 'close'>;
 
 /** The consumers and the relay of the given roles, each fed by Kafka when it is configured, else by the store. */
 function buildWorkers(system: Parts, { roles, only }: SystemOptions): { workers: Workers; closeWorkers(): Promise<void> } {
-  const { config, logger, metrics, database, store, kafka, topology } = system;
+  const { config, logger, metrics, database, store, kafka, topology, lagOf } = system;
   const runners = new Map<string, Worker>();
   const consumers: EventConsumer[] = [];
   let deadLetterProducer: Producer | null = null;
@@ -259,19 +276,7 @@ function buildWorkers(system: Parts, { roles, only }: SystemOptions): { workers:
   }
 
   metrics.observe({
-    consumerLag: async () => {
-      const lags = new Map<string, number>();
-      if (kafka !== null) {
-        await withAdmin(kafka, async (admin) => {
-          for (const consumer of consumers) {
-            lags.set(consumer.name, await consumerGroupLag(admin, topology.groupIdOf(consumer.name), topology.topicsOf(consumer.categories)));
-          }
-        });
-      } else {
-        for (const consumer of consumers) lags.set(consumer.name, (await appliedLag(store, consumer)).events);
-      }
-      return lags;
-    },
+    consumerLag: async () => new Map(await Promise.all(consumers.map(async (consumer) => [consumer.name, (await lagOf(consumer)).events] as const))),
     deadLetters: async () => new Map([...(await countOpenDeadLetters(database.db))].map(([name, count]) => [`projection.${name}`, count])),
   });
 

@@ -5,10 +5,13 @@ import type { Schema } from '../infrastructure/db/schema.js';
 import type { EventConsumer } from './event-consumer.js';
 import type { Projection } from './projection.js';
 
-/** Lag is counted by reading the log past the checkpoint, up to this many events. */
-const LAG_COUNT_LIMIT = 10_000;
+/** Lag is counted in the log past the checkpoint up to this many events; more is reported as capped. */
+const LAG_COUNT_LIMIT = 100_000;
 
 export type Lag = Readonly<{ events: number; capped: boolean }>;
+
+/** Events a consumer has still to process: from its Kafka consumer group, or from its checkpoint in the log. */
+export type LagOf = (consumer: Pick<EventConsumer, 'name' | 'categories' | 'resumeFrom'>) => Promise<Lag>;
 
 export type ProjectionStatus = Readonly<{
   name: string;
@@ -24,16 +27,11 @@ export type ProjectionStatus = Readonly<{
   updatedAt: string | null;
 }>;
 
-/** `kafkaLag` answers for a projection fed from Kafka, whose checkpoint lives in its consumer group. */
-export async function projectionStatus(
-  db: Kysely<Schema>,
-  store: EventStore,
-  projection: Projection,
-  kafkaLag?: (projection: Projection) => Promise<Lag>,
-): Promise<ProjectionStatus> {
+export async function projectionStatus(db: Kysely<Schema>, store: EventStore, projection: Projection, lagOf: LagOf): Promise<ProjectionStatus> {
   const row = await db.selectFrom('projections').selectAll().where('name', '=', projection.name).executeTakeFirst();
   const checkpoint = row?.checkpoint ?? null;
-  const [head, lag] = await Promise.all([store.headPosition(), kafkaLag?.(projection) ?? logLag(store, projection.categories, checkpoint)]);
+  const consumer = { name: `projection.${projection.name}`, categories: projection.categories, resumeFrom: async () => checkpoint };
+  const [head, lag] = await Promise.all([store.headPosition(), lagOf(consumer)]);
   return {
     name: projection.name,
     version: projection.version,
@@ -55,13 +53,8 @@ export async function appliedBatches(db: Kysely<Schema>, projection: string): Pr
 }
 
 /** Lag of a consumer that reads the store directly: what the log holds past its checkpoint. */
-export async function appliedLag(store: EventStore, consumer: Pick<EventConsumer, 'categories' | 'resumeFrom'>): Promise<Lag> {
-  return logLag(store, consumer.categories, await consumer.resumeFrom());
-}
-
-async function logLag(store: EventStore, categories: readonly string[], checkpoint: Position | null): Promise<Lag> {
-  let events = 0;
-  for await (const _ of store.readAll({ from: checkpoint, categories, limit: LAG_COUNT_LIMIT })) events++;
+export async function logLag(store: EventStore, consumer: Pick<EventConsumer, 'categories' | 'resumeFrom'>): Promise<Lag> {
+  const events = await store.countEvents({ from: await consumer.resumeFrom(), categories: consumer.categories, limit: LAG_COUNT_LIMIT });
   return { events, capped: events === LAG_COUNT_LIMIT };
 }
 

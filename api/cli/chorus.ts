@@ -12,7 +12,7 @@ import { ChorusError } from '../../domain/kernel/errors.js';
 import { ALL_ROLES } from '../../infrastructure/composition-root.js';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../../projections/dead-letters.js';
 import { allProjections } from '../../projections/registry.js';
-import { kafkaLagOf, startAll, startRoles, stopOnSignals } from '../main.js';
+import { startAll, startRoles, stopOnSignals } from '../main.js';
 import { z } from 'zod';
 
 const program = new Command('chorus').description('Chorus: event-sourced CQRS backend').showHelpAfterError();
@@ -71,7 +71,7 @@ program
     const system = await openSystem(config, createLogger('warn'), { roles: [] });
     try {
       for (const projection of system.projections) {
-        const s = await projectionStatus(system.database.db, system.store, projection, kafkaLagOf(system));
+        const s = await projectionStatus(system.database.db, system.store, projection, system.lagOf);
         const lag = `${s.lag}${s.lagCapped ? '+' : ''}`;
         console.log(`${s.name} v${s.version}  checkpoint ${s.checkpoint ?? '-'}  head ${s.head ?? '-'}  lag ${lag}  last error ${s.lastError ?? '-'}`);
       }

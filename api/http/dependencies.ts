@@ -7,7 +7,7 @@ import type { Schema } from '../../infrastructure/db/schema.js';
 import type { Logger } from '../../infrastructure/logging.js';
 import type { Metrics } from '../../infrastructure/metrics.js';
 import type { Projection } from '../../projections/projection.js';
-import type { Lag } from '../../projections/projection-status.js';
+import type { LagOf } from '../../projections/projection-status.js';
 import type { Workers } from '../../projections/workers.js';
 
 export type ReadDatabase = Readonly<{ name: string; role: 'replica' | 'writer'; db: Kysely<Schema> }>;
@@ -26,8 +26,7 @@ export type HttpDependencies = Readonly<{
   cache: Cache;
   projections: readonly Projection[];
   workers: Workers;
-  /** Lag of a projection fed by Kafka, from its consumer group; undefined when the store feeds projections. */
-  kafkaLag: ((projection: Projection) => Promise<Lag>) | undefined;
+  lagOf: LagOf;
   /** Health of whatever else this process depends on (replicas, Kafka, AI providers), for /health/ready. */
   dependencyHealth(): Promise<Record<string, unknown>>;
 }>;

@@ -73,6 +73,8 @@ export interface EventStore {
   readStream(streamId: string, options?: { from?: number }): AsyncIterable<RecordedEvent>;
   /** The global log in position order up to its current end, read in pages. */
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  /** How many events `readAll` with these options would yield now (capped by `limit`), without reading them. */
+  countEvents(options?: ReadAllOptions): Promise<number>;
   /** Catch-up, then live; ends when the signal aborts. Never skips an event that commits late. */
   subscribe(options: SubscribeOptions): AsyncIterable<SubscriptionBatch>;
   /** The committed event at exactly this position, or null when there is none. */

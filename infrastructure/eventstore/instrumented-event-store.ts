@@ -11,6 +11,7 @@ export function instrumentEventStore(store: EventStore, metrics: Metrics): Event
     },
     readStream: (streamId, options) => store.readStream(streamId, options),
     readAll: (options) => store.readAll(options),
+    countEvents: (options) => store.countEvents(options),
     subscribe: (options) => store.subscribe(options),
     readEventAt: (position) => store.readEventAt(position),
     headPosition: () => store.headPosition(),

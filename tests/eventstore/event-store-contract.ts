@@ -279,6 +279,19 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
     t.true(events.every((e, n) => n === 0 || store().comparePositions(events[n - 1]!.position, e.position) < 0), 'in position order');
   });
 
+  it('counts what readAll would read, by category, from a position, up to a limit', async (t) => {
+    const mine = freshCategory();
+    await store().append(freshStream(mine), newEvents(7), { expectedRevision: 'no_stream' });
+    const { position } = await store().append(freshStream(mine), newEvents(5), { expectedRevision: 'no_stream' });
+    await store().append(freshStream(), newEvents(3), { expectedRevision: 'no_stream' });
+    await untilReadable(store(), position);
+    const all = await collect(store().readAll({ categories: [mine] }));
+    t.is(await store().countEvents({ categories: [mine] }), 12);
+    t.is(await store().countEvents({ categories: [mine], from: all[6]!.position }), 5);
+    t.is(await store().countEvents({ categories: [mine], limit: 4 }), 4);
+    t.is(await store().countEvents({ categories: [freshCategory()] }), 0);
+  });
+
   it('reads the event at a position, and nothing where there is none', async (t) => {
     const streamId = freshStream();
     const events = newEvents(3);

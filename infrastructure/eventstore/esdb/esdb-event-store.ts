@@ -35,6 +35,7 @@ import {
 } from '@eventstore/db-client';
 import { setMaxListeners } from 'node:events';
 import { WrongExpectedRevision, type ExpectedRevision } from '../../../domain/kernel/errors.js';
+import { Wakeup } from '../wakeup.js';
 import { assertAppendable, unsupportedCharacter } from '../../../application/eventstore/append-rules.js';
 import type {
   AppendResult,
@@ -222,6 +223,13 @@ export class EsdbEventStore implements EventStore {
     return page.filter((event) => compareLogPositions(requirePosition(event), after) > 0).slice(0, count);
   }
 
+  /** $all has no server-side count: the selected events are read and counted, page by page. */
+  async countEvents(options: ReadAllOptions = {}): Promise<number> {
+    let count = 0;
+    for await (const _ of this.readAll(options)) count++;
+    return count;
+  }
+
   async *subscribe(options: SubscribeOptions): AsyncIterable<SubscriptionBatch> {
     const stop = followAborts(options.signal, this.closing.signal);
     const from = options.from ?? null;
@@ -381,48 +389,6 @@ class SubscriptionSource {
   throwIfDone(): void {
     if (this.failure !== undefined) throw this.failure;
     if (this.ended) throw new Error('The EventStoreDB subscription ended although nobody stopped it');
-  }
-}
-
-/** A wake-up call that is not lost when it comes while nobody waits: `arm`, read, then `wait`. */
-class Wakeup {
-  private woken = false;
-  private resolve: ((woken: boolean) => void) | null = null;
-
-  constructor(private readonly signal: AbortSignal) {
-    signal.addEventListener('abort', this.wake);
-  }
-
-  readonly wake = (): void => {
-    this.woken = true;
-    this.release(true);
-  };
-
-  arm(): void {
-    this.woken = false;
-  }
-
-  /** True when woken, false when `ms` passed in silence. */
-  wait(ms: number): Promise<boolean> {
-    if (this.woken || this.signal.aborted) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.release(false), ms);
-      this.resolve = (woken) => {
-        clearTimeout(timer);
-        resolve(woken);
-      };
-    });
-  }
-
-  dispose(): void {
-    this.signal.removeEventListener('abort', this.wake);
-    this.release(true);
-  }
-
-  private release(woken: boolean): void {
-    const resolve = this.resolve;
-    this.resolve = null;
-    resolve?.(woken);
   }
 }
 

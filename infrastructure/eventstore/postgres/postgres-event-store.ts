@@ -21,6 +21,7 @@ import {
   type SubscriptionBatch,
 } from '../../../application/ports/event-store.js';
 import type { SqlDatabase } from '../../db/database.js';
+import { Wakeup } from '../wakeup.js';
 import type { Schema } from '../../db/schema.js';
 
 // 16 bits of index hold MAX_EVENTS_PER_APPEND (65,536) events per append.
@@ -157,12 +158,23 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
+  async countEvents(options: ReadAllOptions = {}): Promise<number> {
+    const categoryFilter = options.categories === undefined ? sql`` : sql`and category = any(${[...options.categories]}::text[])`;
+    const limit = options.limit === undefined ? sql`` : sql`limit ${options.limit}`;
+    const { rows } = await sql<{ count: string | number }>`
+      select count(*) as count from (
+        select 1 from events
+        where position > ${options.from ?? '-1'}::bigint and position < ${readableBelow} ${categoryFilter}
+        ${limit}
+      ) counted`.execute(this.db);
+    return Number(rows[0]!.count);
+  }
+
   async *subscribe(options: SubscribeOptions): AsyncIterable<SubscriptionBatch> {
     const { signal, categories } = options;
     const batchSize = options.batchSize ?? PAGE_SIZE;
-    const wakeup = new Wakeup();
+    const wakeup = new Wakeup(signal);
     const stopListening = await this.database.listen(NOTIFY_CHANNEL, wakeup.wake);
-    signal.addEventListener('abort', wakeup.wake);
     let checkpoint = options.from ?? null;
     try {
       while (!signal.aborted) {
@@ -177,7 +189,7 @@ export class PostgresEventStore implements EventStore {
         await wakeup.wait(page.pending ? PENDING_RETRY_MS : this.options.pollIntervalMs);
       }
     } finally {
-      signal.removeEventListener('abort', wakeup.wake);
+      wakeup.dispose();
       await stopListening();
     }
   }
@@ -291,35 +303,4 @@ const databaseErrorCode = (error: unknown): unknown => (error as { code?: unknow
 
 function isUniqueViolation(error: unknown, constraint: string): boolean {
   return databaseErrorCode(error) === '23505' && (error as { constraint?: unknown }).constraint === constraint;
-}
-
-/** A wake-up call that is not lost when it comes while nobody waits: `arm`, read, then `wait`. */
-class Wakeup {
-  private woken = false;
-  private resolve: (() => void) | null = null;
-
-  readonly wake = (): void => {
-    this.woken = true;
-    this.resolve?.();
-  };
-
-  arm(): void {
-    this.woken = false;
-  }
-
-  wait(ms: number): Promise<void> {
-    if (this.woken) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.release(resolve), ms);
-      this.resolve = () => {
-        clearTimeout(timer);
-        this.release(resolve);
-      };
-    });
-  }
-
-  private release(resolve: () => void): void {
-    this.resolve = null;
-    resolve();
-  }
 }
