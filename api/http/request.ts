@@ -10,8 +10,6 @@ import { HttpProblem } from './problem.js';
 export const MAX_BODY_BYTES = 1024 * 1024;
 const SAFE_CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export type RequestState = { correlationId: string; log: Logger };
-
 /** Accepts a well-formed X-Correlation-ID or makes one, echoes it, and logs the request under it. */
 export function correlation(logger: Logger) {
   return async (ctx: Context, next: Next): Promise<void> => {

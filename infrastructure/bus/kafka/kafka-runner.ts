@@ -25,6 +25,9 @@ export class KafkaRunner {
         if (!payload.restart) reject(payload.error);
       });
     });
+    // A crash during connect or subscribe is reported by the race below, not as an unhandled rejection that
+    // would end the whole process instead of letting the supervisor restart this worker.
+    crashed.catch(() => undefined);
     const aborted = new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
     await kafkaConsumer.connect();
     try {
