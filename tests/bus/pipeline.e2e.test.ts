@@ -20,6 +20,7 @@ const urls = {
 if (urls.database && urls.replicas && urls.kafka && urls.redis) {
   let db: TestDatabase;
   let chorus: RunningChorus;
+  const prefix = testTopicPrefix();
 
   test.before(async () => {
     db = await serverTestDatabase(urls.database!);
@@ -30,7 +31,7 @@ if (urls.database && urls.replicas && urls.kafka && urls.redis) {
       DATABASE_URL: db.url!,
       DATABASE_REPLICA_URLS: replica,
       KAFKA_BROKERS: urls.kafka!,
-      KAFKA_TOPIC_PREFIX: testTopicPrefix(),
+      KAFKA_TOPIC_PREFIX: prefix,
       KAFKA_TOPIC_PARTITIONS: '3',
       REDIS_URL: urls.redis!,
       CHORUS_REPLICA_MAX_LAG_MS: '5000',
@@ -81,6 +82,19 @@ if (urls.database && urls.replicas && urls.kafka && urls.redis) {
 
     const rows = await db.database.db.selectFrom('projection_offsets').selectAll().where('projection', '=', 'feedback').execute();
     t.true(rows.length > 0, 'the projector recorded its Kafka offsets with its rows');
+
+    const admin = chorus.system.kafka!.admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [`${prefix}.feedback`, `${prefix}.polls`, `${prefix}.dlq`] });
+      t.deepEqual(
+        topics.map((topic) => [topic.name, topic.partitions.length]).sort(),
+        [`${prefix}.dlq`, `${prefix}.feedback`, `${prefix}.polls`].map((name) => [name, 3]),
+        'created at start-up with KAFKA_TOPIC_PARTITIONS partitions',
+      );
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   test.serial('stats are cached in Redis until the read model changes', async (t) => {

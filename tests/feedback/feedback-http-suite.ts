@@ -186,6 +186,20 @@ export function feedbackHttpSuite(profile: Profile): void {
     t.true((await call('GET', '/v1/feedback/%E0%A4%A')).status < 500, 'undecodable path');
   });
 
+  it('dead letters are listed, and retry or discard of an unknown letter answers with codes', async (t) => {
+    const list = await call('GET', '/v1/ops/dead-letters?status=open&limit=10');
+    t.is(list.status, 200);
+    t.deepEqual(list.body, { items: [], nextCursor: null });
+    const filter = await call('GET', '/v1/ops/dead-letters?status=lost');
+    t.is(filter.status, 400);
+    t.deepEqual(filter.body.errors.map((e: { path: string }) => e.path), ['query.status']);
+    for (const action of ['retry', 'discard']) {
+      const unknown = await call('POST', `/v1/ops/dead-letters/424242/${action}`);
+      t.is(unknown.status, 404, action);
+      t.is(unknown.body.code, 'DLQ.NOT_FOUND');
+    }
+  });
+
   it('Idempotency-Key: a retry gets the first response again; another request under the key is refused', async (t) => {
     const key = `submit-${Math.random()}`;
     const json = { text: 'Sent twice by a flaky network', rating: 3 };
