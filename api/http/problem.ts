@@ -2,6 +2,7 @@
 // 5xx details reach only the log, under the request's correlation id.
 import type { Context, Next } from 'koa';
 import { ChorusError, type FieldError } from '../../domain/kernel/errors.js';
+import { isTransientError } from '../../infrastructure/db/transient-errors.js';
 
 /** Errors that belong to HTTP itself (bad media type, oversized body, ...), not to the domain. */
 export class HttpProblem extends Error {
@@ -17,16 +18,19 @@ export class HttpProblem extends Error {
 
 type Problem = { status: number; code: string; title: string; detail: string; errors?: readonly FieldError[] };
 
-const titles: Record<number, string> = {
+/** Also titles the answers to requests Node's parser refuses (see answerClientError). */
+export const titles: Record<number, string> = {
   400: 'Bad Request',
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  431: 'Request Header Fields Too Large',
   501: 'Not Implemented',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
@@ -58,6 +62,12 @@ function toProblem(error: unknown, ctx: Context): Problem {
   const http = error as { status?: unknown; expose?: unknown; message?: unknown } | null;
   if (typeof http?.status === 'number' && http.status >= 400 && http.status < 500 && http.expose === true) {
     return { status: http.status, code: `HTTP.${http.status}`, title: titles[http.status] ?? 'Error', detail: String(http.message) };
+  }
+  if (isTransientError(error)) {
+    // The database connection dropped (or a lock or serialization conflict) mid-request: worth a retry, not a bug.
+    // The write may still have committed, so a retry should carry the same Idempotency-Key.
+    ctx.set('Retry-After', '1');
+    return { status: 503, code: 'SERVICE.UNAVAILABLE', title: titles[503]!, detail: 'The service is briefly unavailable; try again shortly.' };
   }
   return {
     status: 500,

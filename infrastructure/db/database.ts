@@ -28,12 +28,24 @@ export async function openPglite(dataDir: string | undefined): Promise<SqlDataba
   };
 }
 
-export type PostgresOptions = Readonly<{ poolMax: number; onListenError?: (error: Error) => void }>;
+export type PostgresOptions = Readonly<{
+  poolMax: number;
+  /** Told once per connection that the server lost (terminated, restarted, failed over, timed out), pooled or LISTEN. */
+  onListenError?: (error: Error) => void;
+}>;
 
 export function openPostgres(url: string, options: PostgresOptions): SqlDatabase {
-  const pool = new pg.Pool({ connectionString: url, max: options.poolMax });
-  // An idle client that loses its server emits 'error' on the pool; without a listener it would crash the process.
-  pool.on('error', (error) => options.onListenError?.(error));
+  // Keepalive finds a peer that vanished without a word (a failover that drops the network); a bounded wait for
+  // a connection turns a full or unreachable pool into an error the caller can retry, not a request that hangs.
+  const pool = new pg.Pool({ connectionString: url, max: options.poolMax, keepAlive: true, connectionTimeoutMillis: 10_000 });
+  // pg-pool listens for 'error' only on idle clients and takes its listener off a client it hands out, so a
+  // server that drops a checked-out client (between two statements of a transaction, or as the socket closes
+  // after a failed query) would emit 'error' with no listener and end the process. This listener stays for the
+  // client's whole life; the query in hand fails on its own, and the pool discards the client on release
+  // because it is no longer queryable. 'connect' fires before the pool's idle listener comes off.
+  pool.on('connect', (client) => client.on('error', oncePerClient(options.onListenError)));
+  // An idle client's error reaches the pool as well, which must listen; the listener above has reported it.
+  pool.on('error', () => undefined);
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   const notifications = new PostgresNotifications(url, options.onListenError);
   return {
@@ -44,6 +56,16 @@ export function openPostgres(url: string, options: PostgresOptions): SqlDatabase
       await notifications.close();
       await db.destroy();
     },
+  };
+}
+
+/** pg reports one lost connection twice (the server's FATAL message, then the closed socket): report it once. */
+function oncePerClient(report: ((error: Error) => void) | undefined): (error: Error) => void {
+  let reported = false;
+  return (error) => {
+    if (reported) return;
+    reported = true;
+    report?.(error);
   };
 }
 
@@ -59,15 +81,17 @@ class PostgresNotifications {
     private readonly onError: ((error: Error) => void) | undefined,
   ) {}
 
+  /** Fails when the server cannot be reached (the caller retries); registers nothing then. */
   async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+    await this.ensureConnected();
     let handlers = this.handlers.get(channel);
     if (handlers === undefined) {
       handlers = new Set();
+      // Registered first: if the connection is lost meanwhile, the reconnect LISTENs on it too.
       this.handlers.set(channel, handlers);
-      if (this.client !== null) await this.client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      await this.client?.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
     }
     handlers.add(onNotify);
-    await this.ensureConnected();
     return async () => {
       handlers.delete(onNotify);
     };
@@ -90,29 +114,47 @@ class PostgresNotifications {
 
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url });
+    let lost = false;
     client.on('notification', (message) => this.notify(message.channel));
     client.on('error', (error) => {
+      if (lost) return; // the second report of the same loss
+      lost = true;
       this.onError?.(error);
-      if (this.client === client) this.client = null;
       void client.end().catch(() => undefined);
-      if (!this.closed) setTimeout(() => void this.reconnect(), 1000).unref();
+      // Lost while connecting, connect() fails and its caller retries; lost later, we reconnect.
+      if (this.client !== client) return;
+      this.client = null;
+      this.reconnectAfter(1000);
     });
-    await client.connect();
-    for (const channel of this.handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
-    if (this.closed) {
-      await client.end();
+    try {
+      await client.connect();
+      for (const channel of this.handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    } catch (error) {
+      lost = true;
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    if (this.closed || lost) {
+      await client.end().catch(() => undefined);
+      if (lost) throw new Error('Connection terminated while setting up LISTEN');
       return;
     }
     this.client = client;
   }
 
+  private reconnectAfter(ms: number): void {
+    if (!this.closed) setTimeout(() => void this.reconnect(), ms).unref();
+  }
+
   private async reconnect(): Promise<void> {
+    if (this.closed) return;
     try {
       await this.ensureConnected();
+      // Whatever was committed while nobody listened: subscribers read again.
       for (const channel of this.handlers.keys()) this.notify(channel);
     } catch (error) {
       this.onError?.(error as Error);
-      if (!this.closed) setTimeout(() => void this.reconnect(), 2000).unref();
+      this.reconnectAfter(2000);
     }
   }
 

@@ -2,7 +2,7 @@
 // for as long as it takes, never dead-lettered.
 
 const TRANSIENT_SQLSTATE_CLASSES = ['08', '53', '57', '58']; // connection, resources, operator intervention, system
-const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '55P03']); // serialization failure, deadlock, lock not available
+const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '55P03', '25P03']); // serialization failure, deadlock, lock not available, idle-in-transaction timeout
 const TRANSIENT_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 export function isTransientError(error: unknown): boolean {
