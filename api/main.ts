@@ -7,6 +7,8 @@ import { describeDatabase } from '../infrastructure/config.js';
 import { ALL_ROLES, openSystem, type Role, type System } from '../infrastructure/composition-root.js';
 import type { Logger } from '../infrastructure/logging.js';
 import { createHttpApp } from './http/app.js';
+import { sweepIdempotencyKeysPeriodically } from './http/idempotency.js';
+import { answerClientError } from './http/request.js';
 import type { HttpDependencies } from './http/dependencies.js';
 
 export type RunningChorus = Readonly<{
@@ -26,22 +28,37 @@ export const httpDependencies = (system: System): HttpDependencies => ({
   chooseReader: () => system.readers.choose(),
   cache: system.cache,
   projections: system.projections,
+  deadLetterConsumers: system.deadLetterConsumers,
   workers: system.workers,
   lagOf: system.lagOf,
+  progress: system.progress,
   dependencyHealth: async () => ({ replicas: system.readers.status(), ai: system.aiChain.health() }),
 });
 
 export async function startRoles(config: Config, logger: Logger, roles: readonly Role[] = ALL_ROLES, only?: readonly string[]): Promise<RunningChorus> {
   const system = await openSystem(config, logger, { roles, ...(only === undefined ? {} : { only }) });
   system.workers.start();
+  const sweeping = new AbortController();
+  const swept = roles.includes('api') ? sweepIdempotencyKeysPeriodically(system.database.db, logger, sweeping.signal) : Promise.resolve();
   const app = createHttpApp(httpDependencies(system), { api: roles.includes('api') });
-  const server = http.createServer(app.callback());
+  const server = http.createServer(
+    {
+      requestTimeout: config.httpRequestTimeoutMs,
+      headersTimeout: config.httpHeadersTimeoutMs,
+      // Node enforces both timeouts only when it checks, every 30 s by default: a slow client would get far longer.
+      connectionsCheckingInterval: Math.min(1000, config.httpHeadersTimeoutMs / 4),
+    },
+    app.callback(),
+  );
+  server.on('clientError', answerClientError);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
     });
   } catch (error) {
+    sweeping.abort();
+    await swept;
     await system.close();
     throw error;
   }
@@ -61,6 +78,8 @@ export async function startRoles(config: Config, logger: Logger, roles: readonly
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await closed;
+      sweeping.abort();
+      await swept;
       await system.close();
       logger.info('Chorus stopped');
     })());

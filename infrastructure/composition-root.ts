@@ -8,11 +8,13 @@ import type { Cache } from '../application/ports/cache.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { EventStore } from '../application/ports/event-store.js';
 import type { Ids } from '../application/ports/ids.js';
-import { countOpenDeadLetters } from '../projections/dead-letters.js';
+import { countOpenDeadLetters, type Redeliverable } from '../projections/dead-letters.js';
 import { DirectRunner } from '../projections/direct-runner.js';
 import type { EventConsumer } from '../projections/event-consumer.js';
-import { FeedbackTriage } from '../projections/feedback/feedback-triage.js';
-import { ProjectionApplier } from '../projections/projection-applier.js';
+import { EnricherConsumer } from '../projections/enricher.js';
+import { feedbackTriage } from '../projections/feedback/feedback-triage.js';
+import { ProjectionApplier, type ConsumerOptions } from '../projections/projection-applier.js';
+import { ProjectionProgress } from '../projections/projection-progress.js';
 import { logLag, type LagOf } from '../projections/projection-status.js';
 import type { Projection } from '../projections/projection.js';
 import { allProjections } from '../projections/registry.js';
@@ -83,7 +85,11 @@ export type System = Readonly<{
   projections: readonly Projection[];
   /** Lag of any consumer, by whatever feeds it. */
   lagOf: LagOf;
+  /** Batches the projectors of this process commit, announced to read-your-writes waits; bounds those waits. */
+  progress: ProjectionProgress;
   workers: Workers;
+  /** Every projection and enricher, whatever this process runs: what dead-letter retries redeliver to. */
+  deadLetterConsumers: readonly Redeliverable[];
   close(): Promise<void>;
 }>;
 
@@ -138,6 +144,7 @@ export async function openSystem(config: Config, logger: Logger, options: System
     topology,
     aiChain: c.resolve<ProviderChain>(tokens.aiChain),
     projections: c.resolve<readonly Projection[]>(tokens.projections),
+    progress: new ProjectionProgress(config.maxPositionWaits),
   };
   const lagOf: LagOf = async (consumer) =>
     kafka === null
@@ -146,11 +153,12 @@ export async function openSystem(config: Config, logger: Logger, options: System
           events: await consumerGroupLag(admin, topology.groupIdOf(consumer.name), topology.topicsOf(consumer.categories)),
           capped: false,
         }));
-  const { workers, closeWorkers } = buildWorkers({ ...system, lagOf }, options);
+  const { workers, consumers, closeWorkers } = buildWorkers({ ...system, lagOf }, options);
   return {
     ...system,
     lagOf,
     workers,
+    deadLetterConsumers: consumers,
     close: async () => {
       await workers.stop();
       await closeWorkers();
@@ -227,61 +235,65 @@ function register(c: DependencyContainer, config: Config, logger: Logger, databa
   return c;
 }
 
-type Parts = Omit<System, 'workers' | 'close'>;
+type Parts = Omit<System, 'workers' | 'deadLetterConsumers' | 'close'>;
 
-/** The consumers and the relay of the given roles, each fed by Kafka when it is configured, else by the store. */
-function buildWorkers(system: Parts, { roles, only }: SystemOptions): { workers: Workers; closeWorkers(): Promise<void> } {
-  const { config, logger, metrics, database, store, kafka, topology, lagOf } = system;
+/**
+ * Every consumer (each projection, each enricher), so that any of their dead letters can be retried here, and
+ * workers for those of the given roles, each fed by Kafka when it is configured, else by the store; plus the relay.
+ */
+function buildWorkers(
+  system: Parts,
+  { roles, only }: SystemOptions,
+): { workers: Workers; consumers: readonly (EventConsumer & Redeliverable)[]; closeWorkers(): Promise<void> } {
+  const { config, logger, metrics, database, store, kafka, topology, lagOf, progress } = system;
+  const unknown = (only ?? []).filter((name) => !system.projections.some((projection) => projection.name === name));
+  if (unknown.length > 0) throw new ConfigError(`Unknown projection(s) for --only: ${unknown.join(', ')}`);
+
+  const deadLetterProducer: Producer | null = kafka === null ? null : kafka.producer({ allowAutoTopicCreation: false });
+  const options: ConsumerOptions = {
+    maxAttempts: config.projectionMaxAttempts,
+    retryMinMs: 100,
+    retryMaxMs: 30_000,
+    isTransient: isTransientError,
+    ...(deadLetterProducer === null ? {} : { publishDeadLetter: deadLetterPublisher(deadLetterProducer, topology.deadLetterTopic) }),
+  };
+  const appliers = system.projections.map(
+    (projection) =>
+      new ProjectionApplier(database.db, store, projection, logger, {
+        ...options,
+        onBatchApplied: (name, _events, seconds) => {
+          metrics.batchDuration.observe({ consumer: `projection.${name}` }, seconds);
+          progress.announce(name);
+        },
+      }),
+  );
+  const triage = feedbackTriage({ store, analyze: (text, signal) => system.aiChain.analyzeFeedback(text, signal), ids: system.ids, clock: system.clock });
+  const enrichers = [new EnricherConsumer(database.db, triage, logger, { ...options, retryMinMs: 500, retryMaxMs: 60_000 })];
+
+  const running: EventConsumer[] = [
+    ...(roles.includes('projector') ? appliers.filter((applier) => only === undefined || only.includes(applier.projection.name)) : []),
+    ...(roles.includes('enricher') ? enrichers : []),
+  ];
   const runners = new Map<string, Worker>();
-  const consumers: EventConsumer[] = [];
-  let deadLetterProducer: Producer | null = null;
-
-  const feed = (consumer: EventConsumer): Worker =>
-    kafka === null ? new DirectRunner(store, consumer, logger, config.projectionBatchSize) : new KafkaRunner(kafka, topology, consumer, logger);
-
   if (roles.includes('relay') && kafka !== null) {
     runners.set('relay', new KafkaRelay(database.db, store, createRelayProducer(kafka), topology, logger, metrics, config.projectionBatchSize));
   }
-  if (roles.includes('projector')) {
-    const unknown = (only ?? []).filter((name) => !system.projections.some((projection) => projection.name === name));
-    if (unknown.length > 0) throw new ConfigError(`Unknown projection(s) for --only: ${unknown.join(', ')}`);
-    if (kafka !== null) deadLetterProducer = kafka.producer({ allowAutoTopicCreation: false });
-    const publishDeadLetter = deadLetterProducer === null ? undefined : deadLetterPublisher(deadLetterProducer, topology.deadLetterTopic);
-    for (const projection of system.projections.filter((p) => only === undefined || only.includes(p.name))) {
-      const applier = new ProjectionApplier(database.db, store, projection, logger, {
-        maxAttempts: config.projectionMaxAttempts,
-        retryMinMs: 100,
-        retryMaxMs: 30_000,
-        isTransient: isTransientError,
-        ...(publishDeadLetter === undefined ? {} : { publishDeadLetter }),
-        onBatchApplied: (name, _events, seconds) => metrics.batchDuration.observe({ consumer: `projection.${name}` }, seconds),
-      });
-      consumers.push(applier);
-      runners.set(applier.name, feed(applier));
-    }
+  for (const consumer of running) {
+    const runner = kafka === null ? new DirectRunner(store, consumer, logger, config.projectionBatchSize) : new KafkaRunner(kafka, topology, consumer, logger, config.projectionBatchSize);
+    runners.set(consumer.name, { run: (signal) => runner.run(signal), health: consumer.health });
   }
-  if (roles.includes('enricher')) {
-    const triage = new FeedbackTriage({
-      db: database.db,
-      store,
-      analyze: (text, signal) => system.aiChain.analyzeFeedback(text, signal),
-      ids: system.ids,
-      clock: system.clock,
-      logger,
-      retryMinMs: 500,
-      retryMaxMs: 60_000,
-    });
-    consumers.push(triage);
-    runners.set(triage.name, feed(triage));
-  }
+  const workers = new Workers(runners, logger, config.stuckAfterMs);
 
   metrics.observe({
-    consumerLag: async () => new Map(await Promise.all(consumers.map(async (consumer) => [consumer.name, (await lagOf(consumer)).events] as const))),
-    deadLetters: async () => new Map([...(await countOpenDeadLetters(database.db))].map(([name, count]) => [`projection.${name}`, count])),
+    consumerLag: async () => new Map(await Promise.all(running.map(async (consumer) => [consumer.name, (await lagOf(consumer)).events] as const))),
+    deadLetters: () => countOpenDeadLetters(database.db),
+    consumerHealth: () => workers.health(),
+    positionWaits: () => progress.waiting,
   });
 
   return {
-    workers: new Workers(runners, logger),
+    workers,
+    consumers: [...appliers, ...enrichers],
     closeWorkers: async () => {
       await deadLetterProducer?.disconnect().catch(() => undefined);
     },

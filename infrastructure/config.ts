@@ -46,6 +46,11 @@ const EnvSchema = z.object({
     .regex(/^(esdb|esdb\+discover):\/\/\S+$/, 'must be an esdb:// or esdb+discover:// connection string')
     .optional(),
   CHORUS_AI_TIMEOUT_MS: integer(100, 600_000, 10_000),
+  CHORUS_HTTP_REQUEST_TIMEOUT_MS: integer(1000, 600_000, 30_000),
+  CHORUS_HTTP_HEADERS_TIMEOUT_MS: integer(1000, 600_000, 10_000),
+  CHORUS_MAX_POSITION_WAITS: integer(0, 100_000, 200),
+  CHORUS_IDEMPOTENCY_LEASE_MS: integer(1000, 3_600_000, 60_000),
+  CHORUS_STUCK_AFTER_MS: integer(1000, 86_400_000, 60_000),
 });
 
 export type Config = Readonly<{
@@ -75,6 +80,16 @@ export type Config = Readonly<{
   eventStore: 'postgres' | 'esdb';
   esdbUrl: string | undefined;
   aiTimeoutMs: number;
+  /** The whole request (headers and body) must arrive within this; a slower client gets 408. */
+  httpRequestTimeoutMs: number;
+  /** The request headers must arrive within this. */
+  httpHeadersTimeoutMs: number;
+  /** X-Chorus-Min-Position waits running at once in this process; one more is answered 503 at once. */
+  maxPositionWaits: number;
+  /** How long a claimed Idempotency-Key whose request never finished blocks retries before one may run it again. */
+  idempotencyLeaseMs: number;
+  /** A consumer that has failed without progress for this long is reported stuck (readiness, metrics). */
+  stuckAfterMs: number;
 }>;
 
 /** CHORUS_DATA_DIR value that keeps the embedded database in memory (tests, demos). */
@@ -120,6 +135,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventStore: e.CHORUS_EVENT_STORE,
     esdbUrl: e.CHORUS_ESDB_URL,
     aiTimeoutMs: e.CHORUS_AI_TIMEOUT_MS,
+    // Node wants the header deadline inside the request deadline.
+    httpRequestTimeoutMs: Math.max(e.CHORUS_HTTP_REQUEST_TIMEOUT_MS, e.CHORUS_HTTP_HEADERS_TIMEOUT_MS),
+    httpHeadersTimeoutMs: e.CHORUS_HTTP_HEADERS_TIMEOUT_MS,
+    maxPositionWaits: e.CHORUS_MAX_POSITION_WAITS,
+    idempotencyLeaseMs: e.CHORUS_IDEMPOTENCY_LEASE_MS,
+    stuckAfterMs: e.CHORUS_STUCK_AFTER_MS,
   };
 }
 

@@ -1,12 +1,16 @@
 // Prometheus metrics of one process. Each system owns its registry (no globals), served on /metrics.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ConsumerHealthSnapshot } from '../projections/consumer-health.js';
 
 type LagSource = () => Promise<ReadonlyMap<string, number>>;
+type HealthSource = () => Readonly<Record<string, ConsumerHealthSnapshot>>;
 
 export class Metrics {
   readonly registry = new Registry();
   private lagSource: LagSource | null = null;
   private deadLetterSource: LagSource | null = null;
+  private healthSource: HealthSource | null = null;
+  private waitsSource: (() => number) | null = null;
 
   readonly eventsAppended = new Counter({
     name: 'chorus_events_appended_total',
@@ -45,10 +49,35 @@ export class Metrics {
 
   readonly deadLetters: Gauge<'consumer'> = new Gauge({
     name: 'chorus_dead_letters_open',
-    help: 'Open dead letters, by projection',
+    help: 'Open dead letters, by consumer',
     labelNames: ['consumer'] as const,
     registers: [this.registry],
     collect: async (): Promise<void> => this.refresh(this.deadLetterSource, this.deadLetters),
+  });
+
+  readonly consumerStuck: Gauge<'consumer'> = new Gauge({
+    name: 'chorus_consumer_stuck',
+    help: '1 while a projection or enricher has failed without progress for CHORUS_STUCK_AFTER_MS, else 0',
+    labelNames: ['consumer'] as const,
+    registers: [this.registry],
+    collect: (): void => this.refreshHealth(this.consumerStuck, (health) => (health.stuck ? 1 : 0)),
+  });
+
+  readonly consumerFailures: Gauge<'consumer'> = new Gauge({
+    name: 'chorus_consumer_failures',
+    help: 'Failures of a projection or enricher since its last progress (0 while it is healthy)',
+    labelNames: ['consumer'] as const,
+    registers: [this.registry],
+    collect: (): void => this.refreshHealth(this.consumerFailures, (health) => health.failures),
+  });
+
+  readonly positionWaits: Gauge = new Gauge({
+    name: 'chorus_position_waits',
+    help: 'Reads with X-Chorus-Min-Position waiting for a read model right now',
+    registers: [this.registry],
+    collect: (): void => {
+      if (this.waitsSource !== null) this.positionWaits.set(this.waitsSource());
+    },
   });
 
   readonly aiCalls = new Counter({
@@ -71,9 +100,17 @@ export class Metrics {
   }
 
   /** Where consumer lag and open dead letters come from, read at each scrape. */
-  observe(sources: { consumerLag?: LagSource; deadLetters?: LagSource }): void {
+  observe(sources: { consumerLag?: LagSource; deadLetters?: LagSource; consumerHealth?: HealthSource; positionWaits?: () => number }): void {
+    this.waitsSource = sources.positionWaits ?? this.waitsSource;
     this.lagSource = sources.consumerLag ?? this.lagSource;
     this.deadLetterSource = sources.deadLetters ?? this.deadLetterSource;
+    this.healthSource = sources.consumerHealth ?? this.healthSource;
+  }
+
+  private refreshHealth(gauge: Gauge<'consumer'>, value: (health: ConsumerHealthSnapshot) => number): void {
+    if (this.healthSource === null) return;
+    gauge.reset();
+    for (const [consumer, health] of Object.entries(this.healthSource())) gauge.set({ consumer }, value(health));
   }
 
   private async refresh(source: LagSource | null, gauge: Gauge<'consumer'>): Promise<void> {

@@ -1,18 +1,21 @@
-// Operators' handling of dead letters: list them, retry them once the cause is fixed, or discard them.
-import { sql, type Kysely, type Selectable } from 'kysely';
+// Dead letters: events a consumer (a projection or an enricher) kept failing on, parked so that it goes on.
+// Later events of the same stream park behind an open letter, so no stream is ever applied with a hole.
+// Operators list them, retry them once the cause is fixed, or discard them.
+import type { Kysely, Selectable } from 'kysely';
 import { IllegalState, NotFound } from '../domain/kernel/errors.js';
+import { describeError } from '../application/kernel/describe-error.js';
 import type { RecordedEvent } from '../application/ports/event-store.js';
 import type { DeadLettersTable, DeadLetterStatus, Schema } from '../infrastructure/db/schema.js';
-import type { Projection } from './projection.js';
 
 export type DeadLetterView = Readonly<{
   id: string;
-  projection: string;
+  consumer: string;
   eventId: string;
   streamId: string;
   revision: number;
   type: string;
   position: string;
+  /** Safe to show: a code or a message with credentials masked, never a database's own words. */
   error: string;
   attempts: number;
   status: DeadLetterStatus;
@@ -21,9 +24,21 @@ export type DeadLetterView = Readonly<{
   resolvedAt: string | null;
 }>;
 
+/** What is announced when an event is parked (on the chorus.dlq topic). */
+export type DeadLetter = Readonly<{ consumer: string; event: RecordedEvent; error: string; attempts: number }>;
+
+/** A consumer whose letters can be retried. */
+export type Redeliverable = Readonly<{
+  name: string;
+  /** Applies a stream's open letters, in revision order. Applying an event twice must change nothing. */
+  redeliver(events: readonly RecordedEvent[]): Promise<void>;
+}>;
+
+export const PARKED_BEHIND = 'Parked behind an earlier dead letter of the same stream';
+
 const toView = (row: Selectable<DeadLettersTable>): DeadLetterView => ({
   id: String(row.id),
-  projection: row.projection,
+  consumer: row.consumer,
   eventId: row.event_id,
   streamId: row.stream_id,
   revision: Number(row.revision),
@@ -37,12 +52,73 @@ const toView = (row: Selectable<DeadLettersTable>): DeadLetterView => ({
   resolvedAt: row.resolved_at?.toISOString() ?? null,
 });
 
-export type DeadLetterFilter = Readonly<{ projection?: string; status?: DeadLetterStatus; limit: number; after?: string }>;
+/** Parks an event for a consumer (again, if it was parked before: the letter reopens). */
+export async function insertDeadLetter(db: Kysely<Schema>, consumer: string, event: RecordedEvent, error: string, attempts: number): Promise<void> {
+  const now = new Date();
+  await db
+    .insertInto('dead_letters')
+    .values({
+      consumer,
+      event_id: event.eventId,
+      stream_id: event.streamId,
+      revision: event.revision,
+      position: event.position,
+      event: JSON.stringify(event),
+      error,
+      attempts,
+      status: 'open',
+      first_failed_at: now,
+      last_failed_at: now,
+    })
+    .onConflict((oc) => oc.columns(['consumer', 'event_id']).doUpdateSet({ error, attempts, status: 'open', last_failed_at: now, resolved_at: null }))
+    .execute();
+}
+
+/**
+ * Parks an event behind an earlier open letter of its stream. An event that has a letter of its own already
+ * (a redelivery of the one that failed) keeps it as it is: its error and attempts are the record.
+ */
+export async function parkBehind(db: Kysely<Schema>, consumer: string, event: RecordedEvent): Promise<void> {
+  const now = new Date();
+  await db
+    .insertInto('dead_letters')
+    .values({
+      consumer,
+      event_id: event.eventId,
+      stream_id: event.streamId,
+      revision: event.revision,
+      position: event.position,
+      event: JSON.stringify(event),
+      error: PARKED_BEHIND,
+      attempts: 0,
+      status: 'open',
+      first_failed_at: now,
+      last_failed_at: now,
+    })
+    .onConflict((oc) => oc.columns(['consumer', 'event_id']).doNothing())
+    .execute();
+}
+
+/** Which of these streams have an open letter for the consumer: their later events must park behind it. */
+export async function streamsWithOpenLetters(db: Kysely<Schema>, consumer: string, streamIds: readonly string[]): Promise<Set<string>> {
+  if (streamIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('dead_letters')
+    .select('stream_id')
+    .distinct()
+    .where('consumer', '=', consumer)
+    .where('status', '=', 'open')
+    .where('stream_id', 'in', streamIds)
+    .execute();
+  return new Set(rows.map((row) => row.stream_id));
+}
+
+export type DeadLetterFilter = Readonly<{ consumer?: string; status?: DeadLetterStatus; limit: number; after?: string }>;
 
 /** Oldest first; `after` is the id of the last letter of the previous page. */
 export async function listDeadLetters(db: Kysely<Schema>, filter: DeadLetterFilter): Promise<{ items: DeadLetterView[]; nextCursor: string | null }> {
   let query = db.selectFrom('dead_letters').selectAll().orderBy('id').limit(filter.limit + 1);
-  if (filter.projection !== undefined) query = query.where('projection', '=', filter.projection);
+  if (filter.consumer !== undefined) query = query.where('consumer', '=', filter.consumer);
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
   if (filter.after !== undefined) query = query.where('id', '>', filter.after);
   const rows = await query.execute();
@@ -50,79 +126,66 @@ export async function listDeadLetters(db: Kysely<Schema>, filter: DeadLetterFilt
   return { items, nextCursor: rows.length > filter.limit ? items[items.length - 1]!.id : null };
 }
 
+/** Open letters by consumer name. */
 export async function countOpenDeadLetters(db: Kysely<Schema>): Promise<Map<string, number>> {
   const rows = await db
     .selectFrom('dead_letters')
-    .select(['projection', (eb) => eb.fn.countAll<string>().as('count')])
+    .select(['consumer', (eb) => eb.fn.countAll<string>().as('count')])
     .where('status', '=', 'open')
-    .groupBy('projection')
+    .groupBy('consumer')
     .execute();
-  return new Map(rows.map((row) => [row.projection, Number(row.count)]));
+  return new Map(rows.map((row) => [row.consumer, Number(row.count)]));
 }
 
 /**
- * Applies an open dead letter, and the letters of the same stream parked behind it, in revision order and
- * in one transaction. It must be the stream's first open letter: applying a later one would leave a hole.
+ * Redelivers an open dead letter, and the letters of the same stream parked behind it, in revision order, to
+ * its consumer, then marks them resolved. It must be the stream's first open letter: applying a later one
+ * would leave a hole. A failure is recorded on the letter (safely worded) and reported to `onFailure`.
  */
-export async function retryDeadLetter(db: Kysely<Schema>, projections: readonly Projection[], id: string): Promise<DeadLetterView[]> {
+export async function retryDeadLetter(
+  db: Kysely<Schema>,
+  consumers: readonly Redeliverable[],
+  id: string,
+  onFailure?: (error: unknown, letter: DeadLetterView) => void,
+): Promise<DeadLetterView[]> {
   const letter = await openLetter(db, id);
-  const projection = projections.find((candidate) => candidate.name === letter.projection);
-  if (projection === undefined) {
-    throw new IllegalState('DLQ.UNKNOWN_PROJECTION', `Dead letter ${id} belongs to projection ${letter.projection}, which this version does not have`);
+  const consumer = consumers.find((candidate) => candidate.name === letter.consumer);
+  if (consumer === undefined) {
+    throw new IllegalState('DLQ.UNKNOWN_CONSUMER', `Dead letter ${id} belongs to ${letter.consumer}, which this version does not have`);
+  }
+  const letters = await db
+    .selectFrom('dead_letters')
+    .selectAll()
+    .where('consumer', '=', letter.consumer)
+    .where('stream_id', '=', letter.stream_id)
+    .where('status', '=', 'open')
+    .orderBy('revision')
+    .execute();
+  const first = letters[0];
+  if (first !== undefined && String(first.id) !== String(letter.id)) {
+    throw new IllegalState('DLQ.NOT_FIRST', `Dead letter ${first.id} of the same stream comes first; retry that one`);
   }
   try {
-    return await db.transaction().execute(async (tx) => {
-      const letters = await tx
-        .selectFrom('dead_letters')
-        .selectAll()
-        .where('projection', '=', letter.projection)
-        .where('stream_id', '=', letter.stream_id)
-        .where('status', '=', 'open')
-        .orderBy('revision')
-        .forUpdate()
-        .execute();
-      if (letters[0]?.id !== undefined && String(letters[0].id) !== String(letter.id)) {
-        throw new IllegalState('DLQ.NOT_FIRST', `Dead letter ${letters[0].id} of the same stream comes first; retry that one`);
-      }
-      const applied = await tx
-        .selectFrom('projection_streams')
-        .select('revision')
-        .where('projection', '=', letter.projection)
-        .where('stream_id', '=', letter.stream_id)
-        .executeTakeFirst();
-      const events = letters.map((row) => row.event as RecordedEvent).filter((event) => event.revision > Number(applied?.revision ?? -1));
-      if (events.length > 0) {
-        await projection.apply(tx, events);
-        const revision = events[events.length - 1]!.revision;
-        await tx
-          .insertInto('projection_streams')
-          .values({ projection: letter.projection, stream_id: letter.stream_id, revision })
-          .onConflict((oc) => oc.columns(['projection', 'stream_id']).doUpdateSet({ revision }))
-          .execute();
-        await tx
-          .updateTable('projections')
-          .set({ applied_batches: sql<string>`applied_batches + 1`, updated_at: new Date() })
-          .where('name', '=', letter.projection)
-          .execute();
-      }
-      const resolved = await tx
-        .updateTable('dead_letters')
-        .set({ status: 'resolved', resolved_at: new Date() })
-        .where('id', 'in', letters.map((row) => row.id))
-        .returningAll()
-        .execute();
-      return resolved.map(toView);
-    });
+    await consumer.redeliver(letters.map((row) => row.event as RecordedEvent));
   } catch (error) {
-    if (error instanceof IllegalState) throw error;
-    const message = error instanceof Error ? error.message : String(error);
+    const summary = describeError(error);
+    onFailure?.(error, toView(letter));
     await db
       .updateTable('dead_letters')
-      .set((eb) => ({ error: message, attempts: eb(eb.ref('attempts'), '+', 1), last_failed_at: new Date() }))
+      .set((eb) => ({ error: summary, attempts: eb(eb.ref('attempts'), '+', 1), last_failed_at: new Date() }))
       .where('id', '=', letter.id)
       .execute();
-    throw new IllegalState('DLQ.RETRY_FAILED', `Dead letter ${id} failed again: ${message}`);
+    throw new IllegalState('DLQ.RETRY_FAILED', `Dead letter ${id} failed again: ${summary}`);
   }
+  // A concurrent retry may have resolved them first: each letter is resolved once.
+  const resolved = await db
+    .updateTable('dead_letters')
+    .set({ status: 'resolved', resolved_at: new Date() })
+    .where('id', 'in', letters.map((row) => row.id))
+    .where('status', '=', 'open')
+    .returningAll()
+    .execute();
+  return resolved.sort((a, b) => Number(a.revision) - Number(b.revision)).map(toView);
 }
 
 /** Gives up on one letter. Letters parked behind it stay open: retry or discard them in turn. */
@@ -132,8 +195,10 @@ export async function discardDeadLetter(db: Kysely<Schema>, id: string): Promise
     .updateTable('dead_letters')
     .set({ status: 'discarded', resolved_at: new Date() })
     .where('id', '=', id)
+    .where('status', '=', 'open')
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  if (row === undefined) throw new IllegalState('DLQ.NOT_OPEN', `Dead letter ${id} was resolved or discarded meanwhile`);
   return toView(row);
 }
 

@@ -4,14 +4,16 @@
 // goes on; later events of its stream park behind it, so no stream is ever applied with a hole in it.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
+import { describeError } from '../application/kernel/describe-error.js';
+import { retry, type GaveUp } from '../application/kernel/retry.js';
 import type { EventStore, Position, RecordedEvent } from '../application/ports/event-store.js';
-import type { EventConsumer, Progress } from './event-consumer.js';
 import type { Schema } from '../infrastructure/db/schema.js';
+import { ConsumerHealth } from './consumer-health.js';
+import { insertDeadLetter, parkBehind, streamsWithOpenLetters, type DeadLetter, type Redeliverable } from './dead-letters.js';
+import type { EventConsumer, Progress } from './event-consumer.js';
 import type { Projection } from './projection.js';
 
-export type DeadLetter = Readonly<{ projection: string; event: RecordedEvent; error: string; attempts: number }>;
-
-export type ApplierOptions = Readonly<{
+export type ConsumerOptions = Readonly<{
   /** Attempts at a failing batch, and then at each of its events alone, before one is dead-lettered. */
   maxAttempts: number;
   retryMinMs: number;
@@ -20,14 +22,17 @@ export type ApplierOptions = Readonly<{
   isTransient: (error: unknown) => boolean;
   /** Also announces a dead letter elsewhere (the chorus.dlq topic); the table stays the record. */
   publishDeadLetter?: (letter: DeadLetter) => Promise<void>;
-  onBatchApplied?: (projection: string, events: number, seconds: number) => void;
 }>;
 
-const PARKED_BEHIND = 'Parked behind an earlier dead letter of the same stream';
+export type ApplierOptions = ConsumerOptions &
+  Readonly<{
+    onBatchApplied?: (projection: string, events: number, seconds: number) => void;
+  }>;
 
-export class ProjectionApplier implements EventConsumer {
+export class ProjectionApplier implements EventConsumer, Redeliverable {
   readonly name: string;
   readonly categories: readonly string[];
+  readonly health = new ConsumerHealth();
   private readonly handles: ReadonlySet<string>;
 
   constructor(
@@ -62,39 +67,67 @@ export class ProjectionApplier implements EventConsumer {
     const failure = await this.attempt(() => this.transaction(events, progress), signal);
     if (failure === undefined) return;
     if (events.length === 1) {
-      await this.deadLetter(events[0]!, failure, progress);
+      await this.deadLetter(events[0]!, failure, progress, signal);
       return;
     }
     // Find the culprit: each event alone, in order, then the progress once for the whole batch.
     for (const event of events) {
       const single = await this.attempt(() => this.transaction([event], null), signal);
-      if (single !== undefined) await this.deadLetter(event, single, null);
+      if (single !== undefined) await this.deadLetter(event, single, null, signal);
     }
     await this.attempt(() => this.transaction([], progress), signal, Number.POSITIVE_INFINITY);
   }
 
+  /** Applies a stream's dead letters in one transaction, skipping what the stream has applied since. */
+  async redeliver(events: readonly RecordedEvent[]): Promise<void> {
+    const { name } = this.projection;
+    const streamId = events[0]?.streamId;
+    if (streamId === undefined) return;
+    const started = process.hrtime.bigint();
+    const applied = await this.db.transaction().execute(async (tx) => {
+      const stored = await tx
+        .selectFrom('projection_streams')
+        .select('revision')
+        .where('projection', '=', name)
+        .where('stream_id', '=', streamId)
+        .forUpdate()
+        .executeTakeFirst();
+      const fresh = events.filter((event) => event.revision > Number(stored?.revision ?? -1));
+      if (fresh.length === 0) return 0;
+      await this.projection.apply(tx, fresh);
+      const revision = fresh[fresh.length - 1]!.revision;
+      await tx
+        .insertInto('projection_streams')
+        .values({ projection: name, stream_id: streamId, revision })
+        .onConflict((oc) => oc.columns(['projection', 'stream_id']).doUpdateSet({ revision }))
+        .execute();
+      await tx
+        .updateTable('projections')
+        .set({ applied_batches: sql<string>`applied_batches + 1`, updated_at: new Date() })
+        .where('name', '=', name)
+        .execute();
+      return fresh.length;
+    });
+    if (applied > 0) this.options.onBatchApplied?.(name, applied, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
   /** Runs `work` until it succeeds (undefined) or fails `maxAttempts` times for a non-transient reason. */
-  private async attempt(
-    work: () => Promise<void>,
-    signal: AbortSignal,
-    maxAttempts = this.options.maxAttempts,
-  ): Promise<{ error: string; attempts: number } | undefined> {
-    let failures = 0;
-    for (let pause = this.options.retryMinMs; ; pause = Math.min(pause * 2, this.options.retryMaxMs)) {
-      try {
-        await work();
-        return undefined;
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        const transient = this.options.isTransient(error);
-        if (!transient) failures++;
-        this.logger.error({ projection: this.projection.name, err: error, transient, failures }, 'projection batch failed');
-        await this.recordError(message);
-        if (signal.aborted) throw new Error(`Projection ${this.projection.name} stopped while a batch was failing: ${message}`);
-        if (failures >= maxAttempts) return { error: message, attempts: failures };
-        await pauseUnlessAborted(pause, signal);
-      }
-    }
+  private async attempt(work: () => Promise<void>, signal: AbortSignal, maxAttempts = this.options.maxAttempts): Promise<GaveUp | undefined> {
+    const failure = await retry(work, {
+      maxAttempts,
+      minMs: this.options.retryMinMs,
+      maxMs: this.options.retryMaxMs,
+      isTransient: this.options.isTransient,
+      signal,
+      onFailure: async (error, transient, failures) => {
+        const summary = describeError(error);
+        this.health.failed(summary);
+        this.logger.error({ consumer: this.name, err: error, transient, failures }, 'projection batch failed');
+        await this.recordError(summary);
+      },
+    });
+    if (failure === undefined) this.health.progressed();
+    return failure;
   }
 
   private async transaction(events: readonly RecordedEvent[], progress: Progress | null): Promise<void> {
@@ -120,7 +153,7 @@ export class ProjectionApplier implements EventConsumer {
         .onConflict((oc) => oc.columns(['projection', 'stream_id']).doUpdateSet((eb) => ({ revision: eb.ref('excluded.revision') })))
         .execute();
     }
-    for (const event of parked) await insertDeadLetter(tx, name, event, PARKED_BEHIND, 0);
+    for (const event of parked) await parkBehind(tx, this.name, event);
     await tx
       .updateTable('projections')
       .set({
@@ -155,24 +188,16 @@ export class ProjectionApplier implements EventConsumer {
     const revisions = new Map<string, number>();
     if (handled.length === 0) return { fresh: [], parked: [], revisions };
     const streamIds = [...new Set(handled.map((event) => event.streamId))];
-    const [appliedRows, blockedRows] = await Promise.all([
+    const [appliedRows, blocked] = await Promise.all([
       tx
         .selectFrom('projection_streams')
         .select(['stream_id', 'revision'])
         .where('projection', '=', this.projection.name)
         .where('stream_id', 'in', streamIds)
         .execute(),
-      tx
-        .selectFrom('dead_letters')
-        .select('stream_id')
-        .distinct()
-        .where('projection', '=', this.projection.name)
-        .where('status', '=', 'open')
-        .where('stream_id', 'in', streamIds)
-        .execute(),
+      streamsWithOpenLetters(tx, this.name, streamIds),
     ]);
     const applied = new Map(appliedRows.map((row) => [row.stream_id, Number(row.revision)]));
-    const blocked = new Set(blockedRows.map((row) => row.stream_id));
     const fresh: RecordedEvent[] = [];
     const parked: RecordedEvent[] = [];
     for (const event of handled) {
@@ -187,16 +212,26 @@ export class ProjectionApplier implements EventConsumer {
     return { fresh, parked, revisions };
   }
 
-  private async deadLetter(event: RecordedEvent, failure: { error: string; attempts: number }, progress: Progress | null): Promise<void> {
-    const { name } = this.projection;
-    await this.db.transaction().execute(async (tx) => {
-      await insertDeadLetter(tx, name, event, failure.error, failure.attempts);
-      if (progress !== null) await this.applyInTransaction(tx, [], progress);
-    });
-    this.logger.error({ projection: name, eventId: event.eventId, streamId: event.streamId, error: failure.error }, 'event dead-lettered');
+  private async deadLetter(event: RecordedEvent, failure: GaveUp, progress: Progress | null, signal: AbortSignal): Promise<void> {
+    const error = describeError(failure.error);
+    // Parking must not be lost to a passing database failure: retried until it holds.
+    await this.attempt(
+      async () => {
+        const started = process.hrtime.bigint();
+        await this.db.transaction().execute(async (tx) => {
+          await insertDeadLetter(tx, this.name, event, error, failure.attempts);
+          if (progress !== null) await this.applyInTransaction(tx, [], progress);
+        });
+        // The checkpoint moved: whoever waits for this projection to progress must hear of it.
+        if (progress !== null) this.options.onBatchApplied?.(this.projection.name, 0, Number(process.hrtime.bigint() - started) / 1e9);
+      },
+      signal,
+      Number.POSITIVE_INFINITY,
+    );
+    this.logger.error({ consumer: this.name, eventId: event.eventId, streamId: event.streamId, err: failure.error }, 'event dead-lettered');
     await this.options
-      .publishDeadLetter?.({ projection: name, event, error: failure.error, attempts: failure.attempts })
-      .catch((error: unknown) => this.logger.error({ err: error, eventId: event.eventId }, 'dead letter not published; it is recorded in dead_letters'));
+      .publishDeadLetter?.({ consumer: this.name, event, error, attempts: failure.attempts })
+      .catch((publishError: unknown) => this.logger.error({ err: publishError, eventId: event.eventId }, 'dead letter not published; it is recorded in dead_letters'));
   }
 
   private async recordError(message: string): Promise<void> {
@@ -207,39 +242,4 @@ export class ProjectionApplier implements EventConsumer {
       .execute()
       .catch(() => undefined); // the database may be what failed; the log has the error
   }
-}
-
-async function insertDeadLetter(tx: Transaction<Schema>, projection: string, event: RecordedEvent, error: string, attempts: number): Promise<void> {
-  const now = new Date();
-  await tx
-    .insertInto('dead_letters')
-    .values({
-      projection,
-      event_id: event.eventId,
-      stream_id: event.streamId,
-      revision: event.revision,
-      position: event.position,
-      event: JSON.stringify(event),
-      error,
-      attempts,
-      status: 'open',
-      first_failed_at: now,
-      last_failed_at: now,
-    })
-    .onConflict((oc) =>
-      oc.columns(['projection', 'event_id']).doUpdateSet({ error, attempts, status: 'open', last_failed_at: now, resolved_at: null }),
-    )
-    .execute();
-}
-
-export function pauseUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
 }

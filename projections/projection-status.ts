@@ -1,8 +1,9 @@
 // What operators and read-your-writes ask of a projection: how far it is, and whether it has applied a write.
 import type { Kysely } from 'kysely';
-import { categoryOf, type EventStore, type Position } from '../application/ports/event-store.js';
+import { categoryOf, type EventStore, type Position, type RecordedEvent } from '../application/ports/event-store.js';
 import type { Schema } from '../infrastructure/db/schema.js';
 import type { EventConsumer } from './event-consumer.js';
+import type { ProjectionProgress } from './projection-progress.js';
 import type { Projection } from './projection.js';
 
 /** Lag is counted in the log past the checkpoint up to this many events; more is reported as capped. */
@@ -58,39 +59,77 @@ export async function logLag(store: EventStore, consumer: Pick<EventConsumer, 'c
   return { events, capped: events === LAG_COUNT_LIMIT };
 }
 
+export type PositionWait = Readonly<{
+  timeoutMs: number;
+  /** Ends the wait early (the client went away). */
+  signal?: AbortSignal;
+  /** Batches applied in this process, and the bound on waits at once: a re-check follows each batch at once. */
+  progress: ProjectionProgress;
+  /**
+   * Re-checks when this process has no news, from `firstMs` doubling up to `maxMs`: for projectors in other
+   * processes and for replicas, which announce nothing here.
+   */
+  recheck: Readonly<{ firstMs: number; maxMs: number }>;
+}>;
+
+/** 'too-many-waits': the write was not there yet and every place to wait for it was taken. */
+export type PositionWaitOutcome = 'reached' | 'timed-out' | 'aborted' | 'too-many-waits';
+
 /**
- * Resolves true once `readDb` (the writer or the replica serving the request) shows the projection has applied
- * the write at `position`, false when `timeoutMs` passes first. Judged by the write's own stream, which works
- * however events arrive (Kafka partitions carry no global order); a checkpoint past it answers at once.
+ * Answers 'reached' once `readDb` (the writer or the replica serving the request) shows the projection has
+ * applied the write at `position`, 'timed-out' when `timeoutMs` passes first. Judged by the write's own stream,
+ * which works however events arrive (Kafka partitions carry no global order); a checkpoint past it answers at
+ * once. Only a write not there at the first look takes one of the progress's places to wait.
  */
 export async function waitForPosition(
   readDb: Kysely<Schema>,
   store: EventStore,
   projection: Projection,
   position: Position,
-  timeoutMs: number,
-): Promise<boolean> {
+  { timeoutMs, signal, progress, recheck }: PositionWait,
+): Promise<PositionWaitOutcome> {
   const deadline = Date.now() + timeoutMs;
   const write = await store.readEventAt(position);
   if (write !== null && (!projection.handles.includes(write.type) || !projection.categories.includes(categoryOf(write.streamId)))) {
-    return true; // the projection never reads it, so there is nothing to wait for
+    return 'reached'; // the projection never reads it, so there is nothing to wait for
   }
-  for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
-    const [row, stream] = await Promise.all([
-      readDb.selectFrom('projections').select('checkpoint').where('name', '=', projection.name).executeTakeFirst(),
-      write === null
-        ? undefined
-        : readDb
-            .selectFrom('projection_streams')
-            .select('revision')
-            .where('projection', '=', projection.name)
-            .where('stream_id', '=', write.streamId)
-            .executeTakeFirst(),
-    ]);
-    if (write !== null && stream !== undefined && Number(stream.revision) >= write.revision) return true;
-    if (row?.checkpoint != null && store.comparePositions(row.checkpoint, position) >= 0) return true;
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) return false;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, remaining)));
+  // Taken before each look, so a batch announced while the database answers still wakes the next sleep.
+  let seen = progress.batches(projection.name);
+  if (await hasApplied(readDb, store, projection, position, write)) return 'reached';
+  if (Date.now() >= deadline) return 'timed-out';
+  const leave = progress.enter();
+  if (leave === null) return 'too-many-waits';
+  try {
+    for (let pause = recheck.firstMs; ; pause = Math.min(pause * 2, recheck.maxMs)) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return 'timed-out';
+      if ((await progress.next(projection.name, seen, Math.min(pause, remaining), signal)) === 'aborted') return 'aborted';
+      seen = progress.batches(projection.name);
+      if (await hasApplied(readDb, store, projection, position, write)) return 'reached';
+    }
+  } finally {
+    leave();
   }
+}
+
+async function hasApplied(
+  readDb: Kysely<Schema>,
+  store: EventStore,
+  projection: Projection,
+  position: Position,
+  write: RecordedEvent | null,
+): Promise<boolean> {
+  const [row, stream] = await Promise.all([
+    readDb.selectFrom('projections').select('checkpoint').where('name', '=', projection.name).executeTakeFirst(),
+    write === null
+      ? undefined
+      : readDb
+          .selectFrom('projection_streams')
+          .select('revision')
+          .where('projection', '=', projection.name)
+          .where('stream_id', '=', write.streamId)
+          .executeTakeFirst(),
+  ]);
+  if (write !== null && stream !== undefined && Number(stream.revision) >= write.revision) return true;
+  return row?.checkpoint != null && store.comparePositions(row.checkpoint, position) >= 0;
 }

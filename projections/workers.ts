@@ -1,10 +1,11 @@
 // Runs every consumer (projections, enrichers, the relay) and restarts one that died (a lost database or
-// broker, say) after a pause.
+// broker, say) after a pause. A consumer that runs but makes no progress (failing again and again) is stuck.
 import type { Logger } from 'pino';
+import type { ConsumerHealth, ConsumerHealthSnapshot } from './consumer-health.js';
 
-export type Worker = Readonly<{ run(signal: AbortSignal): Promise<void> }>;
+export type Worker = Readonly<{ run(signal: AbortSignal): Promise<void>; health?: ConsumerHealth }>;
 
-export type WorkerState = 'starting' | 'running' | 'restarting' | 'stopped';
+export type WorkerState = 'starting' | 'running' | 'stuck' | 'restarting' | 'stopped';
 
 const RESTART_PAUSE_MS = 1000;
 
@@ -16,6 +17,8 @@ export class Workers {
   constructor(
     private readonly runners: ReadonlyMap<string, Worker>,
     private readonly logger: Logger,
+    /** A worker failing without progress for this long is reported stuck. */
+    private readonly stuckAfterMs: number,
   ) {}
 
   start(): void {
@@ -29,7 +32,14 @@ export class Workers {
   }
 
   state(): Readonly<Record<string, WorkerState>> {
-    return Object.fromEntries(this.states);
+    return Object.fromEntries(
+      [...this.states].map(([name, state]) => [name, state === 'running' && this.runners.get(name)?.health?.isStuck(this.stuckAfterMs) ? 'stuck' : state]),
+    );
+  }
+
+  /** How each consumer fares: failures since its last progress, and its last error (safe to show). */
+  health(): Readonly<Record<string, ConsumerHealthSnapshot>> {
+    return Object.fromEntries([...this.runners].flatMap(([name, runner]) => (runner.health === undefined ? [] : [[name, runner.health.snapshot(this.stuckAfterMs)]])));
   }
 
   private async supervise(name: string, runner: Worker): Promise<void> {

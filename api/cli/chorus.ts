@@ -11,7 +11,6 @@ import { projectionStatus } from '../../projections/projection-status.js';
 import { ChorusError } from '../../domain/kernel/errors.js';
 import { ALL_ROLES } from '../../infrastructure/composition-root.js';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../../projections/dead-letters.js';
-import { allProjections } from '../../projections/registry.js';
 import { startAll, startRoles, stopOnSignals } from '../main.js';
 import { z } from 'zod';
 
@@ -80,36 +79,46 @@ program
     }
   });
 
-const dlq = program.command('dlq').description('dead letters: events a projection kept failing on');
+const dlq = program.command('dlq').description('dead letters: events a projection or an enricher kept failing on');
 
 dlq
   .command('list')
   .description('list dead letters, oldest first')
-  .option('--projection <name>', 'only this projection')
+  .option('--consumer <name>', 'only this consumer (projection.feedback, enricher.feedback-triage, ...)')
   .option('--status <status>', 'open | resolved | discarded', 'open')
   .option('--limit <n>', 'at most this many', '50')
-  .action(async (options: { projection?: string; status: string; limit: string }) => {
+  .action(async (options: { consumer?: string; status: string; limit: string }) => {
     const status = DeadLetterStatusSchema.safeParse(options.status);
     const limit = Number(options.limit);
     if (!status.success) throw new UsageError('--status is open, resolved or discarded');
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit is a whole number from 1 to 10000');
     await withDatabase(loadConfig(), async (db) => {
-      const { items } = await listDeadLetters(db, { status: status.data, limit, ...(options.projection ? { projection: options.projection } : {}) });
+      const { items } = await listDeadLetters(db, { status: status.data, limit, ...(options.consumer ? { consumer: options.consumer } : {}) });
       if (items.length === 0) console.log('No dead letters');
       for (const l of items) {
-        console.log(`#${l.id}  ${l.status}  ${l.projection}  ${l.streamId}@${l.revision} ${l.type}  attempts ${l.attempts}  ${l.lastFailedAt}\n    ${l.error}`);
+        console.log(`#${l.id}  ${l.status}  ${l.consumer}  ${l.streamId}@${l.revision} ${l.type}  attempts ${l.attempts}  ${l.lastFailedAt}\n    ${l.error}`);
       }
     });
   });
 
 dlq
   .command('retry')
-  .description("apply a dead letter (its stream's first open one) and those parked behind it")
+  .description("redeliver a dead letter (its stream's first open one) and those parked behind it to its projection or enricher")
   .argument('<id>')
   .action(async (id: string) => {
-    await withDatabase(loadConfig(), async (db) => {
-      for (const l of await retryDeadLetter(db, allProjections, id)) console.log(`resolved #${l.id}  ${l.streamId}@${l.revision} ${l.type}`);
-    });
+    const config = loadConfig();
+    // An enricher's letter needs the event store and the AI providers, not only the database.
+    const logger = createLogger('warn');
+    const system = await openSystem(config, logger, { roles: [] });
+    console.error(`Database: ${describeDatabase(config)}`);
+    try {
+      const onFailure = (error: unknown, letter: { id: string; consumer: string }) => logger.error({ err: error, letter: letter.id, consumer: letter.consumer }, 'dead letter failed again');
+      for (const l of await retryDeadLetter(system.database.db, system.deadLetterConsumers, id, onFailure)) {
+        console.log(`resolved #${l.id}  ${l.consumer}  ${l.streamId}@${l.revision} ${l.type}`);
+      }
+    } finally {
+      await system.close();
+    }
   });
 
 dlq

@@ -13,7 +13,7 @@ export const API_VERSION = '0.1.0';
 export function createHttpApp(deps: HttpDependencies, options: { api: boolean } = { api: true }): Koa {
   const routes: readonly AnyRoute[] = [...operationsRoutes(deps), ...(options.api ? feedbackRoutes(deps) : [])];
   const router = new Router();
-  mount(router, routes, deps.db);
+  mount(router, routes, { commands: deps.commands, idempotency: { db: deps.db, leaseMs: deps.config.idempotencyLeaseMs } });
   const openapi = openApiDocument(routes, API_VERSION);
   router.get('/openapi.json', (ctx) => {
     ctx.body = openapi;

@@ -6,7 +6,9 @@ import type { Config } from '../../infrastructure/config.js';
 import type { Schema } from '../../infrastructure/db/schema.js';
 import type { Logger } from '../../infrastructure/logging.js';
 import type { Metrics } from '../../infrastructure/metrics.js';
+import type { Redeliverable } from '../../projections/dead-letters.js';
 import type { Projection } from '../../projections/projection.js';
+import type { ProjectionProgress } from '../../projections/projection-progress.js';
 import type { LagOf } from '../../projections/projection-status.js';
 import type { Workers } from '../../projections/workers.js';
 
@@ -25,8 +27,12 @@ export type HttpDependencies = Readonly<{
   chooseReader(): ReadDatabase;
   cache: Cache;
   projections: readonly Projection[];
+  /** Every projection and enricher, for dead-letter retries. */
+  deadLetterConsumers: readonly Redeliverable[];
   workers: Workers;
   lagOf: LagOf;
+  /** Batches this process's projectors apply, announced as they commit, and the bound on read-your-writes waits. */
+  progress: ProjectionProgress;
   /** Health of whatever else this process depends on (replicas, Kafka, AI providers), for /health/ready. */
   dependencyHealth(): Promise<Record<string, unknown>>;
 }>;

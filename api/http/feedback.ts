@@ -76,10 +76,10 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
     tag: 'feedback',
     summary: 'Submit feedback',
     body: SubmitFeedbackBody,
-    responses: { 201: 'Created: { id, revision, position }', 400: 'Invalid body', 413: 'Body over 1 MB', 415: 'Not JSON' },
-    async handle(ctx, { body }) {
+    responses: { 201: 'Created: { id, revision, position }', 400: 'Invalid body', 413: 'Body over 64 KB', 415: 'Not JSON' },
+    async handle(ctx, { body, commands }) {
       const input = { text: body.text, rating: body.rating ?? null, source: body.source ?? null, customerId: body.customerId ?? null };
-      respondToCommand(ctx, 201, await submitFeedback(deps.commands, input, commandContext(ctx)));
+      respondToCommand(ctx, 201, await submitFeedback(commands, input, commandContext(ctx)));
     },
   }),
   route({
@@ -90,10 +90,10 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
     body: ChangeStatusBody,
     headers: ['If-Match'],
     responses: { 200: 'Changed', 404: 'Unknown feedback', 409: 'Transition not allowed', 412: 'If-Match does not match' },
-    async handle(ctx, { body, params }) {
+    async handle(ctx, { body, params, commands }) {
       const id = feedbackId(ctx, params.id);
       const input = { status: body.status, note: body.note ?? null };
-      respondToCommand(ctx, 200, await changeFeedbackStatus(deps.commands, id, input, commandContext(ctx, ifMatchRevision(ctx))));
+      respondToCommand(ctx, 200, await changeFeedbackStatus(commands, id, input, commandContext(ctx, ifMatchRevision(ctx))));
     },
   }),
   route({

@@ -6,7 +6,7 @@ import type { HttpDependencies } from './dependencies.js';
 import { route } from './routes.js';
 
 const DeadLetterQuery = z.strictObject({
-  projection: z.string().min(1).max(100).optional(),
+  consumer: z.string().min(1).max(100).optional(),
   status: z.enum(['open', 'resolved', 'discarded']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().regex(/^\d{1,18}$/, 'a cursor this API issued').optional(),
@@ -27,7 +27,7 @@ export const operationsRoutes = (deps: HttpDependencies) => [
     method: 'get',
     path: '/health/ready',
     tag: 'ops',
-    summary: 'The event store answers and every worker of this process runs',
+    summary: 'The event store answers and every worker of this process runs and makes progress (none stuck)',
     responses: { 200: 'Ready', 503: 'Not ready: see checks' },
     async handle(ctx) {
       const eventStore = await deps.store.ping().then(
@@ -37,7 +37,8 @@ export const operationsRoutes = (deps: HttpDependencies) => [
       const workers = deps.workers.state();
       const ready = eventStore === 'ok' && Object.values(workers).every((state) => state === 'running');
       ctx.status = ready ? 200 : 503;
-      ctx.body = { status: ready ? 'ready' : 'not_ready', checks: { eventStore, workers, ...(await deps.dependencyHealth()) } };
+      const consumers = deps.workers.health();
+      ctx.body = { status: ready ? 'ready' : 'not_ready', checks: { eventStore, workers, consumers, ...(await deps.dependencyHealth()) } };
     },
   }),
   route({
@@ -78,10 +79,12 @@ export const operationsRoutes = (deps: HttpDependencies) => [
     method: 'post',
     path: '/v1/ops/dead-letters/:id/retry',
     tag: 'ops',
-    summary: "Apply an open dead letter (the first of its stream) and the letters parked behind it",
+    summary: 'Redeliver an open dead letter (the first of its stream) and the letters parked behind it to its projection or enricher',
     responses: { 200: '{ items }: the letters resolved', 404: 'Unknown letter', 409: 'Not open, not first, or failed again' },
     async handle(ctx, { params }) {
-      ctx.body = { items: await retryDeadLetter(deps.db, deps.projections, params.id ?? '') };
+      const onFailure = (error: unknown, letter: { id: string; consumer: string }) =>
+        (ctx.state.log as typeof deps.logger).error({ err: error, letter: letter.id, consumer: letter.consumer }, 'dead letter failed again');
+      ctx.body = { items: await retryDeadLetter(deps.db, deps.deadLetterConsumers, params.id ?? '', onFailure) };
     },
   }),
   route({

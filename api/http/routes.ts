@@ -2,12 +2,17 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Kysely } from 'kysely';
-import type { Schema } from '../../infrastructure/db/schema.js';
-import { IDEMPOTENCY_HEADER, idempotently } from './idempotency.js';
+import type { CommandDependencies } from '../../application/kernel/handle-command.js';
+import { IDEMPOTENCY_HEADER, idempotently, type IdempotencyOptions } from './idempotency.js';
 import { readJsonBody, validate } from './request.js';
 
-export type RouteInput<Body, Query> = Readonly<{ body: Body; query: Query; params: Readonly<Record<string, string>> }>;
+export type RouteInput<Body, Query> = Readonly<{
+  body: Body;
+  query: Query;
+  params: Readonly<Record<string, string>>;
+  /** What commands run with: ids seeded by the Idempotency-Key when the request has one, so a retry mints the same. */
+  commands: CommandDependencies;
+}>;
 
 export type Route<Body = unknown, Query = unknown> = Readonly<{
   method: 'get' | 'post';
@@ -17,6 +22,8 @@ export type Route<Body = unknown, Query = unknown> = Readonly<{
   tag: string;
   body?: z.ZodType<Body>;
   query?: z.ZodType<Query>;
+  /** The largest body the route takes, when MAX_BODY_BYTES is not enough. */
+  maxBodyBytes?: number;
   /** Request headers the route reads, for the documentation. */
   headers?: readonly string[];
   responses: Readonly<Record<number, string>>;
@@ -30,14 +37,15 @@ export type AnyRoute = Route<any, any>;
 /** Keeps Body and Query inferred from the schemas at each declaration. */
 export const route = <Body = undefined, Query = undefined>(definition: Route<Body, Query>): Route<Body, Query> => definition;
 
-/** Registers the routes; every POST honours Idempotency-Key, kept in `db`. */
-export function mount(router: Router, routes: readonly AnyRoute[], db: Kysely<Schema>): void {
+/** Registers the routes; every POST honours Idempotency-Key. */
+export function mount(router: Router, routes: readonly AnyRoute[], deps: { commands: CommandDependencies; idempotency: IdempotencyOptions }): void {
   for (const definition of routes) {
     router[definition.method](definition.path, async (ctx) => {
-      const body = definition.body === undefined ? undefined : validate(definition.body, await readJsonBody(ctx), 'body');
+      const body = definition.body === undefined ? undefined : validate(definition.body, await readJsonBody(ctx, definition.maxBodyBytes), 'body');
       const query = definition.query === undefined ? undefined : validate(definition.query, ctx.query, 'query');
-      const handle = () => definition.handle(ctx, { body, query, params: ctx.params as Record<string, string> });
-      await (definition.method === 'post' ? idempotently(db, ctx, body, handle) : handle());
+      const handle = (ids = deps.commands.ids) =>
+        definition.handle(ctx, { body, query, params: ctx.params as Record<string, string>, commands: { ...deps.commands, ids } });
+      await (definition.method === 'post' ? idempotently(deps.idempotency, ctx, body, handle) : handle());
     });
   }
 }

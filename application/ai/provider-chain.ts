@@ -4,6 +4,7 @@ import { FEEDBACK_CATEGORIES, SENTIMENTS } from '../../domain/feedback/events.js
 import { assertNever } from '../../domain/kernel/decider.js';
 import type { AiProvider, FeedbackAnalysis, ProviderHealth } from '../ports/ai-provider.js';
 import type { Clock } from '../ports/clock.js';
+import { describeError } from '../kernel/describe-error.js';
 
 export type ProviderCallOutcome = 'success' | 'failure' | 'skipped';
 
@@ -21,7 +22,8 @@ export type ProviderChainOptions = Readonly<{
 
 export type ChainedAnalysis = FeedbackAnalysis & { provider: string };
 
-export type ProviderAttempt = Readonly<{ provider: string; reason: string }>;
+/** `unavailable`: the provider was skipped, timed out or said it is unavailable; it said nothing about the input. */
+export type ProviderAttempt = Readonly<{ provider: string; reason: string; unavailable: boolean }>;
 
 /** Every provider failed or was skipped; `attempts` says why, in chain order. */
 export class AllProvidersFailed extends Error {
@@ -31,6 +33,19 @@ export class AllProvidersFailed extends Error {
     super(`All AI providers failed: ${attempts.map(({ provider, reason }) => `${provider}: ${reason}`).join('; ')}`);
     this.name = 'AllProvidersFailed';
   }
+
+  /**
+   * No provider turned the input down: each was skipped, timed out or unavailable, so the same call may well
+   * succeed later. Otherwise some provider failed on this very input, which retrying will not change.
+   */
+  get unavailable(): boolean {
+    return this.attempts.every((attempt) => attempt.unavailable);
+  }
+}
+
+/** What a provider throws when it cannot be reached or is overloaded (network, 429, 5xx): not the input's fault. */
+export class ProviderUnavailable extends Error {
+  override readonly name = 'ProviderUnavailable';
 }
 
 type CircuitState =
@@ -48,28 +63,6 @@ type ProviderState = {
   lastErrorAt: string | null;
   circuit: CircuitState;
 };
-
-/** Bounds a provider's error text in health output and logs; they are read by operators, not parsed. */
-const MAX_ERROR_LENGTH = 300;
-
-/*
- * Provider errors often echo the request they failed on (a URL with `?key=`, an Authorization
- * header), and health is read by operators and dashboards, so anything that looks like a credential is masked.
- */
-const SECRET_PATTERNS: readonly (readonly [RegExp, string])[] = [
-  [/\b(bearer|basic)\s+[\w.~+/=-]+/giu, '$1 [redacted]'],
-  [/\b((?:api[_-]?)?key|token|secret|password|passwd|authorization|signature|sig)(["']?\s*[:=]\s*["']?)[^\s"'&,;]+/giu, '$1$2[redacted]'],
-  [/\bAIza[\w-]{20,}/gu, '[redacted]'],
-  [/\bsk-[\w-]{16,}/gu, '[redacted]'],
-  [/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/:@]+:[^\s/@]+@/giu, '$1[redacted]@'],
-];
-
-/** An error as one line for health and AllProvidersFailed: its message only, credentials masked, length bounded. */
-export function describeError(error: unknown): string {
-  const raw = error instanceof Error ? error.message || error.name : typeof error === 'string' ? error : 'unknown error';
-  const masked = SECRET_PATTERNS.reduce((text, [pattern, replacement]) => text.replace(pattern, replacement), raw.replace(/\s+/gu, ' ').trim());
-  return masked.length > MAX_ERROR_LENGTH ? `${masked.slice(0, MAX_ERROR_LENGTH)}…` : masked;
-}
 
 /** A provider is external code: what it returns is checked before it becomes an event. */
 function invalidAnalysis(analysis: FeedbackAnalysis): string | null {
@@ -139,7 +132,7 @@ export class ProviderChain {
       const name = state.provider.name;
       const skipReason = this.#admit(state);
       if (skipReason !== null) {
-        attempts.push({ provider: name, reason: skipReason });
+        attempts.push({ provider: name, reason: skipReason, unavailable: true });
         this.#report(name, 'skipped');
         continue;
       }
@@ -156,7 +149,7 @@ export class ProviderChain {
         }
         const reason = describeError(error);
         this.#failed(state, reason);
-        attempts.push({ provider: name, reason });
+        attempts.push({ provider: name, reason, unavailable: error instanceof ProviderTimedOut || error instanceof ProviderUnavailable });
         this.#report(name, 'failure');
       }
     }

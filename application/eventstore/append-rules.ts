@@ -6,9 +6,9 @@ export const MAX_EVENTS_PER_APPEND = 65_536;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Event data may not contain U+0000: PostgreSQL's jsonb cannot store it, and events must move between stores. */
+/** Event data may not contain U+0000 or a lone UTF-16 surrogate: PostgreSQL's jsonb cannot store them, and events must move between stores. */
 export const unsupportedCharacter = (): ValidationError =>
-  new ValidationError('EVENT_STORE.UNSUPPORTED_CHARACTER', 'Event data cannot contain the character U+0000');
+  new ValidationError('EVENT_STORE.UNSUPPORTED_CHARACTER', 'Event data cannot contain the character U+0000 or a lone UTF-16 surrogate');
 
 export function assertAppendable(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): void {
   if (streamId.length === 0) throw new ValidationError('EVENT_STORE.INVALID_STREAM', 'A stream id cannot be empty');

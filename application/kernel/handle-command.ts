@@ -2,7 +2,7 @@
 import type { Command, Decider, Event } from '../../domain/kernel/decider.js';
 import { WrongExpectedRevision } from '../../domain/kernel/errors.js';
 import type { Clock } from '../ports/clock.js';
-import type { Actor, EventStore, Position } from '../ports/event-store.js';
+import type { Actor, EventStore, Position, RecordedEvent } from '../ports/event-store.js';
 import type { Ids } from '../ports/ids.js';
 
 export type CommandDependencies = Readonly<{ store: EventStore; ids: Ids; clock: Clock }>;
@@ -33,7 +33,12 @@ export async function handleCommand<State, C extends Command, E extends Event>(
   context: CommandContext,
 ): Promise<CommandResult> {
   for (let attempt = 1; ; attempt++) {
-    const { state, revision, position } = await load(store, decider, streamId);
+    // Minted before loading, in the same order on every run: a request run again with ids seeded by its
+    // Idempotency-Key (after its first run's process died) finds the first event it would append already
+    // stored, so it ran before: answer as that run did instead of deciding again.
+    const firstEventId = ids.next();
+    const { state, revision, position, ranBefore } = await load(store, decider, streamId, firstEventId);
+    if (ranBefore !== null) return { streamId, ...ranBefore };
     // A precondition on something that does not exist is moot: the decider answers not-found instead.
     if (context.expectedRevision !== undefined && revision !== -1 && revision !== context.expectedRevision) {
       throw new WrongExpectedRevision(streamId, context.expectedRevision, revision);
@@ -51,7 +56,7 @@ export async function handleCommand<State, C extends Command, E extends Event>(
     try {
       const appended = await store.append(
         streamId,
-        events.map((event) => ({ eventId: ids.next(), type: event.type, data: event.data, metadata })),
+        events.map((event, index) => ({ eventId: index === 0 ? firstEventId : ids.next(), type: event.type, data: event.data, metadata })),
         { expectedRevision: revision === -1 ? 'no_stream' : revision },
       );
       return { streamId, revision: appended.nextRevision, position: appended.position };
@@ -65,19 +70,32 @@ export async function handleCommand<State, C extends Command, E extends Event>(
   }
 }
 
+type Outcome = { revision: number; position: Position };
+
+/** The stream's state, and where the append that began with `firstEventId` ended, if the stream holds it. */
 async function load<State, C extends Command, E extends Event>(
   store: EventStore,
   decider: Decider<State, C, E>,
   streamId: string,
-): Promise<{ state: State; revision: number; position: Position | null }> {
+  firstEventId: string,
+): Promise<{ state: State; revision: number; position: Position | null; ranBefore: Outcome | null }> {
   let state = decider.initialState();
   let revision = -1;
   let position: Position | null = null;
+  let ranBefore: Outcome | null = null;
+  let appendOf: RecordedEvent | null = null; // the first event of that earlier append, while its events last
   for await (const event of store.readStream(streamId)) {
     // Stored events are the decider's own events; schema upcasting will hook in here when a schema changes.
     state = decider.evolve(state, event as unknown as E);
     revision = event.revision;
     position = event.position;
+    if (event.eventId === firstEventId) appendOf = event;
+    else if (appendOf !== null && !sameAppend(appendOf, event)) appendOf = null;
+    if (appendOf !== null) ranBefore = { revision: event.revision, position: event.position };
   }
-  return { state, revision, position };
+  return { state, revision, position, ranBefore };
 }
+
+/** Events of one append share their metadata, down to the instant. */
+const sameAppend = (a: RecordedEvent, b: RecordedEvent): boolean =>
+  a.metadata.occurredAt === b.metadata.occurredAt && a.metadata.correlationId === b.metadata.correlationId && a.metadata.causationId === b.metadata.causationId;

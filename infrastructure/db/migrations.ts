@@ -205,6 +205,34 @@ const idempotencyKeys: Migration = {
   },
 };
 
+const deadLettersOfAnyConsumer: Migration = {
+  async up(db) {
+    // Enrichers park events too: a letter belongs to a consumer (`projection.feedback`, `enricher.feedback-triage`).
+    await db.schema.alterTable('dead_letters').renameColumn('projection', 'consumer').execute();
+    await sql`update dead_letters set consumer = 'projection.' || consumer`.execute(db);
+    await sql`alter table dead_letters rename constraint dead_letters_projection_event_unique to dead_letters_consumer_event_unique`.execute(db);
+  },
+  async down(db) {
+    // The old layout has no place for an enricher's letters.
+    await sql`delete from dead_letters where consumer not like 'projection.%'`.execute(db);
+    await sql`update dead_letters set consumer = substr(consumer, length('projection.') + 1)`.execute(db);
+    await sql`alter table dead_letters rename constraint dead_letters_consumer_event_unique to dead_letters_projection_event_unique`.execute(db);
+    await db.schema.alterTable('dead_letters').renameColumn('consumer', 'projection').execute();
+  },
+};
+
+const idempotencyLeases: Migration = {
+  async up(db) {
+    // A claim is a lease: a request that never finished (its process died) no longer blocks its key for a day.
+    // The claim id tells the claimant's own row from a row a retry took over after the lease ran out.
+    await db.schema.alterTable('idempotency_keys').addColumn('claim_id', 'uuid').addColumn('lease_until', 'timestamptz').execute();
+    await sql`update idempotency_keys set lease_until = now() where status is null`.execute(db);
+  },
+  async down(db) {
+    await db.schema.alterTable('idempotency_keys').dropColumn('lease_until').dropColumn('claim_id').execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_event_store': eventStore,
   '0002_projections': projections,
@@ -213,6 +241,8 @@ const migrations: Record<string, Migration> = {
   '0005_consumers': consumers,
   '0006_instance_identity': instanceIdentity,
   '0007_idempotency_keys': idempotencyKeys,
+  '0008_dead_letters_of_any_consumer': deadLettersOfAnyConsumer,
+  '0009_idempotency_leases': idempotencyLeases,
 };
 
 // Migrations see the database before they shape it, so the Migrator works on an untyped Kysely.

@@ -51,7 +51,8 @@ export type DeadLetterStatus = 'open' | 'resolved' | 'discarded';
 
 export interface DeadLettersTable {
   id: ColumnType<string | number, undefined, never>;
-  projection: string;
+  /** `projection.<name>` or `enricher.<name>`. */
+  consumer: string;
   event_id: string;
   stream_id: string;
   revision: Int8;
@@ -81,7 +82,12 @@ export interface IdempotencyKeysTable {
   fingerprint: string;
   status: number | null;
   response: ColumnType<unknown, string | null, string | null>;
+  /** When the key was first claimed: its expiry, and the time part of the ids its request mints. */
   created_at: Generated<Date>;
+  /** Who holds the claim now; null once the response is stored. */
+  claim_id: string | null;
+  /** A claim whose request has not finished by then may be taken over by a retry; null once the response is stored. */
+  lease_until: Date | null;
 }
 
 export interface Schema {

@@ -77,11 +77,20 @@ export async function listFeedback(
 const encodeCursor = (row: FeedbackRow): string =>
   Buffer.from(JSON.stringify([row.submitted_at.toISOString(), row.id])).toString('base64url');
 
+/**
+ * Takes only what encodeCursor gives: anything else could reach PostgreSQL as a value it refuses (22P02, 22008,
+ * 22009). Timestamps are toISOString's plain form, years 1 to 9999: inside PostgreSQL's range (4713 BC to 294276 AD)
+ * and written alike by both drivers, which disagree on years 0 and below and on 10000 and above.
+ */
 function decodeCursor(cursor: string): { submittedAt: Date; id: string } {
   try {
-    const [submittedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    const at = new Date(String(submittedAt));
-    if (typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id) && !Number.isNaN(at.getTime())) return { submittedAt: at, id };
+    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(decoded) && decoded.length === 2) {
+      const [submittedAt, id] = decoded as unknown[];
+      const at = typeof submittedAt === 'string' && CURSOR_TIMESTAMP.test(submittedAt) ? new Date(submittedAt) : null;
+      const roundTrips = at !== null && !Number.isNaN(at.getTime()) && at.toISOString() === submittedAt && at.getUTCFullYear() >= 1;
+      if (roundTrips && typeof id === 'string' && CURSOR_ID.test(id)) return { submittedAt: at, id };
+    }
   } catch {
     // fall through: any undecodable cursor gets the same answer
   }
@@ -89,6 +98,10 @@ function decodeCursor(cursor: string): { submittedAt: Date; id: string } {
     { path: 'cursor', message: 'Invalid cursor' },
   ]);
 }
+
+/** PostgreSQL writes uuids in lower case. */
+const CURSOR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const CURSOR_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 export type FeedbackStats = Readonly<{
   total: number;
@@ -110,7 +123,7 @@ export async function feedbackStats(db: Kysely<Schema>, { days, today }: { days:
     .execute();
   const totals = (dimension: string, keys: readonly string[]): Record<string, number> => {
     const result = Object.fromEntries(keys.map((key) => [key, 0]));
-    for (const row of rows) if (row.dimension === dimension && row.key in result) result[row.key] = Number(row.count);
+    for (const row of rows) if (row.dimension === dimension && Object.hasOwn(result, row.key)) result[row.key] = Number(row.count);
     return result;
   };
   const byStatus = totals('status', FEEDBACK_STATUSES) as FeedbackStats['byStatus'];

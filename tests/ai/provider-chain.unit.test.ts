@@ -1,5 +1,5 @@
 import test from 'ava';
-import { AllProvidersFailed, ProviderChain, type ProviderCallOutcome, type ProviderChainOptions } from '../../application/ai/provider-chain.js';
+import { AllProvidersFailed, ProviderChain, ProviderUnavailable, type ProviderCallOutcome, type ProviderChainOptions } from '../../application/ai/provider-chain.js';
 import type { AiProvider, FeedbackAnalysis } from '../../application/ports/ai-provider.js';
 import type { Clock } from '../../application/ports/clock.js';
 
@@ -374,4 +374,24 @@ test('a chain is refused a configuration it cannot honour', (t) => {
   t.throws(() => new ProviderChain([a], { ...options, timeoutMs: 0 }), { instanceOf: RangeError });
   t.throws(() => new ProviderChain([a], { ...options, failureThreshold: 0 }), { instanceOf: RangeError });
   t.throws(() => new ProviderChain([a], { ...options, openMs: -1 }), { instanceOf: RangeError });
+});
+
+test('the chain failed for want of a provider only when no provider turned the input down', async (t) => {
+  const open = new ScriptedProvider('gemini', 'fail');
+  const slow = new ScriptedProvider('slow', 'hang');
+  const { chain } = setup([open, slow], { failureThreshold: 1, timeoutMs: 20 });
+  await t.throwsAsync(chain.analyzeFeedback('opens the circuit'));
+  // Skipped (circuit open) and timed out: nothing was said about this text, so it may be tried again later.
+  const unavailable = await t.throwsAsync(chain.analyzeFeedback('text'), { instanceOf: AllProvidersFailed });
+  t.deepEqual(unavailable.attempts.map((attempt) => attempt.unavailable), [true, true]);
+  t.true(unavailable.unavailable);
+
+  const down = new ScriptedProvider('gemini', 'answer');
+  down.analyzeFeedback = async () => Promise.reject(new ProviderUnavailable('HTTP 503'));
+  const buggy = new ScriptedProvider('local', 'fail');
+  buggy.failure = 'expanded is not iterable';
+  const second = setup([down, buggy]);
+  const rejected = await t.throwsAsync(second.chain.analyzeFeedback('constructor'), { instanceOf: AllProvidersFailed });
+  t.deepEqual(rejected.attempts.map((attempt) => [attempt.provider, attempt.unavailable]), [['gemini', true], ['local', false]]);
+  t.false(rejected.unavailable, 'a provider failed on this very input: retrying will not change that');
 });

@@ -8,8 +8,8 @@ import { KafkaRunner } from '../../infrastructure/bus/kafka/kafka-runner.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { Metrics } from '../../infrastructure/metrics.js';
 import { readCheckpoint } from '../../projections/checkpoints.js';
-import { listDeadLetters } from '../../projections/dead-letters.js';
-import { ProjectionApplier, type DeadLetter } from '../../projections/projection-applier.js';
+import { listDeadLetters, type DeadLetter } from '../../projections/dead-letters.js';
+import { ProjectionApplier } from '../../projections/projection-applier.js';
 import type { Projection } from '../../projections/projection.js';
 import { newEvent } from '../support/events.js';
 import { serverTestDatabase } from '../support/databases.js';
@@ -58,13 +58,13 @@ if (brokers !== undefined && databaseUrl !== undefined) {
 
       const [message] = await consumeUntil(kafka, [topology.deadLetterTopic], (received) => received.length >= 1);
       const letter = JSON.parse(message!.message.value!.toString()) as DeadLetter;
-      t.like(letter, { projection: 'picky', error: 'cannot digest this one', attempts: 2 });
+      t.like(letter, { consumer: 'projection.picky', error: 'RangeError: cannot digest this one', attempts: 2 });
       t.is(letter.event.eventId, poison.eventId);
-      t.is(message!.message.key!.toString(), `picky:${letter.event.streamId}`);
+      t.is(message!.message.key!.toString(), `projection.picky:${letter.event.streamId}`);
 
       for (let attempt = 0; attempt < 400 && applied.length < 2; attempt++) await new Promise((resolve) => setTimeout(resolve, 25));
       t.deepEqual([...applied].sort(), healthy.map((e) => e.eventId).sort(), 'the projection went on past the poison');
-      const { items } = await listDeadLetters(db.database.db, { projection: 'picky', limit: 10 });
+      const { items } = await listDeadLetters(db.database.db, { consumer: 'projection.picky', limit: 10 });
       t.deepEqual(items.map((item) => [item.eventId, item.status]), [[poison.eventId, 'open']]);
       t.is(await readCheckpoint(db.database.db, RELAY_CHECKPOINT), await store.headPosition());
       controller.abort();

@@ -27,7 +27,7 @@ import {
   actualRevision,
   assertStorable,
   eventSelector,
-  hasEscapedNul,
+  hasUnstorableEscape,
   serverFilter,
   toEsdbExpectedRevision,
   toRecordedEvent,
@@ -159,11 +159,19 @@ test('U+0000 in data, metadata or a key is refused with the shared error', (t) =
 
 test('the text \\u0000 (an escaped backslash, then u0000) is not U+0000', (t) => {
   t.is(codeOf(() => assertStorable([newEvent('Fine', { text: 'C:\\u0000\\path', twice: '\\\\u0000' })])), undefined);
-  t.false(hasEscapedNul(JSON.stringify('\\u0000')));
-  t.false(hasEscapedNul(JSON.stringify('\\\\u0000')));
-  t.true(hasEscapedNul(JSON.stringify('\\\\\u0000')));
-  t.true(hasEscapedNul(JSON.stringify('\\u0000 and \u0000')));
-  t.false(hasEscapedNul(undefined));
+  t.false(hasUnstorableEscape(JSON.stringify('\\u0000')));
+  t.false(hasUnstorableEscape(JSON.stringify('\\\\u0000')));
+  t.true(hasUnstorableEscape(JSON.stringify('\\\\\u0000')));
+  t.true(hasUnstorableEscape(JSON.stringify('\\u0000 and \u0000')));
+  t.false(hasUnstorableEscape(undefined));
+});
+
+test('a lone UTF-16 surrogate is refused like U+0000; a surrogate pair and the text \\ud800 are fine', (t) => {
+  const code = 'EVENT_STORE.UNSUPPORTED_CHARACTER';
+  t.is(codeOf(() => assertStorable([newEvent('Bad', { text: 'half \ud800 a pair' })])), code);
+  t.is(codeOf(() => assertStorable([newEvent('Bad', { text: 'low \udfff alone' })])), code);
+  t.is(codeOf(() => assertStorable([newEvent('Bad', { ['key\udc00']: 1 })])), code);
+  t.is(codeOf(() => assertStorable([newEvent('Fine', { text: 'a pair \ud83d\ude00', escaped: '\\ud800' })])), undefined);
 });
 
 // --- selection ------------------------------------------------------------------------------------------------------
@@ -331,8 +339,8 @@ class FakeServer {
   };
 
   /** What the server's filter checkpoint callback would be handed. */
-  reachCheckpoint(commit: bigint, prepare = 0n): void {
-    void this.subscribeOptions!.filter!.checkpointReached!(this.subscription as unknown as AllStreamSubscription, { commit, prepare });
+  async reachCheckpoint(commit: bigint, prepare = 0n): Promise<void> {
+    await this.subscribeOptions!.filter!.checkpointReached!(this.subscription as unknown as AllStreamSubscription, { commit, prepare });
   }
 }
 
@@ -501,7 +509,7 @@ test("a filter checkpoint moves the subscription's checkpoint without events", a
   await eventually(() => server.subscription !== undefined);
   server.subscription!.write(resolvedAt(1000));
   await eventually(() => running.batches.length === 1);
-  server.reachCheckpoint(5_000n);
+  await server.reachCheckpoint(5_000n);
   await eventually(() => running.batches.length === 2);
   t.deepEqual(running.batches[1], { events: [], checkpoint: '5000:0' });
   running.stop();

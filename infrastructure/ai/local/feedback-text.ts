@@ -5,7 +5,8 @@
  * Negative contractions become two tokens, so one lexicon phrase ("does not work")
  * matches "doesn't work", "doesnt work" and "does not work" alike.
  */
-const CONTRACTIONS: Readonly<Record<string, readonly string[]>> = {
+// A Map, not an object: a word of the text is the key, and "constructor" must not find Object.prototype's.
+const CONTRACTIONS: ReadonlyMap<string, readonly string[]> = new Map(Object.entries({
   aint: ['is', 'not'],
   arent: ['are', 'not'],
   cannot: ['can', 'not'],
@@ -23,7 +24,7 @@ const CONTRACTIONS: Readonly<Record<string, readonly string[]>> = {
   werent: ['were', 'not'],
   wont: ['will', 'not'],
   wouldnt: ['would', 'not'],
-};
+}));
 
 /** Clause breaks: a phrase never spans them, and a negator never reaches across them. */
 const CLAUSE_BREAK = /[.!?;:,()\n\r\u2026]+|\s+-\s+|\bbut\b|\bhowever\b|\balthough\b|\bthough\b/u;
@@ -52,7 +53,7 @@ function tokensOf(clause: string): string[] {
   const tokens: string[] = [];
   for (const [word] of clause.matchAll(WORD)) {
     const bare = word.replaceAll("'", '');
-    const expanded = CONTRACTIONS[bare] ?? [bare];
+    const expanded = CONTRACTIONS.get(bare) ?? [bare];
     for (const token of expanded) tokens.push(stem(token));
   }
   return tokens;

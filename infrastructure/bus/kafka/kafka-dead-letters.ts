@@ -1,6 +1,6 @@
 // Announces dead letters on the DLQ topic, for whoever watches it; the dead_letters table stays the record.
 import type { Producer } from 'kafkajs';
-import type { DeadLetter } from '../../../projections/projection-applier.js';
+import type { DeadLetter } from '../../../projections/dead-letters.js';
 
 export function deadLetterPublisher(producer: Producer, topic: string): (letter: DeadLetter) => Promise<void> {
   let connected: Promise<void> | null = null;
@@ -13,7 +13,7 @@ export function deadLetterPublisher(producer: Producer, topic: string): (letter:
     await producer.send({
       topic,
       acks: -1,
-      messages: [{ key: `${letter.projection}:${letter.event.streamId}`, value: JSON.stringify(letter) }],
+      messages: [{ key: `${letter.consumer}:${letter.event.streamId}`, value: JSON.stringify(letter) }],
     });
   };
 }

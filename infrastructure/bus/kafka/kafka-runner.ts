@@ -1,6 +1,6 @@
 // Feeds a consumer from Kafka: one consumer group per consumer, batches per partition (so each stream keeps
 // its order), offsets committed only after the consumer has recorded the batch in its own transaction.
-import type { Kafka } from 'kafkajs';
+import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RecordedEvent } from '../../../application/ports/event-store.js';
 import type { EventConsumer } from '../../../projections/event-consumer.js';
@@ -15,6 +15,8 @@ export class KafkaRunner {
     private readonly topology: KafkaTopology,
     readonly consumer: EventConsumer,
     private readonly logger: Logger,
+    /** Most events handed to the consumer at once; a fetch brings up to 1 MiB per partition. */
+    private readonly batchSize = 500,
   ) {}
 
   async run(signal: AbortSignal): Promise<void> {
@@ -36,30 +38,60 @@ export class KafkaRunner {
       this.logger.info({ consumer: this.consumer.name, topics }, 'consumer started, reading Kafka');
       await kafkaConsumer.run({
         autoCommit: false,
+        // Resolving moves the position the next fetch starts from; only a batch the consumer recorded is resolved.
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-          if (batch.messages.length === 0 || !isRunning() || isStale() || signal.aborted) return;
-          const events: RecordedEvent[] = [];
-          for (const message of batch.messages) {
-            const event = fromMessage(message);
-            if (event === null) this.logger.error({ topic: batch.topic, partition: batch.partition, offset: message.offset }, 'not a Chorus event; skipped');
-            else events.push(event);
-          }
-          const lastOffset = batch.lastOffset();
-          // Retries of a failing batch can outlast the session timeout: keep the membership alive meanwhile.
-          const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_MS);
-          try {
-            await this.consumer.process(events, { kind: 'offset', topic: batch.topic, partition: batch.partition, offset: lastOffset }, signal);
-          } finally {
-            clearInterval(keepAlive);
-          }
-          await kafkaConsumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }]);
-        },
+        eachBatch: (payload) => this.processBatch(payload, signal),
       });
       await Promise.race([aborted, crashed]);
     } finally {
       await kafkaConsumer.disconnect();
       this.logger.info({ consumer: this.consumer.name }, 'consumer stopped');
     }
+  }
+
+  /**
+   * Hands a fetched batch to the consumer in slices. Once the consumer has recorded a slice, its offsets are
+   * resolved (the next fetch starts after them) and committed (a restart or a new owner of the partition does
+   * too). What is left when the runner stops, or when a seek or a rebalance makes the batch stale, is neither:
+   * it is fetched again.
+   */
+  private async processBatch(
+    { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { topic, partition, messages } = batch;
+    for (let from = 0; from < messages.length; from += this.batchSize) {
+      if (!isRunning() || isStale() || signal.aborted) return;
+      const slice = messages.slice(from, from + this.batchSize);
+      // The last slice also covers whatever follows its last message in the batch (control records).
+      const through = from + this.batchSize >= messages.length ? batch.lastOffset() : slice[slice.length - 1]!.offset;
+      const events = this.eventsOf(topic, partition, slice);
+      // Retries of a failing batch can outlast the session timeout: keep the membership alive meanwhile.
+      const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_MS);
+      try {
+        await this.consumer.process(events, { kind: 'offset', topic, partition, offset: through }, signal);
+      } finally {
+        clearInterval(keepAlive);
+      }
+      // Stopped meanwhile: the consumer may have left the slice unfinished, so it is fetched again (harmless:
+      // consumers skip what they have recorded).
+      if (signal.aborted) return;
+      resolveOffset(through);
+      // Given offsets, this commits them now ("if necessary" is about autoCommit), failing rather than retrying
+      // when a rebalance is under way, so that kafkajs rejoins the group.
+      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(through) + 1n).toString() }] }] });
+      // Also tells us early when a rebalance took the partition away: the rest of the batch is then left alone.
+      await heartbeat();
+    }
+  }
+
+  private eventsOf(topic: string, partition: number, messages: readonly KafkaMessage[]): RecordedEvent[] {
+    const events: RecordedEvent[] = [];
+    for (const message of messages) {
+      const event = fromMessage(message);
+      if (event === null) this.logger.error({ topic, partition, offset: message.offset }, 'not a Chorus event; skipped');
+      else events.push(event);
+    }
+    return events;
   }
 }

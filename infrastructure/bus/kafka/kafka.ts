@@ -21,7 +21,7 @@ export class KafkaTopology {
   constructor(readonly prefix: string) {}
 
   topicOf(category: string): string {
-    return `${this.prefix}.${CONTEXT_OF_CATEGORY[category] ?? category}`;
+    return `${this.prefix}.${Object.hasOwn(CONTEXT_OF_CATEGORY, category) ? CONTEXT_OF_CATEGORY[category] : category}`;
   }
 
   topicsOf(categories: readonly string[]): string[] {

@@ -449,26 +449,27 @@ export function actualRevision(current: CurrentRevision): number {
 }
 
 /**
- * Refuses U+0000 like every store does (PostgreSQL's jsonb cannot hold it), so events move between stores. It costs
- * one more JSON.stringify per event: the client serialises the data itself and takes no pre-serialised JSON.
+ * Refuses U+0000 and lone UTF-16 surrogates like every store does (PostgreSQL's jsonb cannot hold them), so events
+ * move between stores. It costs one more JSON.stringify per event: the client serialises the data itself and
+ * takes no pre-serialised JSON.
  */
 export function assertStorable(events: readonly NewEvent[]): void {
   for (const event of events) {
-    if (hasEscapedNul(JSON.stringify(event.data)) || hasEscapedNul(JSON.stringify(event.metadata))) throw unsupportedCharacter();
+    if (hasUnstorableEscape(JSON.stringify(event.data)) || hasUnstorableEscape(JSON.stringify(event.metadata))) throw unsupportedCharacter();
   }
 }
 
+/** What JSON.stringify writes for U+0000 and for a lone surrogate (a pair it writes as itself), after its backslashes. */
+const UNSTORABLE_ESCAPE = /(\\+)u(?:0000|d[89a-f][0-9a-f]{2})/g;
+
 /**
- * Whether serialized JSON holds U+0000, which JSON.stringify always writes as the escape `\u0000`. The text
- * `\\u0000` (an escaped backslash, then "u0000") is not one: the backslashes before the match must be even.
+ * Whether serialized JSON holds U+0000 or a lone surrogate, which JSON.stringify always writes as escapes
+ * (`\u0000`, `\ud800`). The text `\\u0000` (an escaped backslash, then "u0000") is not one: the backslashes
+ * before the `u` must be odd.
  */
-export function hasEscapedNul(json: string | undefined): boolean {
+export function hasUnstorableEscape(json: string | undefined): boolean {
   if (json === undefined) return false;
-  for (let at = json.indexOf('\\u0000'); at !== -1; at = json.indexOf('\\u0000', at + 1)) {
-    let backslashes = 0;
-    while (at - backslashes - 1 >= 0 && json[at - backslashes - 1] === '\\') backslashes++;
-    if (backslashes % 2 === 0) return true;
-  }
+  for (const [, backslashes] of json.matchAll(UNSTORABLE_ESCAPE)) if (backslashes!.length % 2 === 1) return true;
   return false;
 }
 

@@ -78,7 +78,7 @@ export class PostgresEventStore implements EventStore {
     try {
       return await this.db.transaction().execute((tx) => this.appendInTransaction(tx, streamId, events, expectedRevision));
     } catch (error) {
-      if (databaseErrorCode(error) === UNTRANSLATABLE_CHARACTER) throw unsupportedCharacter();
+      if (UNSTORABLE_TEXT.has(databaseErrorCode(error) as string)) throw unsupportedCharacter();
       const conflict = error instanceof WrongExpectedRevision;
       if (!conflict && !isUniqueViolation(error, 'events_event_id_unique')) throw error;
       // A retry of an append that already succeeded is a no-op, whatever revision it expected.
@@ -296,8 +296,11 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
   };
 }
 
-/** jsonb refuses \u0000, which JSON allows. */
-const UNTRANSLATABLE_CHARACTER = '22P05';
+/**
+ * jsonb refuses what JSON can spell but Unicode text cannot hold: \u0000 (22P05) and a lone surrogate such as
+ * \ud800 (22P02). Nothing else in an append converts text, so these can only come from event data.
+ */
+const UNSTORABLE_TEXT = new Set(['22P05', '22P02']);
 
 const databaseErrorCode = (error: unknown): unknown => (error as { code?: unknown } | null)?.code;
 
