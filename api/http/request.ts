@@ -102,11 +102,11 @@ function exceedsDepth(json: string, limit: number): boolean {
 const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /**
- * JSON escapes can spell what jsonb refuses (22P02, 22P05) and no Unicode text holds: a lone UTF-16 surrogate
- * ("\ud800") or U+0000. Refusing them here, in keys and values alike, keeps them from every handler and store.
- * The depth is already bounded, so the recursion is too.
+ * JSON escapes (and %00 in a query or a path) can spell what PostgreSQL refuses in text and jsonb (22021, 22P02,
+ * 22P05) and no Unicode text holds: a lone UTF-16 surrogate ("\ud800") or U+0000. Refusing them here, in keys
+ * and values alike, keeps them from every handler and store. The depth is bounded, so the recursion is too.
  */
-function assertStorableStrings(value: unknown, path: string): void {
+export function assertStorableStrings(value: unknown, path: string): void {
   if (typeof value === 'string') {
     assertStorableString(value, path, 'value');
   } else if (Array.isArray(value)) {

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { CommandDependencies } from '../../application/kernel/handle-command.js';
 import { IDEMPOTENCY_HEADER, idempotently, type IdempotencyOptions } from './idempotency.js';
-import { readJsonBody, validate } from './request.js';
+import { assertStorableStrings, readJsonBody, validate } from './request.js';
 
 export type RouteInput<Body, Query> = Readonly<{
   body: Body;
@@ -42,6 +42,8 @@ export function mount(router: Router, routes: readonly AnyRoute[], deps: { comma
   for (const definition of routes) {
     router[definition.method](definition.path, async (ctx) => {
       const body = definition.body === undefined ? undefined : validate(definition.body, await readJsonBody(ctx, definition.maxBodyBytes), 'body');
+      assertStorableStrings(ctx.params, 'params');
+      assertStorableStrings(ctx.query, 'query');
       const query = definition.query === undefined ? undefined : validate(definition.query, ctx.query, 'query');
       const handle = (ids = deps.commands.ids) =>
         definition.handle(ctx, { body, query, params: ctx.params as Record<string, string>, commands: { ...deps.commands, ids } });

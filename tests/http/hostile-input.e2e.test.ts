@@ -80,12 +80,17 @@ test('no input produces a 500: each gets its exact status and problem code', asy
     ['rating=abc', invalid],
     ['rating=9', invalid],
     ['limit=-1', invalid],
-    ['cursor=%00', [400, 'QUERY.INVALID_CURSOR']],
+    ['cursor=%00', [400, 'HTTP.UNSUPPORTED_CHARACTER']],
+    ['cursor=%C3%28', [400, 'QUERY.INVALID_CURSOR']],
     ['status=open&status=closed', invalid],
     ['x=1', invalid],
   ];
   for (const [query, expected] of queries) isProblem(t, await call('GET', `/v1/feedback?${query}`), expected, query);
   isProblem(t, await call('GET', '/v1/feedback/%E0%A4%A'), [404, 'FEEDBACK.NOT_FOUND'], 'undecodable path');
+  // U+0000 in a query or a path parameter would reach PostgreSQL as text, which cannot hold it (22021).
+  isProblem(t, await call('GET', '/v1/ops/dead-letters?consumer=%00'), [400, 'HTTP.UNSUPPORTED_CHARACTER'], 'NUL in a query filter');
+  isProblem(t, await call('GET', '/v1/ops/dead-letters?consumer=a%00b&status=open'), [400, 'HTTP.UNSUPPORTED_CHARACTER'], 'NUL inside a query value');
+  isProblem(t, await call('POST', '/v1/ops/dead-letters/1%00/retry'), [400, 'HTTP.UNSUPPORTED_CHARACTER'], 'NUL in a path parameter');
 });
 
 test('a lone UTF-16 surrogate, in a value or a key, is refused with 400 HTTP.INVALID_UNICODE', async (t) => {
