@@ -35,7 +35,14 @@ export default tseslint.config(
     ),
   },
   {
-    files: ['infrastructure/**/*.ts', 'projections/**/*.ts'],
+    files: ['projections/**/*.ts'],
+    rules: restrict(
+      ['**/infrastructure/**', '**/api/**'],
+      'projections/ imports domain/, application/ and Kysely; adapters live in infrastructure/, entry points in api/.',
+    ),
+  },
+  {
+    files: ['infrastructure/**/*.ts'],
     rules: restrict(['**/api/**'], 'Only api/ and tests/ may import api/.'),
   },
 );

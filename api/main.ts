@@ -6,6 +6,7 @@ import type { Config } from '../infrastructure/config.js';
 import { describeDatabase } from '../infrastructure/config.js';
 import { ALL_ROLES, openSystem, type Role, type System } from '../infrastructure/composition-root.js';
 import type { Logger } from '../infrastructure/logging.js';
+import { apiMigrations, contexts as allContexts, type BoundedContext } from './contexts.js';
 import { createHttpApp } from './http/app.js';
 import { sweepIdempotencyKeysPeriodically } from './http/idempotency.js';
 import { answerClientError } from './http/request.js';
@@ -35,12 +36,21 @@ export const httpDependencies = (system: System): HttpDependencies => ({
   dependencyHealth: async () => ({ replicas: system.readers.status(), ai: system.aiChain.health() }),
 });
 
-export async function startRoles(config: Config, logger: Logger, roles: readonly Role[] = ALL_ROLES, only?: readonly string[]): Promise<RunningChorus> {
-  const system = await openSystem(config, logger, { roles, ...(only === undefined ? {} : { only }) });
+export type StartOptions = Readonly<{
+  roles?: readonly Role[];
+  /** Only these projections (by name), for `chorus run projector --only`. */
+  only?: readonly string[];
+  /** The bounded contexts to host; all of them unless a test hosts others. */
+  contexts?: readonly BoundedContext[];
+}>;
+
+export async function startRoles(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningChorus> {
+  const { roles = ALL_ROLES, only, contexts = allContexts } = options;
+  const system = await openSystem(config, logger, { roles, modules: contexts, migrations: apiMigrations, ...(only === undefined ? {} : { only }) });
   system.workers.start();
   const sweeping = new AbortController();
   const swept = roles.includes('api') ? sweepIdempotencyKeysPeriodically(system.database.db, logger, sweeping.signal) : Promise.resolve();
-  const app = createHttpApp(httpDependencies(system), { api: roles.includes('api') });
+  const app = createHttpApp(httpDependencies(system), roles.includes('api') ? contexts : []);
   const server = http.createServer(
     {
       requestTimeout: config.httpRequestTimeoutMs,
@@ -87,7 +97,8 @@ export async function startRoles(config: Config, logger: Logger, roles: readonly
 }
 
 /** Everything in this process: the embedded profile of `npm start`. */
-export const startAll = (config: Config, logger: Logger): Promise<RunningChorus> => startRoles(config, logger, ALL_ROLES);
+export const startAll = (config: Config, logger: Logger, contexts?: readonly BoundedContext[]): Promise<RunningChorus> =>
+  startRoles(config, logger, contexts === undefined ? {} : { contexts });
 
 /** Stops gracefully on SIGTERM or SIGINT; a second signal, or the timeout, ends the process at once. */
 export function stopOnSignals(running: RunningChorus, logger: Logger, timeoutMs: number): void {

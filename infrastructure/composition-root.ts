@@ -2,41 +2,42 @@
 import 'reflect-metadata';
 import path from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
-import { container, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
+import { container, type DependencyContainer } from 'tsyringe';
 import { ProviderChain } from '../application/ai/provider-chain.js';
 import type { Cache } from '../application/ports/cache.js';
+import type { EventBus } from '../application/ports/event-bus.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { EventStore } from '../application/ports/event-store.js';
 import type { Ids } from '../application/ports/ids.js';
 import { countOpenDeadLetters, type Redeliverable } from '../projections/dead-letters.js';
-import { DirectRunner } from '../projections/direct-runner.js';
 import type { EventConsumer } from '../projections/event-consumer.js';
 import { EnricherConsumer } from '../projections/enricher.js';
-import { feedbackTriage } from '../projections/feedback/feedback-triage.js';
+import type { ContextModule } from '../projections/context-module.js';
 import { ProjectionApplier, type ConsumerOptions } from '../projections/projection-applier.js';
 import { ProjectionProgress } from '../projections/projection-progress.js';
 import { logLag, type LagOf } from '../projections/projection-status.js';
 import type { Projection } from '../projections/projection.js';
-import { allProjections } from '../projections/registry.js';
 import { Workers, type Worker } from '../projections/workers.js';
-import { LocalAiProvider } from './ai/local/local-ai-provider.js';
+import { aiProviders } from './ai/ai-providers.js';
 import { KafkaTopology, consumerGroupLag, createKafka, ensureTopics, withAdmin } from './bus/kafka/kafka.js';
 import { deadLetterPublisher } from './bus/kafka/kafka-dead-letters.js';
 import { KafkaRelay, createRelayProducer } from './bus/kafka/kafka-relay.js';
-import { KafkaRunner } from './bus/kafka/kafka-runner.js';
+import { KafkaBus } from './bus/kafka/kafka-bus.js';
+import { InProcessBus } from './bus/inprocess/inprocess-bus.js';
 import { MemoryCache } from './cache/memory/memory-cache.js';
 import { RedisCache } from './cache/redis/redis-cache.js';
 import { systemClock, uuidV7Ids } from './clock-and-ids.js';
 import { ConfigError, IN_MEMORY, type Config } from './config.js';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { openPglite, openPostgres, type SqlDatabase } from './db/database.js';
-import { migrate } from './db/migrations.js';
+import { migrate, type Migrations } from './db/migrations.js';
 import { ReadReplicas, replicaName } from './db/read-replicas.js';
 import { isTransientError } from './db/transient-errors.js';
 import { instrumentEventStore } from './eventstore/instrumented-event-store.js';
 import { EsdbEventStore } from './eventstore/esdb/esdb-event-store.js';
 import { PostgresEventStore } from './eventstore/postgres/postgres-event-store.js';
 import type { Logger } from './logging.js';
+import { provideSingleton, provideValue, resolve, token } from './tokens.js';
 import { Metrics } from './metrics.js';
 
 /** The configured store before instrumentation: the built-in PostgreSQL one, or EventStoreDB (CHORUS_EVENT_STORE). */
@@ -47,24 +48,27 @@ export type Role = 'api' | 'relay' | 'projector' | 'enricher';
 export const ALL_ROLES: readonly Role[] = ['api', 'relay', 'projector', 'enricher'];
 
 export const tokens = {
-  config: Symbol('Config'),
-  logger: Symbol('Logger'),
-  metrics: Symbol('Metrics'),
-  clock: Symbol('Clock'),
-  ids: Symbol('Ids'),
-  database: Symbol('SqlDatabase'),
-  eventStoreAdapter: Symbol('EventStoreAdapter'),
-  eventStore: Symbol('EventStore'),
-  replicaDatabases: Symbol('ReplicaDatabases'),
-  readers: Symbol('ReadReplicas'),
-  cache: Symbol('Cache'),
-  kafka: Symbol('Kafka'),
-  aiChain: Symbol('ProviderChain'),
-  projections: Symbol('Projections'),
+  config: token<Config>('Config'),
+  logger: token<Logger>('Logger'),
+  metrics: token<Metrics>('Metrics'),
+  clock: token<Clock>('Clock'),
+  ids: token<Ids>('Ids'),
+  database: token<SqlDatabase>('SqlDatabase'),
+  eventStoreAdapter: token<EventStoreAdapter>('EventStoreAdapter'),
+  eventStore: token<EventStore>('EventStore'),
+  replicaDatabases: token<readonly SqlDatabase[]>('ReplicaDatabases'),
+  readers: token<ReadReplicas>('ReadReplicas'),
+  cache: token<Cache>('Cache'),
+  kafka: token<Kafka | null>('Kafka'),
+  aiChain: token<ProviderChain>('ProviderChain'),
 } as const;
 
 export type SystemOptions = Readonly<{
   roles: readonly Role[];
+  /** The bounded contexts this system hosts: their tables, projections, enrichers and Kafka topics. */
+  modules: readonly ContextModule[];
+  /** Migrations of tables that belong to neither the core nor a context (the HTTP layer's). */
+  migrations?: readonly Migrations[];
   /** Only these projections (by name), for `chorus run projector --only`. */
   only?: readonly string[];
 }>;
@@ -82,6 +86,7 @@ export type System = Readonly<{
   kafka: Kafka | null;
   topology: KafkaTopology;
   aiChain: ProviderChain;
+  modules: readonly ContextModule[];
   projections: readonly Projection[];
   /** Lag of any consumer, by whatever feeds it. */
   lagOf: LagOf;
@@ -111,39 +116,43 @@ export async function openDatabase(config: Config, logger: Logger): Promise<SqlD
   }
 }
 
+/** The core's migrations come with the migrator; these are the contexts' and any others the caller names. */
+const migrationsOf = (options: SystemOptions): readonly Migrations[] => [...options.modules.map((module) => module.migrations), ...(options.migrations ?? [])];
+
 /** Opens the database, brings its schema up to date and wires the services of the given roles (not started). */
-export async function openSystem(config: Config, logger: Logger, options: SystemOptions = { roles: ALL_ROLES }): Promise<System> {
+export async function openSystem(config: Config, logger: Logger, options: SystemOptions): Promise<System> {
   if (options.roles.includes('relay') && config.kafkaBrokers === undefined && options.roles.length === 1) {
     throw new ConfigError('Invalid configuration:\n  KAFKA_BROKERS: the relay role produces to Kafka, so it needs KAFKA_BROKERS');
   }
   const database = await openDatabase(config, logger);
   try {
-    await migrate(database.db, 'up');
+    await migrate(database.db, 'up', migrationsOf(options));
   } catch (error) {
     await database.close();
     throw error;
   }
   const { id: instanceId } = await database.db.selectFrom('instance').select('id').executeTakeFirstOrThrow();
   const c = register(container.createChildContainer(), config, logger, database, instanceId);
-  const kafka = c.resolve<Kafka | null>(tokens.kafka);
-  const topology = new KafkaTopology(config.kafkaTopicPrefix);
+  const kafka = resolve(c, tokens.kafka);
+  const topology = new KafkaTopology(config.kafkaTopicPrefix, options.modules);
   if (kafka !== null) await ensureTopics(kafka, topology.allTopics(), config.kafkaTopicPartitions);
-  const readers = c.resolve<ReadReplicas>(tokens.readers);
+  const readers = resolve(c, tokens.readers);
   readers.start();
   const system = {
     config,
     logger,
-    metrics: c.resolve<Metrics>(tokens.metrics),
-    clock: c.resolve<Clock>(tokens.clock),
-    ids: c.resolve<Ids>(tokens.ids),
+    metrics: resolve(c, tokens.metrics),
+    clock: resolve(c, tokens.clock),
+    ids: resolve(c, tokens.ids),
     database,
-    store: c.resolve<EventStore>(tokens.eventStore),
+    store: resolve(c, tokens.eventStore),
     readers,
-    cache: c.resolve<Cache>(tokens.cache),
+    cache: resolve(c, tokens.cache),
     kafka,
     topology,
-    aiChain: c.resolve<ProviderChain>(tokens.aiChain),
-    projections: c.resolve<readonly Projection[]>(tokens.projections),
+    aiChain: resolve(c, tokens.aiChain),
+    modules: options.modules,
+    projections: options.modules.flatMap((module) => module.projections),
     progress: new ProjectionProgress(config.maxPositionWaits),
   };
   const lagOf: LagOf = async (consumer) =>
@@ -163,9 +172,9 @@ export async function openSystem(config: Config, logger: Logger, options: System
       await workers.stop();
       await closeWorkers();
       await readers.stop();
-      await Promise.all(c.resolve<readonly SqlDatabase[]>(tokens.replicaDatabases).map((replica) => replica.close()));
+      await Promise.all(resolve(c, tokens.replicaDatabases).map((replica) => replica.close()));
       await system.cache.close();
-      const adapter = c.resolve<EventStoreAdapter>(tokens.eventStoreAdapter);
+      const adapter = resolve(c, tokens.eventStoreAdapter);
       if (adapter instanceof EsdbEventStore) await adapter.close();
       await database.close();
       c.clearInstances();
@@ -174,40 +183,28 @@ export async function openSystem(config: Config, logger: Logger, options: System
 }
 
 function register(c: DependencyContainer, config: Config, logger: Logger, database: SqlDatabase, instanceId: string): DependencyContainer {
-  c.register(tokens.config, { useValue: config });
-  c.register(tokens.logger, { useValue: logger });
-  c.register(tokens.database, { useValue: database });
-  c.register<Clock>(tokens.clock, { useValue: systemClock });
-  c.register<Ids>(tokens.ids, { useValue: uuidV7Ids });
-  c.register<readonly Projection[]>(tokens.projections, { useValue: allProjections });
-  c.register<Metrics>(tokens.metrics, { useFactory: instanceCachingFactory(() => new Metrics()) });
-  c.register<EventStoreAdapter>(tokens.eventStoreAdapter, {
-    useFactory: instanceCachingFactory(() =>
-      config.eventStore === 'esdb'
-        ? new EsdbEventStore(config.esdbUrl!, { idleCheckpointMs: config.pollIntervalMs })
-        : new PostgresEventStore(database, { pollIntervalMs: config.pollIntervalMs }),
-    ),
+  provideValue(c, tokens.config, config);
+  provideValue(c, tokens.logger, logger);
+  provideValue(c, tokens.database, database);
+  provideValue(c, tokens.clock, systemClock);
+  provideValue(c, tokens.ids, uuidV7Ids);
+  provideSingleton(c, tokens.metrics, () => new Metrics());
+  provideSingleton(c, tokens.eventStoreAdapter, () =>
+    config.eventStore === 'esdb'
+      ? new EsdbEventStore(config.esdbUrl!, { idleCheckpointMs: config.pollIntervalMs })
+      : new PostgresEventStore(database, { pollIntervalMs: config.pollIntervalMs }),
+  );
+  provideSingleton(c, tokens.eventStore, (r) => instrumentEventStore(resolve(r, tokens.eventStoreAdapter), resolve(r, tokens.metrics)));
+  provideSingleton(c, tokens.replicaDatabases, () => config.replicaUrls.map((url) => openPostgres(url, { poolMax: config.databasePoolMax })));
+  provideSingleton(c, tokens.readers, (r) => {
+    const replicas = resolve(r, tokens.replicaDatabases).map((replica, index) => ({ name: replicaName(config.replicaUrls[index]!), db: replica.db }));
+    return new ReadReplicas(database.db, replicas, {
+      maxLagMs: config.replicaMaxLagMs,
+      checkIntervalMs: 1000,
+      onError: (replica, error) => logger.warn({ replica, err: error }, 'read replica check failed'),
+    });
   });
-  c.register<EventStore>(tokens.eventStore, {
-    useFactory: instanceCachingFactory((r) => instrumentEventStore(r.resolve(tokens.eventStoreAdapter), r.resolve(tokens.metrics))),
-  });
-  c.register<readonly SqlDatabase[]>(tokens.replicaDatabases, {
-    useFactory: instanceCachingFactory(() => config.replicaUrls.map((url) => openPostgres(url, { poolMax: config.databasePoolMax }))),
-  });
-  c.register<ReadReplicas>(tokens.readers, {
-    useFactory: instanceCachingFactory((r) => {
-      const replicas = r
-        .resolve<readonly SqlDatabase[]>(tokens.replicaDatabases)
-        .map((replica, index) => ({ name: replicaName(config.replicaUrls[index]!), db: replica.db }));
-      return new ReadReplicas(database.db, replicas, {
-        maxLagMs: config.replicaMaxLagMs,
-        checkIntervalMs: 1000,
-        onError: (replica, error) => logger.warn({ replica, err: error }, 'read replica check failed'),
-      });
-    }),
-  });
-  c.register<Cache>(tokens.cache, {
-    useFactory: instanceCachingFactory(() =>
+  provideSingleton(c, tokens.cache, () =>
       config.redisUrl === undefined
         ? new MemoryCache({ maxEntries: 10_000 })
         : new RedisCache(config.redisUrl, {
@@ -215,22 +212,17 @@ function register(c: DependencyContainer, config: Config, logger: Logger, databa
             keyPrefix: `chorus:${instanceId}:`,
             onError: (error) => logger.warn({ err: error }, 'redis cache error'),
           }),
-    ),
-  });
-  c.register<Kafka | null>(tokens.kafka, {
-    useFactory: instanceCachingFactory(() => (config.kafkaBrokers === undefined ? null : createKafka(config.kafkaBrokers, config.kafkaClientId, logger))),
-  });
-  c.register<ProviderChain>(tokens.aiChain, {
-    useFactory: instanceCachingFactory((r) => {
-      const metrics = r.resolve<Metrics>(tokens.metrics);
-      return new ProviderChain([new LocalAiProvider()], {
+  );
+  provideSingleton(c, tokens.kafka, () => (config.kafkaBrokers === undefined ? null : createKafka(config.kafkaBrokers, config.kafkaClientId, logger)));
+  provideSingleton(c, tokens.aiChain, (r) => {
+      const metrics = resolve(r, tokens.metrics);
+      return new ProviderChain(aiProviders(config), {
         clock: systemClock,
         timeoutMs: config.aiTimeoutMs,
         failureThreshold: 5,
         openMs: 30_000,
         onCall: (provider, outcome) => metrics.aiCalls.inc({ provider, outcome }),
       });
-    }),
   });
   return c;
 }
@@ -267,20 +259,22 @@ function buildWorkers(
         },
       }),
   );
-  const triage = feedbackTriage({ store, analyze: (text, signal) => system.aiChain.analyzeFeedback(text, signal), ids: system.ids, clock: system.clock });
-  const enrichers = [new EnricherConsumer(database.db, triage, logger, { ...options, retryMinMs: 500, retryMaxMs: 60_000 })];
+  const enricherDependencies = { store, ids: system.ids, clock: system.clock, ai: system.aiChain };
+  const enrichers = system.modules
+    .flatMap((module) => module.enrichers(enricherDependencies))
+    .map((enricher) => new EnricherConsumer(database.db, enricher, logger, { ...options, retryMinMs: 500, retryMaxMs: 60_000 }));
 
   const running: EventConsumer[] = [
     ...(roles.includes('projector') ? appliers.filter((applier) => only === undefined || only.includes(applier.projection.name)) : []),
     ...(roles.includes('enricher') ? enrichers : []),
   ];
+  const bus: EventBus = kafka === null ? new InProcessBus(store, logger, config.projectionBatchSize) : new KafkaBus(kafka, topology, logger, config.projectionBatchSize);
   const runners = new Map<string, Worker>();
   if (roles.includes('relay') && kafka !== null) {
     runners.set('relay', new KafkaRelay(database.db, store, createRelayProducer(kafka), topology, logger, metrics, config.projectionBatchSize));
   }
   for (const consumer of running) {
-    const runner = kafka === null ? new DirectRunner(store, consumer, logger, config.projectionBatchSize) : new KafkaRunner(kafka, topology, consumer, logger, config.projectionBatchSize);
-    runners.set(consumer.name, { run: (signal) => runner.run(signal), health: consumer.health });
+    runners.set(consumer.name, { run: (signal) => bus.run(consumer, signal), health: consumer.health });
   }
   const workers = new Workers(runners, logger, config.stuckAfterMs);
 

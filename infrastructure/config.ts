@@ -4,6 +4,9 @@ import { z } from 'zod';
 
 const integer = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
+export const AI_PROVIDERS = ['local', 'gemini'] as const;
+export type AiProviderName = (typeof AI_PROVIDERS)[number];
+
 const EnvSchema = z.object({
   PORT: integer(0, 65_535, 3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -46,6 +49,19 @@ const EnvSchema = z.object({
     .regex(/^(esdb|esdb\+discover):\/\/\S+$/, 'must be an esdb:// or esdb+discover:// connection string')
     .optional(),
   CHORUS_AI_TIMEOUT_MS: integer(100, 600_000, 10_000),
+  CHORUS_AI_PROVIDERS: z
+    .string()
+    .transform((value) => value.split(',').map((name) => name.trim()).filter((name) => name !== ''))
+    .pipe(z.array(z.enum(AI_PROVIDERS)).min(1).refine((names) => new Set(names).size === names.length, 'each provider at most once'))
+    .optional(),
+  // A secret: the messages below never quote it, and Config holds it as a Secret.
+  GEMINI_API_KEY: z.string().regex(/^\S+$/, 'must not contain whitespace').optional(),
+  GEMINI_MODEL: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a model name such as gemini-2.0-flash').default('gemini-2.0-flash'),
+  GEMINI_BASE_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'must be an http:// or https:// URL without query or fragment')
+    .transform((url) => url.replace(/\/+$/, ''))
+    .optional(),
   CHORUS_HTTP_REQUEST_TIMEOUT_MS: integer(1000, 600_000, 30_000),
   CHORUS_HTTP_HEADERS_TIMEOUT_MS: integer(1000, 600_000, 10_000),
   CHORUS_MAX_POSITION_WAITS: integer(0, 100_000, 200),
@@ -80,6 +96,10 @@ export type Config = Readonly<{
   eventStore: 'postgres' | 'esdb';
   esdbUrl: string | undefined;
   aiTimeoutMs: number;
+  /** The AI providers, in the order the chain asks them. */
+  aiProviders: readonly AiProviderName[];
+  /** Set when GEMINI_API_KEY is. */
+  gemini: Readonly<{ apiKey: Secret; model: string; baseUrl: string | undefined }> | undefined;
   /** The whole request (headers and body) must arrive within this; a slower client gets 408. */
   httpRequestTimeoutMs: number;
   /** The request headers must arrive within this. */
@@ -97,6 +117,31 @@ export const IN_MEMORY = 'memory://';
 
 export class ConfigError extends Error {}
 
+/** A credential: prints and serialises as [redacted], so a logged Config shows none; `reveal()` is for the one client that needs it. */
+export class Secret {
+  readonly #value: string;
+
+  constructor(value: string) {
+    this.#value = value;
+  }
+
+  reveal(): string {
+    return this.#value;
+  }
+
+  toJSON(): string {
+    return '[redacted]';
+  }
+
+  toString(): string {
+    return '[redacted]';
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return 'Secret [redacted]';
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable means "not set", as most shells and orchestrators intend.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
@@ -112,6 +157,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (e.CHORUS_EVENT_STORE === 'esdb' && e.DATABASE_URL === undefined) {
     throw new ConfigError('Invalid configuration:\n  DATABASE_URL: required when CHORUS_EVENT_STORE=esdb (the read models live in PostgreSQL)');
+  }
+  // Unset: Gemini first when it has a key, the local provider always last.
+  const aiProviders = e.CHORUS_AI_PROVIDERS ?? (e.GEMINI_API_KEY === undefined ? ['local'] : ['gemini', 'local']);
+  if (aiProviders.includes('gemini') && e.GEMINI_API_KEY === undefined) {
+    throw new ConfigError('Invalid configuration:\n  GEMINI_API_KEY: required when CHORUS_AI_PROVIDERS names gemini');
   }
   return {
     port: e.PORT,
@@ -135,6 +185,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventStore: e.CHORUS_EVENT_STORE,
     esdbUrl: e.CHORUS_ESDB_URL,
     aiTimeoutMs: e.CHORUS_AI_TIMEOUT_MS,
+    aiProviders,
+    gemini: e.GEMINI_API_KEY === undefined ? undefined : { apiKey: new Secret(e.GEMINI_API_KEY), model: e.GEMINI_MODEL, baseUrl: e.GEMINI_BASE_URL },
     // Node wants the header deadline inside the request deadline.
     httpRequestTimeoutMs: Math.max(e.CHORUS_HTTP_REQUEST_TIMEOUT_MS, e.CHORUS_HTTP_HEADERS_TIMEOUT_MS),
     httpHeadersTimeoutMs: e.CHORUS_HTTP_HEADERS_TIMEOUT_MS,

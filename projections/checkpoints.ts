@@ -1,7 +1,7 @@
 // Named checkpoints of consumers that have no projection row: the relay, and enrichers reading the store.
 import type { Kysely } from 'kysely';
 import type { Position } from '../application/ports/event-store.js';
-import type { Schema } from '../infrastructure/db/schema.js';
+import type { Schema } from './schema.js';
 
 export async function readCheckpoint(db: Kysely<Schema>, name: string): Promise<Position | null> {
   const row = await db.selectFrom('checkpoints').select('position').where('name', '=', name).executeTakeFirst();

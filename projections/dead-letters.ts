@@ -5,7 +5,8 @@ import type { Kysely, Selectable } from 'kysely';
 import { IllegalState, NotFound } from '../domain/kernel/errors.js';
 import { describeError } from '../application/kernel/describe-error.js';
 import type { RecordedEvent } from '../application/ports/event-store.js';
-import type { DeadLettersTable, DeadLetterStatus, Schema } from '../infrastructure/db/schema.js';
+import type { DeadLettersTable, DeadLetterStatus } from './runtime-schema.js';
+import type { Schema } from './schema.js';
 
 export type DeadLetterView = Readonly<{
   id: string;

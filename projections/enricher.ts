@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { describeError } from '../application/kernel/describe-error.js';
 import { retry, type GaveUp } from '../application/kernel/retry.js';
 import type { Position, RecordedEvent } from '../application/ports/event-store.js';
-import type { Schema } from '../infrastructure/db/schema.js';
+import type { Schema } from './schema.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoints.js';
 import { ConsumerHealth } from './consumer-health.js';
 import { insertDeadLetter, parkBehind, streamsWithOpenLetters, type Redeliverable } from './dead-letters.js';

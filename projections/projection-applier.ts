@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { describeError } from '../application/kernel/describe-error.js';
 import { retry, type GaveUp } from '../application/kernel/retry.js';
 import type { EventStore, Position, RecordedEvent } from '../application/ports/event-store.js';
-import type { Schema } from '../infrastructure/db/schema.js';
+import type { Schema } from './schema.js';
 import { ConsumerHealth } from './consumer-health.js';
 import { insertDeadLetter, parkBehind, streamsWithOpenLetters, type DeadLetter, type Redeliverable } from './dead-letters.js';
 import type { EventConsumer, Progress } from './event-consumer.js';
@@ -60,6 +60,18 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
   async resumeFrom(): Promise<Position | null> {
     const row = await this.db.selectFrom('projections').select('checkpoint').where('name', '=', this.projection.name).executeTakeFirst();
     return row?.checkpoint ?? null;
+  }
+
+  /** The last Kafka offset of the partition whose batch this projection committed with its rows. */
+  async recordedOffset(topic: string, partition: number): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('projection_offsets')
+      .select('offset')
+      .where('projection', '=', this.projection.name)
+      .where('topic', '=', topic)
+      .where('partition', '=', partition)
+      .executeTakeFirst();
+    return row === undefined ? null : String(row.offset);
   }
 
   /** Returns once the batch is applied, with whatever kept failing parked; throws only when aborted. */

@@ -1,7 +1,7 @@
 // What operators and read-your-writes ask of a projection: how far it is, and whether it has applied a write.
 import type { Kysely } from 'kysely';
 import { categoryOf, type EventStore, type Position, type RecordedEvent } from '../application/ports/event-store.js';
-import type { Schema } from '../infrastructure/db/schema.js';
+import type { Schema } from './schema.js';
 import type { EventConsumer } from './event-consumer.js';
 import type { ProjectionProgress } from './projection-progress.js';
 import type { Projection } from './projection.js';

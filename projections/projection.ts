@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { RecordedEvent } from '../application/ports/event-store.js';
-import type { Schema } from '../infrastructure/db/schema.js';
+import type { Schema } from './schema.js';
 
 /** A read model: which events it reads, and how a batch of them changes its rows inside the runner's transaction. */
 export type Projection = Readonly<{

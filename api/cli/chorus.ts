@@ -5,12 +5,13 @@ import { ConfigError, describeDatabase, loadConfig, type Config } from '../../in
 import { openDatabase, openSystem } from '../../infrastructure/composition-root.js';
 import { DataDirInUse } from '../../infrastructure/db/data-dir-lock.js';
 import { createMigrator, migrate } from '../../infrastructure/db/migrations.js';
-import type { Schema } from '../../infrastructure/db/schema.js';
+import type { Schema } from '../../projections/schema.js';
 import { createLogger } from '../../infrastructure/logging.js';
 import { projectionStatus } from '../../projections/projection-status.js';
 import { ChorusError } from '../../domain/kernel/errors.js';
 import { ALL_ROLES } from '../../infrastructure/composition-root.js';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../../projections/dead-letters.js';
+import { apiMigrations, contexts } from '../contexts.js';
 import { startAll, startRoles, stopOnSignals } from '../main.js';
 import { z } from 'zod';
 
@@ -37,7 +38,7 @@ program
     const only = options.only?.split(',').map((name) => name.trim()).filter((name) => name !== '');
     const config = loadConfig();
     const logger = createLogger(config.logLevel);
-    stopOnSignals(await startRoles(config, logger, roles, only), logger, config.shutdownTimeoutMs);
+    stopOnSignals(await startRoles(config, logger, { roles, ...(only === undefined ? {} : { only }) }), logger, config.shutdownTimeoutMs);
   });
 
 program
@@ -49,12 +50,12 @@ program
     const config = loadConfig();
     await withDatabase(config, async (db) => {
       if (direction === 'status') {
-        for (const m of await createMigrator(db).getMigrations()) {
+        for (const m of await createMigrator(db, allMigrations).getMigrations()) {
           console.log(`${m.executedAt ? 'applied' : 'pending'}  ${m.name}${m.executedAt ? `  ${m.executedAt.toISOString()}` : ''}`);
         }
         return;
       }
-      const results = await migrate(db, direction as 'up' | 'down');
+      const results = await migrate(db, direction as 'up' | 'down', allMigrations);
       if (results.length === 0) console.log(direction === 'up' ? 'Already up to date' : 'Nothing to undo');
       for (const r of results) console.log(`${r.direction === 'Up' ? 'applied' : 'undone'}  ${r.migrationName}`);
     });
@@ -67,7 +68,7 @@ program
   .description('checkpoint, lag and last error of every projection')
   .action(async () => {
     const config = loadConfig();
-    const system = await openSystem(config, createLogger('warn'), { roles: [] });
+    const system = await openSystem(config, createLogger('warn'), { roles: [], modules: contexts, migrations: apiMigrations });
     try {
       for (const projection of system.projections) {
         const s = await projectionStatus(system.database.db, system.store, projection, system.lagOf);
@@ -109,7 +110,7 @@ dlq
     const config = loadConfig();
     // An enricher's letter needs the event store and the AI providers, not only the database.
     const logger = createLogger('warn');
-    const system = await openSystem(config, logger, { roles: [] });
+    const system = await openSystem(config, logger, { roles: [], modules: contexts, migrations: apiMigrations });
     console.error(`Database: ${describeDatabase(config)}`);
     try {
       const onFailure = (error: unknown, letter: { id: string; consumer: string }) => logger.error({ err: error, letter: letter.id, consumer: letter.consumer }, 'dead letter failed again');
@@ -131,6 +132,9 @@ dlq
       console.log(`discarded #${l.id}  ${l.streamId}@${l.revision} ${l.type}`);
     });
   });
+
+/** What `chorus migrate` runs besides the core: every context's tables and the HTTP layer's. */
+const allMigrations = [...contexts.map((context) => context.migrations), ...apiMigrations];
 
 const DeadLetterStatusSchema = z.enum(['open', 'resolved', 'discarded']);
 

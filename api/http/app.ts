@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import type { HttpDependencies } from './dependencies.js';
-import { feedbackRoutes } from './feedback.js';
+import type { BoundedContext } from '../contexts.js';
 import { operationsRoutes } from './operations.js';
 import { HttpProblem, problemDocuments } from './problem.js';
 import { correlation } from './request.js';
@@ -9,9 +9,9 @@ import { mount, openApiDocument, type AnyRoute } from './routes.js';
 
 export const API_VERSION = '0.1.0';
 
-/** The operations routes always; the API's own routes when this process has the api role. */
-export function createHttpApp(deps: HttpDependencies, options: { api: boolean } = { api: true }): Koa {
-  const routes: readonly AnyRoute[] = [...operationsRoutes(deps), ...(options.api ? feedbackRoutes(deps) : [])];
+/** The operations routes always; the routes of the contexts it is given (none when this process has no api role). */
+export function createHttpApp(deps: HttpDependencies, contexts: readonly Pick<BoundedContext, 'routes'>[]): Koa {
+  const routes: readonly AnyRoute[] = [...operationsRoutes(deps), ...contexts.flatMap((context) => context.routes(deps))];
   const router = new Router();
   mount(router, routes, { commands: deps.commands, idempotency: { db: deps.db, leaseMs: deps.config.idempotencyLeaseMs } });
   const openapi = openApiDocument(routes, API_VERSION);

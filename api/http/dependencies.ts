@@ -3,7 +3,7 @@ import type { CommandDependencies } from '../../application/kernel/handle-comman
 import type { Cache } from '../../application/ports/cache.js';
 import type { EventStore } from '../../application/ports/event-store.js';
 import type { Config } from '../../infrastructure/config.js';
-import type { Schema } from '../../infrastructure/db/schema.js';
+import type { Schema } from '../../projections/schema.js';
 import type { Logger } from '../../infrastructure/logging.js';
 import type { Metrics } from '../../infrastructure/metrics.js';
 import type { Redeliverable } from '../../projections/dead-letters.js';

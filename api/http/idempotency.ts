@@ -12,7 +12,7 @@ import { pauseUnlessAborted } from '../../application/kernel/retry.js';
 import type { Ids } from '../../application/ports/ids.js';
 import { ValidationError } from '../../domain/kernel/errors.js';
 import { seededIds } from '../../infrastructure/clock-and-ids.js';
-import type { Schema } from '../../infrastructure/db/schema.js';
+import type { Schema } from '../../projections/schema.js';
 import { HttpProblem } from './problem.js';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';

@@ -1,7 +1,7 @@
 // X-Chorus-Min-Position: answer only once the read model has applied the client's own write.
 import type { Context } from 'koa';
 import type { Kysely } from 'kysely';
-import type { Schema } from '../../infrastructure/db/schema.js';
+import type { Schema } from '../../projections/schema.js';
 import type { Projection } from '../../projections/projection.js';
 import { ValidationError } from '../../domain/kernel/errors.js';
 import { waitForPosition, type PositionWait } from '../../projections/projection-status.js';

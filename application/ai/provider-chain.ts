@@ -1,10 +1,28 @@
-// The AI provider chain: providers tried in order, each call under a timeout, each provider behind
-// its own circuit breaker, so one slow or failing model costs a bounded delay instead of an outage.
-import { FEEDBACK_CATEGORIES, SENTIMENTS } from '../../domain/feedback/events.js';
-import { assertNever } from '../../domain/kernel/decider.js';
-import type { AiProvider, FeedbackAnalysis, ProviderHealth } from '../ports/ai-provider.js';
-import type { Clock } from '../ports/clock.js';
+// The AI provider chain: providers tried in order for any task, each call under a timeout, each provider behind
+// its own circuit breaker (cockatiel), every answer checked against the task's schema. One slow, failing or
+// babbling model costs a bounded delay instead of an outage, and a wrong answer never becomes an event.
+import {
+  CircuitState,
+  TaskCancelledError,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleAll,
+  timeout,
+  type CircuitBreakerPolicy,
+  type FailureReason,
+  type IBackoff,
+  type IBreaker,
+  type IHalfOpenAfterBackoffContext,
+  type TimeoutPolicy,
+} from 'cockatiel';
+import type { z } from 'zod';
 import { describeError } from '../kernel/describe-error.js';
+import { ProviderUnavailable, type AiProvider, type AiTask, type ProviderHealth } from '../ports/ai-provider.js';
+import type { Clock } from '../ports/clock.js';
+
+// Kept here for the code that imported them from the chain before tasks existed.
+export { ProviderUnavailable };
+export type { ChainedAnalysis } from '../feedback/feedback-triage-task.js';
 
 export type ProviderCallOutcome = 'success' | 'failure' | 'skipped';
 
@@ -20,7 +38,7 @@ export type ProviderChainOptions = Readonly<{
   onCall?: (provider: string, outcome: ProviderCallOutcome) => void;
 }>;
 
-export type ChainedAnalysis = FeedbackAnalysis & { provider: string };
+export type ChainedAnswer<Answer> = Readonly<{ answer: Answer; provider: string }>;
 
 /** `unavailable`: the provider was skipped, timed out or said it is unavailable; it said nothing about the input. */
 export type ProviderAttempt = Readonly<{ provider: string; reason: string; unavailable: boolean }>;
@@ -43,61 +61,55 @@ export class AllProvidersFailed extends Error {
   }
 }
 
-/** What a provider throws when it cannot be reached or is overloaded (network, 429, 5xx): not the input's fault. */
-export class ProviderUnavailable extends Error {
-  override readonly name = 'ProviderUnavailable';
-}
-
-type CircuitState =
-  | { status: 'closed' }
-  | { status: 'open'; openedAt: number }
-  /** `trialInFlight`: the single call that decides whether the circuit closes again. */
-  | { status: 'half_open'; trialInFlight: boolean };
-
-type ProviderState = {
-  readonly provider: AiProvider;
-  calls: number;
-  failures: number;
-  consecutiveFailures: number;
-  lastError: string | null;
-  lastErrorAt: string | null;
-  circuit: CircuitState;
-};
-
-/** A provider is external code: what it returns is checked before it becomes an event. */
-function invalidAnalysis(analysis: FeedbackAnalysis): string | null {
-  if (!(FEEDBACK_CATEGORIES as readonly string[]).includes(analysis.category)) return `unknown category ${JSON.stringify(analysis.category)}`;
-  if (!(SENTIMENTS as readonly string[]).includes(analysis.sentiment)) return `unknown sentiment ${JSON.stringify(analysis.sentiment)}`;
-  if (!Number.isFinite(analysis.confidence) || analysis.confidence < 0 || analysis.confidence > 1) {
-    return `confidence ${String(analysis.confidence)} is outside 0..1`;
-  }
-  return null;
-}
-
 class ProviderTimedOut extends Error {}
 class InvalidProviderAnswer extends Error {}
+/** The caller gave up mid-call: the breaker must neither count it nor let it decide a half-open trial. */
+class CallerAborted extends Error {}
 
-/** Settles with the work, or rejects as soon as the signal aborts: a provider that ignores its signal cannot hold the chain. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+const wasCallerAborted = (failure: FailureReason<unknown> | undefined): boolean =>
+  failure !== undefined && 'error' in failure && failure.error instanceof CallerAborted;
+
+/** Opens after `threshold` consecutive failures; a caller's abort is no failure. */
+class ConsecutiveFailures implements IBreaker {
+  state = 0;
+
+  constructor(
+    private readonly threshold: number,
+    private readonly lastFailure: () => FailureReason<unknown> | undefined,
+  ) {}
+
+  success(): void {
+    this.state = 0;
+  }
+
+  failure(): boolean {
+    // cockatiel records the failure as lastFailure just before asking its breaker, synchronously.
+    if (wasCallerAborted(this.lastFailure())) return false;
+    this.state += 1;
+    return this.state >= this.threshold;
+  }
+}
+
+type Slot = {
+  readonly provider: AiProvider;
+  readonly breaker: CircuitBreakerPolicy;
+  readonly timeout: TimeoutPolicy;
+  /** Clock time (ms) from which an open circuit lets a trial call through. */
+  reopensAt: number;
+  calls: number;
+  failures: number;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  lastSuccessAt: string | null;
+};
+
+/** "Error at path: message" for each issue, with no input values: answers can quote the text they were given. */
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.length === 0 ? 'answer' : issue.path.join('.')}: ${issue.message}`).join('; ');
 }
 
 export class ProviderChain {
-  readonly #states: readonly ProviderState[];
+  readonly #slots: readonly Slot[];
   readonly #options: ProviderChainOptions;
 
   constructor(providers: readonly AiProvider[], options: ProviderChainOptions) {
@@ -110,45 +122,40 @@ export class ProviderChain {
     }
     if (!(options.openMs >= 0)) throw new RangeError('ProviderChain openMs must not be negative');
     this.#options = options;
-    this.#states = providers.map((provider) => ({
-      provider,
-      calls: 0,
-      failures: 0,
-      consecutiveFailures: 0,
-      lastError: null,
-      lastErrorAt: null,
-      circuit: { status: 'closed' },
-    }));
+    this.#slots = providers.map((provider) => this.#slotOf(provider));
   }
 
   /**
-   * The first provider that answers, with its name. A caller's abort stops the chain and rejects with
-   * the signal's reason, charging no provider; otherwise, when no provider answers, AllProvidersFailed.
+   * The first valid answer to the task, with the name of the provider that gave it. A caller's abort stops the
+   * chain and rejects with the signal's reason, charging no provider; otherwise, when none answers, AllProvidersFailed.
    */
-  async analyzeFeedback(text: string, signal?: AbortSignal): Promise<ChainedAnalysis> {
+  async run<Input, Answer>(task: AiTask<Input, Answer>, input: Input, signal?: AbortSignal): Promise<ChainedAnswer<Answer>> {
     const attempts: ProviderAttempt[] = [];
-    for (const state of this.#states) {
+    for (const slot of this.#slots) {
       signal?.throwIfAborted();
-      const name = state.provider.name;
-      const skipReason = this.#admit(state);
+      const name = slot.provider.name;
+      if (!slot.provider.supports(task)) {
+        attempts.push({ provider: name, reason: `does not run ${task.name}`, unavailable: true });
+        continue;
+      }
+      const skipReason = this.#skipReason(slot);
       if (skipReason !== null) {
         attempts.push({ provider: name, reason: skipReason, unavailable: true });
         this.#report(name, 'skipped');
         continue;
       }
-      state.calls += 1;
+      slot.calls += 1;
       try {
-        const analysis = await this.#call(state.provider, text, signal);
-        this.#succeeded(state);
+        const answer = await slot.breaker.execute(() => this.#call(slot, task, input, signal));
+        slot.lastSuccessAt = this.#options.clock.now().toISOString();
         this.#report(name, 'success');
-        return { category: analysis.category, sentiment: analysis.sentiment, confidence: analysis.confidence, provider: name };
+        return { answer, provider: name };
       } catch (error) {
-        if (signal?.aborted === true) {
-          this.#abandoned(state);
-          throw signal.reason;
-        }
+        if (signal?.aborted === true) throw signal.reason;
         const reason = describeError(error);
-        this.#failed(state, reason);
+        slot.failures += 1;
+        slot.lastError = reason;
+        slot.lastErrorAt = this.#options.clock.now().toISOString();
         attempts.push({ provider: name, reason, unavailable: error instanceof ProviderTimedOut || error instanceof ProviderUnavailable });
         this.#report(name, 'failure');
       }
@@ -158,88 +165,99 @@ export class ProviderChain {
 
   /** One entry per provider, in chain order; an open circuit whose time is up shows as half_open. */
   health(): ProviderHealth[] {
-    return this.#states.map((state) => {
-      this.#refreshCircuit(state);
+    return this.#slots.map((slot) => ({
+      name: slot.provider.name,
+      calls: slot.calls,
+      failures: slot.failures,
+      lastError: slot.lastError,
+      lastErrorAt: slot.lastErrorAt,
+      lastSuccessAt: slot.lastSuccessAt,
+      circuit: this.#circuitOf(slot),
+    }));
+  }
+
+  #slotOf(provider: AiProvider): Slot {
+    const { clock, openMs, timeoutMs, failureThreshold } = this.#options;
+    // The breaker asks its backoff whether an open circuit may try again; this one answers by the injected
+    // clock rather than cockatiel's Date.now(), so health and tests agree on time. An abandoned trial
+    // (the caller gave up) proved nothing: the next call may try again at once.
+    const reopenAfter = (context: IHalfOpenAfterBackoffContext): IBackoff<IHalfOpenAfterBackoffContext> => {
+      slot.reopensAt = clock.now().getTime() + (wasCallerAborted(context.result) ? 0 : openMs);
       return {
-        name: state.provider.name,
-        calls: state.calls,
-        failures: state.failures,
-        lastError: state.lastError,
-        lastErrorAt: state.lastErrorAt,
-        circuit: state.circuit.status,
+        get duration() {
+          return clock.now().getTime() >= slot.reopensAt ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+        },
+        next: reopenAfter,
       };
+    };
+    const breaker: CircuitBreakerPolicy = circuitBreaker(handleAll, {
+      halfOpenAfter: { next: reopenAfter },
+      breaker: new ConsecutiveFailures(failureThreshold, () => breaker.lastFailure),
     });
+    const slot: Slot = {
+      provider,
+      breaker,
+      // Aggressive: a provider that ignores its signal is abandoned at the deadline all the same. The timer is
+      // cockatiel's own, kept referenced, so a hung call in an otherwise idle process still fails over.
+      timeout: timeout(timeoutMs, TimeoutStrategy.Aggressive),
+      reopensAt: 0,
+      calls: 0,
+      failures: 0,
+      lastError: null,
+      lastErrorAt: null,
+      lastSuccessAt: null,
+    };
+    return slot;
   }
 
-  async #call(provider: AiProvider, text: string, callerSignal: AbortSignal | undefined): Promise<FeedbackAnalysis> {
-    const { timeoutMs } = this.#options;
-    // A timer of our own rather than AbortSignal.timeout(): that one is unref'd, so a provider hung
-    // without I/O in an otherwise idle process (a CLI run) would let the process exit with the call
-    // pending instead of failing over; this one is also cleared as soon as the call settles.
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
-    const signal = callerSignal === undefined ? timeout.signal : AbortSignal.any([callerSignal, timeout.signal]);
-    let analysis: FeedbackAnalysis;
+  /** One call under the timeout, its answer validated: what the breaker counts as a success or a failure. */
+  async #call<Input, Answer>(slot: Slot, task: AiTask<Input, Answer>, input: Input, callerSignal: AbortSignal | undefined): Promise<Answer> {
+    let raw: unknown;
     try {
-      // An async wrapper turns a provider that throws synchronously into a rejection like any other.
-      analysis = await untilAborted((async () => provider.analyzeFeedback(text, signal))(), signal);
+      // The signal the provider sees aborts at the timeout, when the caller aborts, and once the call returns.
+      raw = await slot.timeout.execute(({ signal }) => slot.provider.run(task, input, signal), callerSignal);
     } catch (error) {
-      if (timeout.signal.aborted && callerSignal?.aborted !== true) {
-        throw new ProviderTimedOut(`timed out after ${timeoutMs} ms`, { cause: error });
-      }
+      if (callerSignal?.aborted === true) throw new CallerAborted('the caller gave up', { cause: error });
+      if (error instanceof TaskCancelledError) throw new ProviderTimedOut(`timed out after ${this.#options.timeoutMs} ms`, { cause: error });
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
-    const problem = invalidAnalysis(analysis);
-    if (problem !== null) throw new InvalidProviderAnswer(`invalid analysis: ${problem}`);
-    return analysis;
+    const parsed = task.answer.safeParse(raw);
+    if (!parsed.success) throw new InvalidProviderAnswer(`invalid answer to ${task.name}: ${describeIssues(parsed.error)}`);
+    return parsed.data;
   }
 
-  /** null when the provider may be called now; otherwise why it is skipped. Claims the half-open trial. */
-  #admit(state: ProviderState): string | null {
-    this.#refreshCircuit(state);
-    const circuit = state.circuit;
-    switch (circuit.status) {
-      case 'closed':
+  /** null when the provider may be called now; otherwise why it is skipped. */
+  #skipReason(slot: Slot): string | null {
+    switch (slot.breaker.state) {
+      case CircuitState.Closed:
         return null;
-      case 'open':
-        return `circuit open until ${new Date(circuit.openedAt + this.#options.openMs).toISOString()} (last error: ${state.lastError ?? 'none'})`;
-      case 'half_open':
-        if (circuit.trialInFlight) return 'circuit half-open, trial call in progress';
-        state.circuit = { status: 'half_open', trialInFlight: true };
-        return null;
-      default:
-        return assertNever(circuit);
+      case CircuitState.Open:
+        // Time up: cockatiel lets this call through as the trial that decides whether the circuit closes.
+        if (this.#isDue(slot)) return null;
+        return `circuit open until ${new Date(slot.reopensAt).toISOString()} (last error: ${slot.lastError ?? 'none'})`;
+      case CircuitState.HalfOpen:
+        // cockatiel would queue this call behind the trial; a chain with a next provider should not wait.
+        return 'circuit half-open, trial call in progress';
+      case CircuitState.Isolated:
+        return 'circuit isolated';
     }
   }
 
-  #refreshCircuit(state: ProviderState): void {
-    const circuit = state.circuit;
-    if (circuit.status === 'open' && this.#now() - circuit.openedAt >= this.#options.openMs) {
-      state.circuit = { status: 'half_open', trialInFlight: false };
+  #circuitOf(slot: Slot): ProviderHealth['circuit'] {
+    switch (slot.breaker.state) {
+      case CircuitState.Closed:
+        return 'closed';
+      case CircuitState.HalfOpen:
+        return 'half_open';
+      case CircuitState.Open:
+        return this.#isDue(slot) ? 'half_open' : 'open';
+      case CircuitState.Isolated:
+        return 'open';
     }
   }
 
-  #succeeded(state: ProviderState): void {
-    state.consecutiveFailures = 0;
-    state.circuit = { status: 'closed' };
-  }
-
-  #failed(state: ProviderState, reason: string): void {
-    state.failures += 1;
-    state.consecutiveFailures += 1;
-    state.lastError = reason;
-    state.lastErrorAt = this.#options.clock.now().toISOString();
-    // A failed trial re-opens at once; a closed circuit opens at the threshold.
-    if (state.circuit.status === 'half_open' || state.consecutiveFailures >= this.#options.failureThreshold) {
-      state.circuit = { status: 'open', openedAt: this.#now() };
-    }
-  }
-
-  /** The caller gave up: the call proves nothing, so a trial it was running goes back to waiting. */
-  #abandoned(state: ProviderState): void {
-    if (state.circuit.status === 'half_open') state.circuit = { status: 'half_open', trialInFlight: false };
+  #isDue(slot: Slot): boolean {
+    return this.#options.clock.now().getTime() >= slot.reopensAt;
   }
 
   #report(provider: string, outcome: ProviderCallOutcome): void {
@@ -248,9 +266,5 @@ export class ProviderChain {
     } catch {
       // A broken metrics hook must not turn a good answer into a failure, nor a failure into a crash.
     }
-  }
-
-  #now(): number {
-    return this.#options.clock.now().getTime();
   }
 }

@@ -1,18 +1,37 @@
-// The AI port: what Chorus asks of a model provider. Providers are tried in order by the ProviderChain.
-import type { FeedbackCategory, Sentiment } from '../../domain/feedback/events.js';
+// The AI port: a provider runs tasks. A task names itself, says how to put its input to a model and what
+// shape the answer has; providers know nothing of feedback, leads or diagrams. The ProviderChain tries them in order.
+import type { z } from 'zod';
 
-export type FeedbackAnalysis = Readonly<{
-  category: FeedbackCategory;
-  sentiment: Sentiment;
-  /** 0..1: how sure the provider is of the category. */
-  confidence: number;
+/** What a model provider sends: the standing instruction (a system prompt) and the text to work on. */
+export type AiPrompt = Readonly<{ instruction: string; text: string }>;
+
+export type AiTask<Input, Answer> = Readonly<{
+  /** `<context>.<task>` (`feedback.triage`): what the local provider looks its implementation up by. */
+  name: string;
+  /** The answer's shape: providers derive their response format from it, the chain validates every answer with it. */
+  answer: z.ZodType<Answer>;
+  describe(input: Input): AiPrompt;
 }>;
+
+/** A task of any input and answer, for code that only looks at its name or schema. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Input is contravariant: no other type accepts every task.
+export type AnyAiTask = AiTask<any, unknown>;
 
 export interface AiProvider {
   /** Stable name, recorded in the events it contributes to (`local`, `gemini`, ...). */
   readonly name: string;
-  /** @throws on any failure; the chain records it and moves on to the next provider. */
-  analyzeFeedback(text: string, signal?: AbortSignal): Promise<FeedbackAnalysis>;
+  /** Whether it can run this task at all; the chain skips it otherwise, without counting a failure. */
+  supports(task: AnyAiTask): boolean;
+  /**
+   * The raw answer, validated by the chain against `task.answer`.
+   * @throws ProviderUnavailable when it cannot be reached or used now; any other error for a failure on this input.
+   */
+  run<Input, Answer>(task: AiTask<Input, Answer>, input: Input, signal: AbortSignal): Promise<unknown>;
+}
+
+/** What a provider throws when it cannot be reached or is overloaded (network, 429, 5xx): not the input's fault. */
+export class ProviderUnavailable extends Error {
+  override readonly name = 'ProviderUnavailable';
 }
 
 export type ProviderHealth = Readonly<{
@@ -21,5 +40,6 @@ export type ProviderHealth = Readonly<{
   failures: number;
   lastError: string | null;
   lastErrorAt: string | null;
+  lastSuccessAt: string | null;
   circuit: 'closed' | 'open' | 'half_open';
 }>;

@@ -4,7 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
-import type { Schema } from './schema.js';
+import type { Schema } from '../../projections/schema.js';
 
 export type SqlDatabase = Readonly<{
   kind: 'postgres' | 'pglite';

@@ -1,7 +1,7 @@
 // Routes queries to PostgreSQL streaming replicas: round-robin over the ones a periodic health check
 // found reachable, in recovery and within the lag bound; the writer answers when none qualifies.
 import { sql, type Kysely } from 'kysely';
-import type { Schema } from './schema.js';
+import type { Schema } from '../../projections/schema.js';
 
 export type ReplicaTarget = Readonly<{ name: string; db: Kysely<Schema> }>;
 

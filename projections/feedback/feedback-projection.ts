@@ -4,9 +4,9 @@ import type { Selectable, Transaction } from 'kysely';
 import { assertNever } from '../../domain/kernel/decider.js';
 import { FEEDBACK_EVENT_TYPES, type FeedbackEvent } from '../../domain/feedback/events.js';
 import type { RecordedEvent } from '../../application/ports/event-store.js';
-import type { Schema } from '../../infrastructure/db/schema.js';
+import type { Schema } from '../schema.js';
 import type { Projection } from '../projection.js';
-import type { FeedbackCountsTable, FeedbackTable } from './feedback-table.js';
+import type { FeedbackCountsTable, FeedbackTable } from './feedback-schema.js';
 
 export type FeedbackRow = Selectable<FeedbackTable>;
 
@@ -50,6 +50,7 @@ export function evolve(row: FeedbackRow | null, event: RecordedEvent): FeedbackR
 }
 
 async function apply(tx: Transaction<Schema>, events: readonly RecordedEvent[]): Promise<void> {
+  if (events.length === 0) return; // `in ()` is not SQL: an empty batch reads and writes nothing
   const ids = [...new Set(events.map((event) => (event.data as { feedbackId: string }).feedbackId))];
   const before = new Map((await tx.selectFrom('feedback').selectAll().where('id', 'in', ids).execute()).map((row) => [row.id, row]));
   const after = new Map<string, FeedbackRow | null>(before);

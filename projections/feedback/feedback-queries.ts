@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { ValidationError } from '../../domain/kernel/errors.js';
 import type { FeedbackCategory, FeedbackStatus, Sentiment } from '../../domain/feedback/events.js';
 import { FEEDBACK_CATEGORIES, FEEDBACK_STATUSES, SENTIMENTS } from '../../domain/feedback/events.js';
-import type { Schema } from '../../infrastructure/db/schema.js';
+import type { Schema } from '../schema.js';
 import type { FeedbackRow } from './feedback-projection.js';
 
 export type FeedbackView = Readonly<{

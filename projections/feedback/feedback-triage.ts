@@ -2,7 +2,8 @@
 // appends the answer to the feedback's own stream as FeedbackCategorized. The event id is derived from the
 // source event, so a redelivery appends nothing (and, checked first, costs no second AI call).
 import type { FeedbackSubmitted } from '../../domain/feedback/events.js';
-import { AllProvidersFailed, type ChainedAnalysis } from '../../application/ai/provider-chain.js';
+import { AllProvidersFailed } from '../../application/ai/provider-chain.js';
+import type { ChainedAnalysis } from '../../application/feedback/feedback-triage-task.js';
 import type { Clock } from '../../application/ports/clock.js';
 import type { EventStore, RecordedEvent } from '../../application/ports/event-store.js';
 import type { Ids } from '../../application/ports/ids.js';

@@ -1,9 +1,18 @@
 import test from 'ava';
 import Sentiment from 'sentiment';
+import { z } from 'zod';
+import { FeedbackAnalysisSchema, feedbackTriageTask, type FeedbackAnalysis } from '../../application/feedback/feedback-triage-task.js';
+import { ProviderUnavailable, type AiTask } from '../../application/ports/ai-provider.js';
 import { FEEDBACK_CATEGORIES, SENTIMENTS, type FeedbackCategory, type Sentiment as FeedbackSentiment } from '../../domain/feedback/events.js';
-import { LocalAiProvider } from '../../infrastructure/ai/local/local-ai-provider.js';
+import { LocalAiProvider, localTask } from '../../infrastructure/ai/local/local-ai-provider.js';
+import { localTasks } from '../../infrastructure/ai/local/local-tasks.js';
 
-const provider = new LocalAiProvider();
+const provider = new LocalAiProvider(localTasks);
+
+/** The local provider's feedback triage, held to the task's schema as the chain holds every answer. */
+async function analyze(text: string, signal: AbortSignal = new AbortController().signal, by: LocalAiProvider = provider): Promise<FeedbackAnalysis> {
+  return FeedbackAnalysisSchema.parse(await by.run(feedbackTriageTask, { text }, signal));
+}
 
 type Labelled = Readonly<{ text: string; category: FeedbackCategory; sentiment: FeedbackSentiment }>;
 const row = (text: string, category: FeedbackCategory, sentiment: FeedbackSentiment): Labelled => ({ text, category, sentiment });
@@ -114,33 +123,33 @@ test('the labelled table covers every category and sentiment', (t) => {
 
 for (const { text, category, sentiment } of LABELLED_FEEDBACK) {
   test(`reads "${text}" as ${category}, ${sentiment}`, async (t) => {
-    const analysis = await provider.analyzeFeedback(text);
+    const analysis = await analyze(text);
     t.deepEqual({ category: analysis.category, sentiment: analysis.sentiment }, { category, sentiment });
   });
 }
 
 test('the same text always gets the same answer, from any instance', async (t) => {
-  const again = new LocalAiProvider();
+  const again = new LocalAiProvider(localTasks);
   for (const { text } of LABELLED_FEEDBACK) {
-    const first = await provider.analyzeFeedback(text);
-    t.deepEqual(await provider.analyzeFeedback(text), first);
-    t.deepEqual(await again.analyzeFeedback(text), first);
+    const first = await analyze(text);
+    t.deepEqual(await analyze(text), first);
+    t.deepEqual(await analyze(text, undefined, again), first);
   }
 });
 
 test('confidence is always within 0..1, and any signal is surer than none', async (t) => {
   for (const { text } of LABELLED_FEEDBACK) {
-    const { confidence } = await provider.analyzeFeedback(text);
+    const { confidence } = await analyze(text);
     t.true(confidence >= 0 && confidence <= 1, `${confidence} for "${text}"`);
   }
-  const noSignal = await provider.analyzeFeedback('Hmm.');
-  const weakSignal = await provider.analyzeFeedback('About the app.');
+  const noSignal = await analyze('Hmm.');
+  const weakSignal = await analyze('About the app.');
   t.true(weakSignal.confidence > noSignal.confidence);
 });
 
 test('confidence grows with the margin over the runner-up category', async (t) => {
-  const clear = await provider.analyzeFeedback('The app crashes and freezes, then it force closes.');
-  const contested = await provider.analyzeFeedback('Please add Apple Pay to the iOS app.');
+  const clear = await analyze('The app crashes and freezes, then it force closes.');
+  const contested = await analyze('Please add Apple Pay to the iOS app.');
   t.is(clear.category, 'crash');
   t.is(contested.category, 'feature');
   t.true(clear.confidence > contested.confidence, `${clear.confidence} vs ${contested.confidence}`);
@@ -148,65 +157,89 @@ test('confidence grows with the margin over the runner-up category', async (t) =
 
 test('text with no category signal falls back to product with low confidence', async (t) => {
   for (const text of ['', '   ', 'ok', 'Hmm.', '👍', 'asdf qwerty']) {
-    const analysis = await provider.analyzeFeedback(text);
+    const analysis = await analyze(text);
     t.deepEqual({ category: analysis.category, confidence: analysis.confidence }, { category: 'product', confidence: 0.3 }, JSON.stringify(text));
   }
-  t.is((await provider.analyzeFeedback('')).sentiment, 'neutral');
+  t.is((await analyze('')).sentiment, 'neutral');
 });
 
 test('one crash term outranks several generic bug terms', async (t) => {
-  const analysis = await provider.analyzeFeedback('Error after error, broken buttons, glitchy menus, and then it crashed.');
+  const analysis = await analyze('Error after error, broken buttons, glitchy menus, and then it crashed.');
   t.is(analysis.category, 'crash');
 });
 
 test('a denied defect is not reported as one, but a negator further away denies nothing', async (t) => {
   for (const text of ['It has never crashed on me.', 'Zero crashes and no bugs since I switched.', 'Runs without errors.']) {
-    t.false(['crash', 'bug'].includes((await provider.analyzeFeedback(text)).category), text);
+    t.false(['crash', 'bug'].includes((await analyze(text)).category), text);
   }
-  t.is((await provider.analyzeFeedback("I've never seen an app crash this often.")).category, 'crash');
-  t.is((await provider.analyzeFeedback('It does not work and then it crashes.')).category, 'crash', 'a negator inside a matched phrase denies nothing');
+  t.is((await analyze("I've never seen an app crash this often.")).category, 'crash');
+  t.is((await analyze('It does not work and then it crashes.')).category, 'crash', 'a negator inside a matched phrase denies nothing');
 });
 
 test('"add to cart" is shopping, not a feature request', async (t) => {
-  t.not((await provider.analyzeFeedback('I added it to my cart and paid, all good.')).category, 'feature');
-  t.is((await provider.analyzeFeedback('Please add a gift wrap option.')).category, 'feature');
+  t.not((await analyze('I added it to my cart and paid, all good.')).category, 'feature');
+  t.is((await analyze('Please add a gift wrap option.')).category, 'feature');
 });
 
 test('negation flips sentiment the way the sentiment package does, across one degree word', async (t) => {
-  t.is((await provider.analyzeFeedback('not bad at all')).sentiment, 'positive');
-  t.is((await provider.analyzeFeedback('The fit is not good.')).sentiment, 'negative');
-  t.is((await provider.analyzeFeedback('The fit is not very good.')).sentiment, 'negative');
+  t.is((await analyze('not bad at all')).sentiment, 'positive');
+  t.is((await analyze('The fit is not good.')).sentiment, 'negative');
+  t.is((await analyze('The fit is not very good.')).sentiment, 'negative');
 });
 
 test('typographic apostrophes read like straight ones', async (t) => {
-  t.deepEqual(await provider.analyzeFeedback('The export doesn’t work and I can’t log in.'), await provider.analyzeFeedback("The export doesn't work and I can't log in."));
+  t.deepEqual(await analyze('The export doesn’t work and I can’t log in.'), await analyze("The export doesn't work and I can't log in."));
 });
 
 test('analysing feedback leaves the sentiment package’s own English scores untouched', async (t) => {
   const english = new Sentiment();
   const before = english.analyze('slow flimsy buggy quality support');
-  await provider.analyzeFeedback('slow flimsy buggy quality support');
+  await analyze('slow flimsy buggy quality support');
   t.deepEqual(english.analyze('slow flimsy buggy quality support'), before);
 });
 
 test('an already-aborted signal is refused without an answer', async (t) => {
   const controller = new AbortController();
   controller.abort(new Error('caller gave up'));
-  await t.throwsAsync(provider.analyzeFeedback('The app crashes.', controller.signal), { message: 'caller gave up' });
+  await t.throwsAsync(analyze('The app crashes.', controller.signal), { message: 'caller gave up' });
 });
 
 test('a live signal does not change the answer', async (t) => {
   const controller = new AbortController();
-  t.deepEqual(await provider.analyzeFeedback('The app crashes.', controller.signal), await provider.analyzeFeedback('The app crashes.'));
+  t.deepEqual(await analyze('The app crashes.', controller.signal), await analyze('The app crashes.'));
 });
 
 test('words that name Object.prototype members are ordinary words', async (t) => {
   // "constructor" once found Object.prototype.constructor in a word table and made every analysis throw.
   const names = [...Object.getOwnPropertyNames(Object.prototype), '__proto__', 'prototype', 'hasOwnProperty'];
   for (const name of names) {
-    const analysis = await provider.analyzeFeedback(`The ${name} page ${name}s when I click ${name}. ${name}!`);
+    const analysis = await analyze(`The ${name} page ${name}s when I click ${name}. ${name}!`);
     t.true((FEEDBACK_CATEGORIES as readonly string[]).includes(analysis.category), name);
     t.true((SENTIMENTS as readonly string[]).includes(analysis.sentiment), name);
   }
-  t.like(await provider.analyzeFeedback('The constructor crashes every time'), { category: 'crash', sentiment: 'negative' });
+  t.like(await analyze('The constructor crashes every time'), { category: 'crash', sentiment: 'negative' });
+});
+
+const summaryTask: AiTask<{ notes: string }, { summary: string }> = {
+  name: 'activity.summary',
+  answer: z.object({ summary: z.string() }),
+  describe: ({ notes }) => ({ instruction: 'Summarise these notes.', text: notes }),
+};
+
+test('it runs the tasks it has an implementation of, and says which', (t) => {
+  t.true(provider.supports(feedbackTriageTask));
+  t.false(provider.supports(summaryTask));
+  t.false(new LocalAiProvider([]).supports(feedbackTriageTask));
+});
+
+test('a task without a local implementation is refused as unavailable, not crashed on', async (t) => {
+  const error = await t.throwsAsync(provider.run(summaryTask, { notes: 'Called the customer.' }, new AbortController().signal), { instanceOf: ProviderUnavailable });
+  t.is(error.message, 'the local provider has no implementation of activity.summary');
+});
+
+test('implementations are looked up by task name, each task once', async (t) => {
+  const summaries = new LocalAiProvider([...localTasks, localTask(summaryTask, ({ notes }) => ({ summary: notes.slice(0, 6) }))]);
+  t.deepEqual(await summaries.run(summaryTask, { notes: 'Called the customer.' }, new AbortController().signal), { summary: 'Called' });
+  t.deepEqual(await analyze('The app crashes.', undefined, summaries), await analyze('The app crashes.'), 'the other tasks are unchanged');
+  t.throws(() => new LocalAiProvider([...localTasks, ...localTasks]), { instanceOf: RangeError, message: /feedback\.triage/ });
 });

@@ -6,7 +6,7 @@ import { submitFeedback } from '../../application/feedback/feedback-commands.js'
 import type { EventStore } from '../../application/ports/event-store.js';
 import { systemClock, uuidV7Ids } from '../../infrastructure/clock-and-ids.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
-import { DirectRunner } from '../../projections/direct-runner.js';
+import { InProcessBus } from '../../infrastructure/bus/inprocess/inprocess-bus.js';
 import { feedbackProjection } from '../../projections/feedback/feedback-projection.js';
 import { ProjectionApplier } from '../../projections/projection-applier.js';
 import { newEvents } from '../support/events.js';
@@ -60,7 +60,7 @@ async function bench(name: string, testDb: TestDatabase): Promise<void> {
   const head = (await store.headPosition())!;
   await timed('feedback projection catches up (feedback events)', feedback, async () => {
     const controller = new AbortController();
-    const running = new DirectRunner(store, applier, logger, 500).run(controller.signal);
+    const running = new InProcessBus(store, logger, 500).run(applier, controller.signal);
     while ((await applier.resumeFrom()) !== head) await new Promise((resolve) => setTimeout(resolve, 5));
     controller.abort();
     await running;

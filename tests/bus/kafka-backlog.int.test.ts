@@ -6,9 +6,10 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import type { Position, RecordedEvent } from '../../application/ports/event-store.js';
+import { feedbackModule } from '../../projections/feedback/module.js';
 import { KafkaTopology, consumerGroupLag, createKafka, ensureTopics, withAdmin } from '../../infrastructure/bus/kafka/kafka.js';
 import { KafkaRelay, RELAY_CHECKPOINT, createRelayProducer } from '../../infrastructure/bus/kafka/kafka-relay.js';
-import { KafkaRunner } from '../../infrastructure/bus/kafka/kafka-runner.js';
+import { KafkaBus } from '../../infrastructure/bus/kafka/kafka-bus.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { Metrics } from '../../infrastructure/metrics.js';
 import { readCheckpoint } from '../../projections/checkpoints.js';
@@ -98,7 +99,7 @@ async function startPipeline(databaseUrl: string, brokers: string): Promise<Pipe
   await sql`create table backlog_applied (event_id text primary key, stream_id text not null, revision integer not null)`.execute(db.database.db);
   const logger = pino({ level: 'silent' });
   const kafka = createKafka(brokers.split(','), 'backlog-test', logger);
-  const topology = new KafkaTopology(testTopicPrefix());
+  const topology = new KafkaTopology(testTopicPrefix(), [feedbackModule]);
   await ensureTopics(kafka, topology.allTopics(), PARTITIONS);
   const topic = topology.topicOf('feedback');
   const store = new PostgresEventStore(db.database, { pollIntervalMs: 50 });
@@ -134,7 +135,7 @@ async function startPipeline(databaseUrl: string, brokers: string): Promise<Pipe
       while ((await readCheckpoint(db.database.db, RELAY_CHECKPOINT)) !== head) await pause(50);
     },
     startConsumer() {
-      running.push(new KafkaRunner(kafka, topology, consumer, logger).run(controller.signal));
+      running.push(new KafkaBus(kafka, topology, logger).run(consumer, controller.signal));
     },
     async appliedRows(expected) {
       let rows = await count();

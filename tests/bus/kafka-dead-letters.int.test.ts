@@ -1,10 +1,11 @@
 import test from 'ava';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
+import { feedbackModule } from '../../projections/feedback/module.js';
 import { KafkaTopology, createKafka, ensureTopics } from '../../infrastructure/bus/kafka/kafka.js';
 import { deadLetterPublisher } from '../../infrastructure/bus/kafka/kafka-dead-letters.js';
 import { KafkaRelay, RELAY_CHECKPOINT, createRelayProducer } from '../../infrastructure/bus/kafka/kafka-relay.js';
-import { KafkaRunner } from '../../infrastructure/bus/kafka/kafka-runner.js';
+import { KafkaBus } from '../../infrastructure/bus/kafka/kafka-bus.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { Metrics } from '../../infrastructure/metrics.js';
 import { readCheckpoint } from '../../projections/checkpoints.js';
@@ -24,7 +25,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
     const db = await serverTestDatabase(databaseUrl);
     const logger = pino({ level: 'silent' });
     const kafka = createKafka(brokers.split(','), 'dlq-test', logger);
-    const topology = new KafkaTopology(testTopicPrefix());
+    const topology = new KafkaTopology(testTopicPrefix(), [feedbackModule]);
     await ensureTopics(kafka, topology.allTopics(), 2);
     const store = new PostgresEventStore(db.database, { pollIntervalMs: 50 });
     const applied: string[] = [];
@@ -54,7 +55,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
       const healthy = [newEvent('Noted'), newEvent('Noted')];
       await store.append(`feedback-${uuidv7()}`, [healthy[0]!, poison], { expectedRevision: 'no_stream' });
       await store.append(`feedback-${uuidv7()}`, [healthy[1]!], { expectedRevision: 'no_stream' });
-      const running = [relay.run(controller.signal), new KafkaRunner(kafka, topology, applier, logger).run(controller.signal)];
+      const running = [relay.run(controller.signal), new KafkaBus(kafka, topology, logger).run(applier, controller.signal)];
 
       const [message] = await consumeUntil(kafka, [topology.deadLetterTopic], (received) => received.length >= 1);
       const letter = JSON.parse(message!.message.value!.toString()) as DeadLetter;

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { openPostgres, type SqlDatabase } from '../../infrastructure/db/database.js';
 import { ReadReplicas, replicaName, type ReadReplicasOptions, type ReplicaTarget } from '../../infrastructure/db/read-replicas.js';
-import type { Schema } from '../../infrastructure/db/schema.js';
+import type { Schema } from '../../projections/schema.js';
 import { serverTestDatabase, type TestDatabase } from '../support/databases.js';
 import { serviceUrl } from '../support/services.js';
 

@@ -26,11 +26,14 @@ export async function untilReadable(store: EventStore, position: string): Promis
   throw new Error(`position ${position} never became readable`);
 }
 
-/** Reads a subscription until `done` says so (or the deadline passes), then stops it. */
+/**
+ * Reads a subscription until `done` says so (or the deadline passes), then stops it. `done` may act (append) and
+ * is awaited before the next batch is read, so an action that fails fails the caller.
+ */
 export async function subscribeUntil(
   store: EventStore,
   options: { from?: string | null; categories?: readonly string[] },
-  done: (received: RecordedEvent[], batches: SubscriptionBatch[]) => boolean,
+  done: (received: RecordedEvent[], batches: SubscriptionBatch[]) => boolean | Promise<boolean>,
   timeoutMs = 20_000,
 ): Promise<{ events: RecordedEvent[]; batches: SubscriptionBatch[] }> {
   const controller = new AbortController();
@@ -41,7 +44,7 @@ export async function subscribeUntil(
     for await (const batch of store.subscribe({ ...options, signal: controller.signal })) {
       batches.push(batch);
       events.push(...batch.events);
-      if (done(events, batches)) break;
+      if (await done(events, batches)) break;
     }
   } finally {
     clearTimeout(timer);
@@ -220,13 +223,14 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
     const live = newEvents(2);
     await store().append(freshStream(mine), before, { expectedRevision: 'no_stream' });
     let appendedLive = false;
-    const { events, batches } = await subscribeUntil(store(), { categories: [mine] }, (received) => {
+    const { events, batches } = await subscribeUntil(store(), { categories: [mine] }, async (received) => {
       if (received.length === 3 && !appendedLive) {
         appendedLive = true;
-        void store().append(freshStream(mine), live, { expectedRevision: 'no_stream' });
+        await store().append(freshStream(mine), live, { expectedRevision: 'no_stream' });
       }
       return received.length >= 5;
     });
+    t.true(appendedLive, 'the live events were appended while subscribed');
     t.deepEqual(
       events.map((e) => e.eventId),
       [...before, ...live].map((e) => e.eventId),
@@ -240,15 +244,9 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
     const mine = freshCategory();
     await store().append(freshStream(mine), newEvents(1), { expectedRevision: 'no_stream' });
     let foreign: string | null = null;
-    let appending = false;
-    const { events, batches } = await subscribeUntil(store(), { categories: [mine] }, (_, seen) => {
-      if (!appending) {
-        appending = true;
-        void store()
-          .append(freshStream(), newEvents(2), { expectedRevision: 'no_stream' })
-          .then((result) => (foreign = result.position));
-      }
-      return foreign !== null && store().comparePositions(seen.at(-1)!.checkpoint, foreign) >= 0;
+    const { events, batches } = await subscribeUntil(store(), { categories: [mine] }, async (_, seen) => {
+      foreign ??= (await store().append(freshStream(), newEvents(2), { expectedRevision: 'no_stream' })).position;
+      return store().comparePositions(seen.at(-1)!.checkpoint, foreign) >= 0;
     });
     t.not(foreign, null);
     t.true(store().comparePositions(batches.at(-1)!.checkpoint, foreign!) >= 0, 'checkpoint reached the foreign append');

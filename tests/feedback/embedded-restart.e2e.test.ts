@@ -18,11 +18,12 @@ test('the embedded profile keeps its data across restarts, and one data director
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ text: 'Survives a restart', rating: 4 }),
     }).then((r) => r.json() as Promise<{ id: string; position: string }>);
-    await fetch(`${first.url}/v1/feedback/${created.id}/status`, {
+    const resolved = await fetch(`${first.url}/v1/feedback/${created.id}/status`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ status: 'resolved' }),
     });
+    t.is(resolved.status, 200);
     await t.throwsAsync(startAll(config, logger), { instanceOf: DataDirInUse });
     await first.stop();
 

@@ -13,6 +13,7 @@ import { migrate } from '../../infrastructure/db/migrations.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { EnricherConsumer } from '../../projections/enricher.js';
 import { feedbackTriage } from '../../projections/feedback/feedback-triage.js';
+import { allMigrations } from '../support/databases.js';
 import { collect } from '../support/events.js';
 
 async function chorus(args: string[], dataDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -32,7 +33,7 @@ test('chorus dlq lists an enricher letter and `dlq retry` categorizes the feedba
   try {
     // A Chorus whose provider failed on this text: the triage enricher parked the submission.
     let database = await openPglite(path.join(dataDir, 'pgdata'));
-    await migrate(database.db, 'up');
+    await migrate(database.db, 'up', allMigrations);
     let store = new PostgresEventStore(database, { pollIntervalMs: 50 });
     const { id } = await submitFeedback(
       { store, ids: uuidV7Ids, clock: systemClock },

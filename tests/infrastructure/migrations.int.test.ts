@@ -2,26 +2,27 @@ import test from 'ava';
 import { sql } from 'kysely';
 import { openPglite } from '../../infrastructure/db/database.js';
 import { createMigrator, migrate } from '../../infrastructure/db/migrations.js';
+import { allMigrations } from '../support/databases.js';
 
 test('migrations go up, report their status, and come down one at a time', async (t) => {
   const database = await openPglite(undefined);
   try {
     const tables = async () =>
       (await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = 'public' and tablename not like 'kysely%' order by 1`.execute(database.db)).rows.map((r) => r.name);
-    const applied = await migrate(database.db, 'up');
+    const applied = await migrate(database.db, 'up', allMigrations);
     t.deepEqual(applied.map((r) => r.migrationName), ['0001_event_store', '0002_projections', '0003_feedback_read_model', '0004_feedback_triage', '0005_consumers', '0006_instance_identity', '0007_idempotency_keys', '0008_dead_letters_of_any_consumer', '0009_idempotency_leases']);
     t.deepEqual(await tables(), ['checkpoints', 'dead_letters', 'events', 'feedback', 'feedback_counts', 'idempotency_keys', 'instance', 'projection_offsets', 'projection_streams', 'projections', 'streams']);
-    t.deepEqual(await migrate(database.db, 'up'), [], 'up again is a no-op');
-    t.true((await createMigrator(database.db).getMigrations()).every((m) => m.executedAt !== undefined));
+    t.deepEqual(await migrate(database.db, 'up', allMigrations), [], 'up again is a no-op');
+    t.true((await createMigrator(database.db, allMigrations).getMigrations()).every((m) => m.executedAt !== undefined));
 
-    t.deepEqual((await migrate(database.db, 'down')).map((r) => r.migrationName), ['0009_idempotency_leases']);
-    t.deepEqual((await migrate(database.db, 'down')).map((r) => r.migrationName), ['0008_dead_letters_of_any_consumer']);
-    const undone = await migrate(database.db, 'down');
+    t.deepEqual((await migrate(database.db, 'down', allMigrations)).map((r) => r.migrationName), ['0009_idempotency_leases']);
+    t.deepEqual((await migrate(database.db, 'down', allMigrations)).map((r) => r.migrationName), ['0008_dead_letters_of_any_consumer']);
+    const undone = await migrate(database.db, 'down', allMigrations);
     t.deepEqual(undone.map((r) => [r.migrationName, r.direction]), [['0007_idempotency_keys', 'Down']]);
     t.deepEqual(await tables(), ['checkpoints', 'dead_letters', 'events', 'feedback', 'feedback_counts', 'instance', 'projection_offsets', 'projection_streams', 'projections', 'streams']);
-    const status = await createMigrator(database.db).getMigrations();
+    const status = await createMigrator(database.db, allMigrations).getMigrations();
     t.deepEqual(status.map((m) => m.executedAt === undefined), [false, false, false, false, false, false, true, true, true]);
-    for (let n = 0; n < 6; n++) await migrate(database.db, 'down');
+    for (let n = 0; n < 6; n++) await migrate(database.db, 'down', allMigrations);
     t.deepEqual(await tables(), []);
   } finally {
     await database.close();
@@ -31,19 +32,19 @@ test('migrations go up, report their status, and come down one at a time', async
 test('a database migrated by the previous layout keeps its dead letters and in-flight keys, named anew', async (t) => {
   const database = await openPglite(undefined);
   try {
-    const migrator = createMigrator(database.db);
+    const migrator = createMigrator(database.db, allMigrations);
     await migrator.migrateTo('0007_idempotency_keys');
     await sql`insert into dead_letters (projection, event_id, stream_id, revision, position, event, error, attempts, status, first_failed_at, last_failed_at)
               values ('feedback', gen_random_uuid(), 'feedback-1', 1, '42', '{}', 'boom', 5, 'open', now(), now())`.execute(database.db);
     await sql`insert into idempotency_keys (key, fingerprint, status, response) values ('stuck', 'f', null, null), ('done', 'f', 201, '{}')`.execute(database.db);
-    await migrate(database.db, 'up');
+    await migrate(database.db, 'up', allMigrations);
     const letters = await database.db.selectFrom('dead_letters').select(['consumer', 'error', 'attempts']).execute();
     t.deepEqual(letters, [{ consumer: 'projection.feedback', error: 'boom', attempts: 5 }]);
     const keys = await sql<{ key: string; free: boolean }>`select key, lease_until is not null and lease_until <= now() as free from idempotency_keys order by key`.execute(database.db);
     t.deepEqual(keys.rows, [{ key: 'done', free: false }, { key: 'stuck', free: true }], 'a key left claimed by the old layout is free to retry at once');
 
-    await migrate(database.db, 'down');
-    await migrate(database.db, 'down');
+    await migrate(database.db, 'down', allMigrations);
+    await migrate(database.db, 'down', allMigrations);
     const back = await sql<{ projection: string }>`select projection from dead_letters`.execute(database.db);
     t.deepEqual(back.rows, [{ projection: 'feedback' }]);
   } finally {

@@ -9,7 +9,7 @@ import { feedbackProjection } from '../../projections/feedback/feedback-projecti
 import { getFeedback } from '../../projections/feedback/feedback-queries.js';
 import type { Projection } from '../../projections/projection.js';
 import { ProjectionApplier } from '../../projections/projection-applier.js';
-import { DirectRunner } from '../../projections/direct-runner.js';
+import { InProcessBus } from '../../infrastructure/bus/inprocess/inprocess-bus.js';
 import { collect } from '../support/events.js';
 import { embeddedTestDatabase, type TestDatabase } from '../support/databases.js';
 
@@ -61,9 +61,8 @@ test.serial("an event that keeps failing is parked with its stream's later event
   const { projection, fix } = defective();
   const published: DeadLetter[] = [];
   const applier = applierOf(projection, published);
-  const runner = new DirectRunner(store, applier, silent, 50);
   const controller = new AbortController();
-  const running = runner.run(controller.signal);
+  const running = new InProcessBus(store, silent, 50).run(applier, controller.signal);
   const head = (await store.headPosition())!;
   while ((await applier.resumeFrom()) !== head) await new Promise((resolve) => setTimeout(resolve, 10));
   controller.abort();

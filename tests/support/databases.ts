@@ -3,13 +3,17 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { openPglite, openPostgres, type SqlDatabase } from '../../infrastructure/db/database.js';
-import { migrate } from '../../infrastructure/db/migrations.js';
+import { migrate, type Migrations } from '../../infrastructure/db/migrations.js';
+import { apiMigrations, contexts } from '../../api/contexts.js';
+
+/** Every table of a full Chorus: the core's, each context's and the HTTP layer's. */
+export const allMigrations: readonly Migrations[] = [...contexts.map((context) => context.migrations), ...apiMigrations];
 
 export type TestDatabase = Readonly<{ database: SqlDatabase; url: string | undefined; drop(): Promise<void> }>;
 
 export async function embeddedTestDatabase(): Promise<TestDatabase> {
   const database = await openPglite(undefined);
-  await migrate(database.db, 'up');
+  await migrate(database.db, 'up', allMigrations);
   return { database, url: undefined, drop: () => database.close() };
 }
 
@@ -19,7 +23,7 @@ export async function serverTestDatabase(serverUrl: string, options: { poolMax?:
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const database = openPostgres(url.toString(), { poolMax: options.poolMax ?? 10 });
-  await migrate(database.db, 'up');
+  await migrate(database.db, 'up', allMigrations);
   return {
     database,
     url: url.toString(),

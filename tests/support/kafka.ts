@@ -18,15 +18,20 @@ export async function consumeUntil(
     await consumer.subscribe({ topics: [...topics], fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`only ${received.length} messages within ${timeoutMs} ms`)), timeoutMs);
-      void consumer.run({
-        eachMessage: async ({ topic, partition, message }) => {
-          received.push({ topic, partition, message });
-          if (done(received)) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      });
+      consumer
+        .run({
+          eachMessage: async ({ topic, partition, message }) => {
+            received.push({ topic, partition, message });
+            if (done(received)) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch((error: unknown) => {
+          clearTimeout(timer);
+          reject(error as Error);
+        });
     });
   } finally {
     await consumer.disconnect();

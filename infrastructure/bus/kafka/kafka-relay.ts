@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { categoryOf, type EventStore, type RecordedEvent } from '../../../application/ports/event-store.js';
 import { readCheckpoint, writeCheckpoint } from '../../../projections/checkpoints.js';
 import type { Kysely } from 'kysely';
-import type { Schema } from '../../db/schema.js';
+import type { Schema } from '../../../projections/schema.js';
 import type { Metrics } from '../../metrics.js';
 import { toMessage } from './kafka-messages.js';
 import type { KafkaTopology } from './kafka.js';

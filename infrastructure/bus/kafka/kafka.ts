@@ -2,26 +2,26 @@
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 
-/** Stream category → bounded context; the topic is chorus.<context>. */
-const CONTEXT_OF_CATEGORY: Readonly<Record<string, string>> = {
-  feedback: 'feedback',
-  poll: 'polls',
-  speaker: 'drafts',
-  draft: 'drafts',
-  lead: 'crm',
-  diagram: 'diagrams',
-  user: 'identity',
-};
+/** A bounded context as the topic layout sees it: its name is its topic, and it owns these stream categories. */
+export type TopicOwner = Readonly<{ name: string; categories: readonly string[] }>;
 
 /**
  * Topic and consumer-group names under one prefix (KAFKA_TOPIC_PREFIX, default `chorus`), so environments or
- * test runs sharing a cluster never read each other's events or share offsets.
+ * test runs sharing a cluster never read each other's events or share offsets. Each context module's events go
+ * to `<prefix>.<module name>`; a category no module owns goes to `<prefix>.<category>`.
  */
 export class KafkaTopology {
-  constructor(readonly prefix: string) {}
+  private readonly contextOf: ReadonlyMap<string, string>;
+
+  constructor(
+    readonly prefix: string,
+    private readonly owners: readonly TopicOwner[],
+  ) {
+    this.contextOf = new Map(owners.flatMap((owner) => owner.categories.map((category) => [category, owner.name] as const)));
+  }
 
   topicOf(category: string): string {
-    return `${this.prefix}.${Object.hasOwn(CONTEXT_OF_CATEGORY, category) ? CONTEXT_OF_CATEGORY[category] : category}`;
+    return `${this.prefix}.${this.contextOf.get(category) ?? category}`;
   }
 
   topicsOf(categories: readonly string[]): string[] {
@@ -34,7 +34,7 @@ export class KafkaTopology {
 
   /** Every topic Chorus produces to, created at start-up. */
   allTopics(): string[] {
-    return [...new Set(Object.keys(CONTEXT_OF_CATEGORY).map((category) => this.topicOf(category))), this.deadLetterTopic];
+    return [...new Set(this.owners.map((owner) => `${this.prefix}.${owner.name}`)), this.deadLetterTopic];
   }
 
   /** One consumer group per consumer (`projection.feedback` → `chorus.projection.feedback`). */

@@ -22,7 +22,7 @@ import {
 } from '../../../application/ports/event-store.js';
 import type { SqlDatabase } from '../../db/database.js';
 import { Wakeup } from '../wakeup.js';
-import type { Schema } from '../../db/schema.js';
+import type { Schema } from '../../../projections/schema.js';
 
 // 16 bits of index hold MAX_EVENTS_PER_APPEND (65,536) events per append.
 const INDEX_BITS = 16n;

@@ -1,27 +1,32 @@
-// Feeds a consumer from Kafka: one consumer group per consumer, batches per partition (so each stream keeps
-// its order), offsets committed only after the consumer has recorded the batch in its own transaction.
+// The Kafka bus: feeds a subscriber from Kafka, one consumer group per subscriber, batches per partition (so each
+// stream keeps its order), offsets committed only after the subscriber has recorded the batch in its own
+// transaction. A subscriber that records offsets with its effects is never handed again what it recorded, even
+// when the broker redelivers it (a crash between the two commits).
 import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { EventBus, EventSubscriber } from '../../../application/ports/event-bus.js';
 import type { RecordedEvent } from '../../../application/ports/event-store.js';
-import type { EventConsumer } from '../../../projections/event-consumer.js';
 import { fromMessage } from './kafka-messages.js';
 import type { KafkaTopology } from './kafka.js';
 
 const HEARTBEAT_MS = 3000;
 
-export class KafkaRunner {
+export class KafkaBus implements EventBus {
   constructor(
     private readonly kafka: Kafka,
     private readonly topology: KafkaTopology,
-    readonly consumer: EventConsumer,
     private readonly logger: Logger,
-    /** Most events handed to the consumer at once; a fetch brings up to 1 MiB per partition. */
+    /** Most events handed to the subscriber at once; a fetch brings up to 1 MiB per partition. */
     private readonly batchSize = 500,
   ) {}
 
-  async run(signal: AbortSignal): Promise<void> {
-    await this.consumer.start();
-    const kafkaConsumer = this.kafka.consumer({ groupId: this.topology.groupIdOf(this.consumer.name), allowAutoTopicCreation: false });
+  async run(subscriber: EventSubscriber, signal: AbortSignal): Promise<void> {
+    await subscriber.start();
+    const kafkaConsumer = this.kafka.consumer({ groupId: this.topology.groupIdOf(subscriber.name), allowAutoTopicCreation: false });
+    // What the subscriber recorded, per partition, read once per assignment: a rebalance may bring a partition
+    // back whose offsets another process recorded meanwhile.
+    const recorded = new Map<string, Promise<bigint | null>>();
+    kafkaConsumer.on(kafkaConsumer.events.GROUP_JOIN, () => recorded.clear());
     const crashed = new Promise<never>((_, reject) => {
       kafkaConsumer.on(kafkaConsumer.events.CRASH, ({ payload }) => {
         if (!payload.restart) reject(payload.error);
@@ -33,19 +38,19 @@ export class KafkaRunner {
     const aborted = new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
     await kafkaConsumer.connect();
     try {
-      const topics = this.topology.topicsOf(this.consumer.categories);
+      const topics = this.topology.topicsOf(subscriber.categories);
       await kafkaConsumer.subscribe({ topics, fromBeginning: true });
-      this.logger.info({ consumer: this.consumer.name, topics }, 'consumer started, reading Kafka');
+      this.logger.info({ consumer: subscriber.name, topics }, 'consumer started, reading Kafka');
       await kafkaConsumer.run({
         autoCommit: false,
         // Resolving moves the position the next fetch starts from; only a batch the consumer recorded is resolved.
         eachBatchAutoResolve: false,
-        eachBatch: (payload) => this.processBatch(payload, signal),
+        eachBatch: (payload) => this.processBatch(subscriber, payload, recorded, signal),
       });
       await Promise.race([aborted, crashed]);
     } finally {
       await kafkaConsumer.disconnect();
-      this.logger.info({ consumer: this.consumer.name }, 'consumer stopped');
+      this.logger.info({ consumer: subscriber.name }, 'consumer stopped');
     }
   }
 
@@ -56,10 +61,26 @@ export class KafkaRunner {
    * it is fetched again.
    */
   private async processBatch(
+    subscriber: EventSubscriber,
     { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload,
+    recorded: Map<string, Promise<bigint | null>>,
     signal: AbortSignal,
   ): Promise<void> {
-    const { topic, partition, messages } = batch;
+    const { topic, partition } = batch;
+    const key = `${topic}:${partition}`;
+    if (!recorded.has(key)) {
+      const reading = subscriber.recordedOffset?.(topic, partition).then((offset) => (offset === null ? null : BigInt(offset))) ?? Promise.resolve(null);
+      reading.catch(() => recorded.delete(key)); // read again with the next batch
+      recorded.set(key, reading);
+    }
+    const alreadyRecorded = await recorded.get(key)!;
+    const messages = alreadyRecorded === null ? batch.messages : batch.messages.filter((message) => BigInt(message.offset) > alreadyRecorded);
+    if (messages.length === 0) {
+      // All of it was recorded before the broker's offset commit was lost: move past it without a delivery.
+      resolveOffset(batch.lastOffset());
+      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }] });
+      return;
+    }
     for (let from = 0; from < messages.length; from += this.batchSize) {
       if (!isRunning() || isStale() || signal.aborted) return;
       const slice = messages.slice(from, from + this.batchSize);
@@ -69,7 +90,7 @@ export class KafkaRunner {
       // Retries of a failing batch can outlast the session timeout: keep the membership alive meanwhile.
       const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_MS);
       try {
-        await this.consumer.process(events, { kind: 'offset', topic, partition, offset: through }, signal);
+        await subscriber.process(events, { kind: 'offset', topic, partition, offset: through }, signal);
       } finally {
         clearInterval(keepAlive);
       }

@@ -1,0 +1,18 @@
+// The bounded contexts this Chorus hosts: each context module joined with its HTTP routes. Adding a context is
+// its files plus one line here.
+import type { Migrations } from '../infrastructure/db/migrations.js';
+import type { ContextModule } from '../projections/context-module.js';
+import { feedbackModule } from '../projections/feedback/module.js';
+import type { HttpDependencies } from './http/dependencies.js';
+import { feedbackRoutes } from './http/feedback.js';
+import { idempotencyMigrations } from './http/idempotency-schema.js';
+import type { AnyRoute } from './http/routes.js';
+
+export type BoundedContext = ContextModule & Readonly<{ routes(deps: HttpDependencies): readonly AnyRoute[] }>;
+
+export const context = (module: ContextModule, routes: (deps: HttpDependencies) => readonly AnyRoute[]): BoundedContext => ({ ...module, routes });
+
+export const contexts: readonly BoundedContext[] = [context(feedbackModule, feedbackRoutes)];
+
+/** Tables of the HTTP layer itself, migrated with those of the core and the contexts. */
+export const apiMigrations: readonly Migrations[] = [idempotencyMigrations];

@@ -1,0 +1,5 @@
+// Every task the local provider runs. A context that adds an AI task adds its offline implementation here.
+import { localFeedbackTriage } from './local-feedback-triage.js';
+import type { LocalTask } from './local-ai-provider.js';
+
+export const localTasks: readonly LocalTask[] = [localFeedbackTriage];

@@ -1,0 +1,25 @@
+// A bounded context declares itself once, in a module object that the rest of the system reads: the composition
+// root, the relay (its stream categories name its Kafka topic), the projector and enricher roles, the migrator.
+// Its HTTP routes join it in api/contexts.ts. Adding a context is new files plus one line in that list.
+import type { Migration } from 'kysely';
+import type { ProviderChain } from '../application/ai/provider-chain.js';
+import type { Clock } from '../application/ports/clock.js';
+import type { EventStore } from '../application/ports/event-store.js';
+import type { Ids } from '../application/ports/ids.js';
+import type { Enricher } from './enricher.js';
+import type { Projection } from './projection.js';
+
+/** What an enricher may use: it appends to the store, and asks the AI provider chain. */
+export type EnricherDependencies = Readonly<{ store: EventStore; ids: Ids; clock: Clock; ai: ProviderChain }>;
+
+export type ContextModule = Readonly<{
+  /** Also the Kafka topic of its events: `<prefix>.<name>`. */
+  name: string;
+  /** Stream categories it owns (`feedback` for `feedback-<id>`). */
+  categories: readonly string[];
+  /** Its own tables' migrations; names sort into one global order with every other owner's. */
+  migrations: Readonly<Record<string, Migration>>;
+  projections: readonly Projection[];
+  /** Processors that react to its events by appending new ones (AI enrichments). */
+  enrichers(deps: EnricherDependencies): readonly Enricher[];
+}>;

@@ -1,4 +1,0 @@
-import { feedbackProjection } from './feedback/feedback-projection.js';
-import type { Projection } from './projection.js';
-
-export const allProjections: readonly Projection[] = [feedbackProjection];

@@ -1,0 +1,126 @@
+// A new bounded context is its own files plus one line in the list of contexts: this test-only "notes" context
+// (its events, its table and migration, one projection, two routes) is hosted next to feedback without editing
+// a shared file, migrated, projected through the in-process bus and served over HTTP.
+import test from 'ava';
+import { sql, type Migration } from 'kysely';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { contexts, context } from '../../api/contexts.js';
+import { awaitMinPosition, MIN_POSITION_HEADER } from '../../api/http/read-your-writes.js';
+import { route } from '../../api/http/routes.js';
+import type { HttpDependencies } from '../../api/http/dependencies.js';
+import { startAll, type RunningChorus } from '../../api/main.js';
+import { NotFound } from '../../domain/kernel/errors.js';
+import { loadConfig } from '../../infrastructure/config.js';
+import type { ContextModule } from '../../projections/context-module.js';
+import type { Projection } from '../../projections/projection.js';
+
+interface NotesTable {
+  id: string;
+  text: string;
+  revision: number;
+}
+
+// How a context adds its tables to the one Kysely schema: beside its migration, by declaration merging.
+declare module '../../projections/schema.js' {
+  interface Schema {
+    test_notes: NotesTable;
+  }
+}
+
+const createNotes: Migration = {
+  async up(db) {
+    await db.schema
+      .createTable('test_notes')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('text', 'text', (c) => c.notNull())
+      .addColumn('revision', 'integer', (c) => c.notNull())
+      .execute();
+  },
+  async down(db) {
+    await db.schema.dropTable('test_notes').execute();
+  },
+};
+
+const notesProjection: Projection = {
+  name: 'test-notes',
+  version: 1,
+  categories: ['note'],
+  handles: ['NoteWritten'],
+  async apply(tx, events) {
+    const rows = events.map((event) => ({ id: event.streamId.slice('note-'.length), text: (event.data as { text: string }).text, revision: event.revision }));
+    await tx
+      .insertInto('test_notes')
+      .values(rows)
+      .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ text: eb.ref('excluded.text'), revision: eb.ref('excluded.revision') })))
+      .execute();
+  },
+};
+
+const notesModule: ContextModule = {
+  name: 'notes',
+  categories: ['note'],
+  migrations: { '9000_test_notes': createNotes },
+  projections: [notesProjection],
+  enrichers: () => [],
+};
+
+const notesRoutes = (deps: HttpDependencies) => [
+  route({
+    method: 'post',
+    path: '/v1/notes',
+    tag: 'notes',
+    summary: 'Write a note',
+    body: z.strictObject({ text: z.string().min(1).max(200) }),
+    responses: { 201: '{ id, position }' },
+    async handle(ctx, { body, commands }) {
+      const id = commands.ids.next();
+      const metadata = { correlationId: ctx.state.correlationId as string, causationId: null, actor: { sub: 'anonymous', roles: [] }, occurredAt: commands.clock.now().toISOString(), schema: 1 };
+      const { position } = await commands.store.append(`note-${id}`, [{ eventId: commands.ids.next(), type: 'NoteWritten', data: body, metadata }], { expectedRevision: 'no_stream' });
+      ctx.status = 201;
+      ctx.body = { id, position };
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/notes/:id',
+    tag: 'notes',
+    summary: 'One note',
+    headers: [MIN_POSITION_HEADER],
+    responses: { 200: 'The note', 404: 'Unknown note' },
+    async handle(ctx, { params }) {
+      await awaitMinPosition(ctx, deps, notesProjection, deps.db);
+      const note = await deps.db.selectFrom('test_notes').selectAll().where('id', '=', params.id ?? '').executeTakeFirst();
+      if (note === undefined) throw new NotFound('NOTE.NOT_FOUND', 'No such note');
+      ctx.body = note;
+    },
+  }),
+];
+
+let chorus: RunningChorus;
+
+test.before(async () => {
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', CHORUS_DATA_DIR: 'memory://', CHORUS_MIN_POSITION_TIMEOUT_MS: '10000' });
+  chorus = await startAll(config, pino({ level: 'silent' }), [...contexts, context(notesModule, notesRoutes)]);
+});
+test.after.always(() => chorus?.stop());
+
+test('a context added as a module is migrated, projected and served next to the others', async (t) => {
+  const tables = await sql<{ name: string }>`select tablename as name from pg_tables where tablename = 'test_notes'`.execute(chorus.system.database.db);
+  t.is(tables.rows.length, 1, 'its migration ran with the core and the other contexts');
+
+  const written = await fetch(`${chorus.url}/v1/notes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'hello' }) });
+  t.is(written.status, 201);
+  const { id, position } = (await written.json()) as { id: string; position: string };
+  const read = await fetch(`${chorus.url}/v1/notes/${id}`, { headers: { [MIN_POSITION_HEADER]: position } });
+  t.is(read.status, 200);
+  t.deepEqual(await read.json(), { id, text: 'hello', revision: 0 });
+
+  t.like(chorus.system.workers.state(), { 'projection.test-notes': 'running', 'projection.feedback': 'running' });
+  const openapi = (await (await fetch(`${chorus.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+  t.truthy(openapi.paths['/v1/notes/{id}'], 'its routes are documented');
+  t.truthy(openapi.paths['/v1/feedback'], 'next to the others');
+  const feedback = await fetch(`${chorus.url}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'still here' }) });
+  t.is(feedback.status, 201);
+  t.deepEqual(chorus.system.topology.allTopics().sort(), ['chorus.dlq', 'chorus.feedback', 'chorus.notes'], 'its events get a Kafka topic of their own');
+});
