@@ -134,6 +134,17 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
     t.is((await store().append(streamId, newEvents(1), { expectedRevision: 'no_stream' })).nextRevision, 0);
   });
 
+  it('refuses a lone UTF-16 surrogate in event data like U+0000, and stores a surrogate pair', async (t) => {
+    const streamId = freshStream();
+    for (const text of ['half \ud800 of a pair', 'low \udfff alone']) {
+      const error = await t.throwsAsync(store().append(streamId, [newEvent('Bad', { text })], { expectedRevision: 'any' }), { instanceOf: ValidationError });
+      t.is((error as ValidationError).code, 'EVENT_STORE.UNSUPPORTED_CHARACTER', text);
+    }
+    t.deepEqual(await collect(store().readStream(streamId)), []);
+    await store().append(streamId, [newEvent('Fine', { text: 'a pair \ud83d\ude00' })], { expectedRevision: 'no_stream' });
+    t.deepEqual((await collect(store().readStream(streamId))).map((e) => (e.data as { text: string }).text), ['a pair \ud83d\ude00']);
+  });
+
   it('rejects appends it cannot take, with codes', async (t) => {
     const streamId = freshStream();
     const codeOf = async (promise: Promise<unknown>) => (await t.throwsAsync(promise, { instanceOf: ValidationError }))?.code;
