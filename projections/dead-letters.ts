@@ -53,24 +53,26 @@ const toView = (row: Selectable<DeadLettersTable>): DeadLetterView => ({
   resolvedAt: row.resolved_at?.toISOString() ?? null,
 });
 
+const letterOf = (consumer: string, event: RecordedEvent, error: string, attempts: number, now: Date) => ({
+  consumer,
+  event_id: event.eventId,
+  stream_id: event.streamId,
+  revision: event.revision,
+  position: event.position,
+  event: JSON.stringify(event),
+  error,
+  attempts,
+  status: 'open' as const,
+  first_failed_at: now,
+  last_failed_at: now,
+});
+
 /** Parks an event for a consumer (again, if it was parked before: the letter reopens). */
 export async function insertDeadLetter(db: Kysely<Schema>, consumer: string, event: RecordedEvent, error: string, attempts: number): Promise<void> {
   const now = new Date();
   await db
     .insertInto('dead_letters')
-    .values({
-      consumer,
-      event_id: event.eventId,
-      stream_id: event.streamId,
-      revision: event.revision,
-      position: event.position,
-      event: JSON.stringify(event),
-      error,
-      attempts,
-      status: 'open',
-      first_failed_at: now,
-      last_failed_at: now,
-    })
+    .values(letterOf(consumer, event, error, attempts, now))
     .onConflict((oc) => oc.columns(['consumer', 'event_id']).doUpdateSet({ error, attempts, status: 'open', last_failed_at: now, resolved_at: null }))
     .execute();
 }
@@ -80,22 +82,9 @@ export async function insertDeadLetter(db: Kysely<Schema>, consumer: string, eve
  * (a redelivery of the one that failed) keeps it as it is: its error and attempts are the record.
  */
 export async function parkBehind(db: Kysely<Schema>, consumer: string, event: RecordedEvent): Promise<void> {
-  const now = new Date();
   await db
     .insertInto('dead_letters')
-    .values({
-      consumer,
-      event_id: event.eventId,
-      stream_id: event.streamId,
-      revision: event.revision,
-      position: event.position,
-      event: JSON.stringify(event),
-      error: PARKED_BEHIND,
-      attempts: 0,
-      status: 'open',
-      first_failed_at: now,
-      last_failed_at: now,
-    })
+    .values(letterOf(consumer, event, PARKED_BEHIND, 0, new Date()))
     .onConflict((oc) => oc.columns(['consumer', 'event_id']).doNothing())
     .execute();
 }

@@ -52,23 +52,6 @@ export interface DeadLettersTable {
   resolved_at: Date | null;
 }
 
-export interface DeadLettersTable {
-  id: ColumnType<string | number, undefined, never>;
-  /** `projection.<name>` or `enricher.<name>`. */
-  consumer: string;
-  event_id: string;
-  stream_id: string;
-  revision: Int8;
-  position: string;
-  event: Json;
-  error: string;
-  attempts: number;
-  status: DeadLetterStatus;
-  first_failed_at: Date;
-  last_failed_at: Date;
-  resolved_at: Date | null;
-}
-
 declare module './schema.js' {
   interface Schema {
     projections: ProjectionsTable;
