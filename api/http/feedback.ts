@@ -17,7 +17,7 @@ import { feedbackStats, getFeedback, listFeedback } from '../../projections/feed
 import { appliedBatches } from '../../projections/projection-status.js';
 import type { HttpDependencies } from './dependencies.js';
 import { awaitMinPosition, MIN_POSITION_HEADER } from './read-your-writes.js';
-import { etag, ifMatchRevision } from './preconditions.js';
+import { etag, ifMatchRevision, noneMatchHits } from './preconditions.js';
 import { CONSISTENCY_HEADER, readDatabase } from './read-database.js';
 import { route } from './routes.js';
 
@@ -137,7 +137,7 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
       const view = await getFeedback(reader.db, id);
       if (view === undefined) throw new NotFound('FEEDBACK.NOT_FOUND', `Feedback ${id} does not exist`);
       ctx.set('ETag', etag(view.revision));
-      if (ctx.get('If-None-Match') === etag(view.revision)) {
+      if (noneMatchHits(ctx.get('If-None-Match'), etag(view.revision))) {
         ctx.status = 304;
         return;
       }

@@ -15,3 +15,14 @@ export function ifMatchRevision(ctx: Context): number | undefined {
   }
   return Number(match[1]);
 }
+
+/**
+ * Whether If-None-Match names the current ETag, compared weakly as RFC 9110 (13.1.2) asks: any tag of a list,
+ * `W/"3"` as `"3"`, and `*` for any. Not Koa's ctx.fresh: it answers 200 to every request that also carries
+ * `Cache-Control: no-cache`, which fetch adds to each request with If-None-Match.
+ */
+export function noneMatchHits(header: string, current: string): boolean {
+  if (header.trim() === '*') return true;
+  const opaque = (tag: string): string => tag.replace(/^W\//, '');
+  return (header.match(/(?:W\/)?"[^"]*"/g) ?? []).some((tag) => opaque(tag) === opaque(current));
+}

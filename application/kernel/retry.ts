@@ -4,10 +4,15 @@
 export type RetryOptions = Readonly<{
   /** Failures that are not transient allowed before giving up; Infinity never gives up. */
   maxAttempts: number;
+  /** The first pause; each next one doubles, up to `maxMs`. */
   minMs: number;
   maxMs: number;
-  isTransient: (error: unknown) => boolean;
-  signal: AbortSignal;
+  /** Transient failures are retried without counting towards `maxAttempts`. Omitted: none is. */
+  isTransient?: (error: unknown) => boolean;
+  /** Failures no retry can mend: give up at once, with the attempts made so far. Omitted: none is. */
+  isFatal?: (error: unknown) => boolean;
+  /** Omitted: nothing stops the retries but success or giving up. */
+  signal?: AbortSignal;
   /** Called on every failure, before the pause. */
   onFailure?: (error: unknown, transient: boolean, failures: number) => void | Promise<void>;
 }>;
@@ -22,14 +27,24 @@ export async function retry(work: () => Promise<void>, options: RetryOptions): P
       await work();
       return undefined;
     } catch (error) {
-      const transient = options.isTransient(error);
+      const transient = options.isTransient?.(error) ?? false;
       if (!transient) failures++;
       await options.onFailure?.(error, transient, failures);
-      if (options.signal.aborted) throw new Aborted(error);
-      if (failures >= options.maxAttempts) return { error, attempts: failures };
+      if (options.signal?.aborted === true) throw new Aborted(error);
+      if (failures >= options.maxAttempts || options.isFatal?.(error) === true) return { error, attempts: failures };
       await pauseUnlessAborted(pause, options.signal);
     }
   }
+}
+
+/** Like `retry`, for work with a result: the result once it succeeds, or the last error thrown when it gives up. */
+export async function retryOrThrow<T>(work: () => Promise<T>, options: RetryOptions): Promise<T> {
+  let result: { value: T } | undefined;
+  const failure = await retry(async () => {
+    result = { value: await work() };
+  }, options);
+  if (failure !== undefined) throw failure.error;
+  return result!.value;
 }
 
 /** The signal aborted while work was failing; `cause` is the last failure. */
@@ -40,14 +55,14 @@ export class Aborted extends Error {
   }
 }
 
-export function pauseUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+export function pauseUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
+      signal?.removeEventListener('abort', done);
       resolve();
     };
     const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
+    signal?.addEventListener('abort', done);
   });
 }

@@ -1,49 +1,18 @@
 // The feedback API end to end: a real server on an ephemeral port, a real HTTP client.
 // Serial, so counts and stats are exact.
 import test, { type ExecutionContext } from 'ava';
-import { pino } from 'pino';
-import { loadConfig } from '../../infrastructure/config.js';
-import { startAll, type RunningChorus } from '../../api/main.js';
 import { collect } from '../support/events.js';
+import { HttpSpecification, type HttpEnvironment, type Reply } from '../support/http-specification.js';
 
-export type Profile = Readonly<{ name: string; env(): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> }>;
-
-type Reply = { status: number; headers: Headers; body: any }; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any shape
+export type Profile = Readonly<{ name: string; env(): Promise<HttpEnvironment> }>;
 
 export function feedbackHttpSuite(profile: Profile): void {
-  let chorus: RunningChorus;
-  let cleanup: () => Promise<void>;
-
-  test.before(async () => {
-    const prepared = await profile.env();
-    cleanup = prepared.cleanup;
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      // Long enough for a loaded CI machine to project a write; the far-future read below waits it out once.
-      CHORUS_MIN_POSITION_TIMEOUT_MS: '3000',
-      CHORUS_POLL_INTERVAL_MS: '100',
-      ...prepared.env,
-    });
-    chorus = await startAll(config, pino({ level: 'silent' }));
+  const http = HttpSpecification({
+    environment: () => profile.env(),
+    // Long enough for a loaded CI machine to project a write; the far-future read below waits it out once.
+    config: { CHORUS_MIN_POSITION_TIMEOUT_MS: '3000', CHORUS_POLL_INTERVAL_MS: '100' },
   });
-  test.after.always(async () => {
-    await chorus?.stop();
-    await cleanup?.();
-  });
-
-  async function call(method: string, path: string, options: { json?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
-    const headers: Record<string, string> = { ...options.headers };
-    let body: string | undefined = options.raw;
-    if (options.json !== undefined) {
-      body = JSON.stringify(options.json);
-      headers['content-type'] ??= 'application/json';
-    }
-    const response = await fetch(`${chorus.url}${path}`, { method, headers, body });
-    const text = await response.text();
-    const type = response.headers.get('content-type') ?? '';
-    return { status: response.status, headers: response.headers, body: type.includes('json') && text !== '' ? JSON.parse(text) : text };
-  }
+  const { call, when, expect } = http;
 
   const submit = (json: unknown = { text: 'The export button does nothing', rating: 2 }) => call('POST', '/v1/feedback', { json });
   const changeStatus = (id: string, json: unknown, headers: Record<string, string> = {}) =>
@@ -91,17 +60,32 @@ export function feedbackHttpSuite(profile: Profile): void {
     t.is(again.status, 304);
   });
 
+  it('If-None-Match compares as RFC 9110 asks: a list, a weak tag or * gets 304; a list without the ETag gets the body', async (t) => {
+    const { id, etag, revision } = await submitSettled();
+    const strong = { 'X-Chorus-Consistency': 'strong' };
+    for (const ifNoneMatch of [`"${revision + 7}", ${etag}`, `W/${etag}`, '*']) {
+      const reply = await when('GET', `/v1/feedback/${id}`, { headers: { ...strong, 'If-None-Match': ifNoneMatch } }).then(t, { status: 304, headers: { etag } });
+      t.is(reply.body, '', `${ifNoneMatch}: no body with a 304`);
+    }
+    await when('GET', `/v1/feedback/${id}`, { headers: { ...strong, 'If-None-Match': `"${revision + 7}", W/"${revision + 8}"` } }).then(t, {
+      status: 200,
+      headers: { etag },
+      body: { id, revision },
+    });
+  });
+
   it('a stale If-Match answers 412 and changes nothing', async (t) => {
     const { id, etag } = await submitSettled();
     await changeStatus(id, { status: 'resolved' });
-    const stale = await changeStatus(id, { status: 'closed' }, { 'If-Match': etag });
-    t.is(stale.status, 412);
-    t.is(stale.headers.get('content-type'), 'application/problem+json');
-    t.is(stale.body.code, 'STREAM.WRONG_EXPECTED_REVISION');
-    const malformed = await changeStatus(id, { status: 'closed' }, { 'If-Match': 'W/"x"' });
-    t.is(malformed.status, 400);
-    t.is(malformed.body.code, 'REQUEST.INVALID_IF_MATCH');
-    const events = await collect(chorus.system.store.readStream(`feedback-${id}`));
+    await when('POST', `/v1/feedback/${id}/status`, { json: { status: 'closed' }, headers: { 'If-Match': etag } }).then(t, {
+      status: 412,
+      code: 'STREAM.WRONG_EXPECTED_REVISION',
+    });
+    await when('POST', `/v1/feedback/${id}/status`, { json: { status: 'closed' }, headers: { 'If-Match': 'W/"x"' } }).then(t, {
+      status: 400,
+      code: 'REQUEST.INVALID_IF_MATCH',
+    });
+    const events = await collect(http.chorus().system.store.readStream(`feedback-${id}`));
     t.deepEqual(
       events.map((e) => e.type),
       ['FeedbackSubmitted', 'FeedbackCategorized', 'FeedbackStatusChanged'],
@@ -111,14 +95,13 @@ export function feedbackHttpSuite(profile: Profile): void {
   it('a transition the domain forbids answers 409 with its code', async (t) => {
     const created = await submit();
     await changeStatus(created.body.id, { status: 'closed' });
-    const reopen = await changeStatus(created.body.id, { status: 'open' });
-    t.is(reopen.status, 409);
-    t.is(reopen.body.code, 'FEEDBACK.CLOSED');
+    await when('POST', `/v1/feedback/${created.body.id}/status`, { json: { status: 'open' } }).then(t, { status: 409, code: 'FEEDBACK.CLOSED' });
     const other = await submit();
     await changeStatus(other.body.id, { status: 'resolved' });
-    const back = await changeStatus(other.body.id, { status: 'in_progress' });
-    t.is(back.status, 409);
-    t.is(back.body.code, 'FEEDBACK.ILLEGAL_TRANSITION');
+    await when('POST', `/v1/feedback/${other.body.id}/status`, { json: { status: 'in_progress' } }).then(t, {
+      status: 409,
+      code: 'FEEDBACK.ILLEGAL_TRANSITION',
+    });
   });
 
   it('asking for the current status again is a harmless 200 with an unchanged revision', async (t) => {
@@ -130,16 +113,12 @@ export function feedbackHttpSuite(profile: Profile): void {
 
   it('unknown feedback answers 404, whether the id is unknown or not an id at all', async (t) => {
     const unknown = '01a2041a-9df6-7589-a81b-b54b1095756f';
-    for (const reply of [
-      await call('GET', `/v1/feedback/${unknown}`),
-      await call('GET', '/v1/feedback/not-an-id'),
-      await changeStatus(unknown, { status: 'resolved' }),
-      await changeStatus(unknown, { status: 'resolved' }, { 'If-Match': '"4"' }),
-      await changeStatus('nope', { status: 'resolved' }),
-    ]) {
-      t.is(reply.status, 404);
-      t.is(reply.body.code, 'FEEDBACK.NOT_FOUND');
-    }
+    const notFound = { status: 404, code: 'FEEDBACK.NOT_FOUND' };
+    await when('GET', `/v1/feedback/${unknown}`).then(t, notFound);
+    await when('GET', '/v1/feedback/not-an-id').then(t, notFound);
+    await when('POST', `/v1/feedback/${unknown}/status`, { json: { status: 'resolved' } }).then(t, notFound);
+    await when('POST', `/v1/feedback/${unknown}/status`, { json: { status: 'resolved' }, headers: { 'If-Match': '"4"' } }).then(t, notFound);
+    await when('POST', '/v1/feedback/nope/status', { json: { status: 'resolved' } }).then(t, notFound);
   });
 
   it('every malformed request gets its problem document and status', async (t) => {
@@ -154,19 +133,14 @@ export function feedbackHttpSuite(profile: Profile): void {
       [call('GET', '/v1/feedback?cursor=bogus'), 400, 'QUERY.INVALID_CURSOR'],
       [call('GET', '/v1/feedback/stats?days=0'), 400, 'REQUEST.INVALID'],
     ];
-    for (const [reply, status, code] of cases) {
-      const { status: actual, body, headers } = await reply;
-      t.is(actual, status, code);
-      t.is(body.code, code);
-      t.is(body.status, status);
-      t.is(headers.get('content-type'), 'application/problem+json');
-    }
+    for (const [reply, status, code] of cases) expect(t, await reply, { status, code }, code);
   });
 
   it('validation errors name every field at fault', async (t) => {
-    const reply = await submit({ text: '   ', rating: 6, source: 42, surprise: true });
-    t.is(reply.status, 400);
-    t.is(reply.body.code, 'REQUEST.INVALID');
+    const reply = await when('POST', '/v1/feedback', { json: { text: '   ', rating: 6, source: 42, surprise: true } }).then(t, {
+      status: 400,
+      code: 'REQUEST.INVALID',
+    });
     t.deepEqual(reply.body.errors.map((e: { path: string }) => e.path).sort(), ['body', 'body.rating', 'body.source', 'body.text']);
     const status = await changeStatus('01a2041a-9df6-7589-a81b-b54b1095756f', { status: 'done' });
     t.deepEqual(status.body.errors.map((e: { path: string }) => e.path), ['body.status']);
@@ -180,9 +154,7 @@ export function feedbackHttpSuite(profile: Profile): void {
     t.is(filter.status, 400);
     t.deepEqual(filter.body.errors.map((e: { path: string }) => e.path), ['query.status']);
     for (const action of ['retry', 'discard']) {
-      const unknown = await call('POST', `/v1/ops/dead-letters/424242/${action}`);
-      t.is(unknown.status, 404, action);
-      t.is(unknown.body.code, 'DLQ.NOT_FOUND');
+      await when('POST', `/v1/ops/dead-letters/424242/${action}`).then(t, { status: 404, code: 'DLQ.NOT_FOUND' });
     }
   });
 
@@ -201,12 +173,14 @@ export function feedbackHttpSuite(profile: Profile): void {
     const page = await readAfter('/v1/feedback?limit=100', first.body.position);
     t.is(page.body.items.filter((item: { text: string }) => item.text === json.text).length, 1, 'one feedback, not two');
 
-    const reused = await call('POST', '/v1/feedback', { json: { text: 'something else' }, headers: { 'Idempotency-Key': key } });
-    t.is(reused.status, 422);
-    t.is(reused.body.code, 'IDEMPOTENCY.KEY_REUSED');
-    const invalid = await call('POST', '/v1/feedback', { json, headers: { 'Idempotency-Key': 'has spaces in it' } });
-    t.is(invalid.status, 400);
-    t.is(invalid.body.code, 'REQUEST.INVALID_IDEMPOTENCY_KEY');
+    await when('POST', '/v1/feedback', { json: { text: 'something else' }, headers: { 'Idempotency-Key': key } }).then(t, {
+      status: 422,
+      code: 'IDEMPOTENCY.KEY_REUSED',
+    });
+    await when('POST', '/v1/feedback', { json, headers: { 'Idempotency-Key': 'has spaces in it' } }).then(t, {
+      status: 400,
+      code: 'REQUEST.INVALID_IDEMPOTENCY_KEY',
+    });
   });
 
   it('Idempotency-Key: concurrent retries execute once; a failed request leaves the key free', async (t) => {
@@ -216,10 +190,7 @@ export function feedbackHttpSuite(profile: Profile): void {
     const created = replies.filter((reply) => reply.status === 201);
     t.true(created.length >= 1);
     t.is(new Set(created.map((reply) => reply.body.id)).size, 1, 'every success names the same feedback');
-    for (const reply of replies.filter((r) => r.status !== 201)) {
-      t.is(reply.status, 409);
-      t.is(reply.body.code, 'IDEMPOTENCY.IN_PROGRESS');
-    }
+    for (const reply of replies.filter((r) => r.status !== 201)) expect(t, reply, { status: 409, code: 'IDEMPOTENCY.IN_PROGRESS' });
 
     const failedKey = `fails-${Math.random()}`;
     const unknown = await call('POST', '/v1/feedback/01a2041a-9df6-7589-a81b-b54b1095756f/status', {
@@ -233,19 +204,18 @@ export function feedbackHttpSuite(profile: Profile): void {
   });
 
   it('X-Chorus-Min-Position: 400 when malformed, 503 with Retry-After when the read model is not there in time', async (t) => {
-    const malformed = await readAfter('/v1/feedback', 'yesterday');
-    t.is(malformed.status, 400);
-    t.is(malformed.body.code, 'REQUEST.INVALID_POSITION');
-    const future = await readAfter('/v1/feedback', '9000000000000000000');
-    t.is(future.status, 503);
-    t.is(future.headers.get('retry-after'), '1');
-    t.is(future.body.code, 'READ_MODEL.NOT_CAUGHT_UP');
+    await when('GET', '/v1/feedback', { headers: { 'X-Chorus-Min-Position': 'yesterday' } }).then(t, { status: 400, code: 'REQUEST.INVALID_POSITION' });
+    await when('GET', '/v1/feedback', { headers: { 'X-Chorus-Min-Position': '9000000000000000000' } }).then(t, {
+      status: 503,
+      code: 'READ_MODEL.NOT_CAUGHT_UP',
+      headers: { 'retry-after': '1' },
+    });
   });
 
   it('X-Correlation-ID is echoed, generated when missing or unsafe, and stored in the event metadata', async (t) => {
     const reply = await call('POST', '/v1/feedback', { json: { text: 'traced' }, headers: { 'X-Correlation-ID': 'req-42.a' } });
     t.is(reply.headers.get('x-correlation-id'), 'req-42.a');
-    const [event] = await collect(chorus.system.store.readStream(`feedback-${reply.body.id}`));
+    const [event] = await collect(http.chorus().system.store.readStream(`feedback-${reply.body.id}`));
     t.is(event!.metadata.correlationId, 'req-42.a');
     t.like(event!.metadata, { causationId: null, actor: { sub: 'anonymous', roles: [] }, schema: 1 });
     const generated = await call('GET', '/health/live');
@@ -286,7 +256,7 @@ export function feedbackHttpSuite(profile: Profile): void {
     const created = await submit({ text: 'stats', rating: 4 });
     const closed = await changeStatus(created.body.id, { status: 'closed' });
     const unrated = await submit({ text: 'no rating' });
-    const position = [closed.body.position, unrated.body.position].sort((a, b) => chorus.system.store.comparePositions(a, b)).at(-1)!;
+    const position = [closed.body.position, unrated.body.position].sort((a, b) => http.chorus().system.store.comparePositions(a, b)).at(-1)!;
     const after = (await readAfter('/v1/feedback/stats', position)).body;
     t.is(after.total, before.total + 2);
     t.is(after.byStatus.closed, before.byStatus.closed + 1);
@@ -307,7 +277,7 @@ export function feedbackHttpSuite(profile: Profile): void {
     await readAfter(`/v1/feedback/${created.body.id}`, created.body.position);
     const [status] = (await call('GET', '/v1/ops/projections')).body.items;
     t.like(status, { name: 'feedback', version: 1, lastError: null });
-    t.true(chorus.system.store.comparePositions(status.checkpoint, created.body.position) >= 0);
+    t.true(http.chorus().system.store.comparePositions(status.checkpoint, created.body.position) >= 0);
     const openapi = (await call('GET', '/openapi.json')).body;
     t.is(openapi.openapi, '3.1.0');
     const submitSchema = openapi.paths['/v1/feedback'].post.requestBody.content['application/json'].schema;

@@ -1,0 +1,98 @@
+// HTTP tests as given / when / then: given a Chorus started once per test file (a real server on an ephemeral
+// port), when a real client sends a request, then the status, the problem code and the body (a partial match).
+import test, { type ExecutionContext } from 'ava';
+import { pino } from 'pino';
+import { startAll, type RunningChorus } from '../../api/main.js';
+import { loadConfig } from '../../infrastructure/config.js';
+
+/** Environment for one test file's Chorus, and what undoes it (a database to drop). */
+export type HttpEnvironment = Readonly<{ env: Record<string, string>; cleanup(): Promise<void> }>;
+
+export type RequestOptions = Readonly<{ json?: unknown; raw?: string; headers?: Record<string, string> }>;
+
+export type Reply = Readonly<{ status: number; headers: Headers; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any shape
+
+export type HttpExpectation = Readonly<{
+  status: number;
+  /** A problem document with this code: also checks its content type and that its `status` is the reply's. */
+  code?: string;
+  /** Compared with t.like: only the fields named here. */
+  body?: unknown;
+  /** Exact values, patterns, or null for a header that must be absent. */
+  headers?: Readonly<Record<string, string | RegExp | null>>;
+}>;
+
+export type HttpSpecificationOptions = Readonly<{
+  /** Prepared before the start, cleaned up after the stop; its variables override `config`. */
+  environment?: () => Promise<HttpEnvironment>;
+  /** Variables for loadConfig, over PORT=0, HOST=127.0.0.1 and CHORUS_DATA_DIR=memory://. */
+  config?: Record<string, string>;
+}>;
+
+/** Call once per test file, at its top level: it starts Chorus before the first test and stops it after the last. */
+export function HttpSpecification(options: HttpSpecificationOptions = {}) {
+  let running: RunningChorus | undefined;
+  let cleanup: (() => Promise<void>) | undefined;
+
+  test.before(async () => {
+    const prepared = (await options.environment?.()) ?? { env: {}, cleanup: async () => undefined };
+    cleanup = prepared.cleanup;
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', CHORUS_DATA_DIR: 'memory://', ...options.config, ...prepared.env });
+    running = await startAll(config, pino({ level: 'silent' }));
+  });
+  test.after.always(async () => {
+    await running?.stop();
+    await cleanup?.();
+  });
+
+  const chorus = (): RunningChorus => {
+    if (running === undefined) throw new Error('Chorus is not running: use the specification inside a test');
+    return running;
+  };
+
+  async function call(method: string, path: string, request: RequestOptions = {}): Promise<Reply> {
+    const headers: Record<string, string> = { ...request.headers };
+    let body: string | undefined = request.raw;
+    if (request.json !== undefined) {
+      body = JSON.stringify(request.json);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${chorus().url}${path}`, { method, headers, body });
+    const text = await response.text();
+    const type = response.headers.get('content-type') ?? '';
+    return { status: response.status, headers: response.headers, body: type.includes('json') && text !== '' ? JSON.parse(text) : text };
+  }
+
+  /** Checks a reply against what was expected, naming `label` (the request) in every message. */
+  function expect(t: ExecutionContext, reply: Reply, expected: HttpExpectation, label: string): void {
+    t.is(reply.status, expected.status, `${label}: status`);
+    if (expected.code !== undefined) {
+      t.is(reply.headers.get('content-type'), 'application/problem+json', `${label}: a problem document`);
+      t.like(reply.body, { code: expected.code, status: expected.status }, `${label}: problem code`);
+    }
+    if (expected.body !== undefined) t.like(reply.body, expected.body as Record<string, unknown>, `${label}: body`);
+    for (const [name, value] of Object.entries(expected.headers ?? {})) {
+      const actual = reply.headers.get(name);
+      if (value instanceof RegExp) t.regex(actual ?? '', value, `${label}: ${name}`);
+      else t.is(actual, value, `${label}: ${name}`);
+    }
+  }
+
+  return {
+    /** The running Chorus (its store, its URL); only inside a test. */
+    chorus,
+    /** A plain request, for the steps a test takes before the one it checks. */
+    call,
+    when: (method: string, path: string, request: RequestOptions = {}) => ({
+      /** Sends the request, checks the reply, and hands it back for further assertions. */
+      async then(t: ExecutionContext, expected: HttpExpectation): Promise<Reply> {
+        if (typeof t === 'function') throw new Error('await then(t, expected) itself, not the object when() returns');
+        const reply = await call(method, path, request);
+        expect(t, reply, expected, `${method} ${path}`);
+        return reply;
+      },
+    }),
+    /** The same checks on a reply already received (requests sent together, a step of a longer story). */
+    expect: (t: ExecutionContext, reply: Reply, expected: HttpExpectation, label = 'reply'): void => expect(t, reply, expected, label),
+  };
+}
