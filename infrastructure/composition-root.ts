@@ -134,7 +134,8 @@ export async function openSystem(config: Config, logger: Logger, options: System
   const { id: instanceId } = await database.db.selectFrom('instance').select('id').executeTakeFirstOrThrow();
   const c = register(container.createChildContainer(), config, logger, database, instanceId);
   const kafka = resolve(c, tokens.kafka);
-  const topology = new KafkaTopology(config.kafkaTopicPrefix, options.modules);
+  // The store's identity on Kafka: this database's instance row (with EventStoreDB, that of its read models).
+  const topology = new KafkaTopology(config.kafkaTopicPrefix, options.modules, instanceId);
   if (kafka !== null) await ensureTopics(kafka, topology.allTopics(), config.kafkaTopicPartitions);
   const readers = resolve(c, tokens.readers);
   readers.start();
@@ -247,7 +248,7 @@ function buildWorkers(
     retryMinMs: 100,
     retryMaxMs: 30_000,
     isTransient: isTransientError,
-    ...(deadLetterProducer === null ? {} : { publishDeadLetter: deadLetterPublisher(deadLetterProducer, topology.deadLetterTopic) }),
+    ...(deadLetterProducer === null ? {} : { publishDeadLetter: deadLetterPublisher(deadLetterProducer, topology.deadLetterTopic, topology.storeId) }),
   };
   const appliers = system.projections.map(
     (projection) =>
@@ -268,7 +269,7 @@ function buildWorkers(
     ...(roles.includes('projector') ? appliers.filter((applier) => only === undefined || only.includes(applier.projection.name)) : []),
     ...(roles.includes('enricher') ? enrichers : []),
   ];
-  const bus: EventBus = kafka === null ? new InProcessBus(store, logger, config.projectionBatchSize) : new KafkaBus(kafka, topology, logger, config.projectionBatchSize);
+  const bus: EventBus = kafka === null ? new InProcessBus(store, logger, config.projectionBatchSize) : new KafkaBus(kafka, topology, logger, metrics, config.projectionBatchSize);
   const runners = new Map<string, Worker>();
   if (roles.includes('relay') && kafka !== null) {
     runners.set('relay', new KafkaRelay(database.db, store, createRelayProducer(kafka), topology, logger, metrics, config.projectionBatchSize));

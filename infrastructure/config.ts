@@ -89,7 +89,7 @@ export type Config = Readonly<{
   kafkaBrokers: readonly string[] | undefined;
   kafkaTopicPartitions: number;
   kafkaClientId: string;
-  /** Topics are `<prefix>.<context>`, consumer groups `<prefix>.<consumer>`. */
+  /** Topics are `<prefix>.<context>`, consumer groups `<prefix>.<store id>.<consumer>`. */
   kafkaTopicPrefix: string;
   /** Unset: the cache lives in memory. */
   redisUrl: string | undefined;

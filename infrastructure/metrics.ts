@@ -31,6 +31,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly foreignMessages = new Counter({
+    name: 'chorus_bus_foreign_messages_total',
+    help: 'Kafka messages a consumer skipped because another event store relayed them (source: its id, or "none" when no store is named)',
+    labelNames: ['consumer', 'source'] as const,
+    registers: [this.registry],
+  });
+
   readonly consumerLag: Gauge<'consumer'> = new Gauge({
     name: 'chorus_consumer_lag_events',
     help: 'Events each projection or enricher has still to process',

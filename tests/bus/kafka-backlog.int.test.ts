@@ -2,6 +2,7 @@
 // (1 MiB per partition in kafkajs) is applied to its end, each event once, and a caught-up consumer reads
 // nothing while the log is idle.
 import test from 'ava';
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
@@ -99,7 +100,7 @@ async function startPipeline(databaseUrl: string, brokers: string): Promise<Pipe
   await sql`create table backlog_applied (event_id text primary key, stream_id text not null, revision integer not null)`.execute(db.database.db);
   const logger = pino({ level: 'silent' });
   const kafka = createKafka(brokers.split(','), 'backlog-test', logger);
-  const topology = new KafkaTopology(testTopicPrefix(), [feedbackModule]);
+  const topology = new KafkaTopology(testTopicPrefix(), [feedbackModule], randomUUID());
   await ensureTopics(kafka, topology.allTopics(), PARTITIONS);
   const topic = topology.topicOf('feedback');
   const store = new PostgresEventStore(db.database, { pollIntervalMs: 50 });
@@ -135,7 +136,7 @@ async function startPipeline(databaseUrl: string, brokers: string): Promise<Pipe
       while ((await readCheckpoint(db.database.db, RELAY_CHECKPOINT)) !== head) await pause(50);
     },
     startConsumer() {
-      running.push(new KafkaBus(kafka, topology, logger).run(consumer, controller.signal));
+      running.push(new KafkaBus(kafka, topology, logger, new Metrics()).run(consumer, controller.signal));
     },
     async appliedRows(expected) {
       let rows = await count();

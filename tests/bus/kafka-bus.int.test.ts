@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { KafkaBus } from '../../infrastructure/bus/kafka/kafka-bus.js';
 import { KafkaTopology, createKafka, ensureTopics } from '../../infrastructure/bus/kafka/kafka.js';
@@ -21,13 +22,13 @@ if (brokers !== undefined && databaseUrl !== undefined) {
     const kafka = createKafka(brokers.split(','), 'bus-contract', logger);
     // Each category the test asks for is a context of its own, with its topic.
     const categories = [freshCategory(), freshCategory(), freshCategory()];
-    const topology = new KafkaTopology(testTopicPrefix(), categories.map((category) => ({ name: category, categories: [category] })));
+    const topology = new KafkaTopology(testTopicPrefix(), categories.map((category) => ({ name: category, categories: [category] })), randomUUID());
     await ensureTopics(kafka, topology.allTopics(), 2);
     const relaying = new AbortController();
     const relay = new KafkaRelay(testDb.database.db, store, createRelayProducer(kafka), topology, logger, new Metrics(), 100).run(relaying.signal);
     return {
       store,
-      bus: new KafkaBus(kafka, topology, logger, 3),
+      bus: new KafkaBus(kafka, topology, logger, new Metrics(), 3),
       category: () => categories.shift()!,
       close: async () => {
         relaying.abort();

@@ -1,9 +1,11 @@
 import test from 'ava';
+import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { feedbackModule } from '../../projections/feedback/module.js';
 import { KafkaTopology, createKafka, ensureTopics } from '../../infrastructure/bus/kafka/kafka.js';
 import { deadLetterPublisher } from '../../infrastructure/bus/kafka/kafka-dead-letters.js';
+import { HEADERS } from '../../infrastructure/bus/kafka/kafka-messages.js';
 import { KafkaRelay, RELAY_CHECKPOINT, createRelayProducer } from '../../infrastructure/bus/kafka/kafka-relay.js';
 import { KafkaBus } from '../../infrastructure/bus/kafka/kafka-bus.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
@@ -25,7 +27,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
     const db = await serverTestDatabase(databaseUrl);
     const logger = pino({ level: 'silent' });
     const kafka = createKafka(brokers.split(','), 'dlq-test', logger);
-    const topology = new KafkaTopology(testTopicPrefix(), [feedbackModule]);
+    const topology = new KafkaTopology(testTopicPrefix(), [feedbackModule], randomUUID());
     await ensureTopics(kafka, topology.allTopics(), 2);
     const store = new PostgresEventStore(db.database, { pollIntervalMs: 50 });
     const applied: string[] = [];
@@ -46,7 +48,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
       retryMinMs: 10,
       retryMaxMs: 20,
       isTransient: () => false,
-      publishDeadLetter: deadLetterPublisher(producer, topology.deadLetterTopic),
+      publishDeadLetter: deadLetterPublisher(producer, topology.deadLetterTopic, topology.storeId),
     });
     const controller = new AbortController();
     const relay = new KafkaRelay(db.database.db, store, createRelayProducer(kafka), topology, logger, new Metrics(), 100);
@@ -55,13 +57,14 @@ if (brokers !== undefined && databaseUrl !== undefined) {
       const healthy = [newEvent('Noted'), newEvent('Noted')];
       await store.append(`feedback-${uuidv7()}`, [healthy[0]!, poison], { expectedRevision: 'no_stream' });
       await store.append(`feedback-${uuidv7()}`, [healthy[1]!], { expectedRevision: 'no_stream' });
-      const running = [relay.run(controller.signal), new KafkaBus(kafka, topology, logger).run(applier, controller.signal)];
+      const running = [relay.run(controller.signal), new KafkaBus(kafka, topology, logger, new Metrics()).run(applier, controller.signal)];
 
       const [message] = await consumeUntil(kafka, [topology.deadLetterTopic], (received) => received.length >= 1);
       const letter = JSON.parse(message!.message.value!.toString()) as DeadLetter;
       t.like(letter, { consumer: 'projection.picky', error: 'RangeError: cannot digest this one', attempts: 2 });
       t.is(letter.event.eventId, poison.eventId);
       t.is(message!.message.key!.toString(), `projection.picky:${letter.event.streamId}`);
+      t.is(message!.message.headers![HEADERS.store]!.toString(), topology.storeId, 'the letter names its store');
 
       for (let attempt = 0; attempt < 400 && applied.length < 2; attempt++) await new Promise((resolve) => setTimeout(resolve, 25));
       t.deepEqual([...applied].sort(), healthy.map((e) => e.eventId).sort(), 'the projection went on past the poison');

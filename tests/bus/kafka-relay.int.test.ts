@@ -1,4 +1,5 @@
 import test from 'ava';
+import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { feedbackModule } from '../../projections/feedback/module.js';
@@ -21,7 +22,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
     const db = await serverTestDatabase(databaseUrl);
     const logger = pino({ level: 'silent' });
     const kafka = createKafka(brokers.split(','), 'relay-test', logger);
-    const topology = new KafkaTopology(testTopicPrefix(), [feedbackModule, { name: 'polls', categories: ['poll'] }]);
+    const topology = new KafkaTopology(testTopicPrefix(), [feedbackModule, { name: 'polls', categories: ['poll'] }], randomUUID());
     await ensureTopics(kafka, topology.allTopics(), 3);
     const store = new PostgresEventStore(db.database, { pollIntervalMs: 50 });
     const metrics = new Metrics();
@@ -60,6 +61,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
         t.is(headers[HEADERS.eventId]!.toString(), event.eventId);
         t.is(headers[HEADERS.position]!.toString(), event.position);
         t.is(headers[HEADERS.correlationId]!.toString(), 'contract');
+        t.is(headers[HEADERS.store]!.toString(), topology.storeId);
       }
       for (const [streamId, count] of [...feedbackStreams.map((id) => [id, 30] as const), [later, 3] as const]) {
         const revisions = events.filter((e) => e.key === streamId).map((e) => e.event.revision);

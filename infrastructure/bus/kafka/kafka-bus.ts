@@ -1,21 +1,27 @@
 // The Kafka bus: feeds a subscriber from Kafka, one consumer group per subscriber, batches per partition (so each
 // stream keeps its order), offsets committed only after the subscriber has recorded the batch in its own
 // transaction. A subscriber that records offsets with its effects is never handed again what it recorded, even
-// when the broker redelivers it (a crash between the two commits).
+// when the broker redelivers it (a crash between the two commits). Only this store's events are handed on:
+// deployments sharing a topic prefix share its topics, and another store's events must never reach a read model.
 import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { EventBus, EventSubscriber } from '../../../application/ports/event-bus.js';
 import type { RecordedEvent } from '../../../application/ports/event-store.js';
-import { fromMessage } from './kafka-messages.js';
+import type { Metrics } from '../../metrics.js';
+import { NO_STORE, fromMessage, storeOf } from './kafka-messages.js';
 import type { KafkaTopology } from './kafka.js';
 
 const HEARTBEAT_MS = 3000;
 
 export class KafkaBus implements EventBus {
+  /** Stores whose messages were skipped already: each is logged once, however many messages it sends. */
+  private readonly reportedSources = new Set<string>();
+
   constructor(
     private readonly kafka: Kafka,
     private readonly topology: KafkaTopology,
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
     /** Most events handed to the subscriber at once; a fetch brings up to 1 MiB per partition. */
     private readonly batchSize = 500,
   ) {}
@@ -74,9 +80,12 @@ export class KafkaBus implements EventBus {
       recorded.set(key, reading);
     }
     const alreadyRecorded = await recorded.get(key)!;
-    const messages = alreadyRecorded === null ? batch.messages : batch.messages.filter((message) => BigInt(message.offset) > alreadyRecorded);
+    const unrecorded = alreadyRecorded === null ? batch.messages : batch.messages.filter((message) => BigInt(message.offset) > alreadyRecorded);
+    // Another store's messages are passed over by the offsets of the slices around them, or of the batch's end.
+    const messages = this.ownOf(subscriber.name, topic, partition, unrecorded);
     if (messages.length === 0) {
-      // All of it was recorded before the broker's offset commit was lost: move past it without a delivery.
+      // All of it was recorded before the broker's offset commit was lost, or is another store's: move past it
+      // without a delivery.
       resolveOffset(batch.lastOffset());
       await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }] });
       return;
@@ -104,6 +113,27 @@ export class KafkaBus implements EventBus {
       // Also tells us early when a rebalance took the partition away: the rest of the batch is then left alone.
       await heartbeat();
     }
+  }
+
+  /** The messages of this store; any other is counted and skipped, and its store logged the first time. */
+  private ownOf(consumer: string, topic: string, partition: number, messages: readonly KafkaMessage[]): KafkaMessage[] {
+    const own: KafkaMessage[] = [];
+    const foreign = new Map<string, number>();
+    for (const message of messages) {
+      const source = storeOf(message);
+      if (source === this.topology.storeId) {
+        own.push(message);
+        continue;
+      }
+      foreign.set(source, (foreign.get(source) ?? 0) + 1);
+      if (this.reportedSources.has(source)) continue;
+      this.reportedSources.add(source);
+      const where = { consumer, source, store: this.topology.storeId, topic, partition, offset: message.offset };
+      if (source === NO_STORE) this.logger.warn(where, 'messages naming no event store (relayed by an older Chorus, or not Chorus events) are skipped');
+      else this.logger.warn(where, 'messages of another event store are skipped: another deployment shares this KAFKA_TOPIC_PREFIX');
+    }
+    for (const [source, count] of foreign) this.metrics.foreignMessages.inc({ consumer, source }, count);
+    return own;
   }
 
   private eventsOf(topic: string, partition: number, messages: readonly KafkaMessage[]): RecordedEvent[] {

@@ -1,8 +1,10 @@
 // Announces dead letters on the DLQ topic, for whoever watches it; the dead_letters table stays the record.
 import type { Producer } from 'kafkajs';
 import type { DeadLetter } from '../../../projections/dead-letters.js';
+import { HEADERS } from './kafka-messages.js';
 
-export function deadLetterPublisher(producer: Producer, topic: string): (letter: DeadLetter) => Promise<void> {
+/** Each letter names its event store, as relayed events do: deployments sharing a prefix share the DLQ topic. */
+export function deadLetterPublisher(producer: Producer, topic: string, storeId: string): (letter: DeadLetter) => Promise<void> {
   let connected: Promise<void> | null = null;
   return async (letter) => {
     connected ??= producer.connect().catch((error: unknown) => {
@@ -13,7 +15,7 @@ export function deadLetterPublisher(producer: Producer, topic: string): (letter:
     await producer.send({
       topic,
       acks: -1,
-      messages: [{ key: `${letter.consumer}:${letter.event.streamId}`, value: JSON.stringify(letter) }],
+      messages: [{ key: `${letter.consumer}:${letter.event.streamId}`, value: JSON.stringify(letter), headers: { [HEADERS.store]: storeId } }],
     });
   };
 }

@@ -1,6 +1,6 @@
 // The wire form of an event: value = the JSON envelope, key = stream id, headers for routing and tracing
-// without parsing the value.
-import type { KafkaMessage, Message } from 'kafkajs';
+// without parsing the value, and the event store it came from.
+import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import type { RecordedEvent } from '../../../application/ports/event-store.js';
 
 export const HEADERS = {
@@ -8,9 +8,14 @@ export const HEADERS = {
   eventId: 'chorus-event-id',
   correlationId: 'chorus-correlation-id',
   position: 'chorus-position',
+  /** The instance id of the event store the event belongs to: consumers apply only their own store's. */
+  store: 'chorus-store',
 } as const;
 
-export function toMessage(event: RecordedEvent): Message {
+/** What a message without a store header counts as (store ids are UUIDs, so no store is called this). */
+export const NO_STORE = 'none';
+
+export function toMessage(event: RecordedEvent, storeId: string): Message {
   return {
     key: event.streamId,
     value: JSON.stringify(event),
@@ -19,8 +24,20 @@ export function toMessage(event: RecordedEvent): Message {
       [HEADERS.eventId]: event.eventId,
       [HEADERS.correlationId]: event.metadata.correlationId,
       [HEADERS.position]: event.position,
+      [HEADERS.store]: storeId,
     },
   };
+}
+
+/** The store a message names in its header, or NO_STORE (a message from before the header, or not Chorus's). */
+export function storeOf(message: Pick<KafkaMessage, 'headers'>): string {
+  const store = headerText(message.headers, HEADERS.store);
+  return store === undefined || store === '' ? NO_STORE : store;
+}
+
+function headerText(headers: IHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  return (Array.isArray(value) ? value[0] : value)?.toString();
 }
 
 /** The envelope in a message, or null when the message is not one (nothing Chorus produced). */

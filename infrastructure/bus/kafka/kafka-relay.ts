@@ -1,5 +1,5 @@
 // Fans the global log out to Kafka: tails the store from its checkpoint, produces each batch (idempotent,
-// acks=all, one batch in flight), and only then moves the checkpoint. A crash re-sends at most one batch;
+// acks=all, one batch in flight, each message stamped with the store's id), and only then moves the checkpoint. A crash re-sends at most one batch;
 // consumers skip what they have applied, so that is harmless.
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -36,7 +36,7 @@ export class KafkaRelay {
     signal.addEventListener('abort', disconnect);
     try {
       const from = await readCheckpoint(this.db, RELAY_CHECKPOINT);
-      this.logger.info({ from }, 'relay started');
+      this.logger.info({ from, store: this.topology.storeId }, 'relay started');
       for await (const batch of this.store.subscribe({ from, batchSize: this.batchSize, signal })) {
         if (batch.events.length > 0) {
           await this.producer.sendBatch({ acks: -1, topicMessages: byTopic(batch.events, this.topology) });
@@ -61,7 +61,7 @@ function byTopic(events: readonly RecordedEvent[], topology: KafkaTopology): { t
     const topic = topology.topicOf(categoryOf(event.streamId));
     let messages = topics.get(topic);
     if (messages === undefined) topics.set(topic, (messages = []));
-    messages.push(toMessage(event));
+    messages.push(toMessage(event, topology.storeId));
   }
   return [...topics].map(([topic, messages]) => ({ topic, messages }));
 }

@@ -1,6 +1,7 @@
 // The Kafka client, the topic layout (one topic per bounded context, key = stream id) and admin helpers.
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
+import { retryOrThrow } from '../../../application/kernel/retry.js';
 
 /** A bounded context as the topic layout sees it: its name is its topic, and it owns these stream categories. */
 export type TopicOwner = Readonly<{ name: string; categories: readonly string[] }>;
@@ -8,7 +9,9 @@ export type TopicOwner = Readonly<{ name: string; categories: readonly string[] 
 /**
  * Topic and consumer-group names under one prefix (KAFKA_TOPIC_PREFIX, default `chorus`), so environments or
  * test runs sharing a cluster never read each other's events or share offsets. Each context module's events go
- * to `<prefix>.<module name>`; a category no module owns goes to `<prefix>.<category>`.
+ * to `<prefix>.<module name>`; a category no module owns goes to `<prefix>.<category>`. Deployments that share
+ * a prefix anyway share its topics, so every message names its event store (`storeId`, the `instance` row of
+ * the database holding the store or, with EventStoreDB, the read models) and consumer groups are per store.
  */
 export class KafkaTopology {
   private readonly contextOf: ReadonlyMap<string, string>;
@@ -16,6 +19,8 @@ export class KafkaTopology {
   constructor(
     readonly prefix: string,
     private readonly owners: readonly TopicOwner[],
+    /** The event store whose events this deployment relays and applies; every other store's are skipped. */
+    readonly storeId: string,
   ) {
     this.contextOf = new Map(owners.flatMap((owner) => owner.categories.map((category) => [category, owner.name] as const)));
   }
@@ -37,9 +42,12 @@ export class KafkaTopology {
     return [...new Set(this.owners.map((owner) => `${this.prefix}.${owner.name}`)), this.deadLetterTopic];
   }
 
-  /** One consumer group per consumer (`projection.feedback` → `chorus.projection.feedback`). */
+  /**
+   * One consumer group per consumer of each store (`projection.feedback` → `chorus.<storeId>.projection.feedback`):
+   * two stores on one prefix neither share offsets nor split each other's partitions.
+   */
   groupIdOf(consumerName: string): string {
-    return `${this.prefix}.${consumerName}`;
+    return `${this.prefix}.${this.storeId}.${consumerName}`;
   }
 }
 
@@ -64,21 +72,18 @@ const ENSURE_ATTEMPTS = 15;
  * started answers with retriable errors (no leader, unknown partition) for a while: those are retried.
  */
 export async function ensureTopics(kafka: Kafka, topics: readonly string[], partitions: number): Promise<void> {
-  await withAdmin(kafka, async (admin) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
+  await withAdmin(kafka, (admin) =>
+    retryOrThrow(
+      async () => {
         const existing = new Set(await admin.listTopics());
         const missing = topics.filter((topic) => !existing.has(topic));
         if (missing.length > 0) {
           await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: partitions })) });
         }
-        return;
-      } catch (error) {
-        if ((error as { retriable?: unknown }).retriable !== true || attempt === ENSURE_ATTEMPTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(200 * attempt, 2000)));
-      }
-    }
-  });
+      },
+      { maxAttempts: ENSURE_ATTEMPTS, minMs: 200, maxMs: 2000, isFatal: (error) => (error as { retriable?: unknown }).retriable !== true },
+    ),
+  );
 }
 
 /** Messages a consumer group has still to read on the topics: end offsets minus committed offsets. */
