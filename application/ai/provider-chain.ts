@@ -20,10 +20,6 @@ import { describeError } from '../kernel/describe-error.js';
 import { ProviderUnavailable, type AiProvider, type AiTask, type ProviderHealth } from '../ports/ai-provider.js';
 import type { Clock } from '../ports/clock.js';
 
-// Kept here for the code that imported them from the chain before tasks existed.
-export { ProviderUnavailable };
-export type { ChainedAnalysis } from '../feedback/feedback-triage-task.js';
-
 export type ProviderCallOutcome = 'success' | 'failure' | 'skipped';
 
 export type ProviderChainOptions = Readonly<{

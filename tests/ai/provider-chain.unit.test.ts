@@ -1,6 +1,7 @@
 import test from 'ava';
 import { z } from 'zod';
-import { AllProvidersFailed, ProviderChain, ProviderUnavailable, type ProviderCallOutcome, type ProviderChainOptions } from '../../application/ai/provider-chain.js';
+import { AllProvidersFailed, ProviderChain, type ProviderCallOutcome, type ProviderChainOptions } from '../../application/ai/provider-chain.js';
+import { ProviderUnavailable } from '../../application/ports/ai-provider.js';
 import { feedbackTriageTask, type FeedbackAnalysis } from '../../application/feedback/feedback-triage-task.js';
 import type { AiProvider, AiTask, AnyAiTask } from '../../application/ports/ai-provider.js';
 import type { Clock } from '../../application/ports/clock.js';

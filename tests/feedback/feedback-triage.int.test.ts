@@ -2,7 +2,8 @@
 // an unavailable provider retried (never parked) and reported, and a parked event redelivered once fixed.
 import test from 'ava';
 import { pino } from 'pino';
-import { AllProvidersFailed, type ChainedAnalysis } from '../../application/ai/provider-chain.js';
+import { AllProvidersFailed } from '../../application/ai/provider-chain.js';
+import type { ChainedAnalysis } from '../../application/feedback/feedback-triage-task.js';
 import { submitFeedback } from '../../application/feedback/feedback-commands.js';
 import type { EventStore, RecordedEvent } from '../../application/ports/event-store.js';
 import { systemClock, uuidV7Ids } from '../../infrastructure/clock-and-ids.js';
