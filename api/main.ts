@@ -32,6 +32,7 @@ export const httpDependencies = (system: System): HttpDependencies => ({
   deadLetterConsumers: system.deadLetterConsumers,
   workers: system.workers,
   lagOf: system.lagOf,
+  appliedPosition: system.appliedPosition,
   progress: system.progress,
   dependencyHealth: async () => ({ replicas: system.readers.status(), ai: system.aiChain.health() }),
 });

@@ -15,13 +15,13 @@ import { EnricherConsumer } from '../projections/enricher.js';
 import type { ContextModule } from '../projections/context-module.js';
 import { ProjectionApplier, type ConsumerOptions } from '../projections/projection-applier.js';
 import { ProjectionProgress } from '../projections/projection-progress.js';
-import { logLag, type LagOf } from '../projections/projection-status.js';
+import { appliedCheckpoint, appliedWatermark, logLag, type AppliedPosition, type LagOf } from '../projections/projection-status.js';
 import type { Projection } from '../projections/projection.js';
 import { Workers, type Worker } from '../projections/workers.js';
 import { aiProviders } from './ai/ai-providers.js';
 import { KafkaTopology, consumerGroupLag, createKafka, ensureTopics, withAdmin } from './bus/kafka/kafka.js';
 import { deadLetterPublisher } from './bus/kafka/kafka-dead-letters.js';
-import { KafkaRelay, createRelayProducer } from './bus/kafka/kafka-relay.js';
+import { KafkaRelay } from './bus/kafka/kafka-relay.js';
 import { KafkaBus } from './bus/kafka/kafka-bus.js';
 import { InProcessBus } from './bus/inprocess/inprocess-bus.js';
 import { MemoryCache } from './cache/memory/memory-cache.js';
@@ -90,6 +90,8 @@ export type System = Readonly<{
   projections: readonly Projection[];
   /** Lag of any consumer, by whatever feeds it. */
   lagOf: LagOf;
+  /** How far a projection has applied the whole log, by whatever feeds it: what read-your-writes waits for. */
+  appliedPosition: AppliedPosition;
   /** Batches the projectors of this process commit, announced to read-your-writes waits; bounds those waits. */
   progress: ProjectionProgress;
   workers: Workers;
@@ -136,7 +138,7 @@ export async function openSystem(config: Config, logger: Logger, options: System
   const kafka = resolve(c, tokens.kafka);
   // The store's identity on Kafka: this database's instance row (with EventStoreDB, that of its read models).
   const topology = new KafkaTopology(config.kafkaTopicPrefix, options.modules, instanceId);
-  if (kafka !== null) await ensureTopics(kafka, topology.allTopics(), config.kafkaTopicPartitions);
+  const partitions = kafka === null ? null : await ensureTopics(kafka, topology.allTopics(), config.kafkaTopicPartitions);
   const readers = resolve(c, tokens.readers);
   readers.start();
   const system = {
@@ -155,6 +157,13 @@ export async function openSystem(config: Config, logger: Logger, options: System
     modules: options.modules,
     projections: options.modules.flatMap((module) => module.projections),
     progress: new ProjectionProgress(config.maxPositionWaits),
+    appliedPosition:
+      partitions === null
+        ? appliedCheckpoint
+        : appliedWatermark(resolve(c, tokens.eventStore), (projection) => {
+            const topics = topology.topicsOf(projection.categories);
+            return new Map(topics.map((topic) => [topic, partitions.get(topic) ?? 0]));
+          }),
   };
   const lagOf: LagOf = async (consumer) =>
     kafka === null
@@ -269,10 +278,10 @@ function buildWorkers(
     ...(roles.includes('projector') ? appliers.filter((applier) => only === undefined || only.includes(applier.projection.name)) : []),
     ...(roles.includes('enricher') ? enrichers : []),
   ];
-  const bus: EventBus = kafka === null ? new InProcessBus(store, logger, config.projectionBatchSize) : new KafkaBus(kafka, topology, logger, metrics, config.projectionBatchSize);
+  const bus: EventBus = kafka === null ? new InProcessBus(store, logger, config.projectionBatchSize) : new KafkaBus(kafka, topology, logger, metrics, config.projectionBatchSize, config.kafkaTopicPartitions);
   const runners = new Map<string, Worker>();
   if (roles.includes('relay') && kafka !== null) {
-    runners.set('relay', new KafkaRelay(database.db, store, createRelayProducer(kafka), topology, logger, metrics, config.projectionBatchSize));
+    runners.set('relay', new KafkaRelay(database.db, store, kafka, topology, logger, metrics, config.projectionBatchSize));
   }
   for (const consumer of running) {
     runners.set(consumer.name, { run: (signal) => bus.run(consumer, signal), health: consumer.health });

@@ -33,7 +33,7 @@ export class Metrics {
 
   readonly foreignMessages = new Counter({
     name: 'chorus_bus_foreign_messages_total',
-    help: 'Kafka messages a consumer skipped because another event store relayed them (source: its id, or "none" when no store is named)',
+    help: 'Kafka messages a consumer skipped because another event store relayed them (source: its id, or "none" when no store is named); its watermarks are skipped uncounted',
     labelNames: ['consumer', 'source'] as const,
     registers: [this.registry],
   });

@@ -13,6 +13,8 @@ import { insertDeadLetter, parkBehind, streamsWithOpenLetters, type DeadLetter, 
 import type { EventConsumer, Progress } from './event-consumer.js';
 import type { Projection } from './projection.js';
 
+type OffsetProgress = Extract<Progress, { kind: 'offset' }>;
+
 export type ConsumerOptions = Readonly<{
   /** Attempts at a failing batch, and then at each of its events alone, before one is dead-lettered. */
   maxAttempts: number;
@@ -33,6 +35,8 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
   readonly name: string;
   readonly categories: readonly string[];
   readonly health = new ConsumerHealth();
+  /** How far it has applied the whole log on Kafka, which read-your-writes waits on (see appliedWatermark). */
+  readonly recordsWatermarks = true;
   private readonly handles: ReadonlySet<string>;
 
   constructor(
@@ -76,6 +80,11 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
 
   /** Returns once the batch is applied, with whatever kept failing parked; throws only when aborted. */
   async process(events: readonly RecordedEvent[], progress: Progress, signal: AbortSignal): Promise<void> {
+    if (events.length === 0 && progress.kind === 'offset') {
+      // Only watermarks: one statement, no rows to lock or change.
+      await this.attempt(() => this.recordWatermark(progress), signal, Number.POSITIVE_INFINITY);
+      return;
+    }
     const failure = await this.attempt(() => this.transaction(events, progress), signal);
     if (failure === undefined) return;
     if (events.length === 1) {
@@ -177,15 +186,29 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
       })
       .where('name', '=', name)
       .execute();
-    if (progress?.kind === 'offset') {
-      const { topic, partition, offset } = progress;
-      await tx
-        .insertInto('projection_offsets')
-        .values({ projection: name, topic, partition, offset })
-        .onConflict((oc) => oc.columns(['projection', 'topic', 'partition']).doUpdateSet({ offset, updated_at: new Date() }))
-        .execute();
-    }
+    if (progress?.kind === 'offset') await this.recordOffset(tx, progress);
     return fresh.length;
+  }
+
+  private async recordWatermark(progress: OffsetProgress): Promise<void> {
+    const started = process.hrtime.bigint();
+    await this.recordOffset(this.db, progress);
+    this.options.onBatchApplied?.(this.projection.name, 0, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  /** Never moves a partition back: a stale runner that commits after a newer one leaves the newer offset. */
+  private async recordOffset(db: Kysely<Schema>, { topic, partition, offset, watermark }: OffsetProgress): Promise<void> {
+    const moved = { offset, ...(watermark === undefined ? {} : { watermark }), updated_at: new Date() };
+    await db
+      .insertInto('projection_offsets')
+      .values({ projection: this.projection.name, topic, partition, offset, watermark: watermark ?? null })
+      .onConflict((oc) =>
+        oc
+          .columns(['projection', 'topic', 'partition'])
+          .doUpdateSet(moved)
+          .where('projection_offsets.offset', '<=', offset),
+      )
+      .execute();
   }
 
   /**

@@ -1,6 +1,7 @@
-// What operators and read-your-writes ask of a projection: how far it is, and whether it has applied a write.
+// What operators and read-your-writes ask of a projection: how far it is, and whether it has applied a write
+// (and everything before it).
 import type { Kysely } from 'kysely';
-import { categoryOf, type EventStore, type Position, type RecordedEvent } from '../application/ports/event-store.js';
+import type { EventStore, Position } from '../application/ports/event-store.js';
 import type { Schema } from './schema.js';
 import type { EventConsumer } from './event-consumer.js';
 import type { ProjectionProgress } from './projection-progress.js';
@@ -17,6 +18,7 @@ export type LagOf = (consumer: Pick<EventConsumer, 'name' | 'categories' | 'resu
 export type ProjectionStatus = Readonly<{
   name: string;
   version: number;
+  /** Every event up to here is applied: its checkpoint, or on Kafka its smallest partition watermark. */
   checkpoint: Position | null;
   head: Position | null;
   /** Events it has still to apply: counted in the log (direct) or from its Kafka consumer group's offsets. */
@@ -28,9 +30,57 @@ export type ProjectionStatus = Readonly<{
   updatedAt: string | null;
 }>;
 
-export async function projectionStatus(db: Kysely<Schema>, store: EventStore, projection: Projection, lagOf: LagOf): Promise<ProjectionStatus> {
-  const row = await db.selectFrom('projections').selectAll().where('name', '=', projection.name).executeTakeFirst();
-  const checkpoint = row?.checkpoint ?? null;
+/**
+ * How far a projection has applied the whole log, as the database serving a read shows it: every event at or
+ * before this position is applied (or parked as a dead letter). Null: nothing is known to be applied yet.
+ */
+export type AppliedPosition = (db: Kysely<Schema>, projection: Projection) => Promise<Position | null>;
+
+/** Fed by the store (in-process bus): the checkpoint, which moves past other categories' events too. */
+export const appliedCheckpoint: AppliedPosition = async (db, projection) => {
+  const row = await db.selectFrom('projections').select('checkpoint').where('name', '=', projection.name).executeTakeFirst();
+  return row?.checkpoint ?? null;
+};
+
+/**
+ * Fed by Kafka: the smallest relay watermark applied over every partition of the projection's topics (`topicsOf`
+ * names them, with their partition counts). Partitions carry no global order, but each watermark covers its
+ * partition up to its position, so the smallest covers them all. A partition without one yet holds it at null;
+ * the relay writes watermarks to idle partitions too, so none holds it back for long.
+ */
+export function appliedWatermark(store: Pick<EventStore, 'comparePositions'>, topicsOf: (projection: Projection) => ReadonlyMap<string, number>): AppliedPosition {
+  return async (db, projection) => {
+    const topics = topicsOf(projection);
+    if (topics.size === 0) return null;
+    const rows = await db
+      .selectFrom('projection_offsets')
+      .select(['topic', 'partition', 'watermark'])
+      .where('projection', '=', projection.name)
+      .where('topic', 'in', [...topics.keys()])
+      .where('watermark', 'is not', null)
+      .execute();
+    let lowest: Position | null = null;
+    let covered = 0;
+    for (const { topic, partition, watermark } of rows) {
+      if (partition >= (topics.get(topic) ?? 0)) continue; // a partition the topic no longer has
+      covered++;
+      if (lowest === null || store.comparePositions(watermark!, lowest) < 0) lowest = watermark;
+    }
+    const partitions = [...topics.values()].reduce((sum, count) => sum + count, 0);
+    return covered === partitions ? lowest : null;
+  };
+}
+
+export async function projectionStatus(
+  db: Kysely<Schema>,
+  store: EventStore,
+  projection: Projection,
+  { lagOf, applied }: Readonly<{ lagOf: LagOf; applied: AppliedPosition }>,
+): Promise<ProjectionStatus> {
+  const [row, checkpoint] = await Promise.all([
+    db.selectFrom('projections').selectAll().where('name', '=', projection.name).executeTakeFirst(),
+    applied(db, projection),
+  ]);
   const consumer = { name: `projection.${projection.name}`, categories: projection.categories, resumeFrom: async () => checkpoint };
   const [head, lag] = await Promise.all([store.headPosition(), lagOf(consumer)]);
   return {
@@ -77,25 +127,25 @@ export type PositionWaitOutcome = 'reached' | 'timed-out' | 'aborted' | 'too-man
 
 /**
  * Answers 'reached' once `readDb` (the writer or the replica serving the request) shows the projection has
- * applied the write at `position`, 'timed-out' when `timeoutMs` passes first. Judged by the write's own stream,
- * which works however events arrive (Kafka partitions carry no global order); a checkpoint past it answers at
- * once. Only a write not there at the first look takes one of the progress's places to wait.
+ * applied every event up to `position`, whatever its stream or category; 'timed-out' when `timeoutMs` passes
+ * first. Only a wait not over at the first look takes one of the progress's places to wait.
  */
 export async function waitForPosition(
   readDb: Kysely<Schema>,
-  store: EventStore,
+  store: Pick<EventStore, 'comparePositions'>,
+  applied: AppliedPosition,
   projection: Projection,
   position: Position,
   { timeoutMs, signal, progress, recheck }: PositionWait,
 ): Promise<PositionWaitOutcome> {
   const deadline = Date.now() + timeoutMs;
-  const write = await store.readEventAt(position);
-  if (write !== null && (!projection.handles.includes(write.type) || !projection.categories.includes(categoryOf(write.streamId)))) {
-    return 'reached'; // the projection never reads it, so there is nothing to wait for
-  }
+  const reached = async (): Promise<boolean> => {
+    const through = await applied(readDb, projection);
+    return through !== null && store.comparePositions(through, position) >= 0;
+  };
   // Taken before each look, so a batch announced while the database answers still wakes the next sleep.
   let seen = progress.batches(projection.name);
-  if (await hasApplied(readDb, store, projection, position, write)) return 'reached';
+  if (await reached()) return 'reached';
   if (Date.now() >= deadline) return 'timed-out';
   const leave = progress.enter();
   if (leave === null) return 'too-many-waits';
@@ -105,31 +155,9 @@ export async function waitForPosition(
       if (remaining <= 0) return 'timed-out';
       if ((await progress.next(projection.name, seen, Math.min(pause, remaining), signal)) === 'aborted') return 'aborted';
       seen = progress.batches(projection.name);
-      if (await hasApplied(readDb, store, projection, position, write)) return 'reached';
+      if (await reached()) return 'reached';
     }
   } finally {
     leave();
   }
-}
-
-async function hasApplied(
-  readDb: Kysely<Schema>,
-  store: EventStore,
-  projection: Projection,
-  position: Position,
-  write: RecordedEvent | null,
-): Promise<boolean> {
-  const [row, stream] = await Promise.all([
-    readDb.selectFrom('projections').select('checkpoint').where('name', '=', projection.name).executeTakeFirst(),
-    write === null
-      ? undefined
-      : readDb
-          .selectFrom('projection_streams')
-          .select('revision')
-          .where('projection', '=', projection.name)
-          .where('stream_id', '=', write.streamId)
-          .executeTakeFirst(),
-  ]);
-  if (write !== null && stream !== undefined && Number(stream.revision) >= write.revision) return true;
-  return row?.checkpoint != null && store.comparePositions(row.checkpoint, position) >= 0;
 }

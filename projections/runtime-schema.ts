@@ -30,6 +30,8 @@ export interface ProjectionOffsetsTable {
   topic: string;
   partition: number;
   offset: Int8;
+  /** The newest relay watermark applied from this partition: every event up to it that the partition carries is applied. */
+  watermark: ColumnType<string | null, string | null | undefined, string | null>;
   updated_at: Generated<Date>;
 }
 
@@ -151,8 +153,18 @@ const deadLettersOfAnyConsumer: Migration = {
   },
 };
 
+const partitionWatermarks: Migration = {
+  async up(db) {
+    await db.schema.alterTable('projection_offsets').addColumn('watermark', 'text').execute();
+  },
+  async down(db) {
+    await db.schema.alterTable('projection_offsets').dropColumn('watermark').execute();
+  },
+};
+
 export const runtimeMigrations: Readonly<Record<string, Migration>> = {
   '0002_projections': projections,
   '0005_consumers': consumers,
   '0008_dead_letters_of_any_consumer': deadLettersOfAnyConsumer,
+  '0010_partition_watermarks': partitionWatermarks,
 };

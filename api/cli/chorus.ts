@@ -71,7 +71,7 @@ program
     const system = await openSystem(config, createLogger('warn'), { roles: [], modules: contexts, migrations: apiMigrations });
     try {
       for (const projection of system.projections) {
-        const s = await projectionStatus(system.database.db, system.store, projection, system.lagOf);
+        const s = await projectionStatus(system.database.db, system.store, projection, { lagOf: system.lagOf, applied: system.appliedPosition });
         const lag = `${s.lag}${s.lagCapped ? '+' : ''}`;
         console.log(`${s.name} v${s.version}  checkpoint ${s.checkpoint ?? '-'}  head ${s.head ?? '-'}  lag ${lag}  last error ${s.lastError ?? '-'}`);
       }

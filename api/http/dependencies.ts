@@ -9,7 +9,7 @@ import type { Metrics } from '../../infrastructure/metrics.js';
 import type { Redeliverable } from '../../projections/dead-letters.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ProjectionProgress } from '../../projections/projection-progress.js';
-import type { LagOf } from '../../projections/projection-status.js';
+import type { AppliedPosition, LagOf } from '../../projections/projection-status.js';
 import type { Workers } from '../../projections/workers.js';
 
 export type ReadDatabase = Readonly<{ name: string; role: 'replica' | 'writer'; db: Kysely<Schema> }>;
@@ -31,6 +31,8 @@ export type HttpDependencies = Readonly<{
   deadLetterConsumers: readonly Redeliverable[];
   workers: Workers;
   lagOf: LagOf;
+  /** How far a projection has applied the whole log, as a given database shows it. */
+  appliedPosition: AppliedPosition;
   /** Batches this process's projectors apply, announced as they commit, and the bound on read-your-writes waits. */
   progress: ProjectionProgress;
   /** Health of whatever else this process depends on (replicas, Kafka, AI providers), for /health/ready. */

@@ -59,7 +59,7 @@ export const operationsRoutes = (deps: HttpDependencies) => [
     summary: 'Checkpoint, head of the log, lag and last error of every projection',
     responses: { 200: '{ items }' },
     async handle(ctx) {
-      const items = await Promise.all(deps.projections.map((projection) => projectionStatus(deps.db, deps.store, projection, deps.lagOf)));
+      const items = await Promise.all(deps.projections.map((projection) => projectionStatus(deps.db, deps.store, projection, { lagOf: deps.lagOf, applied: deps.appliedPosition })));
       ctx.body = { items };
     },
   }),

@@ -1,4 +1,4 @@
-// X-Chorus-Min-Position: answer only once the read model has applied the client's own write.
+// X-Chorus-Min-Position: answer only once the read model has applied the client's own write, and everything before it.
 import type { Context } from 'koa';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../../projections/schema.js';
@@ -22,7 +22,7 @@ export async function awaitMinPosition(ctx: Context, deps: HttpDependencies, pro
     ]);
   }
   const disconnect = watchDisconnect(ctx);
-  const outcome = await waitForPosition(readDb, deps.store, projection, position, {
+  const outcome = await waitForPosition(readDb, deps.store, deps.appliedPosition, projection, position, {
     timeoutMs: deps.config.minPositionTimeoutMs,
     signal: disconnect.signal,
     progress: deps.progress,

@@ -6,7 +6,17 @@ import type { Position, RecordedEvent } from './event-store.js';
 /** How far a batch took the subscriber, for it to record with the batch's effects. */
 export type Progress =
   | Readonly<{ kind: 'checkpoint'; position: Position }>
-  | Readonly<{ kind: 'offset'; topic: string; partition: number; offset: string }>;
+  | Readonly<{
+      kind: 'offset';
+      topic: string;
+      partition: number;
+      offset: string;
+      /**
+       * The newest relay watermark in the batch: once the batch is applied, so is every event up to this
+       * position that this partition carries. Absent when the batch holds none.
+       */
+      watermark?: Position;
+    }>;
 
 export interface EventSubscriber {
   /** Unique among subscribers: `projection.feedback`, `enricher.feedback-triage`. Also names its Kafka group. */
@@ -21,6 +31,11 @@ export interface EventSubscriber {
    * broker that redelivers up to there (a crash between the subscriber's commit and the broker's) hands it nothing twice.
    */
   recordedOffset?(topic: string, partition: number): Promise<string | null>;
+  /**
+   * Records relay watermarks with its effects (to tell how far it has applied the whole log): batches that hold
+   * only watermarks are handed over too. Others never see a batch without events.
+   */
+  readonly recordsWatermarks?: boolean;
   /** Returns once the batch is done; throws only when the signal aborted it. */
   process(events: readonly RecordedEvent[], progress: Progress, signal: AbortSignal): Promise<void>;
 }

@@ -77,8 +77,6 @@ export interface EventStore {
   countEvents(options?: ReadAllOptions): Promise<number>;
   /** Catch-up, then live; ends when the signal aborts. Never skips an event that commits late. */
   subscribe(options: SubscribeOptions): AsyncIterable<SubscriptionBatch>;
-  /** The committed event at exactly this position, or null when there is none. */
-  readEventAt(position: Position): Promise<RecordedEvent | null>;
   /** The position of the newest event every reader can see, or null for an empty log. */
   headPosition(): Promise<Position | null>;
   comparePositions(a: Position, b: Position): number;

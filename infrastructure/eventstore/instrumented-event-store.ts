@@ -13,7 +13,6 @@ export function instrumentEventStore(store: EventStore, metrics: Metrics): Event
     readAll: (options) => store.readAll(options),
     countEvents: (options) => store.countEvents(options),
     subscribe: (options) => store.subscribe(options),
-    readEventAt: (position) => store.readEventAt(position),
     headPosition: () => store.headPosition(),
     comparePositions: (a, b) => store.comparePositions(a, b),
     isPosition: (value) => store.isPosition(value),

@@ -9,8 +9,9 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Position, RecordedEvent } from '../../application/ports/event-store.js';
 import { feedbackModule } from '../../projections/feedback/module.js';
 import { KafkaTopology, consumerGroupLag, createKafka, ensureTopics, withAdmin } from '../../infrastructure/bus/kafka/kafka.js';
-import { KafkaRelay, RELAY_CHECKPOINT, createRelayProducer } from '../../infrastructure/bus/kafka/kafka-relay.js';
+import { KafkaRelay, RELAY_CHECKPOINT } from '../../infrastructure/bus/kafka/kafka-relay.js';
 import { KafkaBus } from '../../infrastructure/bus/kafka/kafka-bus.js';
+import { watermarkOf } from '../../infrastructure/bus/kafka/kafka-messages.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { Metrics } from '../../infrastructure/metrics.js';
 import { readCheckpoint } from '../../projections/checkpoints.js';
@@ -19,7 +20,7 @@ import { ProjectionApplier } from '../../projections/projection-applier.js';
 import type { Projection } from '../../projections/projection.js';
 import { newEvent } from '../support/events.js';
 import { serverTestDatabase, type TestDatabase } from '../support/databases.js';
-import { testTopicPrefix } from '../support/kafka.js';
+import { consumeUntil, testTopicPrefix } from '../support/kafka.js';
 import { serviceUrl } from '../support/services.js';
 
 const brokers = serviceUrl('KAFKA_BROKERS', 'Kafka backlog');
@@ -88,7 +89,7 @@ type Pipeline = Readonly<{
   startConsumer(): void;
   /** Rows in the read model once it holds `expected`, or once it stopped growing short of that. */
   appliedRows(expected: number): Promise<number>;
-  /** Messages in each partition of the topic. */
+  /** Event messages (watermarks left out) in each partition of the topic. */
   messagesPerPartition(): Promise<number[]>;
   /** Resolves once the consumer group has committed every message of the topic. */
   committedAll(): Promise<number>;
@@ -102,7 +103,7 @@ async function startPipeline(databaseUrl: string, brokers: string): Promise<Pipe
   const kafka = createKafka(brokers.split(','), 'backlog-test', logger);
   const topology = new KafkaTopology(testTopicPrefix(), [feedbackModule], randomUUID());
   await ensureTopics(kafka, topology.allTopics(), PARTITIONS);
-  const topic = topology.topicOf('feedback');
+  const topic = topology.topicOf('feedback')!;
   const store = new PostgresEventStore(db.database, { pollIntervalMs: 50 });
   const applier = new ProjectionApplier(db.database.db, store, backlogProjection, logger, {
     maxAttempts: 2,
@@ -112,7 +113,7 @@ async function startPipeline(databaseUrl: string, brokers: string): Promise<Pipe
   });
   const consumer = new CountingConsumer(applier);
   const controller = new AbortController();
-  const running = [new KafkaRelay(db.database.db, store, createRelayProducer(kafka), topology, logger, new Metrics(), 1000).run(controller.signal)];
+  const running = [new KafkaRelay(db.database.db, store, kafka, topology, logger, new Metrics(), 1000).run(controller.signal)];
   const payload = 'x'.repeat(PAYLOAD_BYTES);
   const count = async (): Promise<number> => {
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from backlog_applied`.execute(db.database.db);
@@ -147,9 +148,12 @@ async function startPipeline(databaseUrl: string, brokers: string): Promise<Pipe
       return rows;
     },
     async messagesPerPartition() {
-      return withAdmin(kafka, async (admin) =>
-        (await admin.fetchTopicOffsets(topic)).map(({ high, low }) => Number(BigInt(high) - BigInt(low))),
-      );
+      const offsets = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topic));
+      const total = offsets.reduce((sum, { high, low }) => sum + Number(BigInt(high) - BigInt(low)), 0);
+      const received = await consumeUntil(kafka, [topic], (messages) => messages.length >= total, { timeoutMs: 120_000, watermarks: true });
+      const events = offsets.map(() => 0);
+      for (const { partition, message } of received) if (watermarkOf(message) === null) events[partition]!++;
+      return events;
     },
     async committedAll() {
       return withAdmin(kafka, async (admin) => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { KafkaBus } from '../../infrastructure/bus/kafka/kafka-bus.js';
 import { KafkaTopology, createKafka, ensureTopics } from '../../infrastructure/bus/kafka/kafka.js';
-import { KafkaRelay, createRelayProducer } from '../../infrastructure/bus/kafka/kafka-relay.js';
+import { KafkaRelay } from '../../infrastructure/bus/kafka/kafka-relay.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { Metrics } from '../../infrastructure/metrics.js';
 import { serverTestDatabase } from '../support/databases.js';
@@ -25,7 +25,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
     const topology = new KafkaTopology(testTopicPrefix(), categories.map((category) => ({ name: category, categories: [category] })), randomUUID());
     await ensureTopics(kafka, topology.allTopics(), 2);
     const relaying = new AbortController();
-    const relay = new KafkaRelay(testDb.database.db, store, createRelayProducer(kafka), topology, logger, new Metrics(), 100).run(relaying.signal);
+    const relay = new KafkaRelay(testDb.database.db, store, kafka, topology, logger, new Metrics(), 100).run(relaying.signal);
     return {
       store,
       bus: new KafkaBus(kafka, topology, logger, new Metrics(), 3),

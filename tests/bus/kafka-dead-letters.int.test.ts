@@ -6,7 +6,7 @@ import { feedbackModule } from '../../projections/feedback/module.js';
 import { KafkaTopology, createKafka, ensureTopics } from '../../infrastructure/bus/kafka/kafka.js';
 import { deadLetterPublisher } from '../../infrastructure/bus/kafka/kafka-dead-letters.js';
 import { HEADERS } from '../../infrastructure/bus/kafka/kafka-messages.js';
-import { KafkaRelay, RELAY_CHECKPOINT, createRelayProducer } from '../../infrastructure/bus/kafka/kafka-relay.js';
+import { KafkaRelay, RELAY_CHECKPOINT } from '../../infrastructure/bus/kafka/kafka-relay.js';
 import { KafkaBus } from '../../infrastructure/bus/kafka/kafka-bus.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { Metrics } from '../../infrastructure/metrics.js';
@@ -51,7 +51,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
       publishDeadLetter: deadLetterPublisher(producer, topology.deadLetterTopic, topology.storeId),
     });
     const controller = new AbortController();
-    const relay = new KafkaRelay(db.database.db, store, createRelayProducer(kafka), topology, logger, new Metrics(), 100);
+    const relay = new KafkaRelay(db.database.db, store, kafka, topology, logger, new Metrics(), 100);
     try {
       const poison = newEvent('Noted', { poison: true });
       const healthy = [newEvent('Noted'), newEvent('Noted')];

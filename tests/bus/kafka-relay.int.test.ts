@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { feedbackModule } from '../../projections/feedback/module.js';
-import { KafkaTopology, createKafka, ensureTopics } from '../../infrastructure/bus/kafka/kafka.js';
-import { KafkaRelay, RELAY_CHECKPOINT, createRelayProducer } from '../../infrastructure/bus/kafka/kafka-relay.js';
-import { HEADERS, fromMessage } from '../../infrastructure/bus/kafka/kafka-messages.js';
+import { KafkaTopology, createKafka, ensureTopics, withAdmin } from '../../infrastructure/bus/kafka/kafka.js';
+import { KafkaRelay, RELAY_CHECKPOINT } from '../../infrastructure/bus/kafka/kafka-relay.js';
+import { HEADERS, fromMessage, watermarkOf } from '../../infrastructure/bus/kafka/kafka-messages.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { Metrics } from '../../infrastructure/metrics.js';
 import { readCheckpoint } from '../../projections/checkpoints.js';
@@ -26,7 +26,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
     await ensureTopics(kafka, topology.allTopics(), 3);
     const store = new PostgresEventStore(db.database, { pollIntervalMs: 50 });
     const metrics = new Metrics();
-    const relay = (): KafkaRelay => new KafkaRelay(db.database.db, store, createRelayProducer(kafka), topology, logger, metrics, 50);
+    const relay = (): KafkaRelay => new KafkaRelay(db.database.db, store, kafka, topology, logger, metrics, 50);
     try {
       const feedbackStreams = Array.from({ length: 4 }, () => `feedback-${uuidv7()}`);
       for (const streamId of feedbackStreams) await store.append(streamId, newEvents(30, 'FeedbackThing'), { expectedRevision: 'no_stream' });
@@ -46,8 +46,8 @@ if (brokers !== undefined && databaseUrl !== undefined) {
       controller = new AbortController();
       running = relay().run(controller.signal);
 
-      const feedback = await consumeUntil(kafka, [topology.topicOf('feedback')], (received) => received.length >= 123);
-      const polls = await consumeUntil(kafka, [topology.topicOf('poll')], (received) => received.length >= 5);
+      const feedback = await consumeUntil(kafka, [topology.topicOf('feedback')!], (received) => received.length >= 123);
+      const polls = await consumeUntil(kafka, [topology.topicOf('poll')!], (received) => received.length >= 5);
       controller.abort();
       await running;
 
@@ -69,6 +69,52 @@ if (brokers !== undefined && databaseUrl !== undefined) {
       }
       t.true((await metrics.registry.getSingleMetricAsString('chorus_relay_events_total')).includes('chorus_relay_events_total 128'));
     } finally {
+      await db.drop();
+    }
+  });
+
+  test('after each batch every partition of every context topic gets a watermark behind the events it covers, idle ones too', async (t) => {
+    const db = await serverTestDatabase(databaseUrl);
+    const logger = pino({ level: 'silent' });
+    const kafka = createKafka(brokers.split(','), 'relay-watermark-test', logger);
+    const topology = new KafkaTopology(testTopicPrefix(), [feedbackModule, { name: 'polls', categories: ['poll'] }], randomUUID());
+    const partitions = await ensureTopics(kafka, topology.allTopics(), 3);
+    const store = new PostgresEventStore(db.database, { pollIntervalMs: 50 });
+    const controller = new AbortController();
+    const running = new KafkaRelay(db.database.db, store, kafka, topology, logger, new Metrics(), 7).run(controller.signal);
+    try {
+      // Only feedback events: the polls topic stays idle. An unowned category is read past, not produced.
+      for (let n = 0; n < 12; n++) await store.append(`feedback-${uuidv7()}`, newEvents(2, 'FeedbackThing'), { expectedRevision: 'no_stream' });
+      await store.append(`nobody-${uuidv7()}`, newEvents(1, 'Orphan'), { expectedRevision: 'no_stream' });
+      const head = (await store.headPosition())!;
+      while ((await readCheckpoint(db.database.db, RELAY_CHECKPOINT)) !== head) await new Promise((resolve) => setTimeout(resolve, 20));
+
+      const topics = topology.eventTopics();
+      const total = await withAdmin(kafka, async (admin) => {
+        let sum = 0;
+        for (const topic of topics) for (const { high, low } of await admin.fetchTopicOffsets(topic)) sum += Number(BigInt(high) - BigInt(low));
+        return sum;
+      });
+      const received = await consumeUntil(kafka, topics, (messages) => messages.length >= total, { watermarks: true });
+      t.is(received.filter(({ message }) => watermarkOf(message) === null).length, 24, 'every owned event once, the unowned one not at all');
+
+      for (const topic of topics) {
+        t.is(partitions.get(topic), 3);
+        for (let partition = 0; partition < 3; partition++) {
+          const messages = received.filter((m) => m.topic === topic && m.partition === partition).map(({ message }) => message);
+          const marks = messages.flatMap((message, index) => (watermarkOf(message) === null ? [] : [{ index, position: BigInt(watermarkOf(message)!) }]));
+          t.true(marks.length > 0, `${topic}/${partition} has watermarks`);
+          t.is(marks[marks.length - 1]!.position, BigInt(head), `${topic}/${partition} ends with the relay's checkpoint`);
+          t.is(messages[messages.length - 1]!.headers![HEADERS.store]!.toString(), topology.storeId);
+          for (const { index, position } of marks) {
+            const coveredLater = messages.slice(index + 1).filter((message) => watermarkOf(message) === null && BigInt(fromMessage(message)!.position) <= position);
+            t.is(coveredLater.length, 0, `no event at or before watermark ${position} follows it in ${topic}/${partition}`);
+          }
+        }
+      }
+    } finally {
+      controller.abort();
+      await running;
       await db.drop();
     }
   });

@@ -10,7 +10,7 @@ import { submitFeedback } from '../../application/feedback/feedback-commands.js'
 import type { RecordedEvent } from '../../application/ports/event-store.js';
 import { KafkaBus } from '../../infrastructure/bus/kafka/kafka-bus.js';
 import { HEADERS } from '../../infrastructure/bus/kafka/kafka-messages.js';
-import { KafkaRelay, createRelayProducer } from '../../infrastructure/bus/kafka/kafka-relay.js';
+import { KafkaRelay } from '../../infrastructure/bus/kafka/kafka-relay.js';
 import { KafkaTopology, consumerGroupLag, createKafka, ensureTopics, withAdmin } from '../../infrastructure/bus/kafka/kafka.js';
 import { systemClock, uuidV7Ids } from '../../infrastructure/clock-and-ids.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
@@ -72,7 +72,7 @@ async function deployment(serverUrl: string, kafka: Kafka, prefix: string, logge
       return ids;
     },
     run: (signal) => [
-      new KafkaRelay(db.database.db, store, createRelayProducer(kafka), topology, logger, metrics, 100).run(signal),
+      new KafkaRelay(db.database.db, store, kafka, topology, logger, metrics, 100).run(signal),
       new KafkaBus(kafka, topology, logger, metrics, 50).run(applier, signal),
     ],
     readModel: async () => (await db.database.db.selectFrom('feedback').select('id').orderBy('id').execute()).map((row) => row.id),
@@ -109,7 +109,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
       };
       await producer.connect();
       await producer.send({
-        topic: a.topology.topicOf('feedback'),
+        topic: a.topology.topicOf('feedback')!,
         acks: -1,
         messages: [{ key: orphan.streamId, value: JSON.stringify(orphan), headers: { [HEADERS.type]: orphan.type, [HEADERS.eventId]: orphan.eventId } }],
       });

@@ -452,16 +452,6 @@ test('readAll reads after a position, by category, up to a limit, across pages, 
   t.is((await collect(store.readAll({ from: '1000:0' }))).length, 705, 'from a filter checkpoint');
 });
 
-test('readEventAt finds the event at exactly a position, and null elsewhere', async (t) => {
-  const { server, store } = openStore();
-  const { position } = await store.append('poll-1', newEvents(1), { expectedRevision: 'no_stream' });
-  server.record('$stats-1', '$statsCollected');
-  t.like(await store.readEventAt(position), { streamId: 'poll-1', revision: 0, position });
-  t.is(await store.readEventAt('1:1'), null);
-  t.is(await store.readEventAt(encodePosition(server.log[1]!.position)), null, 'a system event is not a Chorus event');
-  t.is(await store.readEventAt('not-a-position'), null);
-});
-
 test('headPosition is the newest record, null for an empty log', async (t) => {
   const { server, store } = openStore();
   t.is(await store.headPosition(), null);

@@ -301,16 +301,6 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
     t.is(await store().countEvents({ categories: [freshCategory()] }), 0);
   });
 
-  it('reads the event at a position, and nothing where there is none', async (t) => {
-    const streamId = freshStream();
-    const events = newEvents(3);
-    await store().append(streamId, events, { expectedRevision: 'no_stream' });
-    const stored = await collect(store().readStream(streamId));
-    const found = await store().readEventAt(stored[1]!.position);
-    t.like(found, { eventId: events[1]!.eventId, streamId, revision: 1, position: stored[1]!.position });
-    t.is(await store().readEventAt('not-a-position'), null);
-  });
-
   it('compares positions and recognises its own', async (t) => {
     const { position } = await store().append(freshStream(), newEvents(1), { expectedRevision: 'no_stream' });
     t.true(store().isPosition(position));

@@ -1,18 +1,24 @@
 // Kafka for tests: a topic prefix of their own per test file, so runs and files never share topics or groups.
 import { randomBytes } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { watermarkOf } from '../../infrastructure/bus/kafka/kafka-messages.js';
 
 export const testTopicPrefix = (): string => `test-${randomBytes(5).toString('hex')}`;
 
-/** Reads every message of the topics from the beginning until `done` says so (or the deadline passes). */
+export type Received = { topic: string; partition: number; message: KafkaMessage };
+
+/**
+ * Reads the messages of the topics from the beginning until `done` says so (or the deadline passes). The relay's
+ * watermarks are left out unless `watermarks` is set.
+ */
 export async function consumeUntil(
   kafka: Kafka,
   topics: readonly string[],
-  done: (messages: { topic: string; partition: number; message: KafkaMessage }[]) => boolean,
-  timeoutMs = 30_000,
-): Promise<{ topic: string; partition: number; message: KafkaMessage }[]> {
+  done: (messages: Received[]) => boolean,
+  { timeoutMs = 30_000, watermarks = false }: { timeoutMs?: number; watermarks?: boolean } = {},
+): Promise<Received[]> {
   const consumer = kafka.consumer({ groupId: `reader-${randomBytes(5).toString('hex')}` });
-  const received: { topic: string; partition: number; message: KafkaMessage }[] = [];
+  const received: Received[] = [];
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [...topics], fromBeginning: true });
@@ -21,6 +27,7 @@ export async function consumeUntil(
       consumer
         .run({
           eachMessage: async ({ topic, partition, message }) => {
+            if (!watermarks && watermarkOf(message) !== null) return;
             received.push({ topic, partition, message });
             if (done(received)) {
               clearTimeout(timer);

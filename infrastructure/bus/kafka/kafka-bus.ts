@@ -3,12 +3,13 @@
 // transaction. A subscriber that records offsets with its effects is never handed again what it recorded, even
 // when the broker redelivers it (a crash between the two commits). Only this store's events are handed on:
 // deployments sharing a topic prefix share its topics, and another store's events must never reach a read model.
+// The relay's watermarks are not events: they reach a subscriber as the `watermark` of a batch's progress.
 import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { EventBus, EventSubscriber } from '../../../application/ports/event-bus.js';
-import type { RecordedEvent } from '../../../application/ports/event-store.js';
+import type { Position, RecordedEvent } from '../../../application/ports/event-store.js';
 import type { Metrics } from '../../metrics.js';
-import { NO_STORE, fromMessage, storeOf } from './kafka-messages.js';
+import { NO_STORE, fromMessage, storeOf, watermarkOf } from './kafka-messages.js';
 import type { KafkaTopology } from './kafka.js';
 
 const HEARTBEAT_MS = 3000;
@@ -24,6 +25,8 @@ export class KafkaBus implements EventBus {
     private readonly metrics: Metrics,
     /** Most events handed to the subscriber at once; a fetch brings up to 1 MiB per partition. */
     private readonly batchSize = 500,
+    /** Partitions handed over at once, each in order: a slow partition does not hold the others back. */
+    private readonly partitionsAtOnce = 1,
   ) {}
 
   async run(subscriber: EventSubscriber, signal: AbortSignal): Promise<void> {
@@ -51,6 +54,7 @@ export class KafkaBus implements EventBus {
         autoCommit: false,
         // Resolving moves the position the next fetch starts from; only a batch the consumer recorded is resolved.
         eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.partitionsAtOnce,
         eachBatch: (payload) => this.processBatch(subscriber, payload, recorded, signal),
       });
       await Promise.race([aborted, crashed]);
@@ -83,11 +87,16 @@ export class KafkaBus implements EventBus {
     const unrecorded = alreadyRecorded === null ? batch.messages : batch.messages.filter((message) => BigInt(message.offset) > alreadyRecorded);
     // Another store's messages are passed over by the offsets of the slices around them, or of the batch's end.
     const messages = this.ownOf(subscriber.name, topic, partition, unrecorded);
+    const commit = async (through: string): Promise<void> => {
+      resolveOffset(through);
+      // Given offsets, this commits them now ("if necessary" is about autoCommit), failing rather than retrying
+      // when a rebalance is under way, so that kafkajs rejoins the group.
+      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(through) + 1n).toString() }] }] });
+    };
     if (messages.length === 0) {
       // All of it was recorded before the broker's offset commit was lost, or is another store's: move past it
       // without a delivery.
-      resolveOffset(batch.lastOffset());
-      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }] });
+      await commit(batch.lastOffset());
       return;
     }
     for (let from = 0; from < messages.length; from += this.batchSize) {
@@ -95,27 +104,26 @@ export class KafkaBus implements EventBus {
       const slice = messages.slice(from, from + this.batchSize);
       // The last slice also covers whatever follows its last message in the batch (control records).
       const through = from + this.batchSize >= messages.length ? batch.lastOffset() : slice[slice.length - 1]!.offset;
-      const events = this.eventsOf(topic, partition, slice);
-      // Retries of a failing batch can outlast the session timeout: keep the membership alive meanwhile.
-      const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_MS);
-      try {
-        await subscriber.process(events, { kind: 'offset', topic, partition, offset: through }, signal);
-      } finally {
-        clearInterval(keepAlive);
+      const { events, watermark } = this.contentOf(topic, partition, slice);
+      if (events.length > 0 || (watermark !== undefined && subscriber.recordsWatermarks === true)) {
+        // Retries of a failing batch can outlast the session timeout: keep the membership alive meanwhile.
+        const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_MS);
+        try {
+          await subscriber.process(events, { kind: 'offset', topic, partition, offset: through, ...(watermark === undefined ? {} : { watermark }) }, signal);
+        } finally {
+          clearInterval(keepAlive);
+        }
       }
       // Stopped meanwhile: the consumer may have left the slice unfinished, so it is fetched again (harmless:
       // consumers skip what they have recorded).
       if (signal.aborted) return;
-      resolveOffset(through);
-      // Given offsets, this commits them now ("if necessary" is about autoCommit), failing rather than retrying
-      // when a rebalance is under way, so that kafkajs rejoins the group.
-      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(through) + 1n).toString() }] }] });
+      await commit(through);
       // Also tells us early when a rebalance took the partition away: the rest of the batch is then left alone.
       await heartbeat();
     }
   }
 
-  /** The messages of this store; any other is counted and skipped, and its store logged the first time. */
+  /** The messages of this store; any other event is counted and skipped, and its store logged the first time. */
   private ownOf(consumer: string, topic: string, partition: number, messages: readonly KafkaMessage[]): KafkaMessage[] {
     const own: KafkaMessage[] = [];
     const foreign = new Map<string, number>();
@@ -125,6 +133,7 @@ export class KafkaBus implements EventBus {
         own.push(message);
         continue;
       }
+      if (watermarkOf(message) !== null) continue; // another relay's bookkeeping, not an event
       foreign.set(source, (foreign.get(source) ?? 0) + 1);
       if (this.reportedSources.has(source)) continue;
       this.reportedSources.add(source);
@@ -136,13 +145,20 @@ export class KafkaBus implements EventBus {
     return own;
   }
 
-  private eventsOf(topic: string, partition: number, messages: readonly KafkaMessage[]): RecordedEvent[] {
+  /** The events of a slice, and the newest watermark in it (watermarks only grow along a partition). */
+  private contentOf(topic: string, partition: number, messages: readonly KafkaMessage[]): { events: RecordedEvent[]; watermark: Position | undefined } {
     const events: RecordedEvent[] = [];
+    let watermark: Position | undefined;
     for (const message of messages) {
+      const mark = watermarkOf(message);
+      if (mark !== null) {
+        watermark = mark;
+        continue;
+      }
       const event = fromMessage(message);
       if (event === null) this.logger.error({ topic, partition, offset: message.offset }, 'not a Chorus event; skipped');
       else events.push(event);
     }
-    return events;
+    return { events, watermark };
   }
 }

@@ -1,7 +1,8 @@
 // The wire form of an event: value = the JSON envelope, key = stream id, headers for routing and tracing
-// without parsing the value, and the event store it came from.
+// without parsing the value, and the event store it came from. Besides events, the relay writes watermarks:
+// "everything up to this position is published", one to every partition after each batch.
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import type { RecordedEvent } from '../../../application/ports/event-store.js';
+import type { Position, RecordedEvent } from '../../../application/ports/event-store.js';
 
 export const HEADERS = {
   type: 'chorus-type',
@@ -10,6 +11,8 @@ export const HEADERS = {
   position: 'chorus-position',
   /** The instance id of the event store the event belongs to: consumers apply only their own store's. */
   store: 'chorus-store',
+  /** Set on watermark messages only: the position through which the relay has published the whole log. */
+  watermark: 'chorus-watermark',
 } as const;
 
 /** What a message without a store header counts as (store ids are UUIDs, so no store is called this). */
@@ -27,6 +30,25 @@ export function toMessage(event: RecordedEvent, storeId: string): Message {
       [HEADERS.store]: storeId,
     },
   };
+}
+
+/**
+ * A watermark for one partition: every event at or before `position` that goes to this partition precedes it.
+ * Its value is readable JSON for people browsing the topic; consumers read the header.
+ */
+export function toWatermark(position: Position, storeId: string, partition: number): Message {
+  return {
+    partition,
+    key: null,
+    value: JSON.stringify({ watermark: position }),
+    headers: { [HEADERS.watermark]: position, [HEADERS.store]: storeId },
+  };
+}
+
+/** The position a watermark message carries, or null when the message is not a watermark. */
+export function watermarkOf(message: Pick<KafkaMessage, 'headers'>): Position | null {
+  const position = headerText(message.headers, HEADERS.watermark);
+  return position === undefined || position === '' ? null : position;
 }
 
 /** The store a message names in its header, or NO_STORE (a message from before the header, or not Chorus's). */

@@ -9,7 +9,7 @@ export type TopicOwner = Readonly<{ name: string; categories: readonly string[] 
 /**
  * Topic and consumer-group names under one prefix (KAFKA_TOPIC_PREFIX, default `chorus`), so environments or
  * test runs sharing a cluster never read each other's events or share offsets. Each context module's events go
- * to `<prefix>.<module name>`; a category no module owns goes to `<prefix>.<category>`. Deployments that share
+ * to `<prefix>.<module name>`; a category no module owns has no topic (nothing would read it). Deployments that share
  * a prefix anyway share its topics, so every message names its event store (`storeId`, the `instance` row of
  * the database holding the store or, with EventStoreDB, the read models) and consumer groups are per store.
  */
@@ -25,21 +25,28 @@ export class KafkaTopology {
     this.contextOf = new Map(owners.flatMap((owner) => owner.categories.map((category) => [category, owner.name] as const)));
   }
 
-  topicOf(category: string): string {
-    return `${this.prefix}.${this.contextOf.get(category) ?? category}`;
+  /** The topic of the context owning `category`; undefined when no module owns it. */
+  topicOf(category: string): string | undefined {
+    const context = this.contextOf.get(category);
+    return context === undefined ? undefined : `${this.prefix}.${context}`;
   }
 
   topicsOf(categories: readonly string[]): string[] {
-    return [...new Set(categories.map((category) => this.topicOf(category)))];
+    return [...new Set(categories.flatMap((category) => this.topicOf(category) ?? []))];
   }
 
   get deadLetterTopic(): string {
     return `${this.prefix}.dlq`;
   }
 
+  /** The topics that carry events: one per context. */
+  eventTopics(): string[] {
+    return [...new Set(this.owners.map((owner) => `${this.prefix}.${owner.name}`))];
+  }
+
   /** Every topic Chorus produces to, created at start-up. */
   allTopics(): string[] {
-    return [...new Set(this.owners.map((owner) => `${this.prefix}.${owner.name}`)), this.deadLetterTopic];
+    return [...this.eventTopics(), this.deadLetterTopic];
   }
 
   /**
@@ -67,12 +74,16 @@ export function createKafka(brokers: readonly string[], clientId: string, logger
 
 const ENSURE_ATTEMPTS = 15;
 
+/** How many partitions each topic has: what the broker says, not what it was asked for. */
+export type TopicPartitions = ReadonlyMap<string, number>;
+
 /**
- * Creates the topics that do not exist yet; existing ones are left as they are. A broker that has just
- * started answers with retriable errors (no leader, unknown partition) for a while: those are retried.
+ * Creates the topics that do not exist yet; existing ones are left as they are, with however many partitions
+ * they have, which is what it returns. A broker that has just started answers with retriable errors (no
+ * leader, unknown partition) for a while: those are retried.
  */
-export async function ensureTopics(kafka: Kafka, topics: readonly string[], partitions: number): Promise<void> {
-  await withAdmin(kafka, (admin) =>
+export async function ensureTopics(kafka: Kafka, topics: readonly string[], partitions: number): Promise<TopicPartitions> {
+  return withAdmin(kafka, (admin) =>
     retryOrThrow(
       async () => {
         const existing = new Set(await admin.listTopics());
@@ -80,10 +91,16 @@ export async function ensureTopics(kafka: Kafka, topics: readonly string[], part
         if (missing.length > 0) {
           await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: partitions })) });
         }
+        return partitionCounts(admin, topics);
       },
       { maxAttempts: ENSURE_ATTEMPTS, minMs: 200, maxMs: 2000, isFatal: (error) => (error as { retriable?: unknown }).retriable !== true },
     ),
   );
+}
+
+export async function partitionCounts(admin: Admin, topics: readonly string[]): Promise<TopicPartitions> {
+  const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
+  return new Map(metadata.map(({ name, partitions }) => [name, partitions.length]));
 }
 
 /** Messages a consumer group has still to read on the topics: end offsets minus committed offsets. */

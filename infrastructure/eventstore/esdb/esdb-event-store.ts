@@ -281,14 +281,6 @@ export class EsdbEventStore implements EventStore {
     return passed;
   }
 
-  async readEventAt(position: Position): Promise<RecordedEvent | null> {
-    if (!isPosition(position)) return null;
-    const at = decodePosition(position);
-    const [event] = await recordedEvents(this.client.readAll({ fromPosition: at, maxCount: 1 }));
-    if (event === undefined || isSystemEvent(event) || compareLogPositions(requirePosition(event), at) !== 0) return null;
-    return toRecordedEvent(event);
-  }
-
   /** The newest record of the log. It may be a system event: readers' checkpoints move past those too. */
   async headPosition(): Promise<Position | null> {
     const [newest] = await recordedEvents(this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 }));

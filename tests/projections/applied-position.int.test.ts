@@ -1,0 +1,107 @@
+// How far a projection has applied the whole log: its checkpoint when it reads the store, and on Kafka the
+// smallest relay watermark over every partition of its topics, recorded with its rows.
+import test from 'ava';
+import { pino } from 'pino';
+import type { RecordedEvent } from '../../application/ports/event-store.js';
+import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
+import { ProjectionApplier } from '../../projections/projection-applier.js';
+import { appliedCheckpoint, appliedWatermark } from '../../projections/projection-status.js';
+import type { Projection } from '../../projections/projection.js';
+import { embeddedTestDatabase } from '../support/databases.js';
+import { metadata } from '../support/events.js';
+
+const TOPIC = 'chorus.notes';
+
+const notes: Projection = {
+  name: 'notes',
+  version: 1,
+  categories: ['note'],
+  handles: ['Noted'],
+  async apply() {},
+};
+
+const noted = (streamId: string, position: string): RecordedEvent => ({
+  eventId: crypto.randomUUID(),
+  type: 'Noted',
+  streamId,
+  revision: 0,
+  position,
+  data: {},
+  metadata,
+});
+
+async function setUp() {
+  const testDb = await embeddedTestDatabase();
+  const store = new PostgresEventStore(testDb.database, { pollIntervalMs: 50 });
+  const announced: string[] = [];
+  const applier = new ProjectionApplier(testDb.database.db, store, notes, pino({ level: 'silent' }), {
+    maxAttempts: 2,
+    retryMinMs: 1,
+    retryMaxMs: 2,
+    isTransient: () => false,
+    onBatchApplied: (name) => announced.push(name),
+  });
+  await applier.start();
+  const applied = appliedWatermark(store, () => new Map([[TOPIC, 3]]));
+  const signal = new AbortController().signal;
+  const batch = (partition: number, offset: string, events: RecordedEvent[], watermark?: string) =>
+    applier.process(events, { kind: 'offset', topic: TOPIC, partition, offset, ...(watermark === undefined ? {} : { watermark }) }, signal);
+  return { testDb, applier, announced, applied: () => applied(testDb.database.db, notes), batch };
+}
+
+test('on Kafka the applied position is the smallest watermark, and nothing until every partition has one', async (t) => {
+  const { testDb, announced, applied, batch } = await setUp();
+  try {
+    t.is(await applied(), null, 'nothing applied yet');
+    await batch(0, '4', [noted('note-a', '100')], '150');
+    await batch(1, '2', [noted('note-b', '120')], '150');
+    t.is(await applied(), null, 'partition 2 has no watermark yet');
+    // An idle partition: only a watermark, no events. It counts like the others.
+    await batch(2, '0', [], '150');
+    t.is(await applied(), '150');
+    await batch(0, '9', [noted('note-c', '200')], '250');
+    await batch(2, '1', [], '250');
+    t.is(await applied(), '150', 'partition 1 still holds it back');
+    await batch(1, '3', [], '250');
+    t.is(await applied(), '250');
+    t.true(announced.length >= 6, 'watermark-only batches are announced to waits too');
+  } finally {
+    await testDb.drop();
+  }
+});
+
+test('a partition never moves back: a stale runner committing an older batch leaves the newer watermark', async (t) => {
+  const { testDb, applied, batch } = await setUp();
+  try {
+    for (const partition of [0, 1, 2]) await batch(partition, '10', [], '500');
+    await batch(1, '7', [noted('note-x', '300')], '320');
+    t.is(await applied(), '500');
+    const row = await testDb.database.db.selectFrom('projection_offsets').select(['offset', 'watermark']).where('partition', '=', 1).executeTakeFirstOrThrow();
+    t.deepEqual({ offset: String(row.offset), watermark: row.watermark }, { offset: '10', watermark: '500' });
+  } finally {
+    await testDb.drop();
+  }
+});
+
+test('rows of partitions a topic no longer has, or of other topics, do not count', async (t) => {
+  const { testDb, applier, applied, batch } = await setUp();
+  try {
+    for (const partition of [0, 1]) await batch(partition, '1', [], '90');
+    await applier.process([], { kind: 'offset', topic: 'chorus.other', partition: 2, offset: '1', watermark: '90' }, new AbortController().signal);
+    await batch(5, '1', [], '90');
+    t.is(await applied(), null, 'partition 2 of the topic itself is still missing');
+  } finally {
+    await testDb.drop();
+  }
+});
+
+test('reading the store, the applied position is the checkpoint', async (t) => {
+  const { testDb, applier } = await setUp();
+  try {
+    t.is(await appliedCheckpoint(testDb.database.db, notes), null);
+    await applier.process([noted('note-a', '42')], { kind: 'checkpoint', position: '77' }, new AbortController().signal);
+    t.is(await appliedCheckpoint(testDb.database.db, notes), '77');
+  } finally {
+    await testDb.drop();
+  }
+});
