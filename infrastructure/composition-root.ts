@@ -202,7 +202,7 @@ function register(c: DependencyContainer, config: Config, logger: Logger, databa
   provideSingleton(c, tokens.eventStoreAdapter, () =>
     config.eventStore === 'esdb'
       ? new EsdbEventStore(config.esdbUrl!, { idleCheckpointMs: config.pollIntervalMs })
-      : new PostgresEventStore(database, { pollIntervalMs: config.pollIntervalMs }),
+      : new PostgresEventStore(database, { pollIntervalMs: config.pollIntervalMs, gatherMs: config.subscriptionGatherMs }),
   );
   provideSingleton(c, tokens.eventStore, (r) => instrumentEventStore(resolve(r, tokens.eventStoreAdapter), resolve(r, tokens.metrics)));
   provideSingleton(c, tokens.replicaDatabases, () => config.replicaUrls.map((url) => openPostgres(url, { poolMax: config.databasePoolMax })));

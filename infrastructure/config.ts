@@ -19,6 +19,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CHORUS_MIN_POSITION_TIMEOUT_MS: integer(0, 60_000, 5000),
   CHORUS_POLL_INTERVAL_MS: integer(10, 60_000, 1000),
+  CHORUS_SUBSCRIPTION_GATHER_MS: integer(0, 1000, 5),
   CHORUS_PROJECTION_BATCH_SIZE: integer(1, 10_000, 500),
   CHORUS_SHUTDOWN_TIMEOUT_MS: integer(100, 300_000, 10_000),
   CHORUS_PROJECTION_MAX_ATTEMPTS: integer(1, 100, 5),
@@ -79,6 +80,8 @@ export type Config = Readonly<{
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   minPositionTimeoutMs: number;
   pollIntervalMs: number;
+  /** Woken by a commit, a subscription waits this long before reading, so that a burst is read as one batch. */
+  subscriptionGatherMs: number;
   projectionBatchSize: number;
   shutdownTimeoutMs: number;
   /** Attempts at an event that keeps failing (for reasons other than a lost connection) before it is dead-lettered. */
@@ -172,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     minPositionTimeoutMs: e.CHORUS_MIN_POSITION_TIMEOUT_MS,
     pollIntervalMs: e.CHORUS_POLL_INTERVAL_MS,
+    subscriptionGatherMs: e.CHORUS_SUBSCRIPTION_GATHER_MS,
     projectionBatchSize: e.CHORUS_PROJECTION_BATCH_SIZE,
     shutdownTimeoutMs: e.CHORUS_SHUTDOWN_TIMEOUT_MS,
     projectionMaxAttempts: e.CHORUS_PROJECTION_MAX_ATTEMPTS,

@@ -9,8 +9,11 @@ import type { Schema } from '../../projections/schema.js';
 export type SqlDatabase = Readonly<{
   kind: 'postgres' | 'pglite';
   db: Kysely<Schema>;
-  /** Calls `onNotify` on every NOTIFY on `channel` (and after a reconnect, when some may have been missed). */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `onNotify` with the payload on every NOTIFY on `channel`, and with undefined after a reconnect, when
+   * some may have been missed.
+   */
+  listen(channel: string, onNotify: (payload: string | undefined) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }>;
 
@@ -74,7 +77,7 @@ class PostgresNotifications {
   private client: pg.Client | null = null;
   private connecting: Promise<void> | null = null;
   private closed = false;
-  private readonly handlers = new Map<string, Set<() => void>>();
+  private readonly handlers = new Map<string, Set<(payload: string | undefined) => void>>();
 
   constructor(
     private readonly url: string,
@@ -82,7 +85,7 @@ class PostgresNotifications {
   ) {}
 
   /** Fails when the server cannot be reached (the caller retries); registers nothing then. */
-  async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  async listen(channel: string, onNotify: (payload: string | undefined) => void): Promise<() => Promise<void>> {
     await this.ensureConnected();
     let handlers = this.handlers.get(channel);
     if (handlers === undefined) {
@@ -115,7 +118,7 @@ class PostgresNotifications {
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url });
     let lost = false;
-    client.on('notification', (message) => this.notify(message.channel));
+    client.on('notification', (message) => this.notify(message.channel, message.payload));
     client.on('error', (error) => {
       if (lost) return; // the second report of the same loss
       lost = true;
@@ -151,14 +154,14 @@ class PostgresNotifications {
     try {
       await this.ensureConnected();
       // Whatever was committed while nobody listened: subscribers read again.
-      for (const channel of this.handlers.keys()) this.notify(channel);
+      for (const channel of this.handlers.keys()) this.notify(channel, undefined);
     } catch (error) {
       this.onError?.(error as Error);
       this.reconnectAfter(2000);
     }
   }
 
-  private notify(channel: string): void {
-    for (const handler of this.handlers.get(channel) ?? []) handler();
+  private notify(channel: string, payload: string | undefined): void {
+    for (const handler of this.handlers.get(channel) ?? []) handler(payload);
   }
 }

@@ -1,35 +1,52 @@
+// How subscriptions hear of commits: at once from appends in this process, by one NOTIFY per burst from other
+// processes, and by polling when that news is lost. A burst of commits is read as one batch.
 import test from 'ava';
-import type { SqlDatabase } from '../../infrastructure/db/database.js';
+import { openPostgres, type SqlDatabase } from '../../infrastructure/db/database.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
-import { embeddedTestDatabase } from '../support/databases.js';
+import { embeddedTestDatabase, serverTestDatabase } from '../support/databases.js';
+import { serviceUrl } from '../support/services.js';
 import { subscribeUntil } from './event-store-contract.js';
 import { freshCategory, freshStream, newEvents } from '../support/events.js';
 
-test('a subscription whose notifications are lost still delivers, by polling', async (t) => {
+/** Runs `work` once a subscription started alongside is waiting. */
+const later = <T>(work: () => Promise<T>): Promise<T> => new Promise((resolve) => setTimeout(resolve, 200)).then(work);
+
+/** Longer than any test waits: whatever a subscription receives came from news of a commit, not from its poll. */
+const NEVER_POLL_MS = 60_000;
+
+test('a burst of commits in this process wakes a subscription once, and it reads them together', async (t) => {
   const { database, drop } = await embeddedTestDatabase();
   try {
-    let listened = 0;
-    const deaf: SqlDatabase = {
-      ...database,
-      listen: async () => {
-        listened++;
-        return async () => undefined; // never calls back, as a dropped LISTEN connection would
-      },
-    };
-    const store = new PostgresEventStore(deaf, { pollIntervalMs: 50 });
+    const gatherMs = 3000;
+    const store = new PostgresEventStore(database, { pollIntervalMs: NEVER_POLL_MS, gatherMs });
     const category = freshCategory();
-    await store.append(freshStream(category), newEvents(1), { expectedRevision: 'no_stream' });
-    let appended = false;
-    const { events } = await subscribeUntil(store, { categories: [category] }, async (received, batches) => {
-      if (!appended && batches.length > 0) {
-        appended = true;
-        await store.append(freshStream(category), newEvents(3), { expectedRevision: 'no_stream' });
-      }
-      return received.length === 4;
-    }, 5000);
-    t.true(appended, 'three more events were appended while subscribed');
-    t.is(listened, 1);
-    t.is(events.length, 4);
+    let elapsedMs = 0;
+    // Twenty appends while the subscription waits; the first commit's news starts the gathering.
+    const appending = later(async () => {
+      const started = Date.now();
+      for (let n = 0; n < 20; n++) await store.append(freshStream(category), newEvents(1), { expectedRevision: 'no_stream' });
+      elapsedMs = Date.now() - started;
+    });
+    const [{ events, batches }] = await Promise.all([subscribeUntil(store, { categories: [category] }, (received) => received.length === 20, 30_000), appending]);
+    t.is(events.length, 20);
+    // Each batch but the last began with a gathering that ended before the appends did.
+    t.true(batches.length <= 1 + Math.floor(elapsedMs / gatherMs), `${batches.length} batches for commits spread over ${elapsedMs} ms`);
+  } finally {
+    await drop();
+  }
+});
+
+test('an append in this process wakes a subscription of another store on the same database', async (t) => {
+  const { database, drop } = await embeddedTestDatabase();
+  try {
+    const writer = new PostgresEventStore(database, { pollIntervalMs: NEVER_POLL_MS });
+    const reader = new PostgresEventStore(database, { pollIntervalMs: NEVER_POLL_MS });
+    const category = freshCategory();
+    const appending = new Promise((resolve) => setTimeout(resolve, 100)).then(() =>
+      writer.append(freshStream(category), newEvents(2), { expectedRevision: 'no_stream' }),
+    );
+    const [{ events }] = await Promise.all([subscribeUntil(reader, { categories: [category] }, (received) => received.length === 2, 10_000), appending]);
+    t.is(events.length, 2);
   } finally {
     await drop();
   }
@@ -55,3 +72,71 @@ test('an empty log yields nothing until its first event', async (t) => {
     await drop();
   }
 });
+
+const databaseUrl = serviceUrl('DATABASE_URL', 'subscriptions across processes');
+
+if (databaseUrl !== undefined) {
+  /** A second connection pool to the test database: another process, as far as news of commits goes. */
+  const otherProcess = async (url: string, body: (database: SqlDatabase) => Promise<void>): Promise<void> => {
+    const database = openPostgres(url, { poolMax: 2 });
+    try {
+      await body(database);
+    } finally {
+      await database.close();
+    }
+  };
+
+  test('appends in another process wake a subscription through NOTIFY, sent after commit', async (t) => {
+    const testDb = await serverTestDatabase(databaseUrl);
+    try {
+      const reader = new PostgresEventStore(testDb.database, { pollIntervalMs: NEVER_POLL_MS });
+      const category = freshCategory();
+      await otherProcess(testDb.url!, async (database) => {
+        const writer = new PostgresEventStore(database, { pollIntervalMs: NEVER_POLL_MS });
+        const appending = later(() => Promise.all(Array.from({ length: 30 }, () => writer.append(freshStream(category), newEvents(1), { expectedRevision: 'no_stream' }))));
+        const [{ events }] = await Promise.all([subscribeUntil(reader, { categories: [category] }, (received) => received.length === 30, 10_000), appending]);
+        t.is(events.length, 30, 'every commit of the burst arrived, though their notifications were merged');
+      });
+    } finally {
+      await testDb.drop();
+    }
+  });
+
+  test('a subscription that hears no news at all still delivers, by polling', async (t) => {
+    const testDb = await serverTestDatabase(databaseUrl);
+    try {
+      let listened = 0;
+      const deaf: SqlDatabase = {
+        ...testDb.database,
+        listen: async () => {
+          listened++;
+          return async () => undefined; // never calls back, as a dropped LISTEN connection would
+        },
+      };
+      const reader = new PostgresEventStore(deaf, { pollIntervalMs: 50 });
+      const category = freshCategory();
+      await otherProcess(testDb.url!, async (database) => {
+        const writer = new PostgresEventStore(database, { pollIntervalMs: NEVER_POLL_MS });
+        await writer.append(freshStream(category), newEvents(1), { expectedRevision: 'no_stream' });
+        let appended = false;
+        const { events } = await subscribeUntil(
+          reader,
+          { categories: [category] },
+          async (received, batches) => {
+            if (!appended && batches.length > 0) {
+              appended = true;
+              await writer.append(freshStream(category), newEvents(3), { expectedRevision: 'no_stream' });
+            }
+            return received.length === 4;
+          },
+          5000,
+        );
+        t.true(appended, 'three more events were appended while subscribed');
+        t.is(events.length, 4);
+      });
+      t.is(listened, 1);
+    } finally {
+      await testDb.drop();
+    }
+  });
+}

@@ -5,7 +5,7 @@
 // and readers only take events whose position lies below `pg_snapshot_xmin(pg_current_snapshot()) << 16`.
 // Every transaction that has not finished yet has an id >= that xmin, so anything it commits later sorts
 // after every event a reader has already been handed: a checkpoint never jumps over a late commit.
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { WrongExpectedRevision, type ExpectedRevision } from '../../../domain/kernel/errors.js';
 import { assertAppendable, unsupportedCharacter } from '../../../application/eventstore/append-rules.js';
 import {
@@ -21,12 +21,12 @@ import {
   type SubscriptionBatch,
 } from '../../../application/ports/event-store.js';
 import type { SqlDatabase } from '../../db/database.js';
-import { Wakeup } from '../wakeup.js';
+import { Wakeup, pause } from '../wakeup.js';
+import { commitAnnouncerOf, type CommitAnnouncer } from './commit-announcer.js';
 import type { Schema } from '../../../projections/schema.js';
 
 // 16 bits of index hold MAX_EVENTS_PER_APPEND (65,536) events per append.
 const INDEX_BITS = 16n;
-const NOTIFY_CHANNEL = 'chorus_events';
 /** Positions below this are final: no transaction that is still open can commit one of them. */
 const readableBelow = sql<string>`(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << ${sql.lit(Number(INDEX_BITS))})`;
 const PAGE_SIZE = 500;
@@ -35,8 +35,13 @@ const PENDING_RETRY_MS = 15;
 const MAX_BIGINT = 2n ** 63n - 1n;
 
 export type PostgresEventStoreOptions = Readonly<{
-  /** Subscriptions look for new events at least this often, even without a notification. */
+  /** Subscriptions look for new events at least this often, even without news of a commit. */
   pollIntervalMs: number;
+  /**
+   * Woken by news of a commit, a subscription waits this long before it reads, so that a burst of commits is
+   * read as one batch instead of one event at a time. 0 reads at once.
+   */
+  gatherMs?: number;
 }>;
 
 type EventRow = {
@@ -61,12 +66,14 @@ type Page = Readonly<{
 
 export class PostgresEventStore implements EventStore {
   private readonly db: Kysely<Schema>;
+  private readonly commits: CommitAnnouncer;
 
   constructor(
-    private readonly database: SqlDatabase,
+    database: SqlDatabase,
     private readonly options: PostgresEventStoreOptions,
   ) {
     this.db = database.db;
+    this.commits = commitAnnouncerOf(database);
   }
 
   async append(
@@ -76,7 +83,10 @@ export class PostgresEventStore implements EventStore {
   ): Promise<AppendResult> {
     assertAppendable(streamId, events, expectedRevision);
     try {
-      return await this.db.transaction().execute((tx) => this.appendInTransaction(tx, streamId, events, expectedRevision));
+      const written = await appendInOneStatement(this.db, streamId, events, expectedRevision);
+      if (written === undefined) throw new WrongExpectedRevision(streamId, expectedRevision, await streamRevision(this.db, streamId));
+      this.commits.announce();
+      return written;
     } catch (error) {
       if (UNSTORABLE_TEXT.has(databaseErrorCode(error) as string)) throw unsupportedCharacter();
       const conflict = error instanceof WrongExpectedRevision;
@@ -87,31 +97,6 @@ export class PostgresEventStore implements EventStore {
       if (conflict) throw error;
       return this.append(streamId, unknown, { expectedRevision });
     }
-  }
-
-  private async appendInTransaction(
-    tx: Transaction<Schema>,
-    streamId: string,
-    events: readonly NewEvent[],
-    expected: ExpectedRevision,
-  ): Promise<AppendResult> {
-    const claimed = await claimRevisions(tx, streamId, events.length, expected);
-    if (claimed === undefined) throw new WrongExpectedRevision(streamId, expected, await streamRevision(tx, streamId));
-    const firstRevision = Number(claimed.revision) - events.length + 1;
-    const base = BigInt(claimed.xid) << INDEX_BITS;
-    const category = categoryOf(streamId);
-    const rows = events.map((event, index) => ({
-      position: (base + BigInt(index)).toString(),
-      event_id: event.eventId.toLowerCase(),
-      stream_id: streamId,
-      category,
-      revision: firstRevision + index,
-      type: event.type,
-      data: JSON.stringify(event.data),
-      metadata: JSON.stringify(event.metadata),
-    }));
-    await tx.insertInto('events').values(rows).execute();
-    return { nextRevision: Number(claimed.revision), position: rows[rows.length - 1]!.position };
   }
 
   /** Splits an append into the events not stored yet and, when every one is, where the last was stored. */
@@ -173,8 +158,9 @@ export class PostgresEventStore implements EventStore {
   async *subscribe(options: SubscribeOptions): AsyncIterable<SubscriptionBatch> {
     const { signal, categories } = options;
     const batchSize = options.batchSize ?? PAGE_SIZE;
+    const gatherMs = this.options.gatherMs ?? 0;
     const wakeup = new Wakeup(signal);
-    const stopListening = await this.database.listen(NOTIFY_CHANNEL, wakeup.wake);
+    const stopListening = await this.commits.listen(wakeup.wake);
     let checkpoint = options.from ?? null;
     try {
       while (!signal.aborted) {
@@ -186,7 +172,9 @@ export class PostgresEventStore implements EventStore {
           yield { events: page.events, checkpoint: page.checkpoint! };
         }
         if (page.full) continue;
-        await wakeup.wait(page.pending ? PENDING_RETRY_MS : this.options.pollIntervalMs);
+        const woken = await wakeup.wait(page.pending ? PENDING_RETRY_MS : this.options.pollIntervalMs);
+        // The commits of a burst are read together; news arriving meanwhile is covered by the read that follows.
+        if (woken && gatherMs > 0 && !signal.aborted) await pause(gatherMs, signal);
       }
     } finally {
       wakeup.dispose();
@@ -199,21 +187,7 @@ export class PostgresEventStore implements EventStore {
    * head of the log come from the same snapshot.
    */
   private async readPage(from: Position | null, categories: readonly string[] | undefined, limit: number): Promise<Page> {
-    const categoryFilter = categories === undefined ? sql`` : sql`and e.category = any(${[...categories]}::text[])`;
-    const { rows } = await sql<EventRow & { head: string | null; newest: string | null }>`
-      with bound as (select ${readableBelow} as below),
-      marks as (
-        select (select max(position) from events, bound where position < bound.below)::text as head,
-               (select max(position) from events)::text as newest
-      )
-      select marks.head, marks.newest, page.*
-      from marks left join lateral (
-        select e.position::text as position, e.event_id, e.stream_id, e.revision, e.type, e.data, e.metadata
-        from events e, bound
-        where e.position > ${from ?? '-1'}::bigint and e.position < bound.below ${categoryFilter}
-        order by e.position
-        limit ${limit}
-      ) page on true`.execute(this.db);
+    const { rows } = await pageQuery(from, categories, limit).execute(this.db);
     const marks = rows[0]!;
     const events = marks.position === null ? [] : rows.map(toRecordedEvent);
     const full = events.length === limit;
@@ -222,16 +196,6 @@ export class PostgresEventStore implements EventStore {
     const checkpoint = full ? last : (marks.head ?? last);
     const pending = marks.newest !== null && marks.newest !== marks.head;
     return { events, checkpoint, full, pending };
-  }
-
-  async readEventAt(position: Position): Promise<RecordedEvent | null> {
-    if (!this.isPosition(position)) return null;
-    const row = await this.db
-      .selectFrom('events')
-      .select(['event_id', 'stream_id', 'revision', 'type', 'data', 'metadata', sql<string>`position::text`.as('position')])
-      .where('position', '=', position)
-      .executeTakeFirst();
-    return row === undefined ? null : toRecordedEvent(row);
   }
 
   async headPosition(): Promise<Position | null> {
@@ -254,33 +218,68 @@ export class PostgresEventStore implements EventStore {
 }
 
 /**
- * Moves the stream's revision forward by `count` if it is where the caller expects, holding the stream's row
- * lock until commit, so concurrent appends to one stream queue up and the losers see the new revision.
- * Returns the new last revision and the transaction id, or undefined on a conflict.
+ * One page of readable events after `from`, with the head of what is readable and the newest event committed.
+ * Each max() is a backward scan of the position index that stops at its first row, and the page a range scan of
+ * an index: nothing here grows with the log (a join with `bound` would scan every event on every page).
  */
-async function claimRevisions(
-  tx: Transaction<Schema>,
-  streamId: string,
-  count: number,
-  expected: ExpectedRevision,
-): Promise<{ revision: string | number; xid: string } | undefined> {
-  // pg_notify is transactional: listeners hear of the append only once it commits.
-  const claimed = sql`revision, pg_current_xact_id()::text as xid, pg_notify(${NOTIFY_CHANNEL}, '')`;
-  const query =
-    expected === 'no_stream'
-      ? sql`insert into streams (stream_id, revision) values (${streamId}, ${count - 1})
-            on conflict (stream_id) do nothing returning ${claimed}`
-      : expected === 'any'
-        ? sql`insert into streams (stream_id, revision) values (${streamId}, ${count - 1})
-              on conflict (stream_id) do update set revision = streams.revision + ${count} returning ${claimed}`
-        : sql`update streams set revision = revision + ${count}
-              where stream_id = ${streamId} and revision = ${expected} returning ${claimed}`;
-  const { rows } = await query.execute(tx);
-  return rows[0] as { revision: string | number; xid: string } | undefined;
+export function pageQuery(from: Position | null, categories: readonly string[] | undefined, limit: number) {
+  const categoryFilter = categories === undefined ? sql`` : sql`and e.category = any(${[...categories]}::text[])`;
+  return sql<EventRow & { head: string | null; newest: string | null }>`
+    with bound as (select ${readableBelow} as below),
+    marks as (
+      select (select max(position) from events where position < (select below from bound))::text as head,
+             (select max(position) from events)::text as newest
+    )
+    select marks.head, marks.newest, page.*
+    from marks left join lateral (
+      select e.position::text as position, e.event_id, e.stream_id, e.revision, e.type, e.data, e.metadata
+      from events e
+      where e.position > ${from ?? '-1'}::bigint and e.position < (select below from bound) ${categoryFilter}
+      order by e.position
+      limit ${limit}
+    ) page on true`;
 }
 
-async function streamRevision(tx: Transaction<Schema>, streamId: string): Promise<number> {
-  const row = await tx.selectFrom('streams').select('revision').where('stream_id', '=', streamId).executeTakeFirst();
+/**
+ * The whole append as one statement, so one round trip and its own transaction: claim `count` revisions on the
+ * stream's row if it is where the caller expects (the row lock, held until commit, queues concurrent appends
+ * to one stream, and the losers see the new revision), then insert the events at positions made of the
+ * transaction's id. Undefined on a conflict: nothing was claimed, so nothing was inserted.
+ */
+async function appendInOneStatement(
+  db: Kysely<Schema>,
+  streamId: string,
+  events: readonly NewEvent[],
+  expected: ExpectedRevision,
+): Promise<AppendResult | undefined> {
+  const count = events.length;
+  const claim =
+    expected === 'no_stream'
+      ? sql`insert into streams (stream_id, revision) values (${streamId}, ${count - 1})
+            on conflict (stream_id) do nothing returning revision`
+      : expected === 'any'
+        ? sql`insert into streams (stream_id, revision) values (${streamId}, ${count - 1})
+              on conflict (stream_id) do update set revision = streams.revision + ${count} returning revision`
+        : sql`update streams set revision = revision + ${count}
+              where stream_id = ${streamId} and revision = ${expected} returning revision`;
+  const { rows } = await sql<{ revision: string; position: string }>`
+    with claimed as (${claim}),
+    base as (select revision, pg_current_xact_id()::text::bigint << ${sql.lit(Number(INDEX_BITS))} as first from claimed),
+    written as (
+      insert into events (position, event_id, stream_id, category, revision, type, data, metadata)
+      select base.first + e.n - 1, e.event_id, ${streamId}, ${categoryOf(streamId)}, base.revision - ${count} + e.n, e.type, e.data::jsonb, e.metadata::jsonb
+      from base, unnest(${events.map((event) => event.eventId.toLowerCase())}::uuid[], ${events.map((event) => event.type)}::text[],
+                        ${events.map((event) => JSON.stringify(event.data))}::text[], ${events.map((event) => JSON.stringify(event.metadata))}::text[])
+                 with ordinality as e(event_id, type, data, metadata, n)
+      returning 1
+    )
+    select base.revision::text as revision, (base.first + ${count - 1})::text as position from base`.execute(db);
+  const row = rows[0];
+  return row === undefined ? undefined : { nextRevision: Number(row.revision), position: row.position };
+}
+
+async function streamRevision(db: Kysely<Schema>, streamId: string): Promise<number> {
+  const row = await db.selectFrom('streams').select('revision').where('stream_id', '=', streamId).executeTakeFirst();
   return row === undefined ? -1 : Number(row.revision);
 }
 
