@@ -31,6 +31,7 @@ import { ConfigError, IN_MEMORY, type Config } from './config.js';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { openPglite, openPostgres, type SqlDatabase } from './db/database.js';
 import { migrate, type Migrations } from './db/migrations.js';
+import { Notifier } from './db/notifier.js';
 import { ReadReplicas, replicaName } from './db/read-replicas.js';
 import { isTransientError } from './db/transient-errors.js';
 import { instrumentEventStore } from './eventstore/instrumented-event-store.js';
@@ -42,6 +43,9 @@ import { Metrics } from './metrics.js';
 
 /** The configured store before instrumentation: the built-in PostgreSQL one, or EventStoreDB (CHORUS_EVENT_STORE). */
 type EventStoreAdapter = PostgresEventStore | EsdbEventStore;
+
+/** Where projectors announce their batches to the read-your-writes waits of other processes. */
+const PROGRESS_CHANNEL = 'chorus_progress';
 
 /** What a process does: serve the API, relay the log to Kafka, keep projections, or run enrichers. */
 export type Role = 'api' | 'relay' | 'projector' | 'enricher';
@@ -141,6 +145,15 @@ export async function openSystem(config: Config, logger: Logger, options: System
   const partitions = kafka === null ? null : await ensureTopics(kafka, topology.allTopics(), config.kafkaTopicPartitions);
   const readers = resolve(c, tokens.readers);
   readers.start();
+  const progress = new ProjectionProgress(config.maxPositionWaits);
+  // Batches projectors in other processes commit reach this one's read-your-writes waits as NOTIFYs (PGlite: one process).
+  const progressNews = database.kind === 'pglite' ? null : new Notifier(database, PROGRESS_CHANNEL);
+  const stopHearingProgress =
+    progressNews !== null && options.roles.includes('api')
+      ? await progressNews.listen((projection) => {
+          for (const { name } of options.modules.flatMap((module) => module.projections)) if (projection === undefined || projection === name) progress.announce(name);
+        })
+      : async () => undefined;
   const system = {
     config,
     logger,
@@ -156,7 +169,7 @@ export async function openSystem(config: Config, logger: Logger, options: System
     aiChain: resolve(c, tokens.aiChain),
     modules: options.modules,
     projections: options.modules.flatMap((module) => module.projections),
-    progress: new ProjectionProgress(config.maxPositionWaits),
+    progress,
     appliedPosition:
       partitions === null
         ? appliedCheckpoint
@@ -172,7 +185,7 @@ export async function openSystem(config: Config, logger: Logger, options: System
           events: await consumerGroupLag(admin, topology.groupIdOf(consumer.name), topology.topicsOf(consumer.categories)),
           capped: false,
         }));
-  const { workers, consumers, closeWorkers } = buildWorkers({ ...system, lagOf }, options);
+  const { workers, consumers, closeWorkers } = buildWorkers({ ...system, lagOf }, options, progressNews);
   return {
     ...system,
     lagOf,
@@ -181,6 +194,7 @@ export async function openSystem(config: Config, logger: Logger, options: System
     close: async () => {
       await workers.stop();
       await closeWorkers();
+      await stopHearingProgress();
       await readers.stop();
       await Promise.all(resolve(c, tokens.replicaDatabases).map((replica) => replica.close()));
       await system.cache.close();
@@ -246,6 +260,7 @@ type Parts = Omit<System, 'workers' | 'deadLetterConsumers' | 'close'>;
 function buildWorkers(
   system: Parts,
   { roles, only }: SystemOptions,
+  progressNews: Notifier | null,
 ): { workers: Workers; consumers: readonly (EventConsumer & Redeliverable)[]; closeWorkers(): Promise<void> } {
   const { config, logger, metrics, database, store, kafka, topology, lagOf, progress } = system;
   const unknown = (only ?? []).filter((name) => !system.projections.some((projection) => projection.name === name));
@@ -266,6 +281,7 @@ function buildWorkers(
         onBatchApplied: (name, _events, seconds) => {
           metrics.batchDuration.observe({ consumer: `projection.${name}` }, seconds);
           progress.announce(name);
+          progressNews?.notify(name);
         },
       }),
   );

@@ -150,12 +150,15 @@ export async function waitForPosition(
   const leave = progress.enter();
   if (leave === null) return 'too-many-waits';
   try {
-    for (let pause = recheck.firstMs; ; pause = Math.min(pause * 2, recheck.maxMs)) {
+    for (let pause = recheck.firstMs; ; ) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) return 'timed-out';
-      if ((await progress.next(projection.name, seen, Math.min(pause, remaining), signal)) === 'aborted') return 'aborted';
+      const outcome = await progress.next(projection.name, seen, Math.min(pause, remaining), signal);
+      if (outcome === 'aborted') return 'aborted';
       seen = progress.batches(projection.name);
       if (await reached()) return 'reached';
+      // After news of a batch, look again soon (a replica may be a moment behind it); in silence, less and less often.
+      pause = outcome === 'progressed' ? recheck.firstMs : Math.min(pause * 2, recheck.maxMs);
     }
   } finally {
     leave();

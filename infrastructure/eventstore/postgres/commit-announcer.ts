@@ -2,41 +2,30 @@
 // NOTIFY per burst of commits, sent after they committed. Appends do not notify inside their transaction, where
 // the cluster-wide notify lock would be held through the WAL flush and serialise every appending commit.
 // Nothing depends on the news for correctness: subscriptions also poll, so news merged or lost only adds latency.
-import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import type { SqlDatabase } from '../../db/database.js';
-
-const CHANNEL = 'chorus_events';
+import { Notifier } from '../../db/notifier.js';
 
 export class CommitAnnouncer {
-  /** Signs this announcer's NOTIFYs, so that the subscriptions it has woken already pass over them. */
-  private readonly id = randomUUID();
   private readonly local = new Set<() => void>();
-  private sending = false;
-  private again = false;
+  /** Null on PGlite: it is open in one process only, so every subscription to it is woken here. */
+  private readonly others: Notifier | null;
 
-  constructor(private readonly database: SqlDatabase) {}
+  constructor(database: SqlDatabase) {
+    this.others = database.kind === 'pglite' ? null : new Notifier(database, 'chorus_events');
+  }
 
   /** Called once an append has committed. */
   announce(): void {
     for (const wake of this.local) wake();
-    // PGlite is open in one process only: every subscription to it was woken above.
-    if (this.database.kind === 'pglite') return;
-    if (this.sending) {
-      this.again = true; // one more NOTIFY once the one in flight is done covers every commit meanwhile
-      return;
-    }
-    void this.send();
+    this.others?.notify('');
   }
 
   /** Calls `wake` after appends through any store on this database, in this process or another. */
   async listen(wake: () => void): Promise<() => Promise<void>> {
     this.local.add(wake);
-    if (this.database.kind === 'pglite') return async () => void this.local.delete(wake);
+    if (this.others === null) return async () => void this.local.delete(wake);
     try {
-      const stop = await this.database.listen(CHANNEL, (payload) => {
-        if (payload !== this.id) wake();
-      });
+      const stop = await this.others.listen(wake);
       return async () => {
         this.local.delete(wake);
         await stop();
@@ -44,19 +33,6 @@ export class CommitAnnouncer {
     } catch (error) {
       this.local.delete(wake);
       throw error;
-    }
-  }
-
-  private async send(): Promise<void> {
-    this.sending = true;
-    try {
-      do {
-        this.again = false;
-        // A failure only delays other processes until their next poll.
-        await sql`select pg_notify(${CHANNEL}, ${this.id})`.execute(this.database.db).catch(() => undefined);
-      } while (this.again);
-    } finally {
-      this.sending = false;
     }
   }
 }
