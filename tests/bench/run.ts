@@ -1,85 +1,123 @@
-// Benchmarks: print figures, assert nothing. `npm run bench` (PGlite), with DATABASE_URL also the server.
-// Measures appends (one event per append, 1 and 8 writers; 100-event appends), reading the log, and how
-// fast the feedback projection catches up.
-import { pino } from 'pino';
-import { submitFeedback } from '../../application/feedback/feedback-commands.js';
-import type { EventStore } from '../../application/ports/event-store.js';
-import { systemClock, uuidV7Ids } from '../../infrastructure/clock-and-ids.js';
-import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
-import { InProcessBus } from '../../infrastructure/bus/inprocess/inprocess-bus.js';
-import { feedbackProjection } from '../../projections/feedback/feedback-projection.js';
-import { ProjectionApplier } from '../../projections/projection-applier.js';
-import { newEvents } from '../support/events.js';
-import { embeddedTestDatabase, serverTestDatabase, type TestDatabase } from '../support/databases.js';
+// `npm run bench`: prints every benchmark figure as a table (`--json`: as JSON), Chorus beside Emmett where both
+// apply; `--only append,read,http,embedded,kafka` runs some groups. Figures only: nothing here asserts.
+// What each figure measures, and how: tests/bench/README.md.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { asJson, skipped, table, type Figure } from './figures.js';
+import { embeddedFigures, postgresHttpFigures } from './http-benchmarks.js';
+import { kafkaFigures } from './kafka-benchmark.js';
+import { progress } from './progress.js';
+import { appendFigures, readFigures, type EmmettLoader } from './store-benchmarks.js';
 
-const rate = (count: number, ms: number): string => `${Math.round((count / ms) * 1000).toLocaleString('en')} /s`;
+const GROUPS = ['append', 'read', 'http', 'embedded', 'kafka'] as const;
+type Group = (typeof GROUPS)[number];
+const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const EMMETT_PACKAGE = fileURLToPath(new URL('./emmett/', import.meta.url));
 
-async function timed(label: string, count: number, work: () => Promise<void>): Promise<void> {
-  const started = performance.now();
-  await work();
-  const ms = performance.now() - started;
-  console.log(`  ${label.padEnd(48)} ${String(count).padStart(6)} in ${ms.toFixed(0).padStart(6)} ms  ${rate(count, ms).padStart(10)}`);
+const usage = `usage: npm run bench [-- --json] [-- --only ${GROUPS.join(',')}]`;
+const { values: options } = parseArgs({
+  options: { json: { type: 'boolean', default: false }, only: { type: 'string' }, help: { type: 'boolean', default: false } },
+});
+if (options.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const groups = (options.only?.split(',').map((name) => name.trim()) ?? [...GROUPS]) as Group[];
+const unknown = groups.filter((group) => !GROUPS.includes(group));
+if (unknown.length > 0) {
+  console.error(`unknown group ${unknown.join(', ')}\n${usage}`);
+  process.exit(2);
 }
 
-async function bench(name: string, testDb: TestDatabase): Promise<void> {
-  console.log(`\n${name}`);
-  const store: EventStore = new PostgresEventStore(testDb.database, { pollIntervalMs: 50 });
-  const appends = 2000;
-  await timed('append 1 event, 1 writer', appends, async () => {
-    for (let n = 0; n < appends; n++) await store.append(`bench-${n % 200}`, newEvents(1), { expectedRevision: 'any' });
-  });
-  await timed('append 1 event, 8 writers', appends, async () => {
-    await Promise.all(
-      Array.from({ length: 8 }, async (_, writer) => {
-        for (let n = 0; n < appends / 8; n++) await store.append(`bench-w${writer}-${n % 50}`, newEvents(1), { expectedRevision: 'any' });
-      }),
-    );
-  });
-  await timed('append 100 events per append (events)', 20_000, async () => {
-    for (let n = 0; n < 200; n++) await store.append(`bench-batch-${n}`, newEvents(100), { expectedRevision: 'no_stream' });
-  });
-  let read = 0;
-  await timed('read the whole log (events)', 24_000, async () => {
-    for await (const _ of store.readAll()) read++;
-  });
-  if (read !== 24_000) console.log(`  (read ${read} events)`);
+const serverUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
+const started = new Date();
+const machine = {
+  cores: os.availableParallelism(),
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  loadAverage: os.loadavg().map((load) => Number(load.toFixed(2))),
+  node: process.version,
+  postgresql: await postgresVersion(serverUrl),
+};
+const database = {
+  url: withoutCredentials(serverUrl),
+  note: process.env.DATABASE_URL ? 'from DATABASE_URL' : `DATABASE_URL unset: the benchmark defaults it to ${DEFAULT_DATABASE_URL}`,
+};
+progress(`Chorus benchmarks: ${groups.join(', ')}; ${machine.cores} cores, Node ${machine.node}, PostgreSQL ${machine.postgresql}`);
 
-  const feedback = 3000;
-  const deps = { store, ids: uuidV7Ids, clock: systemClock };
-  const context = { correlationId: 'bench', causationId: null, actor: { sub: 'bench', roles: [] } };
-  await timed('submit feedback through the command handler', feedback, async () => {
-    for (let n = 0; n < feedback; n++) await submitFeedback(deps, { text: `bench ${n}`, rating: (n % 5) + 1, source: null, customerId: null }, context);
-  });
-  const logger = pino({ level: 'silent' });
-  const applier = new ProjectionApplier(testDb.database.db, store, feedbackProjection, logger, {
-    maxAttempts: 3,
-    retryMinMs: 10,
-    retryMaxMs: 100,
-    isTransient: () => false,
-  });
-  const head = (await store.headPosition())!;
-  await timed('feedback projection catches up (feedback events)', feedback, async () => {
-    const controller = new AbortController();
-    const running = new InProcessBus(store, logger, 500).run(applier, controller.signal);
-    while ((await applier.resumeFrom()) !== head) await new Promise((resolve) => setTimeout(resolve, 5));
-    controller.abort();
-    await running;
-  });
-  const memory = process.memoryUsage();
-  console.log(`  heap used ${(memory.heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(memory.rss / 2 ** 20).toFixed(0)} MiB`);
-}
+const loadEmmett: EmmettLoader = async () => {
+  const problem = installEmmett();
+  if (problem !== undefined) return problem;
+  const { openEmmettStore } = await import('./emmett/emmett-store.js');
+  return openEmmettStore;
+};
 
-const embedded = await embeddedTestDatabase();
-try {
-  await bench('PGlite (embedded)', embedded);
-} finally {
-  await embedded.drop();
-}
-if (process.env.DATABASE_URL) {
-  const server = await serverTestDatabase(process.env.DATABASE_URL, { poolMax: 10 });
+const runners: Record<Group, () => Promise<Figure[]>> = {
+  append: () => appendFigures(serverUrl, loadEmmett),
+  read: () => readFigures(serverUrl, loadEmmett),
+  http: () => postgresHttpFigures(serverUrl),
+  embedded: () => embeddedFigures(),
+  kafka: () => kafkaFigures(serverUrl, process.env),
+};
+const figures: Figure[] = [];
+for (const group of GROUPS.filter((candidate) => groups.includes(candidate))) {
   try {
-    await bench(`PostgreSQL server`, server);
-  } finally {
-    await server.drop();
+    figures.push(...(await runners[group]()));
+  } catch (error) {
+    // One group failing leaves the others' figures; the table says which failed and stderr says why.
+    console.error(error);
+    figures.push({ name: `${group}: failed`, unit: 'ev/s', chorus: skipped(`failed: ${(error as Error).message.split('\n')[0]}`) });
   }
+}
+const seconds = Math.round((Date.now() - started.getTime()) / 1000);
+
+if (options.json) {
+  console.log(JSON.stringify({ started: started.toISOString(), seconds, machine, database, figures: figures.map(asJson) }, null, 2));
+} else {
+  console.log(
+    [
+      `Chorus benchmarks, ${started.toISOString()} (${seconds} s)`,
+      `machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, load average ${machine.loadAverage.join(' ')} at the start`,
+      `Node ${machine.node}, PostgreSQL ${machine.postgresql} at ${database.url} (${database.note})`,
+      'Chorus/Emmett figures are the median of their rounds; Chorus and Emmett rounds alternate.',
+      '',
+      table(figures),
+    ].join('\n'),
+  );
+}
+// The pools, the Kafka clients and the child processes have all been closed; nothing should hold the process.
+process.exit(0);
+
+/** Emmett lives in a package of its own (its peers clash with Chorus's); installs it on first use. */
+function installEmmett(): string | undefined {
+  const wanted = (JSON.parse(readFileSync(`${EMMETT_PACKAGE}package.json`, 'utf8')) as { dependencies: Record<string, string> }).dependencies;
+  const installed = `${EMMETT_PACKAGE}node_modules/@event-driven-io/emmett-postgresql/package.json`;
+  const current = existsSync(installed) ? (JSON.parse(readFileSync(installed, 'utf8')) as { version: string }).version : undefined;
+  if (current === wanted['@event-driven-io/emmett-postgresql']) return undefined;
+  progress('installing Emmett for the comparison: npm ci in tests/bench/emmett');
+  const npm = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: EMMETT_PACKAGE, stdio: ['ignore', 2, 2] });
+  return npm.status === 0 ? undefined : 'n/a: installing Emmett failed (npm ci in tests/bench/emmett)';
+}
+
+async function postgresVersion(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ server_version: string }>('show server_version');
+    return rows[0]?.server_version ?? 'unknown';
+  } catch (error) {
+    return `unreachable (${(error as Error).message})`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function withoutCredentials(url: string): string {
+  const parsed = new URL(url);
+  parsed.password = '';
+  return parsed.toString();
 }

@@ -1,0 +1,112 @@
+// Chorus as a child process (`chorus start`, `chorus run <role>`), built and started the way `npm start` does it.
+// Its log goes to a file, to count what it warned about.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
+
+export type ChorusProcess = Readonly<{
+  url: string;
+  pid: number;
+  logFile: string;
+  /** How it was started: `node bin/chorus.js`, or through tsx when the build failed. */
+  entry: string;
+  /** SIGTERM (a graceful stop), then SIGKILL after 20 s. */
+  stop(): Promise<void>;
+}>;
+
+/**
+ * Starts `chorus <args>` with only `env` (and PATH, HOME) in its environment, so that nothing from the shell
+ * (DATABASE_URL, KAFKA_BROKERS, ...) changes its profile, and returns once /health/ready answers 200.
+ */
+export async function startChorusProcess(args: readonly string[], env: Record<string, string>, logDir: string): Promise<ChorusProcess> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const logFile = path.join(logDir, `chorus-${args.join('-')}.log`);
+  const entry = chorusEntry();
+  const child = spawn(process.execPath, [...entry.nodeArgs, ...args], {
+    cwd: REPOSITORY,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = createWriteStream(logFile);
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await new Promise((resolve) => log.end(resolve));
+  };
+  try {
+    await untilReady(url, child, logFile);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, pid: child.pid!, logFile, entry: entry.description, stop };
+}
+
+type Entry = Readonly<{ nodeArgs: readonly string[]; description: string }>;
+let entry: Entry | undefined;
+
+/**
+ * `npm run build` once per run, then `node bin/chorus.js` as `npm start` runs it (tsx would add its own memory
+ * to the figures); the sources through tsx when the build fails, say while someone's change is half done.
+ */
+function chorusEntry(): Entry {
+  if (entry !== undefined) return entry;
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: REPOSITORY, stdio: ['ignore', 2, 2] });
+  entry =
+    build.status === 0
+      ? { nodeArgs: ['bin/chorus.js'], description: 'node bin/chorus.js' }
+      : { nodeArgs: ['--import', 'tsx', 'api/cli/chorus.ts'], description: 'tsx api/cli/chorus.ts (npm run build failed)' };
+  return entry;
+}
+
+async function untilReady(url: string, child: ChildProcess, logFile: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`chorus exited with ${child.exitCode}:\n${await readFile(logFile, 'utf8')}`);
+    const ready = await fetch(`${url}/health/ready`).then(
+      (response) => response.status === 200,
+      () => false,
+    );
+    if (ready) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`chorus was not ready within ${timeoutMs / 1000} s; its log:\n${await readFile(logFile, 'utf8')}`);
+}
+
+/** The process's high-water mark of resident memory (VmHWM), in MiB. */
+export async function peakResidentMegabytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kilobytes = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
+  if (kilobytes === undefined) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return Number(kilobytes) / 1024;
+}
+
+/** How many lines of a pino log are errors (level 50 and up) and warnings (40). */
+export async function loggedProblems(logFile: string): Promise<{ errors: number; warnings: number }> {
+  const levels = (await readFile(logFile, 'utf8'))
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => (JSON.parse(line) as { level?: number }).level ?? 0);
+  return { errors: levels.filter((level) => level >= 50).length, warnings: levels.filter((level) => level === 40).length };
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -1,0 +1,114 @@
+// The full stack over HTTP: every role in one process, on PostgreSQL (started in this process with startRoles)
+// and on the embedded profile (`chorus start` as a child process, whose peak RSS is measured too).
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { startRoles } from '../../api/main.js';
+import { loadConfig } from '../../infrastructure/config.js';
+import { serverTestDatabase } from '../support/databases.js';
+import { loggedProblems, peakResidentMegabytes, startChorusProcess } from './chorus-process.js';
+import type { Details, Figure } from './figures.js';
+import { generateLoad, type LoadResult } from './http-load.js';
+import { progress } from './progress.js';
+
+const CONNECTIONS = 50;
+const WARM_UP_SECONDS = 2;
+const LOAD_SECONDS = 10;
+
+type Load = Readonly<{ submit: LoadResult; read: LoadResult }>;
+
+export async function postgresHttpFigures(serverUrl: string): Promise<Figure[]> {
+  const testDb = await serverTestDatabase(serverUrl);
+  // Chorus opens its own pool on the new database; this one only creates and drops it.
+  await testDb.database.close();
+  const logDir = await mkdtemp(path.join(os.tmpdir(), 'chorus-bench-http-'));
+  const logFile = path.join(logDir, 'chorus.log');
+  const logger = pino({ level: 'warn' }, pino.destination({ dest: logFile, sync: true }));
+  try {
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: testDb.url! });
+    progress(`HTTP PostgreSQL: every role in this process, pool of ${config.databasePoolMax}`);
+    const chorus = await startRoles(config, logger);
+    let load: Load;
+    try {
+      load = await submitThenRead(chorus.url, 'PostgreSQL');
+    } finally {
+      await chorus.stop();
+    }
+    return httpFigures('PostgreSQL', `, ${CONNECTIONS} connections`, load, await keepLogIfFailed(logFile, logDir));
+  } finally {
+    await testDb.drop();
+  }
+}
+
+export async function embeddedFigures(): Promise<Figure[]> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'chorus-bench-embedded-'));
+  const logDir = await mkdtemp(path.join(os.tmpdir(), 'chorus-bench-embedded-log-'));
+  try {
+    progress(`embedded: starting \`chorus start\`, data in ${dataDir}`);
+    const chorus = await startChorusProcess(['start'], { CHORUS_DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, logDir);
+    let load: Load;
+    let peakRss: number;
+    try {
+      load = await submitThenRead(chorus.url, 'embedded');
+      peakRss = await peakResidentMegabytes(chorus.pid);
+    } finally {
+      await chorus.stop();
+    }
+    return [
+      ...httpFigures('embedded', '', load, await keepLogIfFailed(chorus.logFile, logDir)),
+      { name: 'embedded chorus start peak RSS', unit: 'MB', chorus: { value: peakRss, details: { measured: 'VmHWM after the HTTP load', of: chorus.entry } } },
+    ];
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function submitThenRead(url: string, profile: string): Promise<Load> {
+  progress(`HTTP ${profile}: warming up (${WARM_UP_SECONDS} s of POST)`);
+  const warmUp = await generateLoad({ url, kind: 'submit', connections: CONNECTIONS, seconds: WARM_UP_SECONDS });
+  progress(`HTTP ${profile}: POST /v1/feedback, ${CONNECTIONS} connections, ${LOAD_SECONDS} s`);
+  const submit = await generateLoad({ url, kind: 'submit', connections: CONNECTIONS, seconds: LOAD_SECONDS });
+  progress(`HTTP ${profile}: waiting for the projections to catch up`);
+  await untilProjectionsCaughtUp(url);
+  const ids = [...warmUp.ids, ...submit.ids];
+  progress(`HTTP ${profile}: GET /v1/feedback/:id over ${ids.length} ids, ${CONNECTIONS} connections, ${LOAD_SECONDS} s`);
+  const read = await generateLoad({ url, kind: 'read', connections: CONNECTIONS, seconds: LOAD_SECONDS, ids });
+  return { submit, read };
+}
+
+function httpFigures(profile: string, connections: string, load: Load, logged: Readonly<{ errors: number; warnings: number }>): Figure[] {
+  const details = (result: LoadResult): Details => ({
+    'p50 ms': result.p50Ms,
+    'p99 ms': result.p99Ms,
+    errors: result.errors,
+    'non-2xx': result.non2xx,
+  });
+  return [
+    {
+      name: `HTTP POST /v1/feedback, ${profile}${connections}`,
+      unit: 'req/s',
+      chorus: { value: load.submit.requestsPerSecond, details: { ...details(load.submit), 'logged errors/warnings': `${logged.errors}/${logged.warnings}` } },
+    },
+    { name: `HTTP GET /v1/feedback/:id, ${profile}`, unit: 'req/s', chorus: { value: load.read.requestsPerSecond, details: details(load.read) } },
+  ];
+}
+
+/** Every projection's lag at 0, so that every id submitted can be read. */
+async function untilProjectionsCaughtUp(url: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const { items } = (await (await fetch(`${url}/v1/ops/projections`)).json()) as { items: { lag: number }[] };
+    if (items.every((item) => item.lag === 0)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the projections had not caught up ${timeoutMs / 1000} s after the load`);
+}
+
+/** What the server logged at warn and above; a log with errors is kept (and named on stderr), others removed. */
+async function keepLogIfFailed(logFile: string, logDir: string): Promise<{ errors: number; warnings: number }> {
+  const logged = await loggedProblems(logFile);
+  if (logged.errors > 0) progress(`the server logged ${logged.errors} errors and ${logged.warnings} warnings: ${logFile}`);
+  else await rm(logDir, { recursive: true, force: true });
+  return logged;
+}

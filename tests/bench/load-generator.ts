@@ -1,0 +1,51 @@
+// The load generator's process (forked by generateLoad in http-load.ts): runs one LoadRequest with autocannon,
+// sends back its LoadResult and exits.
+import autocannon from 'autocannon';
+import type { LoadRequest, LoadResult } from './http-load.js';
+
+async function load(request: LoadRequest): Promise<LoadResult> {
+  const ids: string[] = [];
+  const wanted = request.ids ?? [];
+  let submitted = 0;
+  const requests: autocannon.Request[] =
+    request.kind === 'submit'
+      ? [
+          {
+            method: 'POST',
+            path: '/v1/feedback',
+            headers: { 'content-type': 'application/json' },
+            setupRequest: (req) => {
+              submitted++;
+              return { ...req, body: JSON.stringify({ text: `Feedback ${submitted}: the export button does nothing`, rating: (submitted % 5) + 1 }) };
+            },
+            onResponse: (status, body) => {
+              if (status === 201) ids.push((JSON.parse(body) as { id: string }).id);
+            },
+          },
+        ]
+      : [
+          {
+            method: 'GET',
+            setupRequest: (req) => ({ ...req, path: `/v1/feedback/${wanted[Math.floor(Math.random() * wanted.length)]}` }),
+          },
+        ];
+  const result = await autocannon({ url: request.url, connections: request.connections, duration: request.seconds, requests });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+    ids,
+  };
+}
+
+process.once('message', (request: LoadRequest) => {
+  load(request).then(
+    (result) => process.send!(result, () => process.exit(0)),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+});
