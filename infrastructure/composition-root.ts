@@ -294,7 +294,7 @@ function buildWorkers(
     ...(roles.includes('projector') ? appliers.filter((applier) => only === undefined || only.includes(applier.projection.name)) : []),
     ...(roles.includes('enricher') ? enrichers : []),
   ];
-  const bus: EventBus = kafka === null ? new InProcessBus(store, logger, config.projectionBatchSize) : new KafkaBus(kafka, topology, logger, metrics, config.projectionBatchSize, config.kafkaTopicPartitions);
+  const bus: EventBus = kafka === null ? new InProcessBus(store, logger, config.projectionBatchSize) : new KafkaBus(kafka, topology, logger, metrics, config.projectionBatchSize);
   const runners = new Map<string, Worker>();
   if (roles.includes('relay') && kafka !== null) {
     runners.set('relay', new KafkaRelay(database.db, store, kafka, topology, logger, metrics, config.projectionBatchSize));

@@ -13,7 +13,7 @@ export type RetryOptions = Readonly<{
   isFatal?: (error: unknown) => boolean;
   /** Omitted: nothing stops the retries but success or giving up. */
   signal?: AbortSignal;
-  /** Called on every failure, before the pause. */
+  /** Called on every failure, before the pause; not for one that comes once the signal has aborted. */
   onFailure?: (error: unknown, transient: boolean, failures: number) => void | Promise<void>;
 }>;
 
@@ -21,16 +21,19 @@ export type GaveUp = Readonly<{ error: unknown; attempts: number }>;
 
 /** Settles with undefined once `work` succeeds, or with the last error after `maxAttempts`; throws once the signal aborts. */
 export async function retry(work: () => Promise<void>, options: RetryOptions): Promise<GaveUp | undefined> {
+  const stopped = (): boolean => options.signal?.aborted === true;
   let failures = 0;
   for (let pause = options.minMs; ; pause = Math.min(pause * 2, options.maxMs)) {
     try {
       await work();
       return undefined;
     } catch (error) {
+      // Stopping is not a failure: work cut short by the signal (an AbortError from a provider) is not reported.
+      if (stopped()) throw new Aborted(error);
       const transient = options.isTransient?.(error) ?? false;
       if (!transient) failures++;
       await options.onFailure?.(error, transient, failures);
-      if (options.signal?.aborted === true) throw new Aborted(error);
+      if (stopped()) throw new Aborted(error);
       if (failures >= options.maxAttempts || options.isFatal?.(error) === true) return { error, attempts: failures };
       await pauseUnlessAborted(pause, options.signal);
     }

@@ -1,5 +1,9 @@
 // One SQL database behind Kysely, either a PostgreSQL server (pg pool) or embedded PGlite, plus
 // LISTEN/NOTIFY, which each driver does its own way. Everything above this file is driver-agnostic.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
@@ -17,9 +21,16 @@ export type SqlDatabase = Readonly<{
   close(): Promise<void>;
 }>;
 
+/**
+ * PGlite's shared buffers default to 128 MB, most of the embedded profile's memory; an embedded store's working
+ * set is far smaller.
+ */
+const PGLITE_SETTINGS = ['shared_buffers = 32MB'];
+
 /** Embedded PostgreSQL; `dataDir` undefined keeps it in memory. */
 export async function openPglite(dataDir: string | undefined): Promise<SqlDatabase> {
-  const pglite = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  if (dataDir !== undefined && !existsSync(path.join(dataDir, 'PG_VERSION'))) await initialiseApart(dataDir);
+  const pglite = await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), postgresqlconf: PGLITE_SETTINGS });
   // The dialect serialises all access to PGlite's single connection, so transactions never interleave.
   const db = new Kysely<Schema>({ dialect: new PGliteDialect(pglite) });
   return {
@@ -29,6 +40,15 @@ export async function openPglite(dataDir: string | undefined): Promise<SqlDataba
     listen: (channel, onNotify) => db.connection().execute(() => pglite.listen(channel, onNotify)),
     close: () => db.destroy(),
   };
+}
+
+/**
+ * Creates a new data directory in a short-lived child process: initdb takes some 850 MB that PGlite keeps for as
+ * long as it runs, so the server process opens the directory made and never carries that peak.
+ */
+async function initialiseApart(dataDir: string): Promise<void> {
+  const script = 'const { PGlite } = await import(process.argv[1]); const db = await PGlite.create({ dataDir: process.argv[2] }); await db.close();';
+  await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, import.meta.resolve('@electric-sql/pglite'), dataDir]);
 }
 
 export type PostgresOptions = Readonly<{

@@ -25,8 +25,6 @@ export class KafkaBus implements EventBus {
     private readonly metrics: Metrics,
     /** Most events handed to the subscriber at once; a fetch brings up to 1 MiB per partition. */
     private readonly batchSize = 500,
-    /** Partitions handed over at once, each in order: a slow partition does not hold the others back. */
-    private readonly partitionsAtOnce = 1,
   ) {}
 
   async run(subscriber: EventSubscriber, signal: AbortSignal): Promise<void> {
@@ -54,7 +52,6 @@ export class KafkaBus implements EventBus {
         autoCommit: false,
         // Resolving moves the position the next fetch starts from; only a batch the consumer recorded is resolved.
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: this.partitionsAtOnce,
         eachBatch: (payload) => this.processBatch(subscriber, payload, recorded, signal),
       });
       await Promise.race([aborted, crashed]);
