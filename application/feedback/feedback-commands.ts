@@ -24,7 +24,7 @@ export async function submitFeedback(
     feedbackDecider,
     feedbackStreamId(feedbackId),
     (now): SubmitFeedback => ({ type: 'SubmitFeedback', data: { feedbackId, ...input }, metadata: { now } }),
-    context,
+    { ...context, newStream: true },
   );
   return { ...result, id: feedbackId };
 }

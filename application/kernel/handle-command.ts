@@ -13,6 +13,12 @@ export type CommandContext = Readonly<{
   actor: Actor;
   /** The revision the caller saw (If-Match). Without it a conflict is retried on fresh state. */
   expectedRevision?: number;
+  /**
+   * The stream's id was just minted, so it is new: decide on the initial state and append without reading the
+   * stream first. Should it exist after all (a run again with the same seeded ids), the append of the same event
+   * ids answers as the first did, and any other conflict falls back to loading it.
+   */
+  newStream?: boolean;
 }>;
 
 export type CommandResult = Readonly<{
@@ -37,7 +43,10 @@ export async function handleCommand<State, C extends Command, E extends Event>(
     // Idempotency-Key (after its first run's process died) finds the first event it would append already
     // stored, so it ran before: answer as that run did instead of deciding again.
     const firstEventId = ids.next();
-    const { state, revision, position, ranBefore } = await load(store, decider, streamId, firstEventId);
+    const { state, revision, position, ranBefore } =
+      context.newStream === true && attempt === 1
+        ? { state: decider.initialState(), revision: -1, position: null, ranBefore: null }
+        : await load(store, decider, streamId, firstEventId);
     if (ranBefore !== null) return { streamId, ...ranBefore };
     // A precondition on something that does not exist is moot: the decider answers not-found instead.
     if (context.expectedRevision !== undefined && revision !== -1 && revision !== context.expectedRevision) {
