@@ -14,6 +14,9 @@ import { insertDeadLetter, parkBehind, streamsWithOpenLetters, type Redeliverabl
 import type { EventConsumer, Progress } from './event-consumer.js';
 import type { ConsumerOptions } from './projection-applier.js';
 
+/** Streams of a batch enriched at once. */
+const STREAMS_AT_ONCE = 8;
+
 export type Enricher = Readonly<{
   /** `enricher.<name>`: names its checkpoint, its Kafka consumer group and its dead letters. */
   name: string;
@@ -49,26 +52,44 @@ export class EnricherConsumer implements EventConsumer, Redeliverable {
     return readCheckpoint(this.db, this.name);
   }
 
-  /** Returns once every event is enriched or parked and the progress recorded; throws only when aborted. */
+  /**
+   * Returns once every event is enriched or parked and the progress recorded; throws only when aborted. Streams
+   * are enriched side by side, up to STREAMS_AT_ONCE, each in its order: an enrichment waits on a provider and on
+   * an append, and one stream's wait need not hold up the others.
+   */
   async process(events: readonly RecordedEvent[], progress: Progress, signal: AbortSignal): Promise<void> {
-    const handled = events.filter((event) => this.handles.has(event.type));
-    if (handled.length > 0) {
+    const streams = new Map<string, RecordedEvent[]>();
+    for (const event of events) {
+      if (!this.handles.has(event.type)) continue;
+      const stream = streams.get(event.streamId);
+      if (stream === undefined) streams.set(event.streamId, [event]);
+      else stream.push(event);
+    }
+    if (streams.size > 0) {
       let blocked = new Set<string>();
-      const streamIds = [...new Set(handled.map((event) => event.streamId))];
-      await this.untilDone(async () => void (blocked = await streamsWithOpenLetters(this.db, this.name, streamIds)), signal);
-      for (const event of handled) {
-        if (blocked.has(event.streamId)) {
-          await this.untilDone(() => parkBehind(this.db, this.name, event), signal);
-          continue;
-        }
-        const failure = await this.attempt(() => this.enricher.enrich(event, signal), signal, this.options.maxAttempts);
-        if (failure !== undefined) {
-          await this.park(event, failure, signal);
-          blocked.add(event.streamId);
-        }
-      }
+      await this.untilDone(async () => void (blocked = await streamsWithOpenLetters(this.db, this.name, [...streams.keys()])), signal);
+      const queue = [...streams.values()];
+      const worker = async (): Promise<void> => {
+        for (let stream = queue.shift(); stream !== undefined; stream = queue.shift()) await this.enrichStream(stream, blocked.has(stream[0]!.streamId), signal);
+      };
+      await Promise.all(Array.from({ length: Math.min(STREAMS_AT_ONCE, queue.length) }, worker));
     }
     if (progress.kind === 'checkpoint') await this.untilDone(() => writeCheckpoint(this.db, this.name, progress.position), signal);
+  }
+
+  /** One stream's events in order; once one is parked (or the stream had an open letter), the rest park behind it. */
+  private async enrichStream(events: readonly RecordedEvent[], blocked: boolean, signal: AbortSignal): Promise<void> {
+    for (const event of events) {
+      if (blocked) {
+        await this.untilDone(() => parkBehind(this.db, this.name, event), signal);
+        continue;
+      }
+      const failure = await this.attempt(() => this.enricher.enrich(event, signal), signal, this.options.maxAttempts);
+      if (failure !== undefined) {
+        await this.park(event, failure, signal);
+        blocked = true;
+      }
+    }
   }
 
   /** Enriches a stream's dead letters in order; the derived event ids make a second delivery a no-op. */
