@@ -9,18 +9,17 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Position, RecordedEvent } from '../../application/ports/event-store.js';
 import { feedbackModule } from '../../projections/feedback/module.js';
 import { KafkaTopology, consumerGroupLag, createKafka, ensureTopics, withAdmin } from '../../infrastructure/bus/kafka/kafka.js';
-import { KafkaRelay, RELAY_CHECKPOINT } from '../../infrastructure/bus/kafka/kafka-relay.js';
+import { KafkaRelay } from '../../infrastructure/bus/kafka/kafka-relay.js';
 import { KafkaBus } from '../../infrastructure/bus/kafka/kafka-bus.js';
 import { watermarkOf } from '../../infrastructure/bus/kafka/kafka-messages.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { Metrics } from '../../infrastructure/metrics.js';
-import { readCheckpoint } from '../../projections/checkpoints.js';
 import type { EventConsumer, Progress } from '../../projections/event-consumer.js';
 import { ProjectionApplier } from '../../projections/projection-applier.js';
 import type { Projection } from '../../projections/projection.js';
 import { newEvent } from '../support/events.js';
 import { serverTestDatabase, type TestDatabase } from '../support/databases.js';
-import { consumeUntil, testTopicPrefix } from '../support/kafka.js';
+import { consumeUntil, relayedThrough, testTopicPrefix } from '../support/kafka.js';
 import { serviceUrl } from '../support/services.js';
 
 const brokers = serviceUrl('KAFKA_BROKERS', 'Kafka backlog');
@@ -115,6 +114,7 @@ async function startPipeline(databaseUrl: string, brokers: string): Promise<Pipe
   const controller = new AbortController();
   const running = [new KafkaRelay(db.database.db, store, kafka, topology, logger, new Metrics(), 1000).run(controller.signal)];
   const payload = 'x'.repeat(PAYLOAD_BYTES);
+  let lastPosition: string | null = null;
   const count = async (): Promise<number> => {
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from backlog_applied`.execute(db.database.db);
     return rows[0]!.n;
@@ -127,14 +127,13 @@ async function startPipeline(databaseUrl: string, brokers: string): Promise<Pipe
       const ids: string[] = [];
       for (let s = 0; s < streams; s++) {
         const events = Array.from({ length: perStream }, (_, n) => newEvent('Noted', { n, payload }));
-        await store.append(`feedback-${uuidv7()}`, events, { expectedRevision: 'no_stream' });
+        lastPosition = (await store.append(`feedback-${uuidv7()}`, events, { expectedRevision: 'no_stream' })).position;
         ids.push(...events.map((event) => event.eventId));
       }
       return ids;
     },
     async relayed() {
-      const head = await store.headPosition();
-      while ((await readCheckpoint(db.database.db, RELAY_CHECKPOINT)) !== head) await pause(50);
+      if (lastPosition !== null) await relayedThrough(db.database.db, lastPosition);
     },
     startConsumer() {
       running.push(new KafkaBus(kafka, topology, logger, new Metrics()).run(consumer, controller.signal));

@@ -4,14 +4,13 @@ import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { feedbackModule } from '../../projections/feedback/module.js';
 import { KafkaTopology, createKafka, ensureTopics, withAdmin } from '../../infrastructure/bus/kafka/kafka.js';
-import { KafkaRelay, RELAY_CHECKPOINT } from '../../infrastructure/bus/kafka/kafka-relay.js';
+import { KafkaRelay } from '../../infrastructure/bus/kafka/kafka-relay.js';
 import { HEADERS, fromMessage, watermarkOf } from '../../infrastructure/bus/kafka/kafka-messages.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { Metrics } from '../../infrastructure/metrics.js';
-import { readCheckpoint } from '../../projections/checkpoints.js';
 import { newEvents } from '../support/events.js';
 import { serverTestDatabase } from '../support/databases.js';
-import { consumeUntil, testTopicPrefix } from '../support/kafka.js';
+import { consumeUntil, relayedThrough, testTopicPrefix } from '../support/kafka.js';
 import { serviceUrl } from '../support/services.js';
 
 const brokers = serviceUrl('KAFKA_BROKERS', 'Kafka relay');
@@ -30,13 +29,12 @@ if (brokers !== undefined && databaseUrl !== undefined) {
     try {
       const feedbackStreams = Array.from({ length: 4 }, () => `feedback-${uuidv7()}`);
       for (const streamId of feedbackStreams) await store.append(streamId, newEvents(30, 'FeedbackThing'), { expectedRevision: 'no_stream' });
-      await store.append(`poll-${uuidv7()}`, newEvents(5, 'PollThing'), { expectedRevision: 'no_stream' });
+      const { position: last } = await store.append(`poll-${uuidv7()}`, newEvents(5, 'PollThing'), { expectedRevision: 'no_stream' });
 
       // First run: relay everything, then stop.
       let controller = new AbortController();
       let running = relay().run(controller.signal);
-      const head = (await store.headPosition())!;
-      while ((await readCheckpoint(db.database.db, RELAY_CHECKPOINT)) !== head) await new Promise((resolve) => setTimeout(resolve, 20));
+      await relayedThrough(db.database.db, last);
       controller.abort();
       await running;
 
@@ -85,9 +83,8 @@ if (brokers !== undefined && databaseUrl !== undefined) {
     try {
       // Only feedback events: the polls topic stays idle. An unowned category is read past, not produced.
       for (let n = 0; n < 12; n++) await store.append(`feedback-${uuidv7()}`, newEvents(2, 'FeedbackThing'), { expectedRevision: 'no_stream' });
-      await store.append(`nobody-${uuidv7()}`, newEvents(1, 'Orphan'), { expectedRevision: 'no_stream' });
-      const head = (await store.headPosition())!;
-      while ((await readCheckpoint(db.database.db, RELAY_CHECKPOINT)) !== head) await new Promise((resolve) => setTimeout(resolve, 20));
+      const { position: head } = await store.append(`nobody-${uuidv7()}`, newEvents(1, 'Orphan'), { expectedRevision: 'no_stream' });
+      await relayedThrough(db.database.db, head);
 
       const topics = topology.eventTopics();
       const total = await withAdmin(kafka, async (admin) => {

@@ -1,11 +1,23 @@
 // Kafka for tests: a topic prefix of their own per test file, so runs and files never share topics or groups.
 import { randomBytes } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Kysely } from 'kysely';
 import { watermarkOf } from '../../infrastructure/bus/kafka/kafka-messages.js';
+import { RELAY_CHECKPOINT } from '../../infrastructure/bus/kafka/kafka-relay.js';
+import { readCheckpoint } from '../../projections/checkpoints.js';
+import type { Schema } from '../../projections/schema.js';
 
 export const testTopicPrefix = (): string => `test-${randomBytes(5).toString('hex')}`;
 
 export type Received = { topic: string; partition: number; message: KafkaMessage };
+
+/**
+ * Resolves once the relay has produced everything up to `position`, the position of the test's last append. Not the
+ * store's head: that lags behind while a transaction anywhere in the cluster is open (other test files' too).
+ */
+export async function relayedThrough(db: Kysely<Schema>, position: string): Promise<void> {
+  while (BigInt((await readCheckpoint(db, RELAY_CHECKPOINT)) ?? '-1') < BigInt(position)) await new Promise((resolve) => setTimeout(resolve, 20));
+}
 
 /**
  * Reads the messages of the topics from the beginning until `done` says so (or the deadline passes). The relay's
