@@ -1,7 +1,7 @@
 // The one place where adapters meet ports. Each system gets its own child container: no module singletons.
 import 'reflect-metadata';
 import path from 'node:path';
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { container, type DependencyContainer } from 'tsyringe';
 import { ProviderChain } from '../application/ai/provider-chain.js';
 import type { Cache } from '../application/ports/cache.js';
@@ -266,7 +266,9 @@ function buildWorkers(
   const unknown = (only ?? []).filter((name) => !system.projections.some((projection) => projection.name === name));
   if (unknown.length > 0) throw new ConfigError(`Unknown projection(s) for --only: ${unknown.join(', ')}`);
 
-  const deadLetterProducer: Producer | null = kafka === null ? null : kafka.producer({ allowAutoTopicCreation: false });
+  // The partitioner named, as the relay's is: kafkajs warns at every start otherwise.
+  const deadLetterProducer: Producer | null =
+    kafka === null ? null : kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   const options: ConsumerOptions = {
     maxAttempts: config.projectionMaxAttempts,
     retryMinMs: 100,
