@@ -9,7 +9,7 @@ import { retry, type GaveUp } from '../application/kernel/retry.js';
 import type { EventStore, Position, RecordedEvent } from '../application/ports/event-store.js';
 import type { Schema } from './schema.js';
 import { ConsumerHealth } from './consumer-health.js';
-import { insertDeadLetter, parkBehind, streamsWithOpenLetters, type DeadLetter, type Redeliverable } from './dead-letters.js';
+import { insertDeadLetter, parkBehind, type DeadLetter, type Redeliverable } from './dead-letters.js';
 import type { EventConsumer, Progress } from './event-consumer.js';
 import type { Projection } from './projection.js';
 
@@ -166,26 +166,31 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
       return 0;
     }
     const { fresh, parked, revisions } = await this.sortOut(tx, events);
-    if (fresh.length > 0) {
-      await this.projection.apply(tx, fresh);
+    if (fresh.length > 0) await this.projection.apply(tx, fresh);
+    for (const event of parked) await parkBehind(tx, this.name, event);
+    const moved = {
+      ...(progress?.kind === 'checkpoint' ? { checkpoint: progress.position } : {}),
+      applied_batches: sql<string>`applied_batches + ${fresh.length > 0 ? 1 : 0}`,
+      last_error: null,
+      last_error_at: null,
+      updated_at: new Date(),
+    };
+    if (fresh.length === 0) {
+      await tx.updateTable('projections').set(moved).where('name', '=', name).execute();
+    } else {
+      // The streams' revisions ride along with the projection's row: one statement, one round trip.
       await tx
-        .insertInto('projection_streams')
-        .values([...revisions].map(([stream_id, revision]) => ({ projection: name, stream_id, revision })))
-        .onConflict((oc) => oc.columns(['projection', 'stream_id']).doUpdateSet((eb) => ({ revision: eb.ref('excluded.revision') })))
+        .with('revisions', (db) =>
+          db
+            .insertInto('projection_streams')
+            .values([...revisions].map(([stream_id, revision]) => ({ projection: name, stream_id, revision })))
+            .onConflict((oc) => oc.columns(['projection', 'stream_id']).doUpdateSet((eb) => ({ revision: eb.ref('excluded.revision') }))),
+        )
+        .updateTable('projections')
+        .set(moved)
+        .where('name', '=', name)
         .execute();
     }
-    for (const event of parked) await parkBehind(tx, this.name, event);
-    await tx
-      .updateTable('projections')
-      .set({
-        ...(progress?.kind === 'checkpoint' ? { checkpoint: progress.position } : {}),
-        applied_batches: sql<string>`applied_batches + ${fresh.length > 0 ? 1 : 0}`,
-        last_error: null,
-        last_error_at: null,
-        updated_at: new Date(),
-      })
-      .where('name', '=', name)
-      .execute();
     if (progress?.kind === 'offset') await this.recordOffset(tx, progress);
     return fresh.length;
   }
@@ -223,16 +228,14 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
     const revisions = new Map<string, number>();
     if (handled.length === 0) return { fresh: [], parked: [], revisions };
     const streamIds = [...new Set(handled.map((event) => event.streamId))];
-    const [appliedRows, blocked] = await Promise.all([
-      tx
-        .selectFrom('projection_streams')
-        .select(['stream_id', 'revision'])
-        .where('projection', '=', this.projection.name)
-        .where('stream_id', 'in', streamIds)
-        .execute(),
-      streamsWithOpenLetters(tx, this.name, streamIds),
-    ]);
-    const applied = new Map(appliedRows.map((row) => [row.stream_id, Number(row.revision)]));
+    // What each stream has applied, and whether it has an open dead letter, in one round trip.
+    const { rows } = await sql<{ stream_id: string; revision: string | null; blocked: boolean }>`
+      select s.stream_id, ps.revision::text as revision,
+             exists (select 1 from dead_letters d where d.consumer = ${this.name} and d.status = 'open' and d.stream_id = s.stream_id) as blocked
+      from unnest(${streamIds}::text[]) as s(stream_id)
+      left join projection_streams ps on ps.projection = ${this.projection.name} and ps.stream_id = s.stream_id`.execute(tx);
+    const applied = new Map(rows.flatMap((row) => (row.revision === null ? [] : [[row.stream_id, Number(row.revision)] as const])));
+    const blocked = new Set(rows.filter((row) => row.blocked).map((row) => row.stream_id));
     const fresh: RecordedEvent[] = [];
     const parked: RecordedEvent[] = [];
     for (const event of handled) {
