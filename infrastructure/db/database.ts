@@ -23,14 +23,15 @@ export type SqlDatabase = Readonly<{
 
 /**
  * PGlite's shared buffers default to 128 MB, most of the embedded profile's memory; an embedded store's working
- * set is far smaller.
+ * set is far smaller. Given at start (PGlite's `postgresqlconf` would overwrite the data directory's
+ * postgresql.conf on every start instead).
  */
-const PGLITE_SETTINGS = ['shared_buffers = 32MB'];
+const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
 
 /** Embedded PostgreSQL; `dataDir` undefined keeps it in memory. */
 export async function openPglite(dataDir: string | undefined): Promise<SqlDatabase> {
   if (dataDir !== undefined && !existsSync(path.join(dataDir, 'PG_VERSION'))) await initialiseApart(dataDir);
-  const pglite = await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), postgresqlconf: PGLITE_SETTINGS });
+  const pglite = await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), startParams: PGLITE_START_PARAMS });
   // The dialect serialises all access to PGlite's single connection, so transactions never interleave.
   const db = new Kysely<Schema>({ dialect: new PGliteDialect(pglite) });
   return {
