@@ -151,7 +151,9 @@ export async function openSystem(config: Config, logger: Logger, options: System
   const stopHearingProgress =
     progressNews !== null && options.roles.includes('api')
       ? await progressNews.listen((projection) => {
-          for (const { name } of options.modules.flatMap((module) => module.projections)) if (projection === undefined || projection === name) progress.announce(name);
+          // Undefined: the connection came back, and news may have been missed: every projection may have moved.
+          if (projection !== undefined) progress.announce(projection);
+          else for (const module of options.modules) for (const { name } of module.projections) progress.announce(name);
         })
       : async () => undefined;
   const system = {

@@ -21,7 +21,8 @@ import {
   type SubscriptionBatch,
 } from '../../../application/ports/event-store.js';
 import type { SqlDatabase } from '../../db/database.js';
-import { Wakeup, pause } from '../wakeup.js';
+import { pauseUnlessAborted } from '../../../application/kernel/retry.js';
+import { Wakeup } from '../wakeup.js';
 import { commitAnnouncerOf, type CommitAnnouncer } from './commit-announcer.js';
 import type { Schema } from '../../../projections/schema.js';
 
@@ -174,7 +175,7 @@ export class PostgresEventStore implements EventStore {
         if (page.full) continue;
         const woken = await wakeup.wait(page.pending ? PENDING_RETRY_MS : this.options.pollIntervalMs);
         // The commits of a burst are read together; news arriving meanwhile is covered by the read that follows.
-        if (woken && gatherMs > 0 && !signal.aborted) await pause(gatherMs, signal);
+        if (woken && gatherMs > 0 && !signal.aborted) await pauseUnlessAborted(gatherMs, signal);
       }
     } finally {
       wakeup.dispose();
