@@ -2,6 +2,7 @@
 // LISTEN/NOTIFY, which each driver does its own way. Everything above this file is driver-agnostic.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
@@ -45,11 +46,15 @@ export async function openPglite(dataDir: string | undefined): Promise<SqlDataba
 
 /**
  * Creates a new data directory in a short-lived child process: initdb takes some 850 MB that PGlite keeps for as
- * long as it runs, so the server process opens the directory made and never carries that peak.
+ * long as it runs, so the server process opens the directory made and never carries that peak. It is made beside
+ * the data directory and renamed into place, so a crash midway leaves no half-made directory to be opened.
  */
 async function initialiseApart(dataDir: string): Promise<void> {
+  const staging = `${dataDir}.initialising`;
+  await rm(staging, { recursive: true, force: true });
   const script = 'const { PGlite } = await import(process.argv[1]); const db = await PGlite.create({ dataDir: process.argv[2] }); await db.close();';
-  await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, import.meta.resolve('@electric-sql/pglite'), dataDir]);
+  await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, import.meta.resolve('@electric-sql/pglite'), staging]);
+  await rename(staging, dataDir); // fails on a non-empty directory that is not a data directory, rather than mixing in
 }
 
 export type PostgresOptions = Readonly<{
