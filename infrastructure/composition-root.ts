@@ -108,6 +108,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<SqlD
   if (config.databaseUrl !== undefined) {
     return openPostgres(config.databaseUrl, {
       poolMax: config.databasePoolMax,
+      preparedStatements: config.databasePreparedStatements,
       onListenError: (error) => logger.warn({ err: error }, 'database connection error'),
     });
   }
@@ -221,7 +222,7 @@ function register(c: DependencyContainer, config: Config, logger: Logger, databa
       : new PostgresEventStore(database, { pollIntervalMs: config.pollIntervalMs, gatherMs: config.subscriptionGatherMs }),
   );
   provideSingleton(c, tokens.eventStore, (r) => instrumentEventStore(resolve(r, tokens.eventStoreAdapter), resolve(r, tokens.metrics)));
-  provideSingleton(c, tokens.replicaDatabases, () => config.replicaUrls.map((url) => openPostgres(url, { poolMax: config.databasePoolMax })));
+  provideSingleton(c, tokens.replicaDatabases, () => config.replicaUrls.map((url) => openPostgres(url, { poolMax: config.databasePoolMax, preparedStatements: config.databasePreparedStatements })));
   provideSingleton(c, tokens.readers, (r) => {
     const replicas = resolve(r, tokens.replicaDatabases).map((replica, index) => ({ name: replicaName(config.replicaUrls[index]!), db: replica.db }));
     return new ReadReplicas(database.db, replicas, {

@@ -16,6 +16,7 @@ const EnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATABASE_POOL_MAX: integer(1, 500, 10),
+  DATABASE_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CHORUS_MIN_POSITION_TIMEOUT_MS: integer(0, 60_000, 5000),
   CHORUS_POLL_INTERVAL_MS: integer(10, 60_000, 1000),
@@ -77,6 +78,8 @@ export type Config = Readonly<{
   dataDir: string;
   databaseUrl: string | undefined;
   databasePoolMax: number;
+  /** Statements with parameters go out as prepared statements (`off` behind a transaction-mode pooler). */
+  databasePreparedStatements: boolean;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   minPositionTimeoutMs: number;
   pollIntervalMs: number;
@@ -172,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.CHORUS_DATA_DIR === IN_MEMORY ? e.CHORUS_DATA_DIR : path.resolve(e.CHORUS_DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    databasePreparedStatements: e.DATABASE_PREPARED_STATEMENTS === 'on',
     logLevel: e.LOG_LEVEL,
     minPositionTimeoutMs: e.CHORUS_MIN_POSITION_TIMEOUT_MS,
     pollIntervalMs: e.CHORUS_POLL_INTERVAL_MS,

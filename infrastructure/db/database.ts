@@ -10,6 +10,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Schema } from '../../projections/schema.js';
+import { preparingPool } from './prepared-statements.js';
 
 export type SqlDatabase = Readonly<{
   kind: 'postgres' | 'pglite';
@@ -59,6 +60,8 @@ async function initialiseApart(dataDir: string): Promise<void> {
 
 export type PostgresOptions = Readonly<{
   poolMax: number;
+  /** Send statements with parameters as named, prepared statements (off behind a transaction-mode pooler). */
+  preparedStatements?: boolean;
   /** Told once per connection that the server lost (terminated, restarted, failed over, timed out), pooled or LISTEN. */
   onListenError?: (error: Error) => void;
 }>;
@@ -75,7 +78,7 @@ export function openPostgres(url: string, options: PostgresOptions): SqlDatabase
   pool.on('connect', (client) => client.on('error', oncePerClient(options.onListenError)));
   // An idle client's error reaches the pool as well, which must listen; the listener above has reported it.
   pool.on('error', () => undefined);
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: options.preparedStatements === false ? pool : preparingPool(pool) }) });
   const notifications = new PostgresNotifications(url, options.onListenError);
   return {
     kind: 'postgres',

@@ -1,0 +1,105 @@
+// Prepared statements on a PostgreSQL server: each connection prepares a statement with parameters once; scripts,
+// long lists and a table changed underneath still work; `preparedStatements: false` prepares nothing.
+import test from 'ava';
+import { sql, type Kysely } from 'kysely';
+import { openPostgres } from '../../infrastructure/db/database.js';
+import { StatementNames } from '../../infrastructure/db/prepared-statements.js';
+import type { Schema } from '../../projections/schema.js';
+import { serverTestDatabase } from '../support/databases.js';
+import { serviceUrl } from '../support/services.js';
+
+test('statements without parameters, or with too many, stay unnamed; each text keeps one name', (t) => {
+  const names = new StatementNames();
+  t.is(names.nameOf('begin', 0), undefined);
+  t.is(names.nameOf('select $1', 65), undefined, 'a long list varies in length: not worth a name');
+  const name = names.nameOf('select $1', 1);
+  t.truthy(name);
+  t.is(names.nameOf('select $1', 1), name);
+  t.not(names.nameOf('select $1 + 1', 1), name);
+  names.forget('select $1');
+  const renamed = names.nameOf('select $1', 1);
+  t.truthy(renamed);
+  t.not(renamed, name, 'a forgotten text is prepared afresh under a new name');
+});
+
+test('the names a process hands out are bounded, and texts past the bound are sent unnamed', (t) => {
+  const names = new StatementNames();
+  const named = Array.from({ length: 1000 }, (_, i) => names.nameOf(`select ${i}, $1`, 1)).filter((name) => name !== undefined);
+  t.is(named.length, 256);
+  t.is(names.nameOf('select 0, $1', 1), named[0], 'texts named before the bound keep their names');
+});
+
+const databaseUrl = serviceUrl('DATABASE_URL', 'prepared statements on a PostgreSQL server');
+
+/** The statements prepared on the one connection of a pool of one, as its own session sees them. */
+async function preparedOn(db: Kysely<Schema>): Promise<string[]> {
+  const { rows } = await sql<{ statement: string }>`select statement from pg_prepared_statements order by prepare_time`.execute(db);
+  return rows.map((row) => row.statement);
+}
+
+if (databaseUrl !== undefined) {
+  test('a statement with parameters is prepared once per connection, and a pool without them prepares none', async (t) => {
+    const testDb = await serverTestDatabase(databaseUrl);
+    const preparing = openPostgres(testDb.url!, { poolMax: 1 });
+    const plain = openPostgres(testDb.url!, { poolMax: 1, preparedStatements: false });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const { rows } = await sql<{ sum: number }>`select ${i}::int + ${1}::int as sum`.execute(preparing.db);
+        t.is(rows[0]!.sum, i + 1, 'the values of each execution, not the first');
+        await sql`select ${i}::int + ${1}::int as sum`.execute(plain.db);
+      }
+      const prepared = await preparedOn(preparing.db);
+      t.is(prepared.filter((statement) => statement.includes('::int + $2::int')).length, 1);
+      t.deepEqual(await preparedOn(plain.db), []);
+    } finally {
+      await preparing.close();
+      await plain.close();
+      await testDb.drop();
+    }
+  });
+
+  test('scripts, lists past the bound and transactions work as before', async (t) => {
+    const testDb = await serverTestDatabase(databaseUrl);
+    const database = openPostgres(testDb.url!, { poolMax: 1 });
+    try {
+      await sql`create table prepared_test (id int primary key, note text); insert into prepared_test values (1, 'one')`.execute(database.db);
+      const ids = Array.from({ length: 100 }, (_, i) => i);
+      const { rows } = await sql<{ id: number }>`select id from prepared_test where id in (${sql.join(ids)})`.execute(database.db);
+      t.deepEqual(rows, [{ id: 1 }]);
+      await t.throwsAsync(
+        database.db.transaction().execute(async (trx) => {
+          await sql`insert into prepared_test values (${2}, ${'two'})`.execute(trx);
+          throw new Error('roll back');
+        }),
+        { message: 'roll back' },
+      );
+      const after = await sql<{ n: string }>`select count(*)::text as n from prepared_test where id > ${0}`.execute(database.db);
+      t.is(after.rows[0]!.n, '1', 'the rolled-back insert is gone');
+      t.false((await preparedOn(database.db)).some((statement) => statement.includes('in (')), 'a list of 100 is not prepared');
+    } finally {
+      await database.close();
+      await testDb.drop();
+    }
+  });
+
+  test('after a table changes under a prepared select *, the next run prepares it afresh', async (t) => {
+    const testDb = await serverTestDatabase(databaseUrl);
+    const database = openPostgres(testDb.url!, { poolMax: 1 });
+    const migrator = openPostgres(testDb.url!, { poolMax: 1, preparedStatements: false });
+    try {
+      await sql`create table prepared_test (id int primary key, note text)`.execute(migrator.db);
+      await sql`insert into prepared_test values (1, 'one')`.execute(migrator.db);
+      const read = () => sql<Record<string, unknown>>`select * from prepared_test where id = ${1}`.execute(database.db);
+      t.deepEqual((await read()).rows, [{ id: 1, note: 'one' }]);
+      await sql`alter table prepared_test add column added int not null default 7`.execute(migrator.db);
+      // PostgreSQL refuses the old plan once; the name is then dropped, so no later run repeats the failure.
+      await t.throwsAsync(read(), { message: 'cached plan must not change result type' });
+      t.deepEqual((await read()).rows, [{ id: 1, note: 'one', added: 7 }]);
+      t.deepEqual((await read()).rows, [{ id: 1, note: 'one', added: 7 }]);
+    } finally {
+      await database.close();
+      await migrator.close();
+      await testDb.drop();
+    }
+  });
+}
