@@ -11,6 +11,7 @@ import { createHttpApp } from './http/app.js';
 import { sweepIdempotencyKeysPeriodically } from './http/idempotency.js';
 import { answerClientError } from './http/request.js';
 import type { HttpDependencies } from './http/dependencies.js';
+import { ViewCache } from '../projections/view-cache.js';
 
 export type RunningChorus = Readonly<{
   system: System;
@@ -28,6 +29,7 @@ export const httpDependencies = (system: System): HttpDependencies => ({
   db: system.database.db,
   chooseReader: () => system.readers.choose(),
   cache: system.cache,
+  views: new ViewCache(system.progress, { maxBytes: system.config.viewCacheMegabytes * 2 ** 20, maxAgeMs: system.config.viewCacheMaxAgeMs }),
   projections: system.projections,
   deadLetterConsumers: system.deadLetterConsumers,
   workers: system.workers,

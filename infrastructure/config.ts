@@ -30,6 +30,8 @@ const EnvSchema = z.object({
     .pipe(z.array(z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'each must be a postgres:// or postgresql:// URL')))
     .optional(),
   CHORUS_REPLICA_MAX_LAG_MS: integer(0, 3_600_000, 5000),
+  CHORUS_VIEW_CACHE_MB: integer(0, 100_000, 32),
+  CHORUS_VIEW_CACHE_MAX_AGE_MS: integer(1, 3_600_000, 10_000),
   KAFKA_BROKERS: z
     .string()
     .transform((value) => value.split(',').map((broker) => broker.trim()).filter((broker) => broker !== ''))
@@ -80,6 +82,9 @@ export type Config = Readonly<{
   databasePoolMax: number;
   /** Statements with parameters go out as prepared statements (`off` behind a transaction-mode pooler). */
   databasePreparedStatements: boolean;
+  /** Memory for single-aggregate views kept by an API process (0: none), and how long at most without news of their projection. */
+  viewCacheMegabytes: number;
+  viewCacheMaxAgeMs: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   minPositionTimeoutMs: number;
   pollIntervalMs: number;
@@ -185,6 +190,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     projectionMaxAttempts: e.CHORUS_PROJECTION_MAX_ATTEMPTS,
     replicaUrls: e.DATABASE_REPLICA_URLS ?? [],
     replicaMaxLagMs: e.CHORUS_REPLICA_MAX_LAG_MS,
+    viewCacheMegabytes: e.CHORUS_VIEW_CACHE_MB,
+    viewCacheMaxAgeMs: e.CHORUS_VIEW_CACHE_MAX_AGE_MS,
     kafkaBrokers: e.KAFKA_BROKERS,
     kafkaTopicPartitions: e.KAFKA_TOPIC_PARTITIONS,
     kafkaClientId: e.KAFKA_CLIENT_ID,

@@ -9,6 +9,7 @@ import type { Metrics } from '../../infrastructure/metrics.js';
 import type { Redeliverable } from '../../projections/dead-letters.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ProjectionProgress } from '../../projections/projection-progress.js';
+import type { ViewCache } from '../../projections/view-cache.js';
 import type { AppliedPosition, LagOf } from '../../projections/projection-status.js';
 import type { Workers } from '../../projections/workers.js';
 
@@ -26,6 +27,8 @@ export type HttpDependencies = Readonly<{
   /** A database for the next eventual read: a healthy replica in turn, or the writer. */
   chooseReader(): ReadDatabase;
   cache: Cache;
+  /** Single-aggregate views read from the writer, kept until their projection applies another batch. */
+  views: ViewCache;
   projections: readonly Projection[];
   /** Every projection and enricher, for dead-letter retries. */
   deadLetterConsumers: readonly Redeliverable[];

@@ -18,7 +18,7 @@ import { appliedBatches } from '../../projections/projection-status.js';
 import type { HttpDependencies } from './dependencies.js';
 import { awaitMinPosition, MIN_POSITION_HEADER } from './read-your-writes.js';
 import { etag, ifMatchRevision, noneMatchHits } from './preconditions.js';
-import { CONSISTENCY_HEADER, readDatabase } from './read-database.js';
+import { CONSISTENCY_HEADER, readDatabase, readView } from './read-database.js';
 import { route } from './routes.js';
 
 const SubmitFeedbackBody = z.strictObject({
@@ -134,14 +134,16 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
       const id = feedbackId(ctx, params.id);
       const reader = readDatabase(ctx, deps);
       await awaitMinPosition(ctx, deps, feedbackProjection, reader.db);
-      const view = await getFeedback(reader.db, id);
-      if (view === undefined) throw new NotFound('FEEDBACK.NOT_FOUND', `Feedback ${id} does not exist`);
-      ctx.set('ETag', etag(view.revision));
-      if (noneMatchHits(ctx.get('If-None-Match'), etag(view.revision))) {
+      const found = await readView(ctx, deps, reader, feedbackProjection, id, () => getFeedback(reader.db, id));
+      if (found === undefined) throw new NotFound('FEEDBACK.NOT_FOUND', `Feedback ${id} does not exist`);
+      const tag = etag(found.view.revision);
+      ctx.set('ETag', tag);
+      if (noneMatchHits(ctx.get('If-None-Match'), tag)) {
         ctx.status = 304;
         return;
       }
-      ctx.body = view;
+      ctx.type = 'application/json';
+      ctx.body = found.json;
     },
   }),
   route({

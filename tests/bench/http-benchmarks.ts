@@ -69,8 +69,8 @@ async function submitThenRead(url: string, profile: string): Promise<Load> {
   const warmUp = await generateLoad({ url, kind: 'submit', connections: CONNECTIONS, seconds: WARM_UP_SECONDS });
   progress(`HTTP ${profile}: POST /v1/feedback, ${CONNECTIONS} connections, ${LOAD_SECONDS} s`);
   const submit = await generateLoad({ url, kind: 'submit', connections: CONNECTIONS, seconds: LOAD_SECONDS });
-  progress(`HTTP ${profile}: waiting for the projections to catch up`);
-  await untilProjectionsCaughtUp(url);
+  progress(`HTTP ${profile}: waiting for the projections and enrichers to catch up`);
+  await untilConsumersCaughtUp(url);
   const ids = [...warmUp.ids, ...submit.ids];
   progress(`HTTP ${profile}: GET /v1/feedback/:id over ${ids.length} ids, ${CONNECTIONS} connections, ${LOAD_SECONDS} s`);
   const read = await generateLoad({ url, kind: 'read', connections: CONNECTIONS, seconds: LOAD_SECONDS, ids });
@@ -94,15 +94,23 @@ function httpFigures(profile: string, connections: string, load: Load, logged: R
   ];
 }
 
-/** Every projection's lag at 0, so that every id submitted can be read. */
-async function untilProjectionsCaughtUp(url: string, timeoutMs = 120_000): Promise<void> {
+/**
+ * Every projection and enricher with nothing left to process, twice in a row: an enricher still working through
+ * the POST phase would append while the GETs run, and every batch it causes drops the views kept for them.
+ */
+async function untilConsumersCaughtUp(url: string, timeoutMs = 180_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
+  let idleChecks = 0;
   while (performance.now() < deadline) {
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const lags = [...metrics.matchAll(/^chorus_consumer_lag_events\{[^}]*\} (\d+)$/gm)].map((match) => Number(match[1]));
     const { items } = (await (await fetch(`${url}/v1/ops/projections`)).json()) as { items: { lag: number }[] };
-    if (items.every((item) => item.lag === 0)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const idle = lags.length > 0 && lags.every((lag) => lag === 0) && items.every((item) => item.lag === 0);
+    idleChecks = idle ? idleChecks + 1 : 0;
+    if (idleChecks === 2) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`the projections had not caught up ${timeoutMs / 1000} s after the load`);
+  throw new Error(`the projections and enrichers had not caught up ${timeoutMs / 1000} s after the load`);
 }
 
 /** What the server logged at warn and above; a log with errors is kept (and named on stderr), others removed. */

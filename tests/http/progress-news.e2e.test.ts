@@ -1,5 +1,6 @@
 // An API whose projectors run in another process hears of their batches, so a read-your-writes wait wakes when
-// the projection moves rather than when a timer runs out.
+// the projection moves rather than when a timer runs out, and the views it keeps are read again once their
+// projection has moved.
 import test from 'ava';
 import { pino } from 'pino';
 import { startRoles, type RunningChorus } from '../../api/main.js';
@@ -10,16 +11,19 @@ import { serviceUrl } from '../support/services.js';
 const databaseUrl = serviceUrl('DATABASE_URL', 'projection progress between processes');
 
 if (databaseUrl !== undefined) {
-  let db: TestDatabase;
+  const databases: TestDatabase[] = [];
   const running: RunningChorus[] = [];
 
   test.after.always(async () => {
     for (const chorus of running.reverse()) await chorus.stop();
-    await db?.drop();
+    for (const db of databases) await db.drop();
   });
 
+  const json = { 'content-type': 'application/json' };
+
   test('batches a projector commits in another process are announced to the API process', async (t) => {
-    db = await serverTestDatabase(databaseUrl);
+    const db = await serverTestDatabase(databaseUrl);
+    databases.push(db);
     const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: db.url!, CHORUS_POLL_INTERVAL_MS: '60000' });
     const logger = pino({ level: 'silent' });
     const api = await startRoles(config, logger, { roles: ['api'] });
@@ -28,7 +32,7 @@ if (databaseUrl !== undefined) {
     running.push(projector);
     t.is(api.system.progress.batches('feedback'), 0);
 
-    const response = await fetch(`${api.url}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'hello', rating: 5 }) });
+    const response = await fetch(`${api.url}/v1/feedback`, { method: 'POST', headers: json, body: JSON.stringify({ text: 'hello', rating: 5 }) });
     t.is(response.status, 201);
     const { position } = (await response.json()) as { position: string };
     for (let attempt = 0; attempt < 400 && api.system.progress.batches('feedback') === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 25));
@@ -38,5 +42,43 @@ if (databaseUrl !== undefined) {
     const read = await fetch(`${api.url}/v1/feedback/stats`, { headers: { 'X-Chorus-Min-Position': position } });
     t.is(read.status, 200);
     t.is(((await read.json()) as { total: number }).total, 1);
+  });
+
+  test('a view the API keeps is read again once a projector in another process applies a batch', async (t) => {
+    const db = await serverTestDatabase(databaseUrl);
+    databases.push(db);
+    // Only news can refresh a kept view here: it would otherwise be kept for ten minutes.
+    const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: db.url!, CHORUS_VIEW_CACHE_MAX_AGE_MS: '600000' });
+    const logger = pino({ level: 'silent' });
+    const api = await startRoles(config, logger, { roles: ['api'] });
+    running.push(api);
+    const projector = await startRoles(config, logger, { roles: ['projector'] });
+    running.push(projector);
+
+    const created = await fetch(`${api.url}/v1/feedback`, { method: 'POST', headers: json, body: JSON.stringify({ text: 'cache me', rating: 2 }) });
+    const { id, position } = (await created.json()) as { id: string; position: string };
+    const waited = await fetch(`${api.url}/v1/feedback/${id}`, { headers: { 'X-Chorus-Min-Position': position } });
+    t.is(waited.status, 200);
+    t.is(waited.headers.get('X-Chorus-Cache'), null, 'a read that waited for a position is not served from the cache');
+    const first = await fetch(`${api.url}/v1/feedback/${id}`);
+    t.is(first.headers.get('X-Chorus-Cache'), 'miss');
+    const second = await fetch(`${api.url}/v1/feedback/${id}`);
+    t.is(second.headers.get('X-Chorus-Cache'), 'hit');
+    t.is(((await second.json()) as { status: string }).status, 'open');
+
+    const changed = await fetch(`${api.url}/v1/feedback/${id}/status`, {
+      method: 'POST',
+      headers: { ...json, 'If-Match': second.headers.get('ETag')! },
+      body: JSON.stringify({ status: 'in_progress' }),
+    });
+    t.is(changed.status, 200);
+    const strong = await fetch(`${api.url}/v1/feedback/${id}`, { headers: { 'X-Chorus-Min-Position': changed.headers.get('X-Chorus-Position')! } });
+    t.is(((await strong.json()) as { status: string }).status, 'in_progress');
+    let status = '';
+    for (let attempt = 0; attempt < 200 && status !== 'in_progress'; attempt++) {
+      status = ((await (await fetch(`${api.url}/v1/feedback/${id}`)).json()) as { status: string }).status;
+      if (status !== 'in_progress') await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    t.is(status, 'in_progress', "the projector's news dropped the kept view");
   });
 }
