@@ -115,4 +115,59 @@ if (brokers !== undefined && databaseUrl !== undefined) {
       await db.drop();
     }
   });
+
+  test('watermarks go out at most every watermarkEveryMs, the last batch is marked within that long, and a restart marks the checkpoint', async (t) => {
+    const db = await serverTestDatabase(databaseUrl);
+    const logger = pino({ level: 'silent' });
+    const kafka = createKafka(brokers.split(','), 'relay-pacing-test', logger);
+    const topology = new KafkaTopology(testTopicPrefix(), [feedbackModule], randomUUID());
+    await ensureTopics(kafka, topology.allTopics(), 2);
+    const [topic] = topology.eventTopics();
+    const store = new PostgresEventStore(db.database, { pollIntervalMs: 50 });
+    const everyMs = 400;
+    // Batches of one event: every append is a batch of its own.
+    const start = () => {
+      const controller = new AbortController();
+      const running = new KafkaRelay(db.database.db, store, kafka, topology, logger, new Metrics(), 1, everyMs).run(controller.signal);
+      return async () => {
+        controller.abort();
+        await running;
+      };
+    };
+    const marksOf = async () => {
+      const total = await withAdmin(kafka, async (admin) =>
+        (await admin.fetchTopicOffsets(topic!)).reduce((sum, { high, low }) => sum + Number(BigInt(high) - BigInt(low)), 0),
+      );
+      const received = await consumeUntil(kafka, [topic!], (messages) => messages.length >= total, { watermarks: true });
+      return [0, 1].map((partition) =>
+        received.filter((m) => m.partition === partition && watermarkOf(m.message) !== null).map((m) => BigInt(watermarkOf(m.message)!)),
+      );
+    };
+    let stop = start();
+    try {
+      const began = performance.now();
+      let head = '';
+      for (let n = 0; n < 30; n++) head = (await store.append(`feedback-${uuidv7()}`, newEvents(1, 'FeedbackThing'), { expectedRevision: 'no_stream' })).position;
+      await relayedThrough(db.database.db, head);
+      const relayedMs = performance.now() - began;
+      await new Promise((resolve) => setTimeout(resolve, everyMs + 200));
+      const marks = await marksOf();
+      for (const partitionMarks of marks) {
+        t.true(partitionMarks.length <= Math.ceil(relayedMs / everyMs) + 2, `${partitionMarks.length} watermarks in ${Math.round(relayedMs)} ms for 30 batches`);
+        t.is(partitionMarks[partitionMarks.length - 1], BigInt(head), 'the last batch is marked without a later one');
+      }
+
+      await stop();
+      stop = start();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const after = await marksOf();
+      for (const [partition, partitionMarks] of after.entries()) {
+        t.is(partitionMarks.length, marks[partition]!.length + 1, 'a restart marks the checkpoint once, with nothing new to relay');
+        t.is(partitionMarks[partitionMarks.length - 1], BigInt(head));
+      }
+    } finally {
+      await stop();
+      await db.drop();
+    }
+  });
 }

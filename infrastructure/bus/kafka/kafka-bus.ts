@@ -1,10 +1,12 @@
 // The Kafka bus: feeds a subscriber from Kafka, one consumer group per subscriber, batches per partition (so each
 // stream keeps its order), offsets committed only after the subscriber has recorded the batch in its own
-// transaction. A subscriber that records offsets with its effects is never handed again what it recorded, even
+// transaction, at most every COMMIT_EVERY_MS (and when the consumer stops): the next fetch starts after what
+// was recorded at once, and a crash or a new owner of a partition is handed again at most that long's batches,
+// which subscribers skip (recorded offsets) or redo to no effect (derived event ids). A subscriber that records offsets with its effects is never handed again what it recorded, even
 // when the broker redelivers it (a crash between the two commits). Only this store's events are handed on:
 // deployments sharing a topic prefix share its topics, and another store's events must never reach a read model.
 // The relay's watermarks are not events: they reach a subscriber as the `watermark` of a batch's progress.
-import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, TopicPartitionOffsetAndMetadata } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { EventBus, EventSubscriber } from '../../../application/ports/event-bus.js';
 import type { Position, RecordedEvent } from '../../../application/ports/event-store.js';
@@ -13,6 +15,7 @@ import { NO_STORE, fromMessage, storeOf, watermarkOf } from './kafka-messages.js
 import type { KafkaTopology } from './kafka.js';
 
 const HEARTBEAT_MS = 3000;
+const COMMIT_EVERY_MS = 1000;
 
 export class KafkaBus implements EventBus {
   /** Stores whose messages were skipped already: each is logged once, however many messages it sends. */
@@ -33,7 +36,11 @@ export class KafkaBus implements EventBus {
     // What the subscriber recorded, per partition, read once per assignment: a rebalance may bring a partition
     // back whose offsets another process recorded meanwhile.
     const recorded = new Map<string, Promise<bigint | null>>();
-    kafkaConsumer.on(kafkaConsumer.events.GROUP_JOIN, () => recorded.clear());
+    const commits = new LazyCommits(kafkaConsumer, COMMIT_EVERY_MS);
+    kafkaConsumer.on(kafkaConsumer.events.GROUP_JOIN, () => {
+      recorded.clear();
+      commits.forget(); // offsets of partitions this consumer may no longer own
+    });
     const crashed = new Promise<never>((_, reject) => {
       kafkaConsumer.on(kafkaConsumer.events.CRASH, ({ payload }) => {
         if (!payload.restart) reject(payload.error);
@@ -52,10 +59,12 @@ export class KafkaBus implements EventBus {
         autoCommit: false,
         // Resolving moves the position the next fetch starts from; only a batch the consumer recorded is resolved.
         eachBatchAutoResolve: false,
-        eachBatch: (payload) => this.processBatch(subscriber, payload, recorded, signal),
+        eachBatch: (payload) => this.processBatch(subscriber, payload, recorded, commits, signal),
       });
       await Promise.race([aborted, crashed]);
+      await commits.flush();
     } finally {
+      commits.stop();
       await kafkaConsumer.disconnect();
       this.logger.info({ consumer: subscriber.name }, 'consumer stopped');
     }
@@ -63,14 +72,15 @@ export class KafkaBus implements EventBus {
 
   /**
    * Hands a fetched batch to the consumer in slices. Once the consumer has recorded a slice, its offsets are
-   * resolved (the next fetch starts after them) and committed (a restart or a new owner of the partition does
-   * too). What is left when the runner stops, or when a seek or a rebalance makes the batch stale, is neither:
-   * it is fetched again.
+   * resolved (the next fetch starts after them), and committed with the others when COMMIT_EVERY_MS has passed
+   * (a restart or a new owner of the partition starts there). What is left when the runner stops, or when a seek
+   * or a rebalance makes the batch stale, is neither: it is fetched again.
    */
   private async processBatch(
     subscriber: EventSubscriber,
-    { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload,
+    { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload,
     recorded: Map<string, Promise<bigint | null>>,
+    commits: LazyCommits,
     signal: AbortSignal,
   ): Promise<void> {
     const { topic, partition } = batch;
@@ -84,16 +94,14 @@ export class KafkaBus implements EventBus {
     const unrecorded = alreadyRecorded === null ? batch.messages : batch.messages.filter((message) => BigInt(message.offset) > alreadyRecorded);
     // Another store's messages are passed over by the offsets of the slices around them, or of the batch's end.
     const messages = this.ownOf(subscriber.name, topic, partition, unrecorded);
-    const commit = async (through: string): Promise<void> => {
+    const commit = (through: string): void => {
       resolveOffset(through);
-      // Given offsets, this commits them now ("if necessary" is about autoCommit), failing rather than retrying
-      // when a rebalance is under way, so that kafkajs rejoins the group.
-      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(through) + 1n).toString() }] }] });
+      commits.finished(topic, partition, (BigInt(through) + 1n).toString());
     };
     if (messages.length === 0) {
       // All of it was recorded before the broker's offset commit was lost, or is another store's: move past it
       // without a delivery.
-      await commit(batch.lastOffset());
+      commit(batch.lastOffset());
       return;
     }
     for (let from = 0; from < messages.length; from += this.batchSize) {
@@ -114,8 +122,8 @@ export class KafkaBus implements EventBus {
       // Stopped meanwhile: the consumer may have left the slice unfinished, so it is fetched again (harmless:
       // consumers skip what they have recorded).
       if (signal.aborted) return;
-      await commit(through);
-      // Also tells us early when a rebalance took the partition away: the rest of the batch is then left alone.
+      commit(through);
+      // Tells us early when a rebalance took the partition away (kafkajs then rejoins): the rest of the batch is left alone.
       await heartbeat();
     }
   }
@@ -157,5 +165,44 @@ export class KafkaBus implements EventBus {
       else events.push(event);
     }
     return { events, watermark };
+  }
+}
+
+/**
+ * The offsets a consumer has finished with, committed together at most every `everyMs` and when it stops. A commit
+ * the broker refuses (a rebalance under way) is dropped: the partitions' owners start from the one before, and
+ * skip or redo to no effect what they are handed again.
+ */
+class LazyCommits {
+  private readonly pending = new Map<string, TopicPartitionOffsetAndMetadata>();
+  private timer: NodeJS.Timeout | null = null;
+  private committing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly everyMs: number,
+  ) {}
+
+  /** `offset`: the next one to read in the partition. */
+  finished(topic: string, partition: number, offset: string): void {
+    this.pending.set(`${topic}:${partition}`, { topic, partition, offset });
+    this.timer ??= setTimeout(() => void this.flush(), this.everyMs);
+  }
+
+  forget(): void {
+    this.pending.clear();
+  }
+
+  flush(): Promise<void> {
+    this.stop();
+    const offsets = [...this.pending.values()];
+    this.pending.clear();
+    if (offsets.length > 0) this.committing = this.committing.then(() => this.consumer.commitOffsets(offsets)).catch(() => undefined);
+    return this.committing;
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
   }
 }

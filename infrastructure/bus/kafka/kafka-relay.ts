@@ -2,11 +2,14 @@
 // acks=all, one batch in flight, each message stamped with the store's id), and only then moves the checkpoint. A crash re-sends at most one batch;
 // consumers skip what they have applied, so that is harmless.
 //
-// After each batch's events, every partition of every event topic gets a watermark: "everything up to this
-// checkpoint is published". Within a partition it follows the events it covers, so a consumer that has applied
-// a partition through a watermark has applied every event up to that position the partition will ever hold;
-// partitions without events get it too, so an idle partition never holds a consumer's applied position back.
-import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+// Every partition of every event topic gets watermarks: "everything up to this checkpoint is published". Within a
+// partition a watermark follows the events it covers, so a consumer that has applied a partition through one has
+// applied every event up to that position the partition will ever hold; partitions without events get them too,
+// so an idle partition never holds a consumer's applied position back. They go out with a batch's events when
+// the last went out WATERMARK_EVERY_MS ago or more, and otherwise on their own that long after the last: one
+// write after a quiet spell is marked at once, and a busy log costs each consumer a few watermark batches a
+// second rather than one per relayed batch and partition.
+import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { categoryOf, type EventStore, type Position, type RecordedEvent } from '../../../application/ports/event-store.js';
 import { readCheckpoint, writeCheckpoint } from '../../../projections/checkpoints.js';
@@ -17,6 +20,8 @@ import { toMessage, toWatermark } from './kafka-messages.js';
 import { partitionCounts, withAdmin, type KafkaTopology, type TopicPartitions } from './kafka.js';
 
 export const RELAY_CHECKPOINT = 'relay.kafka';
+/** The most often watermarks go out; also the longest a relayed batch waits for its watermarks. */
+export const WATERMARK_EVERY_MS = 100;
 
 function createRelayProducer(kafka: Kafka): Producer {
   // One request in flight keeps each partition in log order even across retries.
@@ -35,6 +40,7 @@ export class KafkaRelay {
     private readonly logger: Logger,
     private readonly metrics: Metrics,
     private readonly batchSize: number,
+    private readonly watermarkEveryMs = WATERMARK_EVERY_MS,
   ) {}
 
   async run(signal: AbortSignal): Promise<void> {
@@ -45,11 +51,14 @@ export class KafkaRelay {
     // A send waits as long as the broker is away; leaving is what ends it.
     const disconnect = (): void => void producer.disconnect().catch(() => undefined);
     signal.addEventListener('abort', disconnect);
+    const marks = new WatermarkPacer(producer, (checkpoint) => this.watermarksOf(checkpoint, partitions), this.watermarkEveryMs, this.logger);
     try {
       const from = await readCheckpoint(this.db, RELAY_CHECKPOINT);
       this.logger.info({ from, store: this.topology.storeId, partitions: Object.fromEntries(partitions) }, 'relay started');
+      // Whatever the last run published and left unmarked (it stopped before its watermarks were due) is marked now.
+      if (from !== null) await marks.sendWith([], from);
       for await (const batch of this.store.subscribe({ from, batchSize: this.batchSize, signal })) {
-        await producer.sendBatch({ acks: -1, topicMessages: this.messagesOf(batch.events, batch.checkpoint, partitions) });
+        await marks.sendWith(this.eventsOf(batch.events), batch.checkpoint);
         await writeCheckpoint(this.db, RELAY_CHECKPOINT, batch.checkpoint);
         this.metrics.relayedEvents.inc(batch.events.length);
         const newest = batch.events[batch.events.length - 1];
@@ -58,27 +67,35 @@ export class KafkaRelay {
       }
       this.logger.info('relay stopped');
     } finally {
+      marks.stop();
       signal.removeEventListener('abort', disconnect);
       await producer.disconnect().catch(() => undefined);
     }
   }
 
-  /** The batch's events by topic, each topic's followed by a watermark at `checkpoint` for every one of its partitions. */
-  private messagesOf(events: readonly RecordedEvent[], checkpoint: Position, partitions: TopicPartitions): { topic: string; messages: Message[] }[] {
-    const topics = new Map<string, Message[]>([...partitions.keys()].map((topic) => [topic, []]));
+  /** The batch's events by topic. */
+  private eventsOf(events: readonly RecordedEvent[]): TopicMessages[] {
+    const topics = new Map<string, Message[]>();
     for (const event of events) {
       const category = categoryOf(event.streamId);
-      const messages = topics.get(this.topology.topicOf(category) ?? '');
-      if (messages === undefined) {
+      const topic = this.topology.topicOf(category);
+      if (topic === undefined) {
         this.reportUnowned(category, event);
         continue;
       }
-      messages.push(toMessage(event, this.topology.storeId));
-    }
-    for (const [topic, messages] of topics) {
-      for (let partition = 0; partition < partitions.get(topic)!; partition++) messages.push(toWatermark(checkpoint, this.topology.storeId, partition));
+      const messages = topics.get(topic);
+      if (messages === undefined) topics.set(topic, [toMessage(event, this.topology.storeId)]);
+      else messages.push(toMessage(event, this.topology.storeId));
     }
     return [...topics].map(([topic, messages]) => ({ topic, messages }));
+  }
+
+  /** A watermark at `checkpoint` for every partition of every event topic. */
+  private watermarksOf(checkpoint: Position, partitions: TopicPartitions): TopicMessages[] {
+    return [...partitions].map(([topic, count]) => ({
+      topic,
+      messages: Array.from({ length: count }, (_, partition) => toWatermark(checkpoint, this.topology.storeId, partition)),
+    }));
   }
 
   private reportUnowned(category: string, event: RecordedEvent): void {
@@ -86,4 +103,83 @@ export class KafkaRelay {
     this.unowned.add(category);
     this.logger.warn({ category, streamId: event.streamId, position: event.position }, 'no context module owns this stream category: its events are not relayed');
   }
+}
+
+/**
+ * Sends batches, with watermarks at most every `everyMs`: a batch sent sooner goes without, and a timer sends the
+ * newest checkpoint's watermarks once `everyMs` has passed. Sends go one at a time: the idempotent producer numbers
+ * a partition's messages as it builds a request, and two requests built side by side would share numbers.
+ */
+class WatermarkPacer {
+  private lastMarkedAt = Number.NEGATIVE_INFINITY;
+  /** The newest checkpoint whose events are published and whose watermarks are not. */
+  private unmarked: Position | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private sending: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly producer: Producer,
+    private readonly watermarksOf: (checkpoint: Position) => TopicMessages[],
+    private readonly everyMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Sends `events` (acks from every replica), with the watermarks at `checkpoint` when they are due. */
+  async sendWith(events: TopicMessages[], checkpoint: Position): Promise<void> {
+    const due = performance.now() - this.lastMarkedAt >= this.everyMs;
+    const topicMessages = due ? merge(events, this.watermarksOf(checkpoint)) : events;
+    if (topicMessages.length > 0) await this.send(topicMessages);
+    if (due) this.marked();
+    else this.later(checkpoint);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+  }
+
+  private send(topicMessages: TopicMessages[]): Promise<unknown> {
+    const sent = this.sending.then(() => this.producer.sendBatch({ acks: -1, topicMessages }));
+    this.sending = sent.catch(() => undefined);
+    return sent;
+  }
+
+  private marked(): void {
+    this.lastMarkedAt = performance.now();
+    this.unmarked = null;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private later(checkpoint: Position): void {
+    this.unmarked = checkpoint;
+    if (this.timer !== null || this.stopped) return;
+    this.timer = setTimeout(() => void this.sendUnmarked(), Math.max(0, this.lastMarkedAt + this.everyMs - performance.now()));
+  }
+
+  private async sendUnmarked(): Promise<void> {
+    this.timer = null;
+    const checkpoint = this.unmarked;
+    if (checkpoint === null || this.stopped) return;
+    try {
+      await this.send(this.watermarksOf(checkpoint));
+      this.lastMarkedAt = performance.now();
+      // A batch sent meanwhile may have left a newer checkpoint for the next round (its timer is set already).
+      if (this.unmarked === checkpoint) this.unmarked = null;
+      else if (this.unmarked !== null) this.later(this.unmarked);
+    } catch (error) {
+      if (this.stopped) return;
+      this.logger.warn({ err: error }, 'watermarks not sent; trying again');
+      this.lastMarkedAt = performance.now();
+      this.later(this.unmarked ?? checkpoint);
+    }
+  }
+}
+
+/** `b`'s messages after `a`'s, topic by topic. */
+function merge(a: TopicMessages[], b: TopicMessages[]): TopicMessages[] {
+  const topics = new Map(a.map(({ topic, messages }) => [topic, [...messages]]));
+  for (const { topic, messages } of b) topics.set(topic, [...(topics.get(topic) ?? []), ...messages]);
+  return [...topics].map(([topic, messages]) => ({ topic, messages }));
 }
