@@ -25,6 +25,11 @@ export type Enricher = Readonly<{
   handles: readonly string[];
   /** Appends the enrichment of `event`, with an event id derived from it: a second call appends nothing. */
   enrich(event: RecordedEvent, signal: AbortSignal): Promise<void>;
+  /**
+   * The ids of those of `events` enriched already (their derived event is stored). Asked once for a whole batch
+   * before any provider is: a redelivered event costs neither a provider call nor a read of its own.
+   */
+  enrichedAlready(events: readonly RecordedEvent[]): Promise<ReadonlySet<string>>;
   /** Failures that say nothing about the event (every provider down): retried for as long as it takes, never parked. */
   isUnavailable(error: unknown): boolean;
 }>;
@@ -67,8 +72,14 @@ export class EnricherConsumer implements EventConsumer, Redeliverable {
     }
     if (streams.size > 0) {
       let blocked = new Set<string>();
-      await this.untilDone(async () => void (blocked = await streamsWithOpenLetters(this.db, this.name, [...streams.keys()])), signal);
-      const queue = [...streams.values()];
+      let done: ReadonlySet<string> = new Set();
+      await this.untilDone(async () => {
+        [blocked, done] = await Promise.all([
+          streamsWithOpenLetters(this.db, this.name, [...streams.keys()]),
+          this.enricher.enrichedAlready([...streams.values()].flat()),
+        ]);
+      }, signal);
+      const queue = [...streams.values()].map((stream) => stream.filter((event) => !done.has(event.eventId))).filter((stream) => stream.length > 0);
       const worker = async (): Promise<void> => {
         for (let stream = queue.shift(); stream !== undefined; stream = queue.shift()) await this.enrichStream(stream, blocked.has(stream[0]!.streamId), signal);
       };
@@ -95,7 +106,8 @@ export class EnricherConsumer implements EventConsumer, Redeliverable {
   /** Enriches a stream's dead letters in order; the derived event ids make a second delivery a no-op. */
   async redeliver(events: readonly RecordedEvent[]): Promise<void> {
     const signal = new AbortController().signal; // an operator's retry runs to its end; the providers have timeouts
-    for (const event of events) await this.enricher.enrich(event, signal);
+    const done = await this.enricher.enrichedAlready(events);
+    for (const event of events) if (!done.has(event.eventId)) await this.enricher.enrich(event, signal);
   }
 
   private untilDone(work: () => Promise<void>, signal: AbortSignal): Promise<GaveUp | undefined> {

@@ -6,6 +6,9 @@ export const MAX_EVENTS_PER_APPEND = 65_536;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Whether `id` has the form of an event id (a uuid, any case); nothing else is ever stored. */
+export const isEventId = (id: string): boolean => UUID.test(id);
+
 /** Event data may not contain U+0000 or a lone UTF-16 surrogate: PostgreSQL's jsonb cannot store them, and events must move between stores. */
 export const unsupportedCharacter = (): ValidationError =>
   new ValidationError('EVENT_STORE.UNSUPPORTED_CHARACTER', 'Event data cannot contain the character U+0000 or a lone UTF-16 surrogate');

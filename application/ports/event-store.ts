@@ -62,6 +62,9 @@ export type SubscribeOptions = Readonly<{
   signal: AbortSignal;
 }>;
 
+/** An event id, and the stream it would be stored in. */
+export type StoredEventQuery = Readonly<{ streamId: string; eventId: string }>;
+
 export interface EventStore {
   /**
    * Appends atomically. Events whose eventId is already stored are skipped (store-wide idempotency);
@@ -69,6 +72,11 @@ export interface EventStore {
    * @throws WrongExpectedRevision when the stream is not at `expectedRevision`.
    */
   append(streamId: string, events: readonly NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  /**
+   * Which of these events the store holds: the ids (lower case) of those stored in their streams. One round trip
+   * on the built-in store whatever their number, for consumers that ask about a whole batch at once.
+   */
+  storedEventIds(events: readonly StoredEventQuery[]): Promise<ReadonlySet<string>>;
   /** The stream's events in revision order, from `from` (inclusive, default 0), read in pages. */
   readStream(streamId: string, options?: { from?: number }): AsyncIterable<RecordedEvent>;
   /** The global log in position order up to its current end, read in pages. */

@@ -9,6 +9,7 @@ export function instrumentEventStore(store: EventStore, metrics: Metrics): Event
       metrics.eventsAppended.inc({ category: categoryOf(streamId) }, events.length);
       return result;
     },
+    storedEventIds: (events) => store.storedEventIds(events),
     readStream: (streamId, options) => store.readStream(streamId, options),
     readAll: (options) => store.readAll(options),
     countEvents: (options) => store.countEvents(options),

@@ -1,6 +1,6 @@
 // The triage enricher: asks the AI provider chain what submitted feedback is about and how it feels, and
 // appends the answer to the feedback's own stream as FeedbackCategorized. The event id is derived from the
-// source event, so a redelivery appends nothing (and, checked first, costs no second AI call).
+// source event, so a redelivery appends nothing (and, checked for the whole batch first, costs no second AI call).
 import type { FeedbackSubmitted } from '../../domain/feedback/events.js';
 import { AllProvidersFailed } from '../../application/ai/provider-chain.js';
 import type { ChainedAnalysis } from '../../application/feedback/feedback-triage-task.js';
@@ -16,14 +16,19 @@ export type FeedbackTriageDependencies = Readonly<{ store: EventStore; analyze: 
 export const FEEDBACK_TRIAGE = 'enricher.feedback-triage';
 
 export function feedbackTriage({ store, analyze, ids, clock }: FeedbackTriageDependencies): Enricher {
+  const categorizedId = (submitted: RecordedEvent): string => ids.fromName(`${FEEDBACK_TRIAGE}:${submitted.eventId}`);
   return {
     name: FEEDBACK_TRIAGE,
     categories: ['feedback'],
     handles: ['FeedbackSubmitted'],
     isUnavailable: (error) => error instanceof AllProvidersFailed && error.unavailable,
+    async enrichedAlready(events: readonly RecordedEvent[]): Promise<ReadonlySet<string>> {
+      const sources = new Map(events.map((event) => [categorizedId(event).toLowerCase(), event.eventId]));
+      const stored = await store.storedEventIds(events.map((event) => ({ streamId: event.streamId, eventId: categorizedId(event) })));
+      return new Set([...stored].map((id) => sources.get(id)!));
+    },
     async enrich(submitted: RecordedEvent, signal: AbortSignal): Promise<void> {
-      const eventId = ids.fromName(`${FEEDBACK_TRIAGE}:${submitted.eventId}`);
-      for await (const existing of store.readStream(submitted.streamId)) if (existing.eventId === eventId) return;
+      const eventId = categorizedId(submitted);
       const { feedbackId, text } = (submitted as unknown as FeedbackSubmitted).data;
       const { category, sentiment, confidence, provider } = await analyze(text, signal);
       await store.append(

@@ -103,6 +103,24 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
     t.is((await collect(store().readStream(streamId))).length, 3);
   });
 
+  it('tells which of a batch of event ids it holds, whatever their case, and holds nothing for an id that is not a uuid', async (t) => {
+    const [a, b] = [freshStream(), freshStream()];
+    const inA = newEvents(2);
+    const inB = newEvents(1);
+    await store().append(a, inA, { expectedRevision: 'no_stream' });
+    await store().append(b, inB, { expectedRevision: 'no_stream' });
+    const unknown = newEvents(1)[0]!.eventId;
+    const stored = await store().storedEventIds([
+      { streamId: a, eventId: inA[0]!.eventId.toUpperCase() },
+      { streamId: a, eventId: inA[1]!.eventId },
+      { streamId: b, eventId: inB[0]!.eventId },
+      { streamId: b, eventId: unknown },
+      { streamId: freshStream(), eventId: 'not-a-uuid' },
+    ]);
+    t.deepEqual([...stored].sort(), [inA[0]!.eventId, inA[1]!.eventId, inB[0]!.eventId].map((id) => id.toLowerCase()).sort());
+    t.deepEqual([...(await store().storedEventIds([]))], []);
+  });
+
   it('any appends whether or not the stream exists', async (t) => {
     const streamId = freshStream();
     t.is((await store().append(streamId, newEvents(2), { expectedRevision: 'any' })).nextRevision, 1);

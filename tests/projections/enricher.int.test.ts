@@ -35,6 +35,7 @@ test('streams of a batch are enriched side by side, each in order; a poisoned st
         if (e.streamId === 'note-poison' && e.revision === 1) throw new Error('cannot enrich this one');
         calls.push(`${e.streamId}@${e.revision}`);
       },
+      enrichedAlready: async () => new Set(),
       isUnavailable: () => false,
     };
     const consumer = new EnricherConsumer(testDb.database.db, enricher, pino({ level: 'silent' }), {
@@ -55,6 +56,35 @@ test('streams of a batch are enriched side by side, each in order; a poisoned st
     const letters = await testDb.database.db.selectFrom('dead_letters').select(['stream_id', 'revision']).orderBy('revision').execute();
     t.deepEqual(letters.map((letter) => [letter.stream_id, Number(letter.revision)]), [['note-poison', 1], ['note-poison', 2]], 'the failing event and the one behind it are parked');
     t.is((await testDb.database.db.selectFrom('checkpoints').select('position').where('name', '=', 'enricher.test').executeTakeFirst())?.position, '99');
+  } finally {
+    await testDb.drop();
+  }
+});
+
+test('events of a batch enriched already are passed over, after one question for the whole batch', async (t) => {
+  const testDb = await embeddedTestDatabase();
+  try {
+    const batch = [0, 1].flatMap((revision) => ['note-a', 'note-b'].map((streamId, index) => event(streamId, revision, revision * 10 + index + 1)));
+    const enrichedBefore = new Set([batch[0]!.eventId, batch[3]!.eventId]);
+    const asked: number[] = [];
+    const enriched: string[] = [];
+    const enricher: Enricher = {
+      name: 'enricher.test',
+      categories: ['note'],
+      handles: ['Noted'],
+      async enrich(e) {
+        enriched.push(e.eventId);
+      },
+      async enrichedAlready(events) {
+        asked.push(events.length);
+        return new Set(events.map((e) => e.eventId).filter((id) => enrichedBefore.has(id)));
+      },
+      isUnavailable: () => false,
+    };
+    const consumer = new EnricherConsumer(testDb.database.db, enricher, pino({ level: 'silent' }), { maxAttempts: 1, retryMinMs: 1, retryMaxMs: 2, isTransient: () => false });
+    await consumer.process(batch, { kind: 'checkpoint', position: '99' }, new AbortController().signal);
+    t.deepEqual(asked, [4]);
+    t.deepEqual(enriched.sort(), [batch[1]!.eventId, batch[2]!.eventId].sort());
   } finally {
     await testDb.drop();
   }

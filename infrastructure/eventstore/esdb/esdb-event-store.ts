@@ -36,7 +36,7 @@ import {
 import { setMaxListeners } from 'node:events';
 import { WrongExpectedRevision, type ExpectedRevision } from '../../../domain/kernel/errors.js';
 import { Wakeup } from '../wakeup.js';
-import { assertAppendable, unsupportedCharacter } from '../../../application/eventstore/append-rules.js';
+import { assertAppendable, isEventId, unsupportedCharacter } from '../../../application/eventstore/append-rules.js';
 import type {
   AppendResult,
   EventMetadata,
@@ -45,6 +45,7 @@ import type {
   Position,
   ReadAllOptions,
   RecordedEvent,
+  StoredEventQuery,
   SubscribeOptions,
   SubscriptionBatch,
 } from '../../../application/ports/event-store.js';
@@ -184,6 +185,23 @@ export class EsdbEventStore implements EventStore {
   private async lastRevision(streamId: string): Promise<number> {
     const [last] = await recordedEvents(this.client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1, requiresLeader: true }));
     return last === undefined ? -1 : Number(last.revision);
+  }
+
+  /** EventStoreDB finds events by stream only: each stream asked about is read, side by side. */
+  async storedEventIds(events: readonly StoredEventQuery[]): Promise<ReadonlySet<string>> {
+    const wanted = new Map<string, Set<string>>();
+    for (const { streamId, eventId } of events) {
+      if (!isEventId(eventId)) continue;
+      const ids = wanted.get(streamId) ?? new Set<string>();
+      wanted.set(streamId, ids.add(eventId.toLowerCase()));
+    }
+    const stored = new Set<string>();
+    await Promise.all(
+      [...wanted].map(async ([streamId, ids]) => {
+        for await (const event of this.readStream(streamId)) if (ids.has(event.eventId.toLowerCase())) stored.add(event.eventId.toLowerCase());
+      }),
+    );
+    return stored;
   }
 
   async *readStream(streamId: string, options: { from?: number } = {}): AsyncIterable<RecordedEvent> {

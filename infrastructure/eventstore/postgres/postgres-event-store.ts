@@ -7,7 +7,7 @@
 // after every event a reader has already been handed: a checkpoint never jumps over a late commit.
 import { sql, type Kysely } from 'kysely';
 import { WrongExpectedRevision, type ExpectedRevision } from '../../../domain/kernel/errors.js';
-import { assertAppendable, unsupportedCharacter } from '../../../application/eventstore/append-rules.js';
+import { assertAppendable, isEventId, unsupportedCharacter } from '../../../application/eventstore/append-rules.js';
 import {
   categoryOf,
   type AppendResult,
@@ -18,6 +18,7 @@ import {
   type ReadAllOptions,
   type RecordedEvent,
   type SubscribeOptions,
+  type StoredEventQuery,
   type SubscriptionBatch,
 } from '../../../application/ports/event-store.js';
 import type { SqlDatabase } from '../../db/database.js';
@@ -113,6 +114,14 @@ export class PostgresEventStore implements EventStore {
     const last = rows.find((row) => row.event_id === ids[ids.length - 1]);
     const stored = unknown.length === 0 && last !== undefined ? { nextRevision: Number(last.revision), position: last.position } : undefined;
     return { unknown, stored };
+  }
+
+  async storedEventIds(events: readonly StoredEventQuery[]): Promise<ReadonlySet<string>> {
+    // Ids are unique store-wide, so the stream needs no look; what is not a uuid was never stored.
+    const ids = events.map((event) => event.eventId.toLowerCase()).filter(isEventId);
+    if (ids.length === 0) return new Set();
+    const { rows } = await sql<{ event_id: string }>`select event_id::text from events where event_id = any(${ids}::uuid[])`.execute(this.db);
+    return new Set(rows.map((row) => row.event_id));
   }
 
   async *readStream(streamId: string, options: { from?: number } = {}): AsyncIterable<RecordedEvent> {
