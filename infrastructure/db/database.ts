@@ -7,9 +7,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
-import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Schema } from '../../projections/schema.js';
+import { PgliteDialect } from './pglite-dialect.js';
 import { preparingPool } from './prepared-statements.js';
 
 export type SqlDatabase = Readonly<{
@@ -35,7 +35,7 @@ export async function openPglite(dataDir: string | undefined): Promise<SqlDataba
   if (dataDir !== undefined && !existsSync(path.join(dataDir, 'PG_VERSION'))) await initialiseApart(dataDir);
   const pglite = await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), startParams: PGLITE_START_PARAMS });
   // The dialect serialises all access to PGlite's single connection, so transactions never interleave.
-  const db = new Kysely<Schema>({ dialect: new PGliteDialect(pglite) });
+  const db = new Kysely<Schema>({ dialect: new PgliteDialect(pglite) });
   return {
     kind: 'pglite',
     db,

@@ -9,7 +9,7 @@ const MAX_PARAMETERS = 64;
 /** Bounds the statements each connection keeps prepared, whatever texts a process sends. */
 const MAX_STATEMENTS = 256;
 /** PostgreSQL's answer when a table changed under a prepared `select *` (a migration by a newer process). */
-const CHANGED_RESULT_TYPE = 'cached plan must not change result type';
+export const CHANGED_RESULT_TYPE = 'cached plan must not change result type';
 
 /** Names the texts that are worth preparing; one per process, shared by its connections. */
 export class StatementNames {

@@ -1,8 +1,9 @@
-// Prepared statements on a PostgreSQL server: each connection prepares a statement with parameters once; scripts,
-// long lists and a table changed underneath still work; `preparedStatements: false` prepares nothing.
+// Prepared statements, on a PostgreSQL server and on embedded PGlite: each connection prepares a statement with
+// parameters once, values of every type come back as unprepared statements return them, scripts, long lists and
+// a table changed underneath still work, and `preparedStatements: false` prepares nothing.
 import test from 'ava';
 import { sql, type Kysely } from 'kysely';
-import { openPostgres } from '../../infrastructure/db/database.js';
+import { openPglite, openPostgres, type SqlDatabase } from '../../infrastructure/db/database.js';
 import { StatementNames } from '../../infrastructure/db/prepared-statements.js';
 import type { Schema } from '../../projections/schema.js';
 import { serverTestDatabase } from '../support/databases.js';
@@ -31,6 +32,49 @@ test('the names a process hands out are bounded, and texts past the bound are se
 
 const databaseUrl = serviceUrl('DATABASE_URL', 'prepared statements on a PostgreSQL server');
 
+/** A statement with parameters of many types, prepared, and the same text with its values written into it. */
+async function bothWays(database: SqlDatabase) {
+  const at = new Date('2026-12-02T08:00:00.123Z');
+  const values = [[1, 2, 3], ['a', 'b'], { nested: ['x', 1] }, at, true, null, 12345678901234, 'it\'s'] as const;
+  const prepared = sql<Record<string, unknown>>`select ${values[0]}::int[] as ints, ${values[1]}::text[] as texts, ${JSON.stringify(values[2])}::jsonb as doc,
+      ${values[3]}::timestamptz as at, ${values[4]}::boolean as yes, ${values[5]}::text as nothing, ${values[6]}::bigint as big, ${values[7]}::text as quoted`;
+  const literal = sql<Record<string, unknown>>`select ${sql.lit('{1,2,3}')}::int[] as ints, ${sql.lit('{a,b}')}::text[] as texts, ${sql.lit(JSON.stringify(values[2]))}::jsonb as doc,
+      ${sql.lit(at.toISOString())}::timestamptz as at, true as yes, null::text as nothing, 12345678901234::bigint as big, ${sql.lit("it's")}::text as quoted`;
+  const first = (await prepared.execute(database.db)).rows[0];
+  const again = (await prepared.execute(database.db)).rows[0];
+  const plain = (await literal.execute(database.db)).rows[0];
+  return { first, again, plain };
+}
+
+test('PGlite: values of every type come back alike prepared and not, and a statement is prepared once', async (t) => {
+  const database = await openPglite(undefined);
+  try {
+    const { first, again, plain } = await bothWays(database);
+    t.deepEqual(first, plain);
+    t.deepEqual(again, plain);
+    const prepared = await preparedOn(database.db);
+    t.is(prepared.filter((statement) => statement.includes('::int[] as ints')).length, 1);
+  } finally {
+    await database.close();
+  }
+});
+
+test('PGlite: a table changed under a prepared select * fails that run once, then reads the new columns', async (t) => {
+  const database = await openPglite(undefined);
+  try {
+    await sql`create table prepared_test (id int primary key, note text)`.execute(database.db);
+    await sql`insert into prepared_test values (1, 'one')`.execute(database.db);
+    const read = () => sql<Record<string, unknown>>`select * from prepared_test where id = ${1}`.execute(database.db);
+    t.deepEqual((await read()).rows, [{ id: 1, note: 'one' }]);
+    await sql`alter table prepared_test add column added int not null default 7`.execute(database.db);
+    await t.throwsAsync(read(), { message: 'cached plan must not change result type' });
+    t.deepEqual((await read()).rows, [{ id: 1, note: 'one', added: 7 }]);
+    t.deepEqual((await read()).rows, [{ id: 1, note: 'one', added: 7 }]);
+  } finally {
+    await database.close();
+  }
+});
+
 /** The statements prepared on the one connection of a pool of one, as its own session sees them. */
 async function preparedOn(db: Kysely<Schema>): Promise<string[]> {
   const { rows } = await sql<{ statement: string }>`select statement from pg_prepared_statements order by prepare_time`.execute(db);
@@ -38,6 +82,17 @@ async function preparedOn(db: Kysely<Schema>): Promise<string[]> {
 }
 
 if (databaseUrl !== undefined) {
+  test('PostgreSQL: values of every type come back alike prepared and not', async (t) => {
+    const testDb = await serverTestDatabase(databaseUrl);
+    try {
+      const { first, again, plain } = await bothWays(testDb.database);
+      t.deepEqual(first, plain);
+      t.deepEqual(again, plain);
+    } finally {
+      await testDb.drop();
+    }
+  });
+
   test('a statement with parameters is prepared once per connection, and a pool without them prepares none', async (t) => {
     const testDb = await serverTestDatabase(databaseUrl);
     const preparing = openPostgres(testDb.url!, { poolMax: 1 });

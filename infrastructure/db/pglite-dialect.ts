@@ -1,0 +1,132 @@
+// Kysely on embedded PGlite: one connection, handed to one caller at a time (so transactions never interleave),
+// and statements worth it sent as named, prepared statements. PGlite's own query() parses and plans every
+// statement again, in WebAssembly, on the one thread the whole embedded profile runs on: the append alone took
+// most of the database time of a submitted feedback.
+import { parse, protocol, type PGlite, type Results } from '@electric-sql/pglite';
+import {
+  CompiledQuery,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type Kysely,
+  type QueryResult,
+  type TransactionSettings,
+} from 'kysely';
+import { CHANGED_RESULT_TYPE, StatementNames } from './prepared-statements.js';
+
+export class PgliteDialect implements Dialect {
+  constructor(private readonly pglite: PGlite) {}
+
+  createAdapter = () => new PostgresAdapter();
+  createDriver = (): Driver => new PgliteDriver(this.pglite);
+  createQueryCompiler = () => new PostgresQueryCompiler();
+  createIntrospector = (db: Kysely<unknown>) => new PostgresIntrospector(db);
+}
+
+class PgliteDriver implements Driver {
+  private readonly connection: PgliteConnection;
+  private held = false;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly pglite: PGlite) {
+    this.connection = new PgliteConnection(pglite);
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    if (this.held) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.held = true;
+    return this.connection;
+  }
+
+  async releaseConnection(): Promise<void> {
+    const next = this.waiting.shift();
+    if (next === undefined) this.held = false;
+    else next(); // handed straight on: `held` stays true
+  }
+
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const isolation = settings.isolationLevel === undefined ? '' : ` isolation level ${settings.isolationLevel}`;
+    await connection.executeQuery(CompiledQuery.raw(`start transaction${isolation}`));
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  async destroy(): Promise<void> {
+    await this.pglite.close();
+  }
+}
+
+class PgliteConnection implements DatabaseConnection {
+  private readonly names = new StatementNames();
+  /** The parameter types of each statement prepared, by name: values are serialised by them. */
+  private readonly parameterTypes = new Map<string, number[]>();
+
+  constructor(private readonly pglite: PGlite) {}
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const result = await this.run<R>(query.sql, query.parameters);
+    return { rows: result.rows, ...(result.affectedRows ? { numAffectedRows: BigInt(result.affectedRows) } : {}) };
+  }
+
+  async *streamQuery<R>(query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<R>> {
+    const { rows } = await this.run<R>(query.sql, query.parameters);
+    for (let at = 0; at < rows.length; at += chunkSize) yield { rows: rows.slice(at, at + chunkSize) };
+  }
+
+  private async run<R>(text: string, values: readonly unknown[]): Promise<Results<R>> {
+    const name = this.names.nameOf(text, values.length);
+    if (name === undefined) return this.pglite.query<R>(text, [...values]);
+    try {
+      return await this.pglite.runExclusive(() => this.runPrepared<R>(name, text, values));
+    } catch (error) {
+      if ((error as { message?: unknown }).message === CHANGED_RESULT_TYPE) this.names.forget(text);
+      throw error;
+    }
+  }
+
+  private async runPrepared<R>(name: string, text: string, values: readonly unknown[]): Promise<Results<R>> {
+    let types = this.parameterTypes.get(name);
+    if (types === undefined) {
+      const described = await this.pglite.execProtocol(
+        concat([protocol.serialize.parse({ name, text, types: [] }), protocol.serialize.describe({ type: 'S', name }), protocol.serialize.sync()]),
+      );
+      types = parse.parseDescribeStatementResults(described.messages);
+      this.parameterTypes.set(name, types);
+    }
+    const serialized = values.map((value, index) => {
+      if (value === null || value === undefined) return null;
+      const serialize = this.pglite.serializers[types[index]!];
+      return serialize === undefined ? String(value) : serialize(value);
+    });
+    const { messages } = await this.pglite.execProtocol(
+      concat([
+        protocol.serialize.bind({ statement: name, values: serialized }),
+        protocol.serialize.describe({ type: 'P' }),
+        protocol.serialize.execute({}),
+        protocol.serialize.sync(),
+      ]),
+    );
+    return parse.parseResults(messages, this.pglite.parsers)[0] as Results<R>;
+  }
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const joined = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.length;
+  }
+  return joined;
+}
