@@ -2,6 +2,7 @@
 // answer to the event's own stream. Like projections they retry, park an event that keeps failing as a dead
 // letter (later events of its stream park behind it) and go on; unlike them, their effect is an append whose
 // event id derives from the source event, so doing it twice appends nothing and no transaction is needed.
+import { setMaxListeners } from 'node:events';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { describeError } from '../application/kernel/describe-error.js';
@@ -16,6 +17,7 @@ import type { ConsumerOptions } from './projection-applier.js';
 
 /** Streams of a batch enriched at once. */
 const STREAMS_AT_ONCE = 8;
+const LISTENERS_PER_STREAM = 4;
 
 export type Enricher = Readonly<{
   /** `enricher.<name>`: names its checkpoint, its Kafka consumer group and its dead letters. */
@@ -71,6 +73,9 @@ export class EnricherConsumer implements EventConsumer, Redeliverable {
       else stream.push(event);
     }
     if (streams.size > 0) {
+      // Each stream in flight listens to the batch's signal a few times over (its retry, the provider's timeout):
+      // more than Node's default of 10 listeners is expected here, not a leak.
+      setMaxListeners(LISTENERS_PER_STREAM * STREAMS_AT_ONCE, signal);
       let blocked = new Set<string>();
       let done: ReadonlySet<string> = new Set();
       await this.untilDone(async () => {
