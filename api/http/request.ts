@@ -6,8 +6,8 @@ import getRawBody from 'raw-body';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { v7 as uuidv7 } from 'uuid';
 import { ValidationError } from '../../domain/kernel/errors.js';
+import { newUuidV7 } from '../../infrastructure/clock-and-ids.js';
 import { HttpProblem, titles } from './problem.js';
 
 /** Every body the API takes is far smaller; a route that needs more says so with `maxBodyBytes`. */
@@ -20,7 +20,7 @@ const SAFE_CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function correlation(logger: Logger) {
   return async (ctx: Context, next: Next): Promise<void> => {
     const incoming = ctx.get('X-Correlation-ID');
-    const correlationId = SAFE_CORRELATION_ID.test(incoming) ? incoming : uuidv7();
+    const correlationId = SAFE_CORRELATION_ID.test(incoming) ? incoming : newUuidV7();
     const log = logger.child({ correlationId });
     ctx.state.correlationId = correlationId;
     ctx.state.log = log;
