@@ -1,6 +1,6 @@
 // The feedback read model: one row per feedback, folded by a pure evolve and stored with one upsert per batch,
 // plus running totals by status, rating, day, category and sentiment, moved by each row's before and after.
-import type { Selectable, Transaction } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import { assertNever } from '../../domain/kernel/decider.js';
 import { FEEDBACK_EVENT_TYPES, type FeedbackEvent } from '../../domain/feedback/events.js';
 import type { RecordedEvent } from '../../application/ports/event-store.js';
@@ -52,7 +52,8 @@ export function evolve(row: FeedbackRow | null, event: RecordedEvent): FeedbackR
 async function apply(tx: Transaction<Schema>, events: readonly RecordedEvent[]): Promise<void> {
   if (events.length === 0) return; // `in ()` is not SQL: an empty batch reads and writes nothing
   const ids = [...new Set(events.map((event) => (event.data as { feedbackId: string }).feedbackId))];
-  const before = new Map((await tx.selectFrom('feedback').selectAll().where('id', 'in', ids).execute()).map((row) => [row.id, row]));
+  // One array parameter however many ids: the statement stays the same, so it is prepared once.
+  const before = new Map((await tx.selectFrom('feedback').selectAll().where('id', '=', sql<string>`any(${ids}::uuid[])`).execute()).map((row) => [row.id, row]));
   const after = new Map<string, FeedbackRow | null>(before);
   for (const event of events) {
     const id = (event.data as { feedbackId: string }).feedbackId;
@@ -60,22 +61,7 @@ async function apply(tx: Transaction<Schema>, events: readonly RecordedEvent[]):
   }
   const changed = [...after.values()].filter((row): row is FeedbackRow => row !== null && row !== before.get(row.id));
   if (changed.length === 0) return;
-  await tx
-    .insertInto('feedback')
-    .values(changed)
-    .onConflict((oc) =>
-      oc.column('id').doUpdateSet((eb) => ({
-        status: eb.ref('excluded.status'),
-        note: eb.ref('excluded.note'),
-        category: eb.ref('excluded.category'),
-        sentiment: eb.ref('excluded.sentiment'),
-        confidence: eb.ref('excluded.confidence'),
-        ai_provider: eb.ref('excluded.ai_provider'),
-        revision: eb.ref('excluded.revision'),
-        updated_at: eb.ref('excluded.updated_at'),
-      })),
-    )
-    .execute();
+  await upsertRows(tx, changed);
   const deltas = countDeltas(changed.map((row) => [before.get(row.id) ?? null, row]));
   if (deltas.length === 0) return;
   await tx
@@ -83,6 +69,22 @@ async function apply(tx: Transaction<Schema>, events: readonly RecordedEvent[]):
     .values(deltas)
     .onConflict((oc) => oc.columns(['dimension', 'key']).doUpdateSet((eb) => ({ count: eb(eb.ref('feedback_counts.count'), '+', eb.ref('excluded.count')) })))
     .execute();
+}
+
+/**
+ * The changed rows in one statement of one array per column: fourteen parameters however many rows, where a
+ * multi-row VALUES would take fourteen per row and be parsed and planned afresh for every batch size.
+ */
+async function upsertRows(tx: Transaction<Schema>, rows: readonly FeedbackRow[]): Promise<void> {
+  const column = <T>(pick: (row: FeedbackRow) => T): T[] => rows.map(pick);
+  await sql`
+    insert into feedback (id, text, rating, source, customer_id, status, note, category, sentiment, confidence, ai_provider, revision, submitted_at, updated_at)
+    select * from unnest(${column((r) => r.id)}::uuid[], ${column((r) => r.text)}::text[], ${column((r) => r.rating)}::smallint[],
+      ${column((r) => r.source)}::text[], ${column((r) => r.customer_id)}::text[], ${column((r) => r.status)}::text[], ${column((r) => r.note)}::text[],
+      ${column((r) => r.category)}::text[], ${column((r) => r.sentiment)}::text[], ${column((r) => r.confidence)}::real[], ${column((r) => r.ai_provider)}::text[],
+      ${column((r) => r.revision)}::integer[], ${column((r) => r.submitted_at.toISOString())}::timestamptz[], ${column((r) => r.updated_at.toISOString())}::timestamptz[])
+    on conflict (id) do update set status = excluded.status, note = excluded.note, category = excluded.category, sentiment = excluded.sentiment,
+      confidence = excluded.confidence, ai_provider = excluded.ai_provider, revision = excluded.revision, updated_at = excluded.updated_at`.execute(tx);
 }
 
 type Count = FeedbackCountsTable;
