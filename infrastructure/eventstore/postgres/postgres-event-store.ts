@@ -172,21 +172,33 @@ export class PostgresEventStore implements EventStore {
     const wakeup = new Wakeup(signal);
     const stopListening = await this.commits.listen(wakeup.wake);
     let checkpoint = options.from ?? null;
+    let prefetched: Promise<Page> | null = null;
     try {
       while (!signal.aborted) {
-        wakeup.arm(); // before reading, so a commit during the read still wakes the next wait
-        const page = await this.readPage(checkpoint, categories, batchSize);
-        const advanced = page.checkpoint !== null && (checkpoint === null || this.comparePositions(page.checkpoint, checkpoint) > 0);
-        if (advanced) {
-          checkpoint = page.checkpoint;
-          yield { events: page.events, checkpoint: page.checkpoint! };
+        let page: Page;
+        if (prefetched === null) {
+          wakeup.arm(); // before reading, so a commit during the read still wakes the next wait
+          page = await this.readPage(checkpoint, categories, batchSize);
+        } else {
+          page = await prefetched;
+          prefetched = null;
         }
+        const advanced = page.checkpoint !== null && (checkpoint === null || this.comparePositions(page.checkpoint, checkpoint) > 0);
+        if (advanced) checkpoint = page.checkpoint;
+        if (page.full) {
+          // More is readable already: the next page is read while the subscriber works on this one.
+          wakeup.arm();
+          prefetched = this.readPage(checkpoint, categories, batchSize);
+          prefetched.catch(() => undefined); // its failure is thrown when its turn comes
+        }
+        if (advanced) yield { events: page.events, checkpoint: page.checkpoint! };
         if (page.full) continue;
         const woken = await wakeup.wait(page.pending ? PENDING_RETRY_MS : this.options.pollIntervalMs);
         // The commits of a burst are read together; news arriving meanwhile is covered by the read that follows.
         if (woken && gatherMs > 0 && !signal.aborted) await pauseUnlessAborted(gatherMs, signal);
       }
     } finally {
+      await prefetched?.catch(() => undefined);
       wakeup.dispose();
       await stopListening();
     }
