@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Kysely } from 'kysely';
 import { watermarkOf } from '../../infrastructure/bus/kafka/kafka-messages.js';
-import { RELAY_CHECKPOINT, WATERMARK_EVERY_MS } from '../../infrastructure/bus/kafka/kafka-relay.js';
+import { RELAY_CHECKPOINT } from '../../infrastructure/bus/kafka/kafka-relay.js';
 import { readCheckpoint } from '../../projections/checkpoints.js';
 import type { Schema } from '../../projections/schema.js';
 
@@ -12,14 +12,12 @@ export const testTopicPrefix = (): string => `test-${randomBytes(5).toString('he
 export type Received = { topic: string; partition: number; message: KafkaMessage };
 
 /**
- * Resolves once the relay has produced everything up to `position`, the position of the test's last append, and its
- * watermarks. Not the store's head: that lags behind while a transaction anywhere in the cluster is open (other
- * test files' too).
+ * Resolves once the relay has produced everything up to `position`, the position of the test's last append (and
+ * its watermarks, when the relay marks every batch: `watermarkEveryMs` 0). Not the store's head: that lags behind
+ * while a transaction anywhere in the cluster is open (other test files' too).
  */
 export async function relayedThrough(db: Kysely<Schema>, position: string): Promise<void> {
   while (BigInt((await readCheckpoint(db, RELAY_CHECKPOINT)) ?? '-1') < BigInt(position)) await new Promise((resolve) => setTimeout(resolve, 20));
-  // The last batch's watermarks follow within WATERMARK_EVERY_MS: a test counting messages counts them too.
-  await new Promise((resolve) => setTimeout(resolve, WATERMARK_EVERY_MS + 100));
 }
 
 /**

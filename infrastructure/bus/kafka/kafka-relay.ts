@@ -111,6 +111,7 @@ export class KafkaRelay {
  * a partition's messages as it builds a request, and two requests built side by side would share numbers.
  */
 class WatermarkPacer {
+  /** When the last watermarks were sent (their send began). */
   private lastMarkedAt = Number.NEGATIVE_INFINITY;
   /** The newest checkpoint whose events are published and whose watermarks are not. */
   private unmarked: Position | null = null;
@@ -127,16 +128,25 @@ class WatermarkPacer {
 
   /** Sends `events` (acks from every replica), with the watermarks at `checkpoint` when they are due. */
   async sendWith(events: TopicMessages[], checkpoint: Position): Promise<void> {
-    const due = performance.now() - this.lastMarkedAt >= this.everyMs;
+    const due = this.takeTurn();
     const topicMessages = due ? merge(events, this.watermarksOf(checkpoint)) : events;
     if (topicMessages.length > 0) await this.send(topicMessages);
-    if (due) this.marked();
+    // Batches come one at a time: a newer checkpoint marked covers any older one left unmarked.
+    if (due) this.unmarked = null;
     else this.later(checkpoint);
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer !== null) clearTimeout(this.timer);
+    this.cancelTimer();
+  }
+
+  /** Whether watermarks are due now; if so, the next are due `everyMs` from now (counted from the start of a send). */
+  private takeTurn(): boolean {
+    if (performance.now() - this.lastMarkedAt < this.everyMs) return false;
+    this.lastMarkedAt = performance.now();
+    this.cancelTimer();
+    return true;
   }
 
   private send(topicMessages: TopicMessages[]): Promise<unknown> {
@@ -145,13 +155,12 @@ class WatermarkPacer {
     return sent;
   }
 
-  private marked(): void {
-    this.lastMarkedAt = performance.now();
-    this.unmarked = null;
+  private cancelTimer(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
   }
 
+  /** `checkpoint`'s events are published: its watermarks go out when due, unless a newer batch's go first. */
   private later(checkpoint: Position): void {
     this.unmarked = checkpoint;
     if (this.timer !== null || this.stopped) return;
@@ -162,16 +171,13 @@ class WatermarkPacer {
     this.timer = null;
     const checkpoint = this.unmarked;
     if (checkpoint === null || this.stopped) return;
+    if (!this.takeTurn()) return this.later(checkpoint); // a timer that fired a moment early
+    this.unmarked = null;
     try {
       await this.send(this.watermarksOf(checkpoint));
-      this.lastMarkedAt = performance.now();
-      // A batch sent meanwhile may have left a newer checkpoint for the next round (its timer is set already).
-      if (this.unmarked === checkpoint) this.unmarked = null;
-      else if (this.unmarked !== null) this.later(this.unmarked);
     } catch (error) {
       if (this.stopped) return;
       this.logger.warn({ err: error }, 'watermarks not sent; trying again');
-      this.lastMarkedAt = performance.now();
       this.later(this.unmarked ?? checkpoint);
     }
   }
