@@ -32,6 +32,9 @@ test('the names a process hands out are bounded, and texts past the bound are se
 
 const databaseUrl = serviceUrl('DATABASE_URL', 'prepared statements on a PostgreSQL server');
 
+// The PGlite tests are serial, so they run before the server's: PGlite starting holds the thread for seconds,
+// and a server connection being opened meanwhile would time out.
+
 /** A statement with parameters of many types, prepared, and the same text with its values written into it. */
 async function bothWays(database: SqlDatabase) {
   const at = new Date('2026-12-02T08:00:00.123Z');
@@ -46,7 +49,7 @@ async function bothWays(database: SqlDatabase) {
   return { first, again, plain };
 }
 
-test('PGlite: values of every type come back alike prepared and not, and a statement is prepared once', async (t) => {
+test.serial('PGlite: values of every type come back alike prepared and not, and a statement is prepared once', async (t) => {
   const database = await openPglite(undefined);
   try {
     const { first, again, plain } = await bothWays(database);
@@ -59,7 +62,7 @@ test('PGlite: values of every type come back alike prepared and not, and a state
   }
 });
 
-test('PGlite: a table changed under a prepared select * fails that run once, then reads the new columns', async (t) => {
+test.serial('PGlite: a table changed under a prepared select * fails that run once, then reads the new columns', async (t) => {
   const database = await openPglite(undefined);
   try {
     await sql`create table prepared_test (id int primary key, note text)`.execute(database.db);

@@ -76,6 +76,8 @@ test('an empty log yields nothing until its first event', async (t) => {
 const databaseUrl = serviceUrl('DATABASE_URL', 'subscriptions across processes');
 
 if (databaseUrl !== undefined) {
+  // Serial tests run before the others: an embedded database starting in this process holds its thread for
+  // seconds, and a connection being opened meanwhile would time out.
   /** A second connection pool to the test database: another process, as far as news of commits goes. */
   const otherProcess = async (url: string, body: (database: SqlDatabase) => Promise<void>): Promise<void> => {
     const database = openPostgres(url, { poolMax: 2 });
@@ -86,7 +88,7 @@ if (databaseUrl !== undefined) {
     }
   };
 
-  test('appends in another process wake a subscription through NOTIFY, sent after commit', async (t) => {
+  test.serial('appends in another process wake a subscription through NOTIFY, sent after commit', async (t) => {
     const testDb = await serverTestDatabase(databaseUrl);
     try {
       const reader = new PostgresEventStore(testDb.database, { pollIntervalMs: NEVER_POLL_MS });
@@ -102,7 +104,7 @@ if (databaseUrl !== undefined) {
     }
   });
 
-  test('a subscription that hears no news at all still delivers, by polling', async (t) => {
+  test.serial('a subscription that hears no news at all still delivers, by polling', async (t) => {
     const testDb = await serverTestDatabase(databaseUrl);
     try {
       let listened = 0;
