@@ -15,7 +15,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
-import { CHANGED_RESULT_TYPE, StatementNames } from './prepared-statements.js';
+import { StatementNames } from './prepared-statements.js';
 
 export class PgliteDialect implements Dialect {
   constructor(private readonly pglite: PGlite) {}
@@ -84,15 +84,13 @@ class PgliteConnection implements DatabaseConnection {
     for (let at = 0; at < rows.length; at += chunkSize) yield { rows: rows.slice(at, at + chunkSize) };
   }
 
-  private async run<R>(text: string, values: readonly unknown[]): Promise<Results<R>> {
-    const name = this.names.nameOf(text, values.length);
-    if (name === undefined) return this.pglite.query<R>(text, [...values]);
-    try {
-      return await this.pglite.runExclusive(() => this.runPrepared<R>(name, text, values));
-    } catch (error) {
-      if ((error as { message?: unknown }).message === CHANGED_RESULT_TYPE) this.names.forget(text);
-      throw error;
-    }
+  private run<R>(text: string, values: readonly unknown[]): Promise<Results<R>> {
+    return this.names.run(
+      text,
+      values.length,
+      (name) => this.pglite.runExclusive(() => this.runPrepared<R>(name, text, values)),
+      () => this.pglite.query<R>(text, [...values]),
+    );
   }
 
   private async runPrepared<R>(name: string, text: string, values: readonly unknown[]): Promise<Results<R>> {
@@ -100,6 +98,7 @@ class PgliteConnection implements DatabaseConnection {
     if (types === undefined) {
       const described = await this.pglite.execProtocol(
         concat([protocol.serialize.parse({ name, text, types: [] }), protocol.serialize.describe({ type: 'S', name }), protocol.serialize.sync()]),
+        { syncToFs: false }, // changes no data
       );
       types = parse.parseDescribeStatementResults(described.messages);
       this.parameterTypes.set(name, types);
@@ -116,6 +115,7 @@ class PgliteConnection implements DatabaseConnection {
         protocol.serialize.execute({}),
         protocol.serialize.sync(),
       ]),
+      { syncToFs: !this.pglite.isInTransaction() }, // as PGlite's query() does: a transaction syncs at its end
     );
     return parse.parseResults(messages, this.pglite.parsers)[0] as Results<R>;
   }

@@ -9,7 +9,7 @@ const MAX_PARAMETERS = 64;
 /** Bounds the statements each connection keeps prepared, whatever texts a process sends. */
 const MAX_STATEMENTS = 256;
 /** PostgreSQL's answer when a table changed under a prepared `select *` (a migration by a newer process). */
-export const CHANGED_RESULT_TYPE = 'cached plan must not change result type';
+const CHANGED_RESULT_TYPE = 'cached plan must not change result type';
 
 /** Names the texts that are worth preparing; one per process, shared by its connections. */
 export class StatementNames {
@@ -26,9 +26,19 @@ export class StatementNames {
     return name;
   }
 
-  /** The next use prepares the text again, under a new name, on every connection. */
-  forget(text: string): void {
-    this.#names.delete(text);
+  /**
+   * Runs `text` as `prepared` under its name when it is worth one, else as `unnamed`. When a table changed under
+   * it, PostgreSQL refuses the old plan: that run fails, and the next prepares the text afresh under a new name.
+   */
+  async run<T>(text: string, parameterCount: number, prepared: (name: string) => Promise<T>, unnamed: () => Promise<T>): Promise<T> {
+    const name = this.nameOf(text, parameterCount);
+    if (name === undefined) return unnamed();
+    try {
+      return await prepared(name);
+    } catch (error) {
+      if ((error as { message?: unknown }).message === CHANGED_RESULT_TYPE) this.#names.delete(text);
+      throw error;
+    }
   }
 }
 
@@ -60,13 +70,10 @@ function preparingClient(client: pg.PoolClient, names: StatementNames): Postgres
 // pg types `command` as any string; Kysely narrows it to the commands it reads.
 type Result = PostgresQueryResult<unknown>;
 
-async function runNamed(client: pg.PoolClient, names: StatementNames, text: string, values: unknown[]): Promise<Result> {
-  const name = names.nameOf(text, values.length);
-  if (name === undefined) return (await client.query(text, values)) as Result;
-  try {
-    return (await client.query({ name, text, values })) as Result;
-  } catch (error) {
-    if ((error as { message?: unknown }).message === CHANGED_RESULT_TYPE) names.forget(text);
-    throw error;
-  }
-}
+const runNamed = (client: pg.PoolClient, names: StatementNames, text: string, values: unknown[]): Promise<Result> =>
+  names.run(
+    text,
+    values.length,
+    async (name) => (await client.query({ name, text, values })) as Result,
+    async () => (await client.query(text, values)) as Result,
+  );

@@ -1,7 +1,7 @@
 // Prepared statements, on a PostgreSQL server and on embedded PGlite: each connection prepares a statement with
 // parameters once, values of every type come back as unprepared statements return them, scripts, long lists and
 // a table changed underneath still work, and `preparedStatements: false` prepares nothing.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { sql, type Kysely } from 'kysely';
 import { openPglite, openPostgres, type SqlDatabase } from '../../infrastructure/db/database.js';
 import { StatementNames } from '../../infrastructure/db/prepared-statements.js';
@@ -9,7 +9,7 @@ import type { Schema } from '../../projections/schema.js';
 import { serverTestDatabase } from '../support/databases.js';
 import { serviceUrl } from '../support/services.js';
 
-test('statements without parameters, or with too many, stay unnamed; each text keeps one name', (t) => {
+test('statements without parameters, or with too many, stay unnamed; each text keeps one name until its plan is refused', async (t) => {
   const names = new StatementNames();
   t.is(names.nameOf('begin', 0), undefined);
   t.is(names.nameOf('select $1', 65), undefined, 'a long list varies in length: not worth a name');
@@ -17,10 +17,19 @@ test('statements without parameters, or with too many, stay unnamed; each text k
   t.truthy(name);
   t.is(names.nameOf('select $1', 1), name);
   t.not(names.nameOf('select $1 + 1', 1), name);
-  names.forget('select $1');
+  const unnamed = async () => 'unnamed';
+  t.is(await names.run('begin', 0, async () => 'prepared', unnamed), 'unnamed');
+  await t.throwsAsync(
+    names.run('select $1', 1, async () => Promise.reject(new Error('some other failure')), unnamed),
+    { message: 'some other failure' },
+  );
+  t.is(names.nameOf('select $1', 1), name, 'any other failure keeps the name');
+  await t.throwsAsync(
+    names.run('select $1', 1, async () => Promise.reject(new Error('cached plan must not change result type')), unnamed),
+  );
   const renamed = names.nameOf('select $1', 1);
   t.truthy(renamed);
-  t.not(renamed, name, 'a forgotten text is prepared afresh under a new name');
+  t.not(renamed, name, 'a refused plan is prepared afresh under a new name');
 });
 
 test('the names a process hands out are bounded, and texts past the bound are sent unnamed', (t) => {
@@ -65,18 +74,24 @@ test.serial('PGlite: values of every type come back alike prepared and not, and 
 test.serial('PGlite: a table changed under a prepared select * fails that run once, then reads the new columns', async (t) => {
   const database = await openPglite(undefined);
   try {
-    await sql`create table prepared_test (id int primary key, note text)`.execute(database.db);
-    await sql`insert into prepared_test values (1, 'one')`.execute(database.db);
-    const read = () => sql<Record<string, unknown>>`select * from prepared_test where id = ${1}`.execute(database.db);
-    t.deepEqual((await read()).rows, [{ id: 1, note: 'one' }]);
-    await sql`alter table prepared_test add column added int not null default 7`.execute(database.db);
-    await t.throwsAsync(read(), { message: 'cached plan must not change result type' });
-    t.deepEqual((await read()).rows, [{ id: 1, note: 'one', added: 7 }]);
-    t.deepEqual((await read()).rows, [{ id: 1, note: 'one', added: 7 }]);
+    await changedTableFailsOnce(t, database, database);
   } finally {
     await database.close();
   }
 });
+
+/** A table altered by `migrator` under a `select *` that `reader` has prepared: one run fails, the next read the new columns. */
+async function changedTableFailsOnce(t: ExecutionContext, reader: SqlDatabase, migrator: SqlDatabase): Promise<void> {
+  await sql`create table prepared_test (id int primary key, note text)`.execute(migrator.db);
+  await sql`insert into prepared_test values (1, 'one')`.execute(migrator.db);
+  const read = () => sql<Record<string, unknown>>`select * from prepared_test where id = ${1}`.execute(reader.db);
+  t.deepEqual((await read()).rows, [{ id: 1, note: 'one' }]);
+  await sql`alter table prepared_test add column added int not null default 7`.execute(migrator.db);
+  // PostgreSQL refuses the old plan once; the name is then dropped, so no later run repeats the failure.
+  await t.throwsAsync(read(), { message: 'cached plan must not change result type' });
+  t.deepEqual((await read()).rows, [{ id: 1, note: 'one', added: 7 }]);
+  t.deepEqual((await read()).rows, [{ id: 1, note: 'one', added: 7 }]);
+}
 
 /** The statements prepared on the one connection of a pool of one, as its own session sees them. */
 async function preparedOn(db: Kysely<Schema>): Promise<string[]> {
@@ -145,15 +160,7 @@ if (databaseUrl !== undefined) {
     const database = openPostgres(testDb.url!, { poolMax: 1 });
     const migrator = openPostgres(testDb.url!, { poolMax: 1, preparedStatements: false });
     try {
-      await sql`create table prepared_test (id int primary key, note text)`.execute(migrator.db);
-      await sql`insert into prepared_test values (1, 'one')`.execute(migrator.db);
-      const read = () => sql<Record<string, unknown>>`select * from prepared_test where id = ${1}`.execute(database.db);
-      t.deepEqual((await read()).rows, [{ id: 1, note: 'one' }]);
-      await sql`alter table prepared_test add column added int not null default 7`.execute(migrator.db);
-      // PostgreSQL refuses the old plan once; the name is then dropped, so no later run repeats the failure.
-      await t.throwsAsync(read(), { message: 'cached plan must not change result type' });
-      t.deepEqual((await read()).rows, [{ id: 1, note: 'one', added: 7 }]);
-      t.deepEqual((await read()).rows, [{ id: 1, note: 'one', added: 7 }]);
+      await changedTableFailsOnce(t, database, migrator);
     } finally {
       await database.close();
       await migrator.close();
