@@ -117,6 +117,7 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
       { streamId: b, eventId: unknown },
       { streamId: freshStream(), eventId: 'not-a-uuid' },
     ]);
+    t.deepEqual([...(await store().storedEventIds([{ streamId: b, eventId: inA[0]!.eventId }]))], [], 'an id stored in another stream than asked');
     t.deepEqual([...stored].sort(), [inA[0]!.eventId, inA[1]!.eventId, inB[0]!.eventId].map((id) => id.toLowerCase()).sort());
     t.deepEqual([...(await store().storedEventIds([]))], []);
   });

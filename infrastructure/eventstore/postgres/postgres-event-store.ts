@@ -117,11 +117,17 @@ export class PostgresEventStore implements EventStore {
   }
 
   async storedEventIds(events: readonly StoredEventQuery[]): Promise<ReadonlySet<string>> {
-    // Ids are unique store-wide, so the stream needs no look; what is not a uuid was never stored.
-    const ids = events.map((event) => event.eventId.toLowerCase()).filter(isEventId);
-    if (ids.length === 0) return new Set();
-    const { rows } = await sql<{ event_id: string }>`select event_id::text from events where event_id = any(${ids}::uuid[])`.execute(this.db);
-    return new Set(rows.map((row) => row.event_id));
+    // What is not a uuid was never stored; an id stored in another stream than the one asked about does not count.
+    const streamsOf = new Map<string, Set<string>>();
+    for (const { streamId, eventId } of events) {
+      if (!isEventId(eventId)) continue;
+      const id = eventId.toLowerCase();
+      streamsOf.set(id, (streamsOf.get(id) ?? new Set()).add(streamId));
+    }
+    if (streamsOf.size === 0) return new Set();
+    const { rows } = await sql<{ event_id: string; stream_id: string }>`
+      select event_id::text, stream_id from events where event_id = any(${[...streamsOf.keys()]}::uuid[])`.execute(this.db);
+    return new Set(rows.filter((row) => streamsOf.get(row.event_id)?.has(row.stream_id)).map((row) => row.event_id));
   }
 
   async *readStream(streamId: string, options: { from?: number } = {}): AsyncIterable<RecordedEvent> {
