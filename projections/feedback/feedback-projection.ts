@@ -50,7 +50,7 @@ export function evolve(row: FeedbackRow | null, event: RecordedEvent): FeedbackR
 }
 
 async function apply(tx: Transaction<Schema>, events: readonly RecordedEvent[]): Promise<void> {
-  if (events.length === 0) return; // `in ()` is not SQL: an empty batch reads and writes nothing
+  if (events.length === 0) return; // an empty batch reads and writes nothing
   const ids = [...new Set(events.map((event) => (event.data as { feedbackId: string }).feedbackId))];
   // One array parameter however many ids: the statement stays the same, so it is prepared once.
   const before = new Map((await tx.selectFrom('feedback').selectAll().where('id', '=', sql<string>`any(${ids}::uuid[])`).execute()).map((row) => [row.id, row]));

@@ -72,8 +72,8 @@ if (databaseUrl !== undefined) {
       body: JSON.stringify({ status: 'in_progress' }),
     });
     t.is(changed.status, 200);
-    const strong = await fetch(`${api.url}/v1/feedback/${id}`, { headers: { 'X-Chorus-Min-Position': changed.headers.get('X-Chorus-Position')! } });
-    t.is(((await strong.json()) as { status: string }).status, 'in_progress');
+    const afterChange = await fetch(`${api.url}/v1/feedback/${id}`, { headers: { 'X-Chorus-Min-Position': changed.headers.get('X-Chorus-Position')! } });
+    t.is(((await afterChange.json()) as { status: string }).status, 'in_progress', 'a read that waits for the change sees it at once');
     let status = '';
     for (let attempt = 0; attempt < 200 && status !== 'in_progress'; attempt++) {
       status = ((await (await fetch(`${api.url}/v1/feedback/${id}`)).json()) as { status: string }).status;

@@ -72,8 +72,10 @@ test('missing views are not kept, and a view that disappears is dropped', async 
 
 test('views are kept within their memory, and no longer than maxAgeMs without news', async (t) => {
   const progress = new ProjectionProgress(10);
-  // Room for two small entries and not three: each takes its JSON and key twice over, plus its overhead.
-  const cache = new ViewCache(progress, { maxBytes: 2 * (2 * ('{"revision":0}'.length + 'feedback\u0000a'.length) + 256) + 10, maxAgeMs: 50 });
+  // Room for two small entries and not three: each takes its JSON twice (as text and as the view), its key, at
+  // two bytes a character, plus its overhead.
+  const entry = 2 * (2 * '{"revision":0}'.length + 'feedback\u0000a'.length) + 256;
+  const cache = new ViewCache(progress, { maxBytes: 2 * entry + 10, maxAgeMs: 50 });
   const rows = new Map(['a', 'b', 'c'].map((key) => [key, { revision: 0 }]));
   const source = loader(rows);
   for (const key of ['a', 'b', 'c']) await readOf(cache, key, source.load(key));

@@ -2,8 +2,8 @@
 // stream keeps its order), offsets committed only after the subscriber has recorded the batch in its own
 // transaction, at most every COMMIT_EVERY_MS (and when the consumer stops): the next fetch starts after what
 // was recorded at once, and a crash or a new owner of a partition is handed again at most that long's batches,
-// which subscribers skip (recorded offsets) or redo to no effect (derived event ids). A subscriber that records offsets with its effects is never handed again what it recorded, even
-// when the broker redelivers it (a crash between the two commits). Only this store's events are handed on:
+// which subscribers skip (recorded offsets) or redo to no effect (derived event ids). A subscriber that records
+// offsets with its effects is never handed again what it recorded, even when the broker redelivers it. Only this store's events are handed on:
 // deployments sharing a topic prefix share its topics, and another store's events must never reach a read model.
 // The relay's watermarks are not events: they reach a subscriber as the `watermark` of a batch's progress.
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, TopicPartitionOffsetAndMetadata } from 'kafkajs';
