@@ -24,7 +24,7 @@ export function assertAppendable(streamId: string, events: readonly NewEvent[], 
   }
   const ids = new Set<string>();
   for (const event of events) {
-    if (!UUID.test(event.eventId)) throw new ValidationError('EVENT_STORE.INVALID_EVENT_ID', `Event id ${event.eventId} is not a uuid`);
+    if (!isEventId(event.eventId)) throw new ValidationError('EVENT_STORE.INVALID_EVENT_ID', `Event id ${event.eventId} is not a uuid`);
     ids.add(event.eventId.toLowerCase());
   }
   if (ids.size !== events.length) throw new ValidationError('EVENT_STORE.DUPLICATE_EVENT_ID', 'An append names the same event id twice');
