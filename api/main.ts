@@ -11,7 +11,7 @@ import { createHttpApp } from './http/app.js';
 import { sweepIdempotencyKeysPeriodically } from './http/idempotency.js';
 import { answerClientError } from './http/request.js';
 import type { HttpDependencies } from './http/dependencies.js';
-import { ViewCache } from '../projections/view-cache.js';
+import { ViewCache } from '../infrastructure/cache/view-cache.js';
 
 export type RunningChorus = Readonly<{
   system: System;

@@ -9,7 +9,7 @@ import type { Metrics } from '../../infrastructure/metrics.js';
 import type { Redeliverable } from '../../projections/dead-letters.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ProjectionProgress } from '../../projections/projection-progress.js';
-import type { ViewCache } from '../../projections/view-cache.js';
+import type { ViewCache } from '../../infrastructure/cache/view-cache.js';
 import type { AppliedPosition, LagOf } from '../../projections/projection-status.js';
 import type { Workers } from '../../projections/workers.js';
 

@@ -2,7 +2,7 @@
 import type { Context } from 'koa';
 import { ValidationError } from '../../domain/kernel/errors.js';
 import type { Projection } from '../../projections/projection.js';
-import type { CachedView } from '../../projections/view-cache.js';
+import type { CachedView } from '../../infrastructure/cache/view-cache.js';
 import type { HttpDependencies, ReadDatabase } from './dependencies.js';
 import { MIN_POSITION_HEADER } from './read-your-writes.js';
 

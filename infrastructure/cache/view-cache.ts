@@ -4,7 +4,7 @@
 // projection. A view is never older than the announcements this process has had; `maxAgeMs` bounds it when an
 // announcement never comes (a projector that died between its commit and its NOTIFY).
 import { LRUCache } from 'lru-cache';
-import type { ProjectionProgress } from './projection-progress.js';
+import type { ProjectionProgress } from '../../projections/projection-progress.js';
 
 export type ViewCacheOptions = Readonly<{
   /** Memory the kept views may take, least recently read dropped first; 0 keeps none. */

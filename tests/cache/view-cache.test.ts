@@ -2,7 +2,7 @@
 // it loads, bounded in memory and age, and missing views are not kept.
 import test from 'ava';
 import { ProjectionProgress } from '../../projections/projection-progress.js';
-import { ViewCache } from '../../projections/view-cache.js';
+import { ViewCache } from '../../infrastructure/cache/view-cache.js';
 
 const roomy = { maxBytes: 1 << 20, maxAgeMs: 60_000 };
 
