@@ -129,7 +129,7 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
     tag: 'feedback',
     summary: 'One piece of feedback',
     headers: [MIN_POSITION_HEADER, CONSISTENCY_HEADER, 'If-None-Match'],
-    responses: { 200: 'Feedback, with ETag', 304: 'Not modified', 404: 'Unknown feedback', 503: 'Read model behind' },
+    responses: { 200: 'Feedback, with ETag (X-Chorus-Cache: hit or miss on an eventual read from the writer)', 304: 'Not modified', 404: 'Unknown feedback', 503: 'Read model behind' },
     async handle(ctx, { params }) {
       const id = feedbackId(ctx, params.id);
       const reader = readDatabase(ctx, deps);
