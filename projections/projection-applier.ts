@@ -13,8 +13,6 @@ import { insertDeadLetter, parkBehind, type DeadLetter, type Redeliverable } fro
 import type { EventConsumer, Progress } from './event-consumer.js';
 import type { Projection } from './projection.js';
 
-type OffsetProgress = Extract<Progress, { kind: 'offset' }>;
-
 export type ConsumerOptions = Readonly<{
   /** Attempts at a failing batch, and then at each of its events alone, before one is dead-lettered. */
   maxAttempts: number;
@@ -80,9 +78,9 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
 
   /** Returns once the batch is applied, with whatever kept failing parked; throws only when aborted. */
   async process(events: readonly RecordedEvent[], progress: Progress, signal: AbortSignal): Promise<void> {
-    if (events.length === 0 && progress.kind === 'offset') {
+    if (events.length === 0 && progress.kind === 'offsets') {
       // Only watermarks: one statement, no rows to lock or change.
-      await this.attempt(() => this.recordWatermark(progress), signal, Number.POSITIVE_INFINITY);
+      await this.attempt(() => this.recordWatermarks(progress), signal, Number.POSITIVE_INFINITY);
       return;
     }
     const failure = await this.attempt(() => this.transaction(events, progress), signal);
@@ -160,7 +158,8 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
   /** Returns how many events reached the projection. */
   private async applyInTransaction(tx: Transaction<Schema>, events: readonly RecordedEvent[], progress: Progress | null): Promise<number> {
     const { name } = this.projection;
-    // The row lock makes a second runner of the same projection wait, then skip what this one applied.
+    // The row lock makes a second runner of the same projection wait, then skip what this one applied: what the
+    // streams have applied is read by the next statement, whose snapshot is taken once the lock is held.
     const stored = await tx.selectFrom('projections').select('checkpoint').where('name', '=', name).forUpdate().executeTakeFirstOrThrow();
     if (progress?.kind === 'checkpoint' && stored.checkpoint !== null && this.store.comparePositions(stored.checkpoint, progress.position) >= 0) {
       return 0;
@@ -168,52 +167,8 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
     const { fresh, parked, revisions } = await this.sortOut(tx, events);
     if (fresh.length > 0) await this.projection.apply(tx, fresh);
     for (const event of parked) await parkBehind(tx, this.name, event);
-    const moved = {
-      ...(progress?.kind === 'checkpoint' ? { checkpoint: progress.position } : {}),
-      applied_batches: sql<string>`applied_batches + ${fresh.length > 0 ? 1 : 0}`,
-      last_error: null,
-      last_error_at: null,
-      updated_at: new Date(),
-    };
-    if (fresh.length === 0) {
-      await tx.updateTable('projections').set(moved).where('name', '=', name).execute();
-    } else {
-      // The streams' revisions ride along with the projection's row: one statement, one round trip.
-      await tx
-        .with('revisions', (db) =>
-          db
-            .insertInto('projection_streams')
-            .values([...revisions].map(([stream_id, revision]) => ({ projection: name, stream_id, revision })))
-            .onConflict((oc) => oc.columns(['projection', 'stream_id']).doUpdateSet((eb) => ({ revision: eb.ref('excluded.revision') }))),
-        )
-        .updateTable('projections')
-        .set(moved)
-        .where('name', '=', name)
-        .execute();
-    }
-    if (progress?.kind === 'offset') await this.recordOffset(tx, progress);
+    await this.recordProgress(tx, progress, fresh.length > 0, revisions);
     return fresh.length;
-  }
-
-  private async recordWatermark(progress: OffsetProgress): Promise<void> {
-    const started = process.hrtime.bigint();
-    await this.recordOffset(this.db, progress);
-    this.options.onBatchApplied?.(this.projection.name, 0, Number(process.hrtime.bigint() - started) / 1e9);
-  }
-
-  /** Never moves a partition back: a stale runner that commits after a newer one leaves the newer offset. */
-  private async recordOffset(db: Kysely<Schema>, { topic, partition, offset, watermark }: OffsetProgress): Promise<void> {
-    const moved = { offset, ...(watermark === undefined ? {} : { watermark }), updated_at: new Date() };
-    await db
-      .insertInto('projection_offsets')
-      .values({ projection: this.projection.name, topic, partition, offset, watermark: watermark ?? null })
-      .onConflict((oc) =>
-        oc
-          .columns(['projection', 'topic', 'partition'])
-          .doUpdateSet(moved)
-          .where('projection_offsets.offset', '<=', offset),
-      )
-      .execute();
   }
 
   /**
@@ -250,6 +205,43 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
     return { fresh, parked, revisions };
   }
 
+  /**
+   * The batch's progress in one statement, whatever it holds: the revisions its streams reached, the Kafka offsets
+   * and watermarks it took its partitions to (never moving one back: a stale runner that commits after a newer
+   * one leaves the newer offset), and the projection's row (its checkpoint, and applied_batches when read models
+   * changed). Arrays keep the statement's text the same for every batch, so it is prepared once.
+   */
+  private async recordProgress(db: Kysely<Schema>, progress: Progress | null, changed: boolean, revisions: ReadonlyMap<string, number>): Promise<void> {
+    const { name } = this.projection;
+    const partitions = progress?.kind === 'offsets' ? progress.partitions : [];
+    const checkpoint = progress?.kind === 'checkpoint' ? progress.position : null;
+    await sql`
+      with revisions as (
+        insert into projection_streams (projection, stream_id, revision)
+        select ${name}, s.stream_id, s.revision from unnest(${[...revisions.keys()]}::text[], ${[...revisions.values()]}::bigint[]) as s(stream_id, revision)
+        on conflict (projection, stream_id) do update set revision = excluded.revision
+      ),
+      offsets as (
+        insert into projection_offsets (projection, topic, partition, "offset", watermark, updated_at)
+        select ${name}, o.topic, o.partition, o.offset, o.watermark, now()
+        from unnest(${partitions.map((p) => p.topic)}::text[], ${partitions.map((p) => p.partition)}::int[],
+                    ${partitions.map((p) => p.offset)}::bigint[], ${partitions.map((p) => p.watermark ?? null)}::text[]) as o(topic, partition, "offset", watermark)
+        on conflict (projection, topic, partition) do update
+          set "offset" = excluded."offset", watermark = coalesce(excluded.watermark, projection_offsets.watermark), updated_at = excluded.updated_at
+          where projection_offsets."offset" <= excluded."offset"
+      )
+      update projections
+      set checkpoint = coalesce(${checkpoint}::text, checkpoint), applied_batches = applied_batches + ${changed ? 1 : 0},
+          last_error = null, last_error_at = null, updated_at = now()
+      where name = ${name}`.execute(db);
+  }
+
+  private async recordWatermarks(progress: Progress): Promise<void> {
+    const started = process.hrtime.bigint();
+    await this.recordProgress(this.db, progress, false, new Map());
+    this.options.onBatchApplied?.(this.projection.name, 0, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
   private async deadLetter(event: RecordedEvent, failure: GaveUp, progress: Progress | null, signal: AbortSignal): Promise<void> {
     const error = describeError(failure.error);
     // Parking must not be lost to a passing database failure: retried until it holds.
@@ -281,3 +273,4 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
       .catch(() => undefined); // the database may be what failed; the log has the error
   }
 }
+

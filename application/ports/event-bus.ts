@@ -4,19 +4,20 @@
 import type { Position, RecordedEvent } from './event-store.js';
 
 /** How far a batch took the subscriber, for it to record with the batch's effects. */
-export type Progress =
-  | Readonly<{ kind: 'checkpoint'; position: Position }>
-  | Readonly<{
-      kind: 'offset';
-      topic: string;
-      partition: number;
-      offset: string;
-      /**
-       * The newest relay watermark in the batch: once the batch is applied, so is every event up to this
-       * position that this partition carries. Absent when the batch holds none.
-       */
-      watermark?: Position;
-    }>;
+export type Progress = Readonly<{ kind: 'checkpoint'; position: Position }> | Readonly<{ kind: 'offsets'; partitions: readonly PartitionProgress[] }>;
+
+/** How far a batch took one Kafka partition: a batch gathers the slices of every partition one fetch brought. */
+export type PartitionProgress = Readonly<{
+  topic: string;
+  partition: number;
+  /** The last offset of the partition the batch covers. */
+  offset: string;
+  /**
+   * The newest relay watermark of the partition in the batch: once the batch is applied, so is every event up to
+   * this position that the partition carries. Absent when the batch holds none.
+   */
+  watermark?: Position;
+}>;
 
 export interface EventSubscriber {
   /** Unique among subscribers: `projection.feedback`, `enricher.feedback-triage`. Also names its Kafka group. */

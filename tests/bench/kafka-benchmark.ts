@@ -17,7 +17,11 @@ import { progress } from './progress.js';
 const NAME = 'command → read model through Kafka p50/p99 (200 commands/s)';
 const COMMANDS_PER_SECOND = 200;
 const SECONDS = 10;
-const WARM_UP_COMMANDS = 20;
+/**
+ * Before the measured commands, as many at the same rate whose figures are dropped: four Node processes compiling
+ * their hot paths and a broker loading its fresh topics take seconds on two cores, and the figure is the steady one.
+ */
+const WARM_UP_SECONDS = SECONDS;
 /**
  * How often the replica is asked which submitted feedback it has. Only feedback it has is then read through the
  * API, so the measurement adds about one GET per command to the load instead of a stream of 404s.
@@ -84,10 +88,10 @@ export async function kafkaFigures(serverUrl: string, env: NodeJS.ProcessEnv): P
       running.push(await startChorusProcess(['run', role], roleEnv, logDir));
     }
     const api = running[0]!.url;
-    progress(`Kafka: warming up with ${WARM_UP_COMMANDS} commands`);
-    const warmUp = await steadyCommands(api, replica, WARM_UP_COMMANDS, 20);
+    progress(`Kafka: warming up, ${COMMANDS_PER_SECOND} commands/s for ${WARM_UP_SECONDS} s`);
+    const warmUp = await steadyCommands(api, replica, COMMANDS_PER_SECOND * WARM_UP_SECONDS, COMMANDS_PER_SECOND);
     const warmUpRead = warmUp.flatMap((command) => (command.latencyMs === undefined ? [] : [command.latencyMs]));
-    progress(`Kafka: warm-up read ${warmUpRead.length} of ${WARM_UP_COMMANDS}, median ${Math.round(median(warmUpRead.length > 0 ? warmUpRead : [0]))} ms`);
+    progress(`Kafka: warm-up read ${warmUpRead.length} of ${warmUp.length}, median ${Math.round(median(warmUpRead.length > 0 ? warmUpRead : [0]))} ms`);
     progress(`Kafka: ${COMMANDS_PER_SECOND} commands/s for ${SECONDS} s`);
     const commands = await steadyCommands(api, replica, COMMANDS_PER_SECOND * SECONDS, COMMANDS_PER_SECOND);
     const logged = await Promise.all(running.map((role) => loggedProblems(role.logFile)));

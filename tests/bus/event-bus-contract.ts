@@ -38,7 +38,7 @@ class LedgerSubscriber implements EventSubscriber {
   async process(events: readonly RecordedEvent[], progress: Progress): Promise<void> {
     this.ledger.events.push(...events);
     if (progress.kind === 'checkpoint') this.ledger.checkpoint = progress.position;
-    else this.ledger.offsets.set(`${progress.topic}:${progress.partition}`, progress.offset);
+    else for (const { topic, partition, offset } of progress.partitions) this.ledger.offsets.set(`${topic}:${partition}`, offset);
     // Dies right after its own commit, before the bus can commit anything of its own.
     if (this.crashAfter !== undefined && this.ledger.events.length >= this.crashAfter.events) this.crashAfter.controller.abort();
   }

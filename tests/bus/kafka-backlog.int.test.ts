@@ -40,6 +40,8 @@ class CountingConsumer implements EventConsumer {
   readonly categories: readonly string[];
   readonly health: EventConsumer['health'];
   calls = 0;
+  /** The most partitions one delivery covered. */
+  widest = 0;
   readonly delivered: string[] = [];
 
   constructor(private readonly inner: EventConsumer) {
@@ -58,6 +60,7 @@ class CountingConsumer implements EventConsumer {
 
   process(events: readonly RecordedEvent[], progress: Progress, signal: AbortSignal): Promise<void> {
     this.calls++;
+    if (progress.kind === 'offsets') this.widest = Math.max(this.widest, progress.partitions.length);
     this.delivered.push(...events.map((event) => event.eventId));
     return this.inner.process(events, progress, signal);
   }
@@ -195,6 +198,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
       t.is(await pipeline.committedAll(), 0, 'the group committed every offset');
       t.is(new Set(pipeline.consumer.delivered).size, ids.length);
       t.is(pipeline.consumer.delivered.length, ids.length, 'no event was delivered twice');
+      t.is(pipeline.consumer.widest, PARTITIONS, "a fetch's partitions reach the consumer in one delivery");
       t.is(await openDeadLetters(pipeline.db), 0);
     } finally {
       await pipeline.stop();

@@ -59,7 +59,7 @@ class HoldingConsumer implements EventConsumer {
   }
 
   async process(events: readonly RecordedEvent[], progress: Progress, signal: AbortSignal): Promise<void> {
-    if (progress.kind === 'offset' && progress.partition === this.held) await this.gate;
+    if (progress.kind === 'offsets' && progress.partitions.some(({ partition }) => partition === this.held)) await this.gate;
     return this.inner.process(events, progress, signal);
   }
 }

@@ -45,7 +45,7 @@ async function setUp() {
   const applied = appliedWatermark(store, () => new Map([[TOPIC, 3]]));
   const signal = new AbortController().signal;
   const batch = (partition: number, offset: string, events: RecordedEvent[], watermark?: string) =>
-    applier.process(events, { kind: 'offset', topic: TOPIC, partition, offset, ...(watermark === undefined ? {} : { watermark }) }, signal);
+    applier.process(events, { kind: 'offsets', partitions: [{ topic: TOPIC, partition, offset, ...(watermark === undefined ? {} : { watermark }) }] }, signal);
   return { testDb, applier, announced, applied: () => applied(testDb.database.db, notes), batch };
 }
 
@@ -70,6 +70,32 @@ test('on Kafka the applied position is the smallest watermark, and nothing until
   }
 });
 
+test('a batch gathered from several partitions records the offset and watermark of each, and leaves others as they were', async (t) => {
+  const { testDb, applier, applied, batch } = await setUp();
+  try {
+    await batch(2, '5', [], '100');
+    const partitions = [
+      { topic: TOPIC, partition: 0, offset: '4', watermark: '150' },
+      { topic: TOPIC, partition: 1, offset: '2' },
+    ];
+    await applier.process([noted('note-a', '120'), noted('note-b', '130')], { kind: 'offsets', partitions }, new AbortController().signal);
+    t.is(await applied(), null, 'partition 1 has no watermark yet');
+    await applier.process([], { kind: 'offsets', partitions: [{ topic: TOPIC, partition: 1, offset: '3', watermark: '160' }, { topic: TOPIC, partition: 2, offset: '6', watermark: '170' }] }, new AbortController().signal);
+    t.is(await applied(), '150');
+    const rows = await testDb.database.db.selectFrom('projection_offsets').select(['partition', 'offset', 'watermark']).orderBy('partition').execute();
+    t.deepEqual(
+      rows.map((row) => [row.partition, String(row.offset), row.watermark]),
+      [
+        [0, '4', '150'],
+        [1, '3', '160'],
+        [2, '6', '170'],
+      ],
+    );
+  } finally {
+    await testDb.drop();
+  }
+});
+
 test('a partition never moves back: a stale runner committing an older batch leaves the newer watermark', async (t) => {
   const { testDb, applied, batch } = await setUp();
   try {
@@ -87,7 +113,7 @@ test('rows of partitions a topic no longer has, or of other topics, do not count
   const { testDb, applier, applied, batch } = await setUp();
   try {
     for (const partition of [0, 1]) await batch(partition, '1', [], '90');
-    await applier.process([], { kind: 'offset', topic: 'chorus.other', partition: 2, offset: '1', watermark: '90' }, new AbortController().signal);
+    await applier.process([], { kind: 'offsets', partitions: [{ topic: 'chorus.other', partition: 2, offset: '1', watermark: '90' }] }, new AbortController().signal);
     await batch(5, '1', [], '90');
     t.is(await applied(), null, 'partition 2 of the topic itself is still missing');
   } finally {

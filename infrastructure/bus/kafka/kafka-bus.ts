@@ -1,5 +1,5 @@
-// The Kafka bus: feeds a subscriber from Kafka, one consumer group per subscriber, batches per partition (so each
-// stream keeps its order), offsets committed only after the subscriber has recorded the batch in its own
+// The Kafka bus: feeds a subscriber from Kafka, one consumer group per subscriber, the partitions of a fetch in one
+// batch (each stream keeps its order: a stream lives in one partition), offsets committed only after the subscriber has recorded the batch in its own
 // transaction, at most every COMMIT_EVERY_MS (and when the consumer stops): the next fetch starts after what
 // was recorded at once, and a crash or a new owner of a partition is handed again at most that long's batches,
 // which subscribers skip (recorded offsets) or redo to no effect (derived event ids). A subscriber that records
@@ -11,11 +11,14 @@ import type { Logger } from 'pino';
 import type { EventBus, EventSubscriber } from '../../../application/ports/event-bus.js';
 import type { Position, RecordedEvent } from '../../../application/ports/event-store.js';
 import type { Metrics } from '../../metrics.js';
+import { FetchGatherer } from './fetch-gatherer.js';
 import { NO_STORE, fromMessage, storeOf, watermarkOf } from './kafka-messages.js';
 import type { KafkaTopology } from './kafka.js';
 
 const HEARTBEAT_MS = 3000;
 const COMMIT_EVERY_MS = 1000;
+/** Partitions of a fetch handed on side by side (and so gathered into one delivery); more than a consumer is expected to own. */
+const PARTITIONS_AT_ONCE = 64;
 
 export class KafkaBus implements EventBus {
   /** Stores whose messages were skipped already: each is logged once, however many messages it sends. */
@@ -37,6 +40,16 @@ export class KafkaBus implements EventBus {
     // back whose offsets another process recorded meanwhile.
     const recorded = new Map<string, Promise<bigint | null>>();
     const commits = new LazyCommits(kafkaConsumer, COMMIT_EVERY_MS);
+    let heartbeat: () => Promise<void> = async () => undefined;
+    const gatherer = new FetchGatherer(async (events, partitions) => {
+      // Retries of a failing batch can outlast the session timeout: keep the membership alive meanwhile.
+      const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_MS);
+      try {
+        await subscriber.process(events, { kind: 'offsets', partitions }, signal);
+      } finally {
+        clearInterval(keepAlive);
+      }
+    });
     kafkaConsumer.on(kafkaConsumer.events.GROUP_JOIN, () => {
       recorded.clear();
       commits.forget(); // offsets of partitions this consumer may no longer own
@@ -59,7 +72,11 @@ export class KafkaBus implements EventBus {
         autoCommit: false,
         // Resolving moves the position the next fetch starts from; only a batch the consumer recorded is resolved.
         eachBatchAutoResolve: false,
-        eachBatch: (payload) => this.processBatch(subscriber, payload, recorded, commits, signal),
+        partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
+        eachBatch: (payload) => {
+          heartbeat = payload.heartbeat;
+          return this.processBatch(subscriber, payload, recorded, commits, gatherer, signal);
+        },
       });
       await Promise.race([aborted, crashed]);
       await commits.flush();
@@ -71,7 +88,7 @@ export class KafkaBus implements EventBus {
   }
 
   /**
-   * Hands a fetched batch to the consumer in slices. Once the consumer has recorded a slice, its offsets are
+   * Hands a partition's fetched batch to the consumer in slices, each with the slices of the fetch's other partitions. Once the consumer has recorded a slice, its offsets are
    * resolved (the next fetch starts after them), and committed with the others when COMMIT_EVERY_MS has passed
    * (a restart or a new owner of the partition starts there). What is left when the runner stops, or when a seek
    * or a rebalance makes the batch stale, is neither: it is fetched again.
@@ -81,6 +98,7 @@ export class KafkaBus implements EventBus {
     { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload,
     recorded: Map<string, Promise<bigint | null>>,
     commits: LazyCommits,
+    gatherer: FetchGatherer,
     signal: AbortSignal,
   ): Promise<void> {
     const { topic, partition } = batch;
@@ -111,13 +129,7 @@ export class KafkaBus implements EventBus {
       const through = from + this.batchSize >= messages.length ? batch.lastOffset() : slice[slice.length - 1]!.offset;
       const { events, watermark } = this.contentOf(topic, partition, slice);
       if (events.length > 0 || (watermark !== undefined && subscriber.recordsWatermarks === true)) {
-        // Retries of a failing batch can outlast the session timeout: keep the membership alive meanwhile.
-        const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_MS);
-        try {
-          await subscriber.process(events, { kind: 'offset', topic, partition, offset: through, ...(watermark === undefined ? {} : { watermark }) }, signal);
-        } finally {
-          clearInterval(keepAlive);
-        }
+        await gatherer.hand(events, { topic, partition, offset: through, ...(watermark === undefined ? {} : { watermark }) });
       }
       // Stopped meanwhile: the consumer may have left the slice unfinished, so it is fetched again (harmless:
       // consumers skip what they have recorded).
