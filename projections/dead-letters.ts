@@ -1,7 +1,7 @@
 // Dead letters: events a consumer (a projection or an enricher) kept failing on, parked so that it goes on.
 // Later events of the same stream park behind an open letter, so no stream is ever applied with a hole.
 // Operators list them, retry them once the cause is fixed, or discard them.
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { IllegalState, NotFound } from '../domain/kernel/errors.js';
 import { describeError } from '../application/kernel/describe-error.js';
 import type { RecordedEvent } from '../application/ports/event-store.js';
@@ -92,13 +92,15 @@ export async function parkBehind(db: Kysely<Schema>, consumer: string, event: Re
 /** Which of these streams have an open letter for the consumer: their later events must park behind it. */
 export async function streamsWithOpenLetters(db: Kysely<Schema>, consumer: string, streamIds: readonly string[]): Promise<Set<string>> {
   if (streamIds.length === 0) return new Set();
+  // One array however many streams, planned at each run (see PLAN_PER_RUN in infrastructure/db).
   const rows = await db
     .selectFrom('dead_letters')
+    .modifyFront(sql`/* plan per run */`)
     .select('stream_id')
     .distinct()
     .where('consumer', '=', consumer)
     .where('status', '=', 'open')
-    .where('stream_id', 'in', streamIds)
+    .where('stream_id', '=', sql<string>`any(${[...streamIds]}::text[])`)
     .execute();
   return new Set(rows.map((row) => row.stream_id));
 }

@@ -183,9 +183,10 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
     const revisions = new Map<string, number>();
     if (handled.length === 0) return { fresh: [], parked: [], revisions };
     const streamIds = [...new Set(handled.map((event) => event.streamId))];
-    // What each stream has applied, and whether it has an open dead letter, in one round trip.
+    // What each stream has applied, and whether it has an open dead letter, in one round trip; planned at each run
+    // (see PLAN_PER_RUN in infrastructure/db): a plan made while the projection had few streams would read them all.
     const { rows } = await sql<{ stream_id: string; revision: string | null; blocked: boolean }>`
-      select s.stream_id, ps.revision::text as revision,
+      select /* plan per run */ s.stream_id, ps.revision::text as revision,
              exists (select 1 from dead_letters d where d.consumer = ${this.name} and d.status = 'open' and d.stream_id = s.stream_id) as blocked
       from unnest(${streamIds}::text[]) as s(stream_id)
       left join projection_streams ps on ps.projection = ${this.projection.name} and ps.stream_id = s.stream_id`.execute(tx);

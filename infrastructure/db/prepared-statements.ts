@@ -8,6 +8,15 @@ import type pg from 'pg';
 const MAX_PARAMETERS = 64;
 /** Bounds the statements each connection keeps prepared, whatever texts a process sends. */
 const MAX_STATEMENTS = 256;
+/**
+ * Marks a statement whose best plan depends on how large its tables are when it runs, such as a lookup of a
+ * batch's keys (`id = any($1)`, a join with `unnest($1)`): it is planned at every run instead of prepared. A
+ * prepared statement is planned a few times and then keeps a generic plan, made from the tables as they were
+ * then; a read model's tables are often empty then (a new deployment, a rebuild), and a plan that read the
+ * empty table whole goes on reading it whole as it grows, until autovacuum analyses it: a catch-up from empty
+ * becomes quadratic. Such lookups run once per batch, so planning them each time costs little.
+ */
+export const PLAN_PER_RUN = '/* plan per run */';
 /** PostgreSQL's answer when a table changed under a prepared `select *` (a migration by a newer process). */
 const CHANGED_RESULT_TYPE = 'cached plan must not change result type';
 
@@ -16,9 +25,12 @@ export class StatementNames {
   readonly #names = new Map<string, string>();
   #next = 0;
 
-  /** undefined: send unnamed. Statements without parameters (begin, commit, DDL, scripts) stay on the simple protocol. */
+  /**
+   * undefined: send unnamed. Statements without parameters (begin, commit, DDL, scripts) stay on the simple
+   * protocol, and those marked PLAN_PER_RUN are planned afresh.
+   */
   nameOf(text: string, parameterCount: number): string | undefined {
-    if (parameterCount === 0 || parameterCount > MAX_PARAMETERS) return undefined;
+    if (parameterCount === 0 || parameterCount > MAX_PARAMETERS || text.includes(PLAN_PER_RUN)) return undefined;
     const known = this.#names.get(text);
     if (known !== undefined || this.#names.size >= MAX_STATEMENTS) return known;
     const name = `chorus_${this.#next++}`;

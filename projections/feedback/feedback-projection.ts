@@ -52,8 +52,18 @@ export function evolve(row: FeedbackRow | null, event: RecordedEvent): FeedbackR
 async function apply(tx: Transaction<Schema>, events: readonly RecordedEvent[]): Promise<void> {
   if (events.length === 0) return; // an empty batch reads and writes nothing
   const ids = [...new Set(events.map((event) => (event.data as { feedbackId: string }).feedbackId))];
-  // One array parameter however many ids: the statement stays the same, so it is prepared once.
-  const before = new Map((await tx.selectFrom('feedback').selectAll().where('id', '=', sql<string>`any(${ids}::uuid[])`).execute()).map((row) => [row.id, row]));
+  // Planned at each run (see PLAN_PER_RUN in infrastructure/db): a plan made while the table was nearly empty
+  // would go on reading it whole.
+  const before = new Map(
+    (
+      await tx
+        .selectFrom('feedback')
+        .modifyFront(sql`/* plan per run */`)
+        .selectAll()
+        .where('id', '=', sql<string>`any(${ids}::uuid[])`)
+        .execute()
+    ).map((row) => [row.id, row]),
+  );
   const after = new Map<string, FeedbackRow | null>(before);
   for (const event of events) {
     const id = (event.data as { feedbackId: string }).feedbackId;

@@ -13,6 +13,7 @@ test('statements without parameters, or with too many, stay unnamed; each text k
   const names = new StatementNames();
   t.is(names.nameOf('begin', 0), undefined);
   t.is(names.nameOf('select $1', 65), undefined, 'a long list varies in length: not worth a name');
+  t.is(names.nameOf(`select /* plan per run */ * from feedback where id = any($1)`, 1), undefined, 'marked to be planned at each run');
   const name = names.nameOf('select $1', 1);
   t.truthy(name);
   t.is(names.nameOf('select $1', 1), name);
