@@ -1,7 +1,7 @@
 // The one place where adapters meet ports. Each system gets its own child container: no module singletons.
 import 'reflect-metadata';
 import path from 'node:path';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { container, type DependencyContainer } from 'tsyringe';
 import { ProviderChain } from '../application/ai/provider-chain.js';
 import type { Cache } from '../application/ports/cache.js';
@@ -19,13 +19,9 @@ import { appliedCheckpoint, appliedWatermark, logLag, type AppliedPosition, type
 import type { Projection } from '../projections/projection.js';
 import { Workers, type Worker } from '../projections/workers.js';
 import { aiProviders } from './ai/ai-providers.js';
-import { KafkaTopology, consumerGroupLag, createKafka, ensureTopics, withAdmin } from './bus/kafka/kafka.js';
-import { deadLetterPublisher } from './bus/kafka/kafka-dead-letters.js';
-import { KafkaRelay } from './bus/kafka/kafka-relay.js';
-import { KafkaBus } from './bus/kafka/kafka-bus.js';
+import { KafkaTopology } from './bus/kafka/kafka-topology.js';
 import { InProcessBus } from './bus/inprocess/inprocess-bus.js';
 import { MemoryCache } from './cache/memory/memory-cache.js';
-import { RedisCache } from './cache/redis/redis-cache.js';
 import { systemClock, uuidV7Ids } from './clock-and-ids.js';
 import { ConfigError, IN_MEMORY, type Config } from './config.js';
 import { lockDataDir } from './db/data-dir-lock.js';
@@ -35,7 +31,7 @@ import { Notifier } from './db/notifier.js';
 import { ReadReplicas, replicaName } from './db/read-replicas.js';
 import { isTransientError } from './db/transient-errors.js';
 import { instrumentEventStore } from './eventstore/instrumented-event-store.js';
-import { EsdbEventStore } from './eventstore/esdb/esdb-event-store.js';
+import type { EsdbEventStore } from './eventstore/esdb/esdb-event-store.js';
 import { PostgresEventStore } from './eventstore/postgres/postgres-event-store.js';
 import type { Logger } from './logging.js';
 import { provideSingleton, provideValue, resolve, token } from './tokens.js';
@@ -43,6 +39,29 @@ import { Metrics } from './metrics.js';
 
 /** The configured store before instrumentation: the built-in PostgreSQL one, or EventStoreDB (CHORUS_EVENT_STORE). */
 type EventStoreAdapter = PostgresEventStore | EsdbEventStore;
+
+/**
+ * The adapters of services that may not be configured (Kafka, Redis, EventStoreDB), loaded only when they are:
+ * a process without them (the embedded profile) never carries their clients, some 20 MB of memory.
+ */
+async function loadAdapters(config: Config) {
+  const [kafka, relay, bus, deadLetters, redis, esdb] = await Promise.all([
+    config.kafkaBrokers === undefined ? null : import('./bus/kafka/kafka.js'),
+    config.kafkaBrokers === undefined ? null : import('./bus/kafka/kafka-relay.js'),
+    config.kafkaBrokers === undefined ? null : import('./bus/kafka/kafka-bus.js'),
+    config.kafkaBrokers === undefined ? null : import('./bus/kafka/kafka-dead-letters.js'),
+    config.redisUrl === undefined ? null : import('./cache/redis/redis-cache.js'),
+    config.eventStore === 'esdb' ? import('./eventstore/esdb/esdb-event-store.js') : null,
+  ]);
+  return {
+    kafka: kafka === null || relay === null || bus === null || deadLetters === null ? null : { ...kafka, ...relay, ...bus, ...deadLetters },
+    RedisCache: redis?.RedisCache ?? null,
+    EsdbEventStore: esdb?.EsdbEventStore ?? null,
+  };
+}
+type Adapters = Awaited<ReturnType<typeof loadAdapters>>;
+/** Kafka's client with the code that drives it: present exactly when KAFKA_BROKERS is set. */
+type KafkaSide = NonNullable<Adapters['kafka']> & { client: Kafka };
 
 /** Where projectors announce their batches to the read-your-writes waits of other processes. */
 const PROGRESS_CHANNEL = 'chorus_progress';
@@ -139,11 +158,13 @@ export async function openSystem(config: Config, logger: Logger, options: System
     throw error;
   }
   const { id: instanceId } = await database.db.selectFrom('instance').select('id').executeTakeFirstOrThrow();
-  const c = register(container.createChildContainer(), config, logger, database, instanceId);
+  const adapters = await loadAdapters(config);
+  const c = register(container.createChildContainer(), config, logger, database, instanceId, adapters);
   const kafka = resolve(c, tokens.kafka);
+  const kafkaSide: KafkaSide | null = kafka === null || adapters.kafka === null ? null : { ...adapters.kafka, client: kafka };
   // The store's identity on Kafka: this database's instance row (with EventStoreDB, that of its read models).
   const topology = new KafkaTopology(config.kafkaTopicPrefix, options.modules, instanceId);
-  const partitions = kafka === null ? null : await ensureTopics(kafka, topology.allTopics(), config.kafkaTopicPartitions);
+  const partitions = kafkaSide === null ? null : await kafkaSide.ensureTopics(kafkaSide.client, topology.allTopics(), config.kafkaTopicPartitions);
   const readers = resolve(c, tokens.readers);
   readers.start();
   const progress = new ProjectionProgress(config.maxPositionWaits);
@@ -182,13 +203,13 @@ export async function openSystem(config: Config, logger: Logger, options: System
           }),
   };
   const lagOf: LagOf = async (consumer) =>
-    kafka === null
+    kafkaSide === null
       ? logLag(system.store, consumer)
-      : withAdmin(kafka, async (admin) => ({
-          events: await consumerGroupLag(admin, topology.groupIdOf(consumer.name), topology.topicsOf(consumer.categories)),
+      : kafkaSide.withAdmin(kafkaSide.client, async (admin) => ({
+          events: await kafkaSide.consumerGroupLag(admin, topology.groupIdOf(consumer.name), topology.topicsOf(consumer.categories)),
           capped: false,
         }));
-  const { workers, consumers, closeWorkers } = buildWorkers({ ...system, lagOf }, options, progressNews);
+  const { workers, consumers, closeWorkers } = buildWorkers({ ...system, lagOf }, options, progressNews, kafkaSide);
   return {
     ...system,
     lagOf,
@@ -202,14 +223,21 @@ export async function openSystem(config: Config, logger: Logger, options: System
       await Promise.all(resolve(c, tokens.replicaDatabases).map((replica) => replica.close()));
       await system.cache.close();
       const adapter = resolve(c, tokens.eventStoreAdapter);
-      if (adapter instanceof EsdbEventStore) await adapter.close();
+      if (adapters.EsdbEventStore !== null && adapter instanceof adapters.EsdbEventStore) await adapter.close();
       await database.close();
       c.clearInstances();
     },
   };
 }
 
-function register(c: DependencyContainer, config: Config, logger: Logger, database: SqlDatabase, instanceId: string): DependencyContainer {
+function register(
+  c: DependencyContainer,
+  config: Config,
+  logger: Logger,
+  database: SqlDatabase,
+  instanceId: string,
+  { kafka, RedisCache, EsdbEventStore }: Adapters,
+): DependencyContainer {
   provideValue(c, tokens.config, config);
   provideValue(c, tokens.logger, logger);
   provideValue(c, tokens.database, database);
@@ -217,7 +245,7 @@ function register(c: DependencyContainer, config: Config, logger: Logger, databa
   provideValue(c, tokens.ids, uuidV7Ids);
   provideSingleton(c, tokens.metrics, () => new Metrics());
   provideSingleton(c, tokens.eventStoreAdapter, () =>
-    config.eventStore === 'esdb'
+    EsdbEventStore !== null
       ? new EsdbEventStore(config.esdbUrl!, { idleCheckpointMs: config.pollIntervalMs })
       : new PostgresEventStore(database, { pollIntervalMs: config.pollIntervalMs, gatherMs: config.subscriptionGatherMs }),
   );
@@ -232,7 +260,7 @@ function register(c: DependencyContainer, config: Config, logger: Logger, databa
     });
   });
   provideSingleton(c, tokens.cache, () =>
-      config.redisUrl === undefined
+      RedisCache === null || config.redisUrl === undefined
         ? new MemoryCache({ maxEntries: 10_000 })
         : new RedisCache(config.redisUrl, {
             // Keys carry versions that only mean something within one database; Redis may serve several.
@@ -240,7 +268,7 @@ function register(c: DependencyContainer, config: Config, logger: Logger, databa
             onError: (error) => logger.warn({ err: error }, 'redis cache error'),
           }),
   );
-  provideSingleton(c, tokens.kafka, () => (config.kafkaBrokers === undefined ? null : createKafka(config.kafkaBrokers, config.kafkaClientId, logger)));
+  provideSingleton(c, tokens.kafka, () => (kafka === null || config.kafkaBrokers === undefined ? null : kafka.createKafka(config.kafkaBrokers, config.kafkaClientId, logger)));
   provideSingleton(c, tokens.aiChain, (r) => {
       const metrics = resolve(r, tokens.metrics);
       return new ProviderChain(aiProviders(config), {
@@ -264,20 +292,19 @@ function buildWorkers(
   system: Parts,
   { roles, only }: SystemOptions,
   progressNews: Notifier | null,
+  kafkaSide: KafkaSide | null,
 ): { workers: Workers; consumers: readonly (EventConsumer & Redeliverable)[]; closeWorkers(): Promise<void> } {
-  const { config, logger, metrics, database, store, kafka, topology, lagOf, progress } = system;
+  const { config, logger, metrics, database, store, topology, lagOf, progress } = system;
   const unknown = (only ?? []).filter((name) => !system.projections.some((projection) => projection.name === name));
   if (unknown.length > 0) throw new ConfigError(`Unknown projection(s) for --only: ${unknown.join(', ')}`);
 
-  // The partitioner named, as the relay's is: kafkajs warns at every start otherwise.
-  const deadLetterProducer: Producer | null =
-    kafka === null ? null : kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  const deadLetterProducer: Producer | null = kafkaSide === null ? null : kafkaSide.deadLetterProducer(kafkaSide.client);
   const options: ConsumerOptions = {
     maxAttempts: config.projectionMaxAttempts,
     retryMinMs: 100,
     retryMaxMs: 30_000,
     isTransient: isTransientError,
-    ...(deadLetterProducer === null ? {} : { publishDeadLetter: deadLetterPublisher(deadLetterProducer, topology.deadLetterTopic, topology.storeId) }),
+    ...(deadLetterProducer === null || kafkaSide === null ? {} : { publishDeadLetter: kafkaSide.deadLetterPublisher(deadLetterProducer, topology.deadLetterTopic, topology.storeId) }),
   };
   const appliers = system.projections.map(
     (projection) =>
@@ -299,10 +326,13 @@ function buildWorkers(
     ...(roles.includes('projector') ? appliers.filter((applier) => only === undefined || only.includes(applier.projection.name)) : []),
     ...(roles.includes('enricher') ? enrichers : []),
   ];
-  const bus: EventBus = kafka === null ? new InProcessBus(store, logger, config.projectionBatchSize) : new KafkaBus(kafka, topology, logger, metrics, config.projectionBatchSize);
+  const bus: EventBus =
+    kafkaSide === null
+      ? new InProcessBus(store, logger, config.projectionBatchSize)
+      : new kafkaSide.KafkaBus(kafkaSide.client, topology, logger, metrics, config.projectionBatchSize);
   const runners = new Map<string, Worker>();
-  if (roles.includes('relay') && kafka !== null) {
-    runners.set('relay', new KafkaRelay(database.db, store, kafka, topology, logger, metrics, config.projectionBatchSize));
+  if (roles.includes('relay') && kafkaSide !== null) {
+    runners.set('relay', new kafkaSide.KafkaRelay(database.db, store, kafkaSide.client, topology, logger, metrics, config.projectionBatchSize));
   }
   for (const consumer of running) {
     runners.set(consumer.name, { run: (signal) => bus.run(consumer, signal), health: consumer.health });

@@ -92,6 +92,9 @@ export async function kafkaFigures(serverUrl: string, env: NodeJS.ProcessEnv): P
     const warmUp = await steadyCommands(api, replica, COMMANDS_PER_SECOND * WARM_UP_SECONDS, COMMANDS_PER_SECOND);
     const warmUpRead = warmUp.flatMap((command) => (command.latencyMs === undefined ? [] : [command.latencyMs]));
     progress(`Kafka: warm-up read ${warmUpRead.length} of ${warmUp.length}, median ${Math.round(median(warmUpRead.length > 0 ? warmUpRead : [0]))} ms`);
+    // Kept-alive sockets idle while the warm-up's last reads came in may be closing on the server's side (its
+    // keep-alive timeout); a POST sent on one would fail with ECONNRESET. The measured commands start on fresh ones.
+    agent.destroy();
     progress(`Kafka: ${COMMANDS_PER_SECOND} commands/s for ${SECONDS} s`);
     const commands = await steadyCommands(api, replica, COMMANDS_PER_SECOND * SECONDS, COMMANDS_PER_SECOND);
     const logged = await Promise.all(running.map((role) => loggedProblems(role.logFile)));

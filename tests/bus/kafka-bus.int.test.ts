@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { KafkaBus } from '../../infrastructure/bus/kafka/kafka-bus.js';
-import { KafkaTopology, createKafka, ensureTopics } from '../../infrastructure/bus/kafka/kafka.js';
+import { createKafka, ensureTopics } from '../../infrastructure/bus/kafka/kafka.js';
+import { KafkaTopology } from '../../infrastructure/bus/kafka/kafka-topology.js';
 import { KafkaRelay } from '../../infrastructure/bus/kafka/kafka-relay.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { Metrics } from '../../infrastructure/metrics.js';

@@ -13,7 +13,7 @@ import type { Position, RecordedEvent } from '../../../application/ports/event-s
 import type { Metrics } from '../../metrics.js';
 import { FetchGatherer } from './fetch-gatherer.js';
 import { NO_STORE, fromMessage, storeOf, watermarkOf } from './kafka-messages.js';
-import type { KafkaTopology } from './kafka.js';
+import type { KafkaTopology } from './kafka-topology.js';
 
 const HEARTBEAT_MS = 3000;
 const COMMIT_EVERY_MS = 1000;

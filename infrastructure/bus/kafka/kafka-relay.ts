@@ -17,7 +17,8 @@ import type { Kysely } from 'kysely';
 import type { Schema } from '../../../projections/schema.js';
 import type { Metrics } from '../../metrics.js';
 import { toMessage, toWatermark } from './kafka-messages.js';
-import { partitionCounts, withAdmin, type KafkaTopology, type TopicPartitions } from './kafka.js';
+import { partitionCounts, withAdmin, type TopicPartitions } from './kafka.js';
+import type { KafkaTopology } from './kafka-topology.js';
 
 export const RELAY_CHECKPOINT = 'relay.kafka';
 /** The most often watermarks go out; also the longest a relayed batch waits for its watermarks. */

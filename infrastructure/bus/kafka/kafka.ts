@@ -1,62 +1,7 @@
-// The Kafka client, the topic layout (one topic per bounded context, key = stream id) and admin helpers.
+// The Kafka client and admin helpers; the topic layout is in kafka-topology.ts.
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import { retryOrThrow } from '../../../application/kernel/retry.js';
-
-/** A bounded context as the topic layout sees it: its name is its topic, and it owns these stream categories. */
-export type TopicOwner = Readonly<{ name: string; categories: readonly string[] }>;
-
-/**
- * Topic and consumer-group names under one prefix (KAFKA_TOPIC_PREFIX, default `chorus`), so environments or
- * test runs sharing a cluster never read each other's events or share offsets. Each context module's events go
- * to `<prefix>.<module name>`; a category no module owns has no topic (nothing would read it). Deployments that share
- * a prefix anyway share its topics, so every message names its event store (`storeId`, the `instance` row of
- * the database holding the store or, with EventStoreDB, the read models) and consumer groups are per store.
- */
-export class KafkaTopology {
-  private readonly contextOf: ReadonlyMap<string, string>;
-
-  constructor(
-    readonly prefix: string,
-    private readonly owners: readonly TopicOwner[],
-    /** The event store whose events this deployment relays and applies; every other store's are skipped. */
-    readonly storeId: string,
-  ) {
-    this.contextOf = new Map(owners.flatMap((owner) => owner.categories.map((category) => [category, owner.name] as const)));
-  }
-
-  /** The topic of the context owning `category`; undefined when no module owns it. */
-  topicOf(category: string): string | undefined {
-    const context = this.contextOf.get(category);
-    return context === undefined ? undefined : `${this.prefix}.${context}`;
-  }
-
-  topicsOf(categories: readonly string[]): string[] {
-    return [...new Set(categories.flatMap((category) => this.topicOf(category) ?? []))];
-  }
-
-  get deadLetterTopic(): string {
-    return `${this.prefix}.dlq`;
-  }
-
-  /** The topics that carry events: one per context. */
-  eventTopics(): string[] {
-    return [...new Set(this.owners.map((owner) => `${this.prefix}.${owner.name}`))];
-  }
-
-  /** Every topic Chorus produces to, created at start-up. */
-  allTopics(): string[] {
-    return [...this.eventTopics(), this.deadLetterTopic];
-  }
-
-  /**
-   * One consumer group per consumer of each store (`projection.feedback` → `chorus.<storeId>.projection.feedback`):
-   * two stores on one prefix neither share offsets nor split each other's partitions.
-   */
-  groupIdOf(consumerName: string): string {
-    return `${this.prefix}.${this.storeId}.${consumerName}`;
-  }
-}
 
 export function createKafka(brokers: readonly string[], clientId: string, logger: Logger): Kafka {
   const log = logger.child({ component: 'kafkajs' });
