@@ -62,6 +62,9 @@ class InvalidProviderAnswer extends Error {}
 /** The caller gave up mid-call: the breaker must neither count it nor let it decide a half-open trial. */
 class CallerAborted extends Error {}
 
+/** The signal of a caller that gives none. */
+const NEVER_ABORTED = new AbortController().signal;
+
 const wasCallerAborted = (failure: FailureReason<unknown> | undefined): boolean =>
   failure !== undefined && 'error' in failure && failure.error instanceof CallerAborted;
 
@@ -206,12 +209,18 @@ export class ProviderChain {
     return slot;
   }
 
-  /** One call under the timeout, its answer validated: what the breaker counts as a success or a failure. */
+  /**
+   * One call under the timeout (unless the provider answers in process), its answer validated: what the breaker
+   * counts as a success or a failure.
+   */
   async #call<Input, Answer>(slot: Slot, task: AiTask<Input, Answer>, input: Input, callerSignal: AbortSignal | undefined): Promise<Answer> {
     let raw: unknown;
     try {
       // The signal the provider sees aborts at the timeout, when the caller aborts, and once the call returns.
-      raw = await slot.timeout.execute(({ signal }) => slot.provider.run(task, input, signal), callerSignal);
+      raw =
+        slot.provider.answersInProcess === true
+          ? await slot.provider.run(task, input, callerSignal ?? NEVER_ABORTED)
+          : await slot.timeout.execute(({ signal }) => slot.provider.run(task, input, signal), callerSignal);
     } catch (error) {
       if (callerSignal?.aborted === true) throw new CallerAborted('the caller gave up', { cause: error });
       if (error instanceof TaskCancelledError) throw new ProviderTimedOut(`timed out after ${this.#options.timeoutMs} ms`, { cause: error });

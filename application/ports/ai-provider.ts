@@ -20,6 +20,11 @@ export type AnyAiTask = AiTask<any, unknown>;
 export interface AiProvider {
   /** Stable name, recorded in the events it contributes to (`local`, `gemini`, ...). */
   readonly name: string;
+  /**
+   * Answers from code in this process that runs to its end at once (the local provider): it cannot hang, so the
+   * chain calls it without a timeout, whose timer and abort would cost more than the answer.
+   */
+  readonly answersInProcess?: boolean;
   /** Whether it can run this task at all; the chain skips it otherwise, without counting a failure. */
   supports(task: AnyAiTask): boolean;
   /**

@@ -160,6 +160,27 @@ test('a provider that ignores its timeout is abandoned as failed and the next on
   t.like(healthOf('slow'), { calls: 1, failures: 1, lastError: 'timed out after 20 ms' });
 });
 
+test('a provider that answers in process is called without a timeout, and still gets the caller’s signal', async (t) => {
+  const caller = new AbortController();
+  let seen: AbortSignal | undefined;
+  // Slower than the timeout on purpose: an in-process provider cannot hang, so no deadline applies to it.
+  const inProcess: AiProvider = {
+    name: 'in-process',
+    answersInProcess: true,
+    supports: () => true,
+    run: async (_task, _input, signal) => {
+      seen = signal;
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      return ANALYSIS;
+    },
+  };
+  const { healthOf, triage } = setup([inProcess], { timeoutMs: 20 });
+
+  t.is((await triage('text', caller.signal)).provider, 'in-process');
+  t.is(seen, caller.signal);
+  t.like(healthOf('in-process'), { calls: 1, failures: 0 });
+});
+
 test('a provider that honours its signal sees it abort at the timeout', async (t) => {
   const slow = new ScriptedProvider('slow', 'hang-until-aborted');
   const fallback = new ScriptedProvider('fallback', 'answer');

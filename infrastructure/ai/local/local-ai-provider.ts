@@ -15,6 +15,7 @@ export function localTask<Input, Answer>(task: AiTask<Input, Answer>, run: (inpu
 
 export class LocalAiProvider implements AiProvider {
   readonly name = 'local';
+  readonly answersInProcess = true;
   readonly #tasks: ReadonlyMap<string, LocalTask>;
 
   constructor(tasks: readonly LocalTask[]) {
