@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { startRoles } from '../../api/main.js';
 import { loadConfig } from '../../infrastructure/config.js';
 import { serverTestDatabase } from '../support/databases.js';
+import { startBareKoa } from './bare-koa.js';
 import { loggedProblems, peakResidentMegabytes, startChorusProcess } from './chorus-process.js';
 import type { Details, Figure } from './figures.js';
 import { generateLoad, type LoadResult } from './http-load.js';
@@ -19,6 +20,14 @@ const LOAD_SECONDS = 10;
 type Load = Readonly<{ submit: LoadResult; read: LoadResult }>;
 
 export async function postgresHttpFigures(serverUrl: string): Promise<Figure[]> {
+  progress('HTTP reference: Koa and @koa/router alone, in this process');
+  const bare = await startBareKoa();
+  let reference: Load;
+  try {
+    reference = await submitThenRead(bare.url, 'reference', async () => undefined);
+  } finally {
+    await bare.stop();
+  }
   const testDb = await serverTestDatabase(serverUrl);
   // Chorus opens its own pool on the new database; this one only creates and drops it.
   await testDb.database.close();
@@ -35,7 +44,10 @@ export async function postgresHttpFigures(serverUrl: string): Promise<Figure[]> 
     } finally {
       await chorus.stop();
     }
-    return httpFigures('PostgreSQL', `, ${CONNECTIONS} connections`, load, await keepLogIfFailed(logFile, logDir));
+    return [
+      ...httpFigures('PostgreSQL', `, ${CONNECTIONS} connections`, load, await keepLogIfFailed(logFile, logDir), reference),
+      ...referenceFigures(reference),
+    ];
   } finally {
     await testDb.drop();
   }
@@ -64,33 +76,43 @@ export async function embeddedFigures(): Promise<Figure[]> {
   }
 }
 
-async function submitThenRead(url: string, profile: string): Promise<Load> {
+async function submitThenRead(url: string, profile: string, caughtUp: (url: string) => Promise<void> = untilConsumersCaughtUp): Promise<Load> {
   progress(`HTTP ${profile}: warming up (${WARM_UP_SECONDS} s of POST)`);
   const warmUp = await generateLoad({ url, kind: 'submit', connections: CONNECTIONS, seconds: WARM_UP_SECONDS });
   progress(`HTTP ${profile}: POST /v1/feedback, ${CONNECTIONS} connections, ${LOAD_SECONDS} s`);
   const submit = await generateLoad({ url, kind: 'submit', connections: CONNECTIONS, seconds: LOAD_SECONDS });
   progress(`HTTP ${profile}: waiting for the projections and enrichers to catch up`);
-  await untilConsumersCaughtUp(url);
+  await caughtUp(url);
   const ids = [...warmUp.ids, ...submit.ids];
   progress(`HTTP ${profile}: GET /v1/feedback/:id over ${ids.length} ids, ${CONNECTIONS} connections, ${LOAD_SECONDS} s`);
   const read = await generateLoad({ url, kind: 'read', connections: CONNECTIONS, seconds: LOAD_SECONDS, ids });
   return { submit, read };
 }
 
-function httpFigures(profile: string, connections: string, load: Load, logged: Readonly<{ errors: number; warnings: number }>): Figure[] {
-  const details = (result: LoadResult): Details => ({
+function httpFigures(profile: string, connections: string, load: Load, logged: Readonly<{ errors: number; warnings: number }>, reference?: Load): Figure[] {
+  const details = (result: LoadResult, bare?: LoadResult): Details => ({
     'p50 ms': result.p50Ms,
     'p99 ms': result.p99Ms,
     errors: result.errors,
     'non-2xx': result.non2xx,
+    ...(bare === undefined || bare.requestsPerSecond === 0 ? {} : { 'of bare Koa': `${(result.requestsPerSecond / bare.requestsPerSecond).toFixed(2)}×` }),
   });
   return [
     {
       name: `HTTP POST /v1/feedback, ${profile}${connections}`,
       unit: 'req/s',
-      chorus: { value: load.submit.requestsPerSecond, details: { ...details(load.submit), 'logged errors/warnings': `${logged.errors}/${logged.warnings}` } },
+      chorus: { value: load.submit.requestsPerSecond, details: { ...details(load.submit, reference?.submit), 'logged errors/warnings': `${logged.errors}/${logged.warnings}` } },
     },
-    { name: `HTTP GET /v1/feedback/:id, ${profile}`, unit: 'req/s', chorus: { value: load.read.requestsPerSecond, details: details(load.read) } },
+    { name: `HTTP GET /v1/feedback/:id, ${profile}`, unit: 'req/s', chorus: { value: load.read.requestsPerSecond, details: details(load.read, reference?.read) } },
+  ];
+}
+
+/** The same loads against Koa and its router alone: what the machine allows that day (see bare-koa.ts). */
+function referenceFigures(reference: Load): Figure[] {
+  const details = (result: LoadResult): Details => ({ 'p50 ms': result.p50Ms, 'p99 ms': result.p99Ms, errors: result.errors, 'non-2xx': result.non2xx });
+  return [
+    { name: 'reference: HTTP POST, bare Koa + router, 50 connections', unit: 'req/s', chorus: { value: reference.submit.requestsPerSecond, details: details(reference.submit) } },
+    { name: 'reference: HTTP GET, bare Koa + router', unit: 'req/s', chorus: { value: reference.read.requestsPerSecond, details: details(reference.read) } },
   ];
 }
 
