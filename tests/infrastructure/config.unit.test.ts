@@ -8,6 +8,13 @@ test('defaults give the embedded profile on port 3000 with data under ./.chorus'
   t.is(config.dataDir, path.resolve('.chorus'));
 });
 
+test('projection batches are larger on a PostgreSQL server than on PGlite, unless set', (t) => {
+  t.is(loadConfig({}).projectionBatchSize, 500);
+  t.is(loadConfig({ DATABASE_URL: 'postgres://db/chorus' }).projectionBatchSize, 2000);
+  t.is(loadConfig({ DATABASE_URL: 'postgres://db/chorus', CHORUS_PROJECTION_BATCH_SIZE: '300' }).projectionBatchSize, 300);
+  t.throws(() => loadConfig({ CHORUS_PROJECTION_BATCH_SIZE: '0' }), { instanceOf: ConfigError, message: /CHORUS_PROJECTION_BATCH_SIZE/ });
+});
+
 test('an empty variable counts as unset', (t) => {
   t.is(loadConfig({ PORT: '', DATABASE_URL: '' }).port, 3000);
 });
