@@ -9,7 +9,7 @@ import { KafkaRelay } from '../../infrastructure/bus/kafka/kafka-relay.js';
 import { HEADERS, fromMessage, watermarkOf } from '../../infrastructure/bus/kafka/kafka-messages.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { Metrics } from '../../infrastructure/metrics.js';
-import { newEvents } from '../support/events.js';
+import { newEvent, newEvents } from '../support/events.js';
 import { serverTestDatabase } from '../support/databases.js';
 import { consumeUntil, relayedThrough, testTopicPrefix, type Received } from '../support/kafka.js';
 import { serviceUrl } from '../support/services.js';
@@ -165,6 +165,43 @@ if (brokers !== undefined && databaseUrl !== undefined) {
       for (const partitionMarks of after) t.is(partitionMarks.at(-1), BigInt(head));
     } finally {
       await stop();
+      await db.drop();
+    }
+  });
+
+  test('a batch larger than a Kafka request may be (1 MiB per partition) goes out in several, in order', async (t) => {
+    t.timeout(120_000);
+    const db = await serverTestDatabase(databaseUrl);
+    const logger = pino({ level: 'silent' });
+    const kafka = createKafka(brokers.split(','), 'relay-large-test', logger);
+    const topology = new KafkaTopology(testTopicPrefix(), [feedbackModule], randomUUID());
+    await ensureTopics(kafka, topology.allTopics(), 1);
+    const store = new PostgresEventStore(db.database, { pollIntervalMs: 50 });
+    try {
+      // 150 events of 15 kB each (5,000 three-byte characters, the longest feedback text) on one stream, so one
+      // partition: about 2.3 MB in one batch of the relay.
+      const text = '€'.repeat(5000);
+      const streamId = `feedback-${uuidv7()}`;
+      const events = Array.from({ length: 150 }, (_, n) => newEvent('FeedbackThing', { n, text }));
+      let last = '';
+      for (let at = 0; at < events.length; at += 50) {
+        last = (await store.append(streamId, events.slice(at, at + 50), { expectedRevision: at === 0 ? 'no_stream' : at - 1 })).position;
+      }
+      const controller = new AbortController();
+      const running = new KafkaRelay(db.database.db, store, kafka, topology, logger, new Metrics(), 2000, 0).run(controller.signal);
+      try {
+        const received = await consumeUntil(kafka, [topology.topicOf('feedback')!], (messages) => messages.length >= 150, { timeoutMs: 60_000 });
+        await relayedThrough(db.database.db, last);
+        t.deepEqual(
+          received.map(({ message }) => fromMessage(message)!.revision),
+          Array.from({ length: 150 }, (_, n) => n),
+          'every event once, in order',
+        );
+      } finally {
+        controller.abort();
+        await running.catch(() => undefined);
+      }
+    } finally {
       await db.drop();
     }
   });

@@ -21,6 +21,15 @@ import { partitionCounts, withAdmin, type TopicPartitions } from './kafka.js';
 import type { KafkaTopology } from './kafka-topology.js';
 
 export const RELAY_CHECKPOINT = 'relay.kafka';
+/**
+ * The most a produce request carries, counting keys, values and headers. A broker refuses a partition's batch
+ * over its message.max.bytes (1 MiB by default), and a refused batch would stop the relay for good: one page of
+ * long events (5,000 characters of feedback can be 15 kB) easily weighs more, so a page goes out in several
+ * requests, one after another. An event larger than this still goes, alone in its request.
+ */
+const REQUEST_BYTES = 512 * 1024;
+/** A record's framing in a batch, roughly: lengths, offsets, timestamps. */
+const RECORD_OVERHEAD_BYTES = 64;
 /** The most often watermarks go out; also the longest a relayed batch waits for its watermarks. */
 export const WATERMARK_EVERY_MS = 100;
 
@@ -59,7 +68,7 @@ export class KafkaRelay {
       // Whatever the last run published and left unmarked (it stopped before its watermarks were due) is marked now.
       if (from !== null) await marks.sendWith([], from);
       for await (const batch of this.store.subscribe({ from, batchSize: this.batchSize, signal })) {
-        await marks.sendWith(this.eventsOf(batch.events), batch.checkpoint);
+        await marks.sendWith(this.requestsOf(batch.events), batch.checkpoint);
         await writeCheckpoint(this.db, RELAY_CHECKPOINT, batch.checkpoint);
         this.metrics.relayedEvents.inc(batch.events.length);
         const newest = batch.events[batch.events.length - 1];
@@ -74,9 +83,11 @@ export class KafkaRelay {
     }
   }
 
-  /** The batch's events by topic. */
-  private eventsOf(events: readonly RecordedEvent[]): TopicMessages[] {
-    const topics = new Map<string, Message[]>();
+  /** The batch's events by topic, in requests of at most REQUEST_BYTES, in log order. */
+  private requestsOf(events: readonly RecordedEvent[]): TopicMessages[][] {
+    const requests: TopicMessages[][] = [];
+    let topics = new Map<string, Message[]>();
+    let bytes = 0;
     for (const event of events) {
       const category = categoryOf(event.streamId);
       const topic = this.topology.topicOf(category);
@@ -84,11 +95,19 @@ export class KafkaRelay {
         this.reportUnowned(category, event);
         continue;
       }
+      const message = toMessage(event, this.topology.storeId);
+      const size = bytesOf(message);
+      if (bytes > 0 && bytes + size > REQUEST_BYTES) {
+        requests.push(byTopic(topics));
+        [topics, bytes] = [new Map(), 0];
+      }
+      bytes += size;
       const messages = topics.get(topic);
-      if (messages === undefined) topics.set(topic, [toMessage(event, this.topology.storeId)]);
-      else messages.push(toMessage(event, this.topology.storeId));
+      if (messages === undefined) topics.set(topic, [message]);
+      else messages.push(message);
     }
-    return [...topics].map(([topic, messages]) => ({ topic, messages }));
+    if (topics.size > 0) requests.push(byTopic(topics));
+    return requests;
   }
 
   /** A watermark at `checkpoint` for every partition of every event topic. */
@@ -127,8 +146,13 @@ class WatermarkPacer {
     private readonly logger: Logger,
   ) {}
 
-  /** Sends `events` (acks from every replica), with the watermarks at `checkpoint` when they are due. */
-  async sendWith(events: TopicMessages[], checkpoint: Position): Promise<void> {
+  /**
+   * Sends the requests in order (acks from every replica), the last with the watermarks at `checkpoint` when they
+   * are due: within a partition they follow every event they cover.
+   */
+  async sendWith(requests: readonly TopicMessages[][], checkpoint: Position): Promise<void> {
+    for (const request of requests.slice(0, -1)) await this.send(request);
+    const events = requests.at(-1) ?? [];
     const due = this.takeTurn();
     const topicMessages = due ? merge(events, this.watermarksOf(checkpoint)) : events;
     if (topicMessages.length > 0) await this.send(topicMessages);
@@ -190,3 +214,16 @@ function merge(a: TopicMessages[], b: TopicMessages[]): TopicMessages[] {
   for (const { topic, messages } of b) topics.set(topic, [...(topics.get(topic) ?? []), ...messages]);
   return [...topics].map(([topic, messages]) => ({ topic, messages }));
 }
+
+const byTopic = (topics: ReadonlyMap<string, Message[]>): TopicMessages[] => [...topics].map(([topic, messages]) => ({ topic, messages }));
+
+/** What a message adds to a request: its key, value and headers, and its framing. */
+function bytesOf(message: Message): number {
+  let bytes = RECORD_OVERHEAD_BYTES + byteLength(message.key) + byteLength(message.value);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    bytes += name.length + (Array.isArray(value) ? value.reduce((sum: number, item) => sum + byteLength(item), 0) : byteLength(value));
+  }
+  return bytes;
+}
+
+const byteLength = (value: string | Buffer | null | undefined): number => (value == null ? 0 : Buffer.byteLength(value));
