@@ -45,20 +45,24 @@ type EventStoreAdapter = PostgresEventStore | EsdbEventStore;
  * a process without them (the embedded profile) never carries their clients, some 20 MB of memory.
  */
 async function loadAdapters(config: Config) {
-  const [kafka, relay, bus, deadLetters, redis, esdb] = await Promise.all([
-    config.kafkaBrokers === undefined ? null : import('./bus/kafka/kafka.js'),
-    config.kafkaBrokers === undefined ? null : import('./bus/kafka/kafka-relay.js'),
-    config.kafkaBrokers === undefined ? null : import('./bus/kafka/kafka-bus.js'),
-    config.kafkaBrokers === undefined ? null : import('./bus/kafka/kafka-dead-letters.js'),
+  const [kafka, redis, esdb] = await Promise.all([
+    config.kafkaBrokers === undefined ? null : loadKafka(),
     config.redisUrl === undefined ? null : import('./cache/redis/redis-cache.js'),
     config.eventStore === 'esdb' ? import('./eventstore/esdb/esdb-event-store.js') : null,
   ]);
-  return {
-    kafka: kafka === null || relay === null || bus === null || deadLetters === null ? null : { ...kafka, ...relay, ...bus, ...deadLetters },
-    RedisCache: redis?.RedisCache ?? null,
-    EsdbEventStore: esdb?.EsdbEventStore ?? null,
-  };
+  return { kafka, RedisCache: redis?.RedisCache ?? null, EsdbEventStore: esdb?.EsdbEventStore ?? null };
 }
+
+async function loadKafka() {
+  const [kafka, relay, bus, deadLetters] = await Promise.all([
+    import('./bus/kafka/kafka.js'),
+    import('./bus/kafka/kafka-relay.js'),
+    import('./bus/kafka/kafka-bus.js'),
+    import('./bus/kafka/kafka-dead-letters.js'),
+  ]);
+  return { ...kafka, ...relay, ...bus, ...deadLetters };
+}
+
 type Adapters = Awaited<ReturnType<typeof loadAdapters>>;
 /** Kafka's client with the code that drives it: present exactly when KAFKA_BROKERS is set. */
 type KafkaSide = NonNullable<Adapters['kafka']> & { client: Kafka };

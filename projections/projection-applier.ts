@@ -167,7 +167,7 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
     const { fresh, parked, revisions } = await this.sortOut(tx, events);
     if (fresh.length > 0) await this.projection.apply(tx, fresh);
     for (const event of parked) await parkBehind(tx, this.name, event);
-    await this.recordProgress(tx, progress, fresh.length > 0, revisions);
+    await this.recordProgress(tx, progress, { changed: fresh.length > 0, revisions, ownRow: true });
     return fresh.length;
   }
 
@@ -209,10 +209,15 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
   /**
    * The batch's progress in one statement, whatever it holds: the revisions its streams reached, the Kafka offsets
    * and watermarks it took its partitions to (never moving one back: a stale runner that commits after a newer
-   * one leaves the newer offset), and the projection's row (its checkpoint, and applied_batches when read models
-   * changed). Arrays keep the statement's text the same for every batch, so it is prepared once.
+   * one leaves the newer offset), and, for a batch of events, the projection's row (its checkpoint, and
+   * applied_batches when read models changed). Arrays keep the statement's text the same for every batch, so it
+   * is prepared once.
    */
-  private async recordProgress(db: Kysely<Schema>, progress: Progress | null, changed: boolean, revisions: ReadonlyMap<string, number>): Promise<void> {
+  private async recordProgress(
+    db: Kysely<Schema>,
+    progress: Progress | null,
+    { changed, revisions, ownRow }: Readonly<{ changed: boolean; revisions: ReadonlyMap<string, number>; ownRow: boolean }>,
+  ): Promise<void> {
     const { name } = this.projection;
     const partitions = progress?.kind === 'offsets' ? progress.partitions : [];
     const checkpoint = progress?.kind === 'checkpoint' ? progress.position : null;
@@ -234,12 +239,13 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
       update projections
       set checkpoint = coalesce(${checkpoint}::text, checkpoint), applied_batches = applied_batches + ${changed ? 1 : 0},
           last_error = null, last_error_at = null, updated_at = now()
-      where name = ${name}`.execute(db);
+      where name = ${name} and ${ownRow}::boolean`.execute(db);
   }
 
+  /** Only watermarks: their offsets, and no row of the projection's locked or changed. */
   private async recordWatermarks(progress: Progress): Promise<void> {
     const started = process.hrtime.bigint();
-    await this.recordProgress(this.db, progress, false, new Map());
+    await this.recordProgress(this.db, progress, { changed: false, revisions: new Map(), ownRow: false });
     this.options.onBatchApplied?.(this.projection.name, 0, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
@@ -274,4 +280,3 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
       .catch(() => undefined); // the database may be what failed; the log has the error
   }
 }
-

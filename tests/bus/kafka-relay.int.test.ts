@@ -83,7 +83,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
     const running = new KafkaRelay(db.database.db, store, kafka, topology, logger, new Metrics(), 7, 0).run(controller.signal);
     try {
       // Every batch marked (watermarkEveryMs 0), so that its watermarks are out once its checkpoint is written.
-    // Only feedback events: the polls topic stays idle. An unowned category is read past, not produced.
+      // Only feedback events: the polls topic stays idle. An unowned category is read past, not produced.
       for (let n = 0; n < 12; n++) await store.append(`feedback-${uuidv7()}`, newEvents(2, 'FeedbackThing'), { expectedRevision: 'no_stream' });
       const { position: head } = await store.append(`nobody-${uuidv7()}`, newEvents(1, 'Orphan'), { expectedRevision: 'no_stream' });
       await relayedThrough(db.database.db, head);

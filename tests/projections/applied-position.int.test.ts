@@ -80,8 +80,11 @@ test('a batch gathered from several partitions records the offset and watermark 
     ];
     await applier.process([noted('note-a', '120'), noted('note-b', '130')], { kind: 'offsets', partitions }, new AbortController().signal);
     t.is(await applied(), null, 'partition 1 has no watermark yet');
+    const ownRow = () => testDb.database.db.selectFrom('projections').select(['checkpoint', 'applied_batches', 'updated_at']).where('name', '=', 'notes').executeTakeFirstOrThrow();
+    const before = await ownRow();
     await applier.process([], { kind: 'offsets', partitions: [{ topic: TOPIC, partition: 1, offset: '3', watermark: '160' }, { topic: TOPIC, partition: 2, offset: '6', watermark: '170' }] }, new AbortController().signal);
     t.is(await applied(), '150');
+    t.deepEqual(await ownRow(), before, "watermarks alone leave the projection's own row as it was");
     const rows = await testDb.database.db.selectFrom('projection_offsets').select(['partition', 'offset', 'watermark']).orderBy('partition').execute();
     t.deepEqual(
       rows.map((row) => [row.partition, String(row.offset), row.watermark]),

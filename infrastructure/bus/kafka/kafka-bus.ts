@@ -1,10 +1,11 @@
-// The Kafka bus: feeds a subscriber from Kafka, one consumer group per subscriber, the partitions of a fetch in one
-// batch (each stream keeps its order: a stream lives in one partition), offsets committed only after the subscriber has recorded the batch in its own
-// transaction, at most every COMMIT_EVERY_MS (and when the consumer stops): the next fetch starts after what
-// was recorded at once, and a crash or a new owner of a partition is handed again at most that long's batches,
-// which subscribers skip (recorded offsets) or redo to no effect (derived event ids). A subscriber that records
-// offsets with its effects is never handed again what it recorded, even when the broker redelivers it. Only this store's events are handed on:
-// deployments sharing a topic prefix share its topics, and another store's events must never reach a read model.
+// The Kafka bus: feeds a subscriber from Kafka, one consumer group per subscriber, the partitions of a fetch in
+// one batch (each stream keeps its order: a stream lives in one partition), offsets committed only after the
+// subscriber has recorded the batch in its own transaction, at most every COMMIT_EVERY_MS (and when the consumer
+// stops): the next fetch starts after what was recorded at once, and a crash or a new owner of a partition is
+// handed again at most that long's batches, which subscribers skip (recorded offsets) or redo to no effect
+// (derived event ids). A subscriber that records offsets with its effects is never handed again what it
+// recorded, even when the broker redelivers it. Only this store's events are handed on: deployments sharing a
+// topic prefix share its topics, and another store's events must never reach a read model.
 // The relay's watermarks are not events: they reach a subscriber as the `watermark` of a batch's progress.
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, TopicPartitionOffsetAndMetadata } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -17,7 +18,7 @@ import type { KafkaTopology } from './kafka-topology.js';
 
 const HEARTBEAT_MS = 3000;
 const COMMIT_EVERY_MS = 1000;
-/** Partitions of a fetch handed on side by side (and so gathered into one delivery); more than a consumer is expected to own. */
+/** Partitions of a fetch handed on side by side, and so gathered into one delivery: more than a consumer owns. */
 const PARTITIONS_AT_ONCE = 64;
 
 export class KafkaBus implements EventBus {
@@ -88,10 +89,11 @@ export class KafkaBus implements EventBus {
   }
 
   /**
-   * Hands a partition's fetched batch to the consumer in slices, each with the slices of the fetch's other partitions. Once the consumer has recorded a slice, its offsets are
-   * resolved (the next fetch starts after them), and committed with the others when COMMIT_EVERY_MS has passed
-   * (a restart or a new owner of the partition starts there). What is left when the runner stops, or when a seek
-   * or a rebalance makes the batch stale, is neither: it is fetched again.
+   * Hands a partition's fetched batch to the consumer in slices, each with the slices of the fetch's other
+   * partitions (FetchGatherer). Once the consumer has recorded a slice, its offsets are resolved (the next fetch
+   * starts after them), and committed with the others when COMMIT_EVERY_MS has passed (a restart or a new owner of
+   * the partition starts there). What is left when the runner stops, or when a seek or a rebalance makes the batch
+   * stale, is neither: it is fetched again.
    */
   private async processBatch(
     subscriber: EventSubscriber,
