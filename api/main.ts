@@ -12,15 +12,18 @@ import { sweepIdempotencyKeysPeriodically } from './http/idempotency.js';
 import { answerClientError } from './http/request.js';
 import type { HttpDependencies } from './http/dependencies.js';
 import { ViewCache } from '../infrastructure/cache/view-cache.js';
+import { openIdentity, type IdentityServices } from '../infrastructure/identity/identity-services.js';
 
 export type RunningChorus = Readonly<{
   system: System;
+  /** Tokens, passwords, rate limits and the audit trail of this process. */
+  identity: IdentityServices;
   url: string;
   /** Stops accepting connections, lets in-flight requests and batches finish, closes every connection. */
   stop(): Promise<void>;
 }>;
 
-export const httpDependencies = (system: System): HttpDependencies => ({
+export const httpDependencies = (system: System, identity: IdentityServices): HttpDependencies => ({
   config: system.config,
   logger: system.logger,
   metrics: system.metrics,
@@ -36,6 +39,7 @@ export const httpDependencies = (system: System): HttpDependencies => ({
   lagOf: system.lagOf,
   appliedPosition: system.appliedPosition,
   progress: system.progress,
+  identity,
   dependencyHealth: async () => ({ replicas: system.readers.status(), ai: system.aiChain.health() }),
 });
 
@@ -50,10 +54,17 @@ export type StartOptions = Readonly<{
 export async function startRoles(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningChorus> {
   const { roles = ALL_ROLES, only, contexts = allContexts } = options;
   const system = await openSystem(config, logger, { roles, modules: contexts, migrations: apiMigrations, ...(only === undefined ? {} : { only }) });
+  let identity: IdentityServices;
+  try {
+    identity = await openIdentity({ ...system, db: system.database.db, storeId: system.topology.storeId });
+  } catch (error) {
+    await system.close();
+    throw error;
+  }
   system.workers.start();
   const sweeping = new AbortController();
   const swept = roles.includes('api') ? sweepIdempotencyKeysPeriodically(system.database.db, logger, sweeping.signal) : Promise.resolve();
-  const app = createHttpApp(httpDependencies(system), roles.includes('api') ? contexts : []);
+  const app = createHttpApp(httpDependencies(system, identity), roles.includes('api') ? contexts : []);
   const server = http.createServer(
     {
       requestTimeout: config.httpRequestTimeoutMs,
@@ -64,6 +75,8 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
     app.callback(),
   );
   server.on('clientError', answerClientError);
+  // Past this many open connections new ones are closed at once: slow clients cannot hold every socket.
+  server.maxConnections = config.httpMaxConnections;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -72,6 +85,7 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
   } catch (error) {
     sweeping.abort();
     await swept;
+    await identity.close();
     await system.close();
     throw error;
   }
@@ -93,10 +107,11 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
       await closed;
       sweeping.abort();
       await swept;
+      await identity.close();
       await system.close();
       logger.info('Chorus stopped');
     })());
-  return { system, url, stop };
+  return { system, identity, url, stop };
 }
 
 /** Everything in this process: the embedded profile of `npm start`. */

@@ -15,6 +15,36 @@ export const DEFAULT_PROJECTION_BATCH_SIZE = { postgres: 2000, embedded: 500 } a
 export const AI_PROVIDERS = ['local', 'gemini'] as const;
 export type AiProviderName = (typeof AI_PROVIDERS)[number];
 
+/** `90`, `90s`, `15m`, `1h`, `7d`: a duration in whole seconds. */
+export const DURATION = /^(\d{1,9})([smhd]?)$/;
+const SECONDS_PER: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 };
+
+export function parseDuration(text: string): number | null {
+  const match = DURATION.exec(text.trim());
+  return match === null ? null : Number(match[1]) * SECONDS_PER[match[2]!]!;
+}
+
+const duration = (min: number, max: number, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const seconds = parseDuration(text);
+      if (seconds === null || seconds < min || seconds > max) {
+        ctx.addIssue({ code: 'custom', message: `a duration from ${min} s to ${max} s, such as 900, 15m, 1h or 7d` });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+
+const list = (item: z.ZodString) =>
+  z
+    .string()
+    .transform((value) => value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''))
+    .pipe(z.array(item));
+
+const flag = z.enum(['0', '1', 'true', 'false']).transform((value) => value === '1' || value === 'true');
+
 const EnvSchema = z.object({
   PORT: integer(0, 65_535, 3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -79,6 +109,23 @@ const EnvSchema = z.object({
   CHORUS_MAX_POSITION_WAITS: integer(0, 100_000, 200),
   CHORUS_IDEMPOTENCY_LEASE_MS: integer(1000, 3_600_000, 60_000),
   CHORUS_STUCK_AFTER_MS: integer(1000, 86_400_000, 60_000),
+  CHORUS_SIGNUP: z.enum(['open', 'closed']).default('open'),
+  // Secrets: the messages below never quote them, and Config holds them as Secrets.
+  CHORUS_JWT_SECRET: z.string().refine((value) => Buffer.byteLength(value, 'utf8') >= 32, 'at least 32 bytes').optional(),
+  CHORUS_METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,512}$/, '16 to 512 printable characters without spaces').optional(),
+  CHORUS_JWT_ISSUER: z.string().min(1).max(200).default('chorus'),
+  CHORUS_JWT_AUDIENCE: z.string().min(1).max(200).default('chorus-api'),
+  CHORUS_ACCESS_TOKEN_TTL: duration(60, 86_400, '15m'),
+  CHORUS_REFRESH_TOKEN_TTL: duration(300, 30 * 86_400, '7d'),
+  CHORUS_ALLOW_DEV_TOKENS: flag.default(false),
+  CHORUS_RATE_LIMIT_USER_PER_MIN: integer(1, 10_000_000, 100),
+  CHORUS_RATE_LIMIT_IP_PER_MIN: integer(1, 10_000_000, 1000),
+  CHORUS_RATE_LIMIT_PASSWORD_PER_MIN: integer(1, 10_000_000, 30),
+  CHORUS_TRUST_PROXY: flag.default(false),
+  CHORUS_ALLOWED_HOSTS: list(z.string().regex(/^[A-Za-z0-9.[\]:*-]{1,260}$/, 'each a host name or host:port (*.example.com for subdomains)')).optional(),
+  CHORUS_CORS_ORIGINS: list(z.string().regex(/^https?:\/\/[^\s/?#]+$/, 'each an origin such as https://app.example.com')).optional(),
+  CHORUS_HTTP_MAX_CONNECTIONS: integer(1, 1_000_000, 1000),
+  CHORUS_AUDIT_REFUSALS_PER_SOURCE_PER_MIN: integer(1, 1_000_000, 20),
 });
 
 export type Config = Readonly<{
@@ -129,6 +176,32 @@ export type Config = Readonly<{
   idempotencyLeaseMs: number;
   /** A consumer that has failed without progress for this long is reported stuck (readiness, metrics). */
   stuckAfterMs: number;
+  /** Whether anyone may register (`POST /v1/auth/register`); closed: only `chorus users create`. */
+  signup: 'open' | 'closed';
+  /** Unset: the embedded profile keeps a key in its data directory (see infrastructure/identity/signing-key.ts). */
+  jwtSecret: Secret | undefined;
+  jwtIssuer: string;
+  jwtAudience: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /** `chorus token` may sign development tokens for a server profile. */
+  allowDevTokens: boolean;
+  /** Also admits Prometheus to /metrics, as `Authorization: Bearer <token>`. */
+  metricsToken: Secret | undefined;
+  rateLimitUserPerMinute: number;
+  rateLimitIpPerMinute: number;
+  /** Logins and registrations per minute per client address: each hashes a password. */
+  rateLimitPasswordPerMinute: number;
+  /** Take the client's address from X-Forwarded-For (as set by the proxy nearest to Chorus). */
+  trustProxy: boolean;
+  /** Unset: any Host header. */
+  allowedHosts: readonly string[] | undefined;
+  /** Origins whose browsers may call the API (CORS); unset: none. */
+  corsOrigins: readonly string[];
+  /** Connections the HTTP server holds open at once; more are refused until some close. */
+  httpMaxConnections: number;
+  /** Refusals (401, 403, failed logins) from one address recorded one by one per minute; the rest are counted in one entry. */
+  auditRefusalsPerSourcePerMinute: number;
 }>;
 
 /** CHORUS_DATA_DIR value that keeps the embedded database in memory (tests, demos). */
@@ -216,6 +289,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPositionWaits: e.CHORUS_MAX_POSITION_WAITS,
     idempotencyLeaseMs: e.CHORUS_IDEMPOTENCY_LEASE_MS,
     stuckAfterMs: e.CHORUS_STUCK_AFTER_MS,
+    signup: e.CHORUS_SIGNUP,
+    jwtSecret: e.CHORUS_JWT_SECRET === undefined ? undefined : new Secret(e.CHORUS_JWT_SECRET),
+    jwtIssuer: e.CHORUS_JWT_ISSUER,
+    jwtAudience: e.CHORUS_JWT_AUDIENCE,
+    accessTokenTtlSeconds: e.CHORUS_ACCESS_TOKEN_TTL,
+    refreshTokenTtlSeconds: e.CHORUS_REFRESH_TOKEN_TTL,
+    allowDevTokens: e.CHORUS_ALLOW_DEV_TOKENS,
+    metricsToken: e.CHORUS_METRICS_TOKEN === undefined ? undefined : new Secret(e.CHORUS_METRICS_TOKEN),
+    rateLimitUserPerMinute: e.CHORUS_RATE_LIMIT_USER_PER_MIN,
+    rateLimitIpPerMinute: e.CHORUS_RATE_LIMIT_IP_PER_MIN,
+    rateLimitPasswordPerMinute: e.CHORUS_RATE_LIMIT_PASSWORD_PER_MIN,
+    trustProxy: e.CHORUS_TRUST_PROXY,
+    allowedHosts: e.CHORUS_ALLOWED_HOSTS,
+    corsOrigins: e.CHORUS_CORS_ORIGINS ?? [],
+    httpMaxConnections: e.CHORUS_HTTP_MAX_CONNECTIONS,
+    auditRefusalsPerSourcePerMinute: e.CHORUS_AUDIT_REFUSALS_PER_SOURCE_PER_MIN,
   };
 }
 

@@ -102,6 +102,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly securityEvents = new Counter({
+    name: 'chorus_security_events_total',
+    help: 'Security events by audit type (refusals, login failures, role and key changes, ...): every one, including those the audit trail sampled away',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly auditDropped = new Counter({
+    name: 'chorus_audit_entries_dropped_total',
+    help: 'Audit entries dropped because the event store could not take them and too many were waiting',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'chorus_' });
   }

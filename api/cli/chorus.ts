@@ -2,7 +2,10 @@
 import { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import { ConfigError, describeDatabase, loadConfig, type Config } from '../../infrastructure/config.js';
-import { openDatabase, openSystem } from '../../infrastructure/composition-root.js';
+import { openDatabase, openSystem, type System } from '../../infrastructure/composition-root.js';
+import { hostname, userInfo } from 'node:os';
+import { AuditTrail } from '../../application/identity/audit-trail.js';
+import type { AuditType } from '../../domain/identity/audit-events.js';
 import { DataDirInUse } from '../../infrastructure/db/data-dir-lock.js';
 import { createMigrator, migrate } from '../../infrastructure/db/migrations.js';
 import type { Schema } from '../../projections/schema.js';
@@ -14,6 +17,14 @@ import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../../proje
 import { apiMigrations, contexts } from '../contexts.js';
 import { startAll, startRoles, stopOnSignals } from '../main.js';
 import { z } from 'zod';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, registerUser } from '../../application/identity/users.js';
+import { isRole, ROLES, type Role } from '../../domain/identity/roles.js';
+import { DISPLAY_NAME_MAX_LENGTH } from '../../domain/identity/user-events.js';
+import { systemClock, uuidV7Ids } from '../../infrastructure/clock-and-ids.js';
+import { IN_MEMORY, parseDuration } from '../../infrastructure/config.js';
+import { CredentialsTable } from '../../infrastructure/identity/credentials-table.js';
+import { accessTokensOf } from '../../infrastructure/identity/identity-services.js';
+import { ScryptPasswordHasher } from '../../infrastructure/identity/scrypt-password-hasher.js';
 
 const program = new Command('chorus').description('Chorus: event-sourced CQRS backend').showHelpAfterError();
 
@@ -114,8 +125,13 @@ dlq
     console.error(`Database: ${describeDatabase(config)}`);
     try {
       const onFailure = (error: unknown, letter: { id: string; consumer: string }) => logger.error({ err: error, letter: letter.id, consumer: letter.consumer }, 'dead letter failed again');
-      for (const l of await retryDeadLetter(system.database.db, system.deadLetterConsumers, id, onFailure)) {
-        console.log(`resolved #${l.id}  ${l.consumer}  ${l.streamId}@${l.revision} ${l.type}`);
+      let outcome = 'refused or failed again';
+      try {
+        const resolved = await retryDeadLetter(system.database.db, system.deadLetterConsumers, id, onFailure);
+        outcome = `resolved ${resolved.length} letter(s)`;
+        for (const l of resolved) console.log(`resolved #${l.id}  ${l.consumer}  ${l.streamId}@${l.revision} ${l.type}`);
+      } finally {
+        await auditFromCli(system, 'deadletter.retried', `deadletter:${id.slice(0, 40)}`, outcome, 'chorus dlq retry');
       }
     } finally {
       await system.close();
@@ -127,11 +143,94 @@ dlq
   .description('give up on a dead letter')
   .argument('<id>')
   .action(async (id: string) => {
-    await withDatabase(loadConfig(), async (db) => {
-      const l = await discardDeadLetter(db, id);
+    const config = loadConfig();
+    const system = await openSystem(config, createLogger('warn'), { roles: [], modules: contexts, migrations: apiMigrations });
+    console.error(`Database: ${describeDatabase(config)}`);
+    try {
+      const l = await discardDeadLetter(system.database.db, id);
+      await auditFromCli(system, 'deadletter.discarded', `deadletter:${l.id}`, `${l.consumer} ${l.streamId}@${l.revision} ${l.type}`, 'chorus dlq discard');
       console.log(`discarded #${l.id}  ${l.streamId}@${l.revision} ${l.type}`);
-    });
+    } finally {
+      await system.close();
+    }
   });
+
+/** The audit trail hears of what operators do from a shell too: the actor is the shell's user. */
+async function auditFromCli(system: System, type: AuditType, subject: string, reason: string, command: string): Promise<void> {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // A container user without a passwd entry.
+  }
+  const trail = new AuditTrail(system.store, system.ids, system.clock, { flushMs: 50, allowancePerMinute: 1, maxPending: 10 });
+  const entry = trail.record({ type, actor: { sub: `cli:${user}` }, method: 'CLI', route: command, ip: hostname(), correlationId: system.ids.next(), reason, subject });
+  await trail.close();
+  await entry;
+}
+
+const users = program.command('users').description('user accounts');
+
+users
+  .command('create')
+  .description('register a user with the given roles (for the first admin: no HTTP call, no open signup needed)')
+  .requiredOption('--email <email>', 'their email')
+  .option('--name <name>', 'display name (default: the part of the email before @)')
+  .option('--role <role...>', `roles: ${ROLES.join(', ')}`, ['member'])
+  .option('--password-stdin', 'read the password from standard input (required: a password never goes on a command line)')
+  .action(async (options: { email: string; name?: string; role: string[]; passwordStdin?: boolean }) => {
+    if (options.passwordStdin !== true) throw new UsageError('Pass the password on standard input with --password-stdin, e.g. `echo "$PASSWORD" | chorus users create ...`');
+    const roles = rolesOf(options.role);
+    const password = (await readStdin()).replace(/\r?\n$/, '');
+    if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
+      throw new UsageError(`The password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`);
+    }
+    const displayName = (options.name ?? options.email.split('@')[0] ?? '').trim().slice(0, DISPLAY_NAME_MAX_LENGTH) || 'user';
+    const config = loadConfig();
+    const system = await openSystem(config, createLogger('warn'), { roles: [], modules: contexts, migrations: apiMigrations });
+    console.error(`Database: ${describeDatabase(config)}`);
+    try {
+      const deps = { store: system.store, ids: system.ids, clock: system.clock, hasher: new ScryptPasswordHasher(), credentials: new CredentialsTable(system.database.db) };
+      const context = { correlationId: system.ids.next(), causationId: null, actor: { sub: 'cli', roles: ['admin'] } };
+      const user = await registerUser(deps, { email: options.email, password, displayName, roles }, context);
+      console.log(`created user ${user.id}  ${options.email}  roles ${roles.join(', ')}`);
+    } finally {
+      await system.close();
+    }
+  });
+
+program
+  .command('token')
+  .description('print a development access token signed with this instance\'s key (embedded profile, or CHORUS_ALLOW_DEV_TOKENS=1)')
+  .requiredOption('--sub <subject>', 'who the token names (a user id, or any name for development)')
+  .option('--role <role...>', `roles: ${ROLES.join(', ')}`, [])
+  .option('--ttl <duration>', 'lifetime: 900, 15m, 1h, 7d at most', '1h')
+  .action(async (options: { sub: string; role: string[]; ttl: string }) => {
+    const config = loadConfig();
+    if (config.databaseUrl !== undefined && !config.allowDevTokens) {
+      throw new UsageError('chorus token signs development tokens only for the embedded profile; set CHORUS_ALLOW_DEV_TOKENS=1 to allow it here');
+    }
+    const ttl = parseDuration(options.ttl);
+    if (ttl === null || ttl < 1 || ttl > 7 * 86_400) throw new UsageError('--ttl is a duration from 1 s to 7d, such as 900, 15m, 1h or 7d');
+    if (options.sub.trim() === '' || options.sub.length > 200) throw new UsageError('--sub is 1 to 200 characters');
+    if (config.databaseUrl === undefined && config.dataDir === IN_MEMORY) throw new UsageError('With CHORUS_DATA_DIR=memory:// there is no kept key: no server could verify the token');
+    const tokens = await accessTokensOf(config, uuidV7Ids, systemClock);
+    const { token } = await tokens.issue({ sub: options.sub, roles: rolesOf(options.role) }, ttl);
+    console.log(token);
+  });
+
+function rolesOf(names: readonly string[]): Role[] {
+  const roles = names.flatMap((name) => name.split(',')).map((name) => name.trim()).filter((name) => name !== '');
+  const unknown = roles.filter((role) => !isRole(role));
+  if (unknown.length > 0) throw new UsageError(`Unknown role(s) ${unknown.join(', ')}: use ${ROLES.join(', ')}`);
+  return roles as Role[];
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /** What `chorus migrate` runs besides the core: every context's tables and the HTTP layer's. */
 const allMigrations = [...contexts.map((context) => context.migrations), ...apiMigrations];

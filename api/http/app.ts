@@ -5,6 +5,8 @@ import type { BoundedContext } from '../contexts.js';
 import { operationsRoutes } from './operations.js';
 import { HttpProblem, problemDocuments } from './problem.js';
 import { correlation } from './request.js';
+import { allowedHosts, hardening, jsonWritesOnly } from './hardening.js';
+import { securityAudit } from './security-audit.js';
 import { mount, openApiDocument, type AnyRoute } from './routes.js';
 
 export const API_VERSION = '0.1.0';
@@ -13,14 +15,17 @@ export const API_VERSION = '0.1.0';
 export function createHttpApp(deps: HttpDependencies, contexts: readonly Pick<BoundedContext, 'routes'>[]): Koa {
   const routes: readonly AnyRoute[] = [...operationsRoutes(deps), ...contexts.flatMap((context) => context.routes(deps))];
   const router = new Router();
-  mount(router, routes, { commands: deps.commands, idempotency: { db: deps.db, leaseMs: deps.config.idempotencyLeaseMs } });
+  mount(router, routes, deps);
   const openapi = openApiDocument(routes, API_VERSION);
   router.get('/openapi.json', (ctx) => {
     ctx.body = openapi;
   });
 
   const app = new Koa();
-  app.proxy = false;
+  // Behind a proxy, the client is the address that proxy appended last to X-Forwarded-For: anything before it is
+  // whatever the client claimed.
+  app.proxy = deps.config.trustProxy;
+  app.maxIpsCount = 1;
   app.silent = true; // errors are logged by problemDocuments with their correlation id
   app.use(correlation(deps.logger));
   app.use(async (ctx, next) => {
@@ -32,7 +37,11 @@ export function createHttpApp(deps: HttpDependencies, contexts: readonly Pick<Bo
       stop({ method: ctx.method, route: (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched', status: String(ctx.status) });
     }
   });
+  for (const middleware of hardening(deps.config)) app.use(middleware);
+  app.use(securityAudit(deps));
   app.use(problemDocuments);
+  app.use(allowedHosts(deps.config.allowedHosts));
+  app.use(jsonWritesOnly);
   app.use(unmatchedAsProblems);
   app.use(router.routes());
   app.use(router.allowedMethods()); // 405 with Allow, 501 for methods no route knows

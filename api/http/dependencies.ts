@@ -12,6 +12,7 @@ import type { ProjectionProgress } from '../../projections/projection-progress.j
 import type { ViewCache } from '../../infrastructure/cache/view-cache.js';
 import type { AppliedPosition, LagOf } from '../../projections/projection-status.js';
 import type { Workers } from '../../projections/workers.js';
+import type { IdentityServices } from '../../infrastructure/identity/identity-services.js';
 
 export type ReadDatabase = Readonly<{ name: string; role: 'replica' | 'writer'; db: Kysely<Schema> }>;
 
@@ -38,6 +39,8 @@ export type HttpDependencies = Readonly<{
   appliedPosition: AppliedPosition;
   /** Batches this process's projectors apply, announced as they commit, and the bound on read-your-writes waits. */
   progress: ProjectionProgress;
+  /** Tokens, passwords, rate limits and the audit trail. */
+  identity: IdentityServices;
   /** Health of whatever else this process depends on (replicas, Kafka, AI providers), for /health/ready. */
   dependencyHealth(): Promise<Record<string, unknown>>;
 }>;

@@ -20,6 +20,10 @@ import { awaitMinPosition, MIN_POSITION_HEADER } from './read-your-writes.js';
 import { etag, ifMatchRevision, noneMatchHits } from './preconditions.js';
 import { CONSISTENCY_HEADER, readDatabase, readView } from './read-database.js';
 import { route } from './routes.js';
+import { actorOf } from './access.js';
+
+/** Business reads: viewers, and agents, who work the feedback. */
+const READERS = ['viewer', 'agent'] as const;
 
 const SubmitFeedbackBody = z.strictObject({
   text: z.string().trim().min(1).max(FEEDBACK_TEXT_MAX_LENGTH),
@@ -52,7 +56,7 @@ const FEEDBACK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 const commandContext = (ctx: Context, expectedRevision?: number): CommandContext => ({
   correlationId: ctx.state.correlationId as string,
   causationId: null,
-  actor: { sub: 'anonymous', roles: [] }, // identity arrives with the auth issue
+  actor: actorOf(ctx),
   ...(expectedRevision === undefined ? {} : { expectedRevision }),
 });
 
@@ -75,6 +79,7 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
     path: '/v1/feedback',
     tag: 'feedback',
     summary: 'Submit feedback',
+    access: 'anyone',
     body: SubmitFeedbackBody,
     responses: { 201: 'Created: { id, revision, position }', 400: 'Invalid body', 413: 'Body over 64 KB', 415: 'Not JSON' },
     async handle(ctx, { body, commands }) {
@@ -87,6 +92,7 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
     path: '/v1/feedback/:id/status',
     tag: 'feedback',
     summary: 'Change the status of feedback (open, in_progress, resolved, closed)',
+    access: ['agent'],
     body: ChangeStatusBody,
     headers: ['If-Match'],
     responses: { 200: 'Changed', 404: 'Unknown feedback', 409: 'Transition not allowed', 412: 'If-Match does not match' },
@@ -101,6 +107,7 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
     path: '/v1/feedback/stats',
     tag: 'feedback',
     summary: 'Totals by status, rating, category, sentiment and day',
+    access: READERS,
     query: StatsQuery,
     headers: [MIN_POSITION_HEADER, CONSISTENCY_HEADER],
     responses: { 200: 'Stats', 503: 'Read model behind X-Chorus-Min-Position' },
@@ -128,6 +135,7 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
     path: '/v1/feedback/:id',
     tag: 'feedback',
     summary: 'One piece of feedback',
+    access: READERS,
     headers: [MIN_POSITION_HEADER, CONSISTENCY_HEADER, 'If-None-Match'],
     responses: { 200: 'Feedback, with ETag (X-Chorus-Cache: hit or miss on an eventual read from the writer)', 304: 'Not modified', 404: 'Unknown feedback', 503: 'Read model behind' },
     async handle(ctx, { params }) {
@@ -151,6 +159,7 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
     path: '/v1/feedback',
     tag: 'feedback',
     summary: 'Feedback, newest first, filtered by status, rating, category and sentiment, a cursor page at a time',
+    access: READERS,
     query: ListQuery,
     headers: [MIN_POSITION_HEADER, CONSISTENCY_HEADER],
     responses: { 200: '{ items, nextCursor }', 400: 'Invalid filter or cursor', 503: 'Read model behind' },

@@ -45,7 +45,10 @@ export async function idempotently(
   }
   // The route pattern and its parameters, not the path: /v1/feedback and /v1/feedback/ are one request.
   const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? ctx.path;
-  const fingerprint = createHash('sha256').update(JSON.stringify([ctx.method, route, ctx.params ?? {}, request ?? null])).digest('hex');
+  // A signed-in caller's requests are theirs alone: another caller's same request under the key is another request.
+  const caller = (ctx.state.principal as { sub?: string } | undefined)?.sub;
+  const parts = [ctx.method, route, ctx.params ?? {}, request ?? null, ...(caller === undefined ? [] : [caller])];
+  const fingerprint = createHash('sha256').update(JSON.stringify(parts)).digest('hex');
   const claimId = randomUUID();
   const lease = sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})`;
   const expired = sql<boolean>`(idempotency_keys.created_at < now() - ${RETENTION})`;

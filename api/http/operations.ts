@@ -4,6 +4,9 @@ import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../../proje
 import { projectionStatus } from '../../projections/projection-status.js';
 import type { HttpDependencies } from './dependencies.js';
 import { route } from './routes.js';
+import { recordAudit } from './security-audit.js';
+
+const OPERATORS = ['operator'] as const;
 
 const DeadLetterQuery = z.strictObject({
   consumer: z.string().min(1).max(100).optional(),
@@ -18,6 +21,8 @@ export const operationsRoutes = (deps: HttpDependencies) => [
     path: '/health/live',
     tag: 'ops',
     summary: 'The process is up',
+    access: 'anyone',
+    ignoresCredentials: true,
     responses: { 200: 'Alive' },
     async handle(ctx) {
       ctx.body = { status: 'ok' };
@@ -28,6 +33,8 @@ export const operationsRoutes = (deps: HttpDependencies) => [
     path: '/health/ready',
     tag: 'ops',
     summary: 'The event store answers and every worker of this process runs and makes progress (none stuck)',
+    access: 'anyone',
+    ignoresCredentials: true,
     responses: { 200: 'Ready', 503: 'Not ready: see checks' },
     async handle(ctx) {
       const eventStore = await deps.store.ping().then(
@@ -45,7 +52,9 @@ export const operationsRoutes = (deps: HttpDependencies) => [
     method: 'get',
     path: '/metrics',
     tag: 'ops',
-    summary: 'Prometheus metrics of this process',
+    summary: 'Prometheus metrics of this process (also to Authorization: Bearer <CHORUS_METRICS_TOKEN>)',
+    access: OPERATORS,
+    acceptsMetricsToken: true,
     responses: { 200: 'text/plain exposition format' },
     async handle(ctx) {
       ctx.type = deps.metrics.registry.contentType;
@@ -57,6 +66,7 @@ export const operationsRoutes = (deps: HttpDependencies) => [
     path: '/v1/ops/projections',
     tag: 'ops',
     summary: 'Checkpoint, head of the log, lag and last error of every projection',
+    access: OPERATORS,
     responses: { 200: '{ items }' },
     async handle(ctx) {
       const items = await Promise.all(deps.projections.map((projection) => projectionStatus(deps.db, deps.store, projection, { lagOf: deps.lagOf, applied: deps.appliedPosition })));
@@ -68,6 +78,7 @@ export const operationsRoutes = (deps: HttpDependencies) => [
     path: '/v1/ops/dead-letters',
     tag: 'ops',
     summary: 'Dead letters, oldest first',
+    access: OPERATORS,
     query: DeadLetterQuery,
     responses: { 200: '{ items, nextCursor }', 400: 'Invalid filter' },
     async handle(ctx, { query }) {
@@ -80,11 +91,21 @@ export const operationsRoutes = (deps: HttpDependencies) => [
     path: '/v1/ops/dead-letters/:id/retry',
     tag: 'ops',
     summary: 'Redeliver an open dead letter (the first of its stream) and the letters parked behind it to its projection or enricher',
+    access: OPERATORS,
     responses: { 200: '{ items }: the letters resolved', 404: 'Unknown letter', 409: 'Not open, not first, or failed again' },
     async handle(ctx, { params }) {
       const onFailure = (error: unknown, letter: { id: string; consumer: string }) =>
         (ctx.state.log as typeof deps.logger).error({ err: error, letter: letter.id, consumer: letter.consumer }, 'dead letter failed again');
-      ctx.body = { items: await retryDeadLetter(deps.db, deps.deadLetterConsumers, params.id ?? '', onFailure) };
+      const id = params.id ?? '';
+      let outcome = 'refused or failed again';
+      try {
+        const items = await retryDeadLetter(deps.db, deps.deadLetterConsumers, id, onFailure);
+        outcome = `resolved ${items.length} letter(s)`;
+        ctx.body = { items };
+      } finally {
+        // Attempts that fail are recorded too.
+        await recordAudit(ctx, deps, 'deadletter.retried', { subject: `deadletter:${id.slice(0, 40)}`, reason: outcome });
+      }
     },
   }),
   route({
@@ -92,9 +113,12 @@ export const operationsRoutes = (deps: HttpDependencies) => [
     path: '/v1/ops/dead-letters/:id/discard',
     tag: 'ops',
     summary: 'Give up on an open dead letter',
+    access: OPERATORS,
     responses: { 200: 'The letter', 404: 'Unknown letter', 409: 'Not open' },
     async handle(ctx, { params }) {
-      ctx.body = await discardDeadLetter(deps.db, params.id ?? '');
+      const letter = await discardDeadLetter(deps.db, params.id ?? '');
+      await recordAudit(ctx, deps, 'deadletter.discarded', { subject: `deadletter:${letter.id}`, reason: `${letter.consumer} ${letter.streamId}@${letter.revision} ${letter.type}` });
+      ctx.body = letter;
     },
   }),
 ];

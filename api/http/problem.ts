@@ -1,7 +1,7 @@
 // Every error leaves as application/problem+json with a stable code. 4xx details reach the client;
 // 5xx details reach only the log, under the request's correlation id.
 import type { Context, Next } from 'koa';
-import { ChorusError, type FieldError } from '../../domain/kernel/errors.js';
+import { ChorusError, RateLimited, Unauthenticated, type FieldError } from '../../domain/kernel/errors.js';
 import { isTransientError } from '../../infrastructure/db/transient-errors.js';
 
 /** Errors that belong to HTTP itself (bad media type, oversized body, ...), not to the domain. */
@@ -21,6 +21,7 @@ type Problem = { status: number; code: string; title: string; detail: string; er
 /** Also titles the answers to requests Node's parser refuses (see answerClientError). */
 export const titles: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
@@ -30,6 +31,7 @@ export const titles: Record<number, string> = {
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',
   501: 'Not Implemented',
   500: 'Internal Server Error',
@@ -43,6 +45,8 @@ export async function problemDocuments(ctx: Context, next: Next): Promise<void> 
     const problem = toProblem(error, ctx);
     if (problem.status >= 500) ctx.state.log?.error({ err: error }, 'request failed');
     if (error instanceof HttpProblem) ctx.set(error.headers);
+    if (error instanceof Unauthenticated) ctx.set('WWW-Authenticate', `Bearer realm="chorus"${ctx.get('Authorization') === '' ? '' : ', error="invalid_token"'}`);
+    if (error instanceof RateLimited) ctx.set('Retry-After', String(error.retryAfterSeconds));
     ctx.status = problem.status;
     ctx.type = 'application/problem+json';
     ctx.body = { type: `urn:chorus:problem:${problem.code}`, instance: ctx.path, ...problem };
@@ -81,8 +85,12 @@ function statusOf(error: ChorusError, ctx: Context): number {
   switch (error.kind) {
     case 'validation':
       return 400;
+    case 'unauthenticated':
+      return 401;
     case 'forbidden':
       return 403;
+    case 'rate_limited':
+      return 429;
     case 'not_found':
       return 404;
     case 'illegal_state':

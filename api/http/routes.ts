@@ -3,7 +3,9 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { CommandDependencies } from '../../application/kernel/handle-command.js';
-import { IDEMPOTENCY_HEADER, idempotently, type IdempotencyOptions } from './idempotency.js';
+import { accessOf, API_KEY_HEADER, guard, type Guarded } from './access.js';
+import type { HttpDependencies } from './dependencies.js';
+import { IDEMPOTENCY_HEADER, idempotently } from './idempotency.js';
 import { assertStorableStrings, readJsonBody, validate } from './request.js';
 
 export type RouteInput<Body, Query> = Readonly<{
@@ -14,7 +16,9 @@ export type RouteInput<Body, Query> = Readonly<{
   commands: CommandDependencies;
 }>;
 
-export type Route<Body = unknown, Query = unknown> = Readonly<{
+export type Route<Body = unknown, Query = unknown> = Guarded & RouteDefinition<Body, Query>;
+
+type RouteDefinition<Body, Query> = Readonly<{
   method: 'get' | 'post';
   /** Koa style: /v1/feedback/:id */
   path: string;
@@ -27,6 +31,8 @@ export type Route<Body = unknown, Query = unknown> = Readonly<{
   /** Request headers the route reads, for the documentation. */
   headers?: readonly string[];
   responses: Readonly<Record<number, string>>;
+  /** False for a POST whose answer holds a secret (tokens, a new API key): it is never stored for Idempotency-Key retries. */
+  idempotent?: false;
   handle(ctx: Context, input: RouteInput<Body, Query>): Promise<void>;
 }>;
 
@@ -34,20 +40,26 @@ export type Route<Body = unknown, Query = unknown> = Readonly<{
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRoute = Route<any, any>;
 
+/** Whether retries with an Idempotency-Key get the stored first answer. */
+const honoursIdempotencyKey = (definition: AnyRoute): boolean => definition.method === 'post' && definition.idempotent !== false;
+
 /** Keeps Body and Query inferred from the schemas at each declaration. */
 export const route = <Body = undefined, Query = undefined>(definition: Route<Body, Query>): Route<Body, Query> => definition;
 
-/** Registers the routes; every POST honours Idempotency-Key. */
-export function mount(router: Router, routes: readonly AnyRoute[], deps: { commands: CommandDependencies; idempotency: IdempotencyOptions }): void {
+/** Registers the routes behind their guard (rate limits, credentials, roles); every POST honours Idempotency-Key unless it says otherwise. */
+export function mount(router: Router, routes: readonly AnyRoute[], deps: HttpDependencies): void {
+  const idempotency = { db: deps.db, leaseMs: deps.config.idempotencyLeaseMs };
   for (const definition of routes) {
+    const idempotent = honoursIdempotencyKey(definition);
     router[definition.method](definition.path, async (ctx) => {
+      await guard(ctx, definition, deps);
       const body = definition.body === undefined ? undefined : validate(definition.body, await readJsonBody(ctx, definition.maxBodyBytes), 'body');
       assertStorableStrings(ctx.params, 'params');
       assertStorableStrings(ctx.query, 'query');
       const query = definition.query === undefined ? undefined : validate(definition.query, ctx.query, 'query');
       const handle = (ids = deps.commands.ids) =>
         definition.handle(ctx, { body, query, params: ctx.params as Record<string, string>, commands: { ...deps.commands, ids } });
-      await (definition.method === 'post' ? idempotently(deps.idempotency, ctx, body, handle) : handle());
+      await (idempotent ? idempotently(idempotency, ctx, body, handle) : handle());
     });
   }
 }
@@ -63,7 +75,7 @@ export function openApiDocument(routes: readonly AnyRoute[], version: string): u
       schema: { type: 'string' },
     }));
     const queryParameters = definition.query === undefined ? [] : queryParametersOf(definition.query);
-    const headers = definition.method === 'post' ? [...(definition.headers ?? []), IDEMPOTENCY_HEADER] : (definition.headers ?? []);
+    const headers = honoursIdempotencyKey(definition) ? [...(definition.headers ?? []), IDEMPOTENCY_HEADER] : (definition.headers ?? []);
     const headerParameters = headers.map((name) => ({ name, in: 'header', required: false, schema: { type: 'string' } }));
     paths[path] ??= {};
     paths[path][definition.method] = {
@@ -73,10 +85,24 @@ export function openApiDocument(routes: readonly AnyRoute[], version: string): u
       ...(definition.body === undefined
         ? {}
         : { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(definition.body, { io: 'input' }) } } } }),
-      responses: Object.fromEntries(Object.entries(definition.responses).map(([status, description]) => [status, { description }])),
+      responses: Object.fromEntries(Object.entries({ ...refusalsOf(definition), ...definition.responses }).map(([status, description]) => [status, { description }])),
+      'x-chorus-access': accessOf(definition),
+      ...(definition.access === 'anyone' || definition.ignoresCredentials === true ? {} : { security: [{ bearer: [] }, { apiKey: [] }, { apiKeyHeader: [] }] }),
     };
   }
-  return { openapi: '3.1.0', info: { title: 'Chorus API', version }, paths };
+  const securitySchemes = {
+    bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+    apiKey: { type: 'http', scheme: 'ApiKey', description: 'Authorization: ApiKey <key>' },
+    apiKeyHeader: { type: 'apiKey', in: 'header', name: API_KEY_HEADER },
+  };
+  return { openapi: '3.1.0', info: { title: 'Chorus API', version }, paths, components: { securitySchemes } };
+}
+
+function refusalsOf(definition: AnyRoute): Record<number, string> {
+  const limited: Record<number, string> = definition.path.startsWith('/health/') ? {} : { 429: 'Rate limited (RATE_LIMITED), with Retry-After' };
+  if (definition.access === 'anyone') return limited;
+  const forbidden: Record<number, string> = definition.access === 'signed-in' ? {} : { 403: 'Signed in without a role this route admits (AUTH.FORBIDDEN)' };
+  return { 401: 'No valid credentials', ...forbidden, ...limited };
 }
 
 function queryParametersOf(schema: z.ZodType): unknown[] {

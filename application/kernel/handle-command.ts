@@ -29,6 +29,9 @@ export type CommandResult = Readonly<{
   position: Position | null;
 }>;
 
+/** What the decider decided on the attempt that was stored (none when it ran before, or decided nothing). */
+export type DecidedResult<E extends Event> = CommandResult & Readonly<{ events: readonly E[] }>;
+
 const ATTEMPTS_WITHOUT_PRECONDITION = 3;
 
 export async function handleCommand<State, C extends Command, E extends Event>(
@@ -37,7 +40,7 @@ export async function handleCommand<State, C extends Command, E extends Event>(
   streamId: string,
   command: (now: Date) => C,
   context: CommandContext,
-): Promise<CommandResult> {
+): Promise<DecidedResult<E>> {
   for (let attempt = 1; ; attempt++) {
     // Minted before loading, in the same order on every run: a request run again with ids seeded by its
     // Idempotency-Key (after its first run's process died) finds the first event it would append already
@@ -47,14 +50,14 @@ export async function handleCommand<State, C extends Command, E extends Event>(
       context.newStream === true && attempt === 1
         ? { state: decider.initialState(), revision: -1, position: null, ranBefore: null }
         : await load(store, decider, streamId, firstEventId);
-    if (ranBefore !== null) return { streamId, ...ranBefore };
+    if (ranBefore !== null) return { streamId, ...ranBefore, events: [] };
     // A precondition on something that does not exist is moot: the decider answers not-found instead.
     if (context.expectedRevision !== undefined && revision !== -1 && revision !== context.expectedRevision) {
       throw new WrongExpectedRevision(streamId, context.expectedRevision, revision);
     }
     const now = clock.now();
     const events = decider.decide(command(now), state);
-    if (events.length === 0) return { streamId, revision, position };
+    if (events.length === 0) return { streamId, revision, position, events };
     const metadata = {
       correlationId: context.correlationId,
       causationId: context.causationId,
@@ -68,7 +71,7 @@ export async function handleCommand<State, C extends Command, E extends Event>(
         events.map((event, index) => ({ eventId: index === 0 ? firstEventId : ids.next(), type: event.type, data: event.data, metadata })),
         { expectedRevision: revision === -1 ? 'no_stream' : revision },
       );
-      return { streamId, revision: appended.nextRevision, position: appended.position };
+      return { streamId, revision: appended.nextRevision, position: appended.position, events };
     } catch (error) {
       const retry =
         error instanceof WrongExpectedRevision &&

@@ -6,7 +6,11 @@ export type { ExpectedRevision };
 /** Opaque, totally ordered position in the global log. Compare it only through the store. */
 export type Position = string;
 
-export type Actor = Readonly<{ sub: string; roles: readonly string[] }>;
+/** Who caused an event: a user or machine (`sub`) with the roles it acted with, and the API key it used, if any. */
+export type Actor = Readonly<{ sub: string; roles?: readonly string[]; apiKeyId?: string }>;
+
+/** The actor of requests that present no credentials. */
+export const ANONYMOUS: Actor = Object.freeze({ sub: 'anonymous' });
 
 export type EventMetadata = Readonly<{
   correlationId: string;

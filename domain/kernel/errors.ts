@@ -3,7 +3,7 @@
 export type FieldError = Readonly<{ path: string; message: string }>;
 
 export abstract class ChorusError extends Error {
-  abstract readonly kind: 'validation' | 'not_found' | 'illegal_state' | 'wrong_expected_revision' | 'forbidden';
+  abstract readonly kind: 'validation' | 'not_found' | 'illegal_state' | 'wrong_expected_revision' | 'unauthenticated' | 'forbidden' | 'rate_limited';
 
   constructor(
     readonly code: string,
@@ -34,8 +34,27 @@ export class IllegalState extends ChorusError {
   readonly kind = 'illegal_state';
 }
 
+/** Missing, invalid or expired credentials (HTTP 401). */
+export class Unauthenticated extends ChorusError {
+  readonly kind = 'unauthenticated';
+}
+
+/** Valid credentials that do not allow this (HTTP 403). */
 export class Forbidden extends ChorusError {
   readonly kind = 'forbidden';
+}
+
+/** Too many attempts: try again after `retryAfterSeconds` (HTTP 429). */
+export class RateLimited extends ChorusError {
+  readonly kind = 'rate_limited';
+
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(code, message);
+  }
 }
 
 export type ExpectedRevision = 'no_stream' | 'any' | number;

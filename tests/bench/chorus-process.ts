@@ -6,8 +6,26 @@ import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Role } from '../../domain/identity/roles.js';
+import { bearerSignedWith } from '../support/tokens.js';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
+
+const BENCH_JWT_SECRET = 'chorus-bench-only-signing-secret-0123456789';
+
+/**
+ * What every Chorus a benchmark starts gets: a signing key the bench shares (every process of the Kafka run must
+ * verify the same tokens, and the bench signs its own), and rate limits no load here reaches, so that no figure
+ * measures 429s.
+ */
+export const BENCH_AUTH_CONFIG: Readonly<Record<string, string>> = {
+  CHORUS_JWT_SECRET: BENCH_JWT_SECRET,
+  CHORUS_RATE_LIMIT_IP_PER_MIN: '10000000',
+  CHORUS_RATE_LIMIT_USER_PER_MIN: '10000000',
+};
+
+/** An Authorization header for a token with these roles, accepted by any Chorus started with BENCH_AUTH_CONFIG. */
+export const benchBearer = (roles: readonly Role[]): Promise<Record<string, string>> => bearerSignedWith(BENCH_JWT_SECRET, roles, `bench:${roles.join('+')}`);
 
 export type ChorusProcess = Readonly<{
   url: string;
@@ -20,8 +38,8 @@ export type ChorusProcess = Readonly<{
 }>;
 
 /**
- * Starts `chorus <args>` with only `env` (and PATH, HOME) in its environment, so that nothing from the shell
- * (DATABASE_URL, KAFKA_BROKERS, ...) changes its profile, and returns once /health/ready answers 200.
+ * Starts `chorus <args>` with only `env` (and PATH, HOME, BENCH_AUTH_CONFIG) in its environment, so that nothing
+ * from the shell (DATABASE_URL, KAFKA_BROKERS, ...) changes its profile, and returns once /health/ready answers 200.
  */
 export async function startChorusProcess(args: readonly string[], env: Record<string, string>, logDir: string): Promise<ChorusProcess> {
   const port = await freePort();
@@ -30,7 +48,7 @@ export async function startChorusProcess(args: readonly string[], env: Record<st
   const entry = chorusEntry();
   const child = spawn(process.execPath, [...entry.nodeArgs, ...args], {
     cwd: REPOSITORY,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...BENCH_AUTH_CONFIG, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(logFile);

@@ -8,7 +8,7 @@ import { startRoles } from '../../api/main.js';
 import { loadConfig } from '../../infrastructure/config.js';
 import { serverTestDatabase } from '../support/databases.js';
 import { startBareKoa } from './bare-koa.js';
-import { loggedProblems, peakResidentMegabytes, startChorusProcess } from './chorus-process.js';
+import { BENCH_AUTH_CONFIG, benchBearer, loggedProblems, peakResidentMegabytes, startChorusProcess } from './chorus-process.js';
 import type { Details, Figure } from './figures.js';
 import { generateLoad, type LoadResult } from './http-load.js';
 import { progress } from './progress.js';
@@ -35,7 +35,7 @@ export async function postgresHttpFigures(serverUrl: string): Promise<Figure[]> 
   const logFile = path.join(logDir, 'chorus.log');
   const logger = pino({ level: 'warn' }, pino.destination({ dest: logFile, sync: true }));
   try {
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: testDb.url! });
+    const config = loadConfig({ ...BENCH_AUTH_CONFIG, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: testDb.url! });
     progress(`HTTP PostgreSQL: every role in this process, pool of ${config.databasePoolMax}`);
     const chorus = await startRoles(config, logger);
     let load: Load;
@@ -84,8 +84,9 @@ async function submitThenRead(url: string, profile: string, caughtUp: (url: stri
   progress(`HTTP ${profile}: waiting for the projections and enrichers to catch up`);
   await caughtUp(url);
   const ids = [...warmUp.ids, ...submit.ids];
-  progress(`HTTP ${profile}: GET /v1/feedback/:id over ${ids.length} ids, ${CONNECTIONS} connections, ${LOAD_SECONDS} s`);
-  const read = await generateLoad({ url, kind: 'read', connections: CONNECTIONS, seconds: LOAD_SECONDS, ids });
+  progress(`HTTP ${profile}: GET /v1/feedback/:id as a viewer over ${ids.length} ids, ${CONNECTIONS} connections, ${LOAD_SECONDS} s`);
+  // Anyone may submit; reading takes a viewer's token (the bare Koa reference gets it too, and ignores it).
+  const read = await generateLoad({ url, kind: 'read', connections: CONNECTIONS, seconds: LOAD_SECONDS, ids, headers: await benchBearer(['viewer']) });
   return { submit, read };
 }
 
@@ -122,11 +123,12 @@ function referenceFigures(reference: Load): Figure[] {
  */
 async function untilConsumersCaughtUp(url: string, timeoutMs = 180_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
+  const operator = await benchBearer(['operator']);
   let idleChecks = 0;
   while (performance.now() < deadline) {
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const metrics = await (await fetch(`${url}/metrics`, { headers: operator })).text();
     const lags = [...metrics.matchAll(/^chorus_consumer_lag_events\{[^}]*\} (\d+)$/gm)].map((match) => Number(match[1]));
-    const { items } = (await (await fetch(`${url}/v1/ops/projections`)).json()) as { items: { lag: number }[] };
+    const { items } = (await (await fetch(`${url}/v1/ops/projections`, { headers: operator })).json()) as { items: { lag: number }[] };
     const idle = lags.length > 0 && lags.every((lag) => lag === 0) && items.every((item) => item.lag === 0);
     idleChecks = idle ? idleChecks + 1 : 0;
     if (idleChecks === 2) return;

@@ -10,6 +10,8 @@ export type LoadRequest = Readonly<{
   seconds: number;
   /** read: the feedback ids to GET, picked at random. */
   ids?: readonly string[];
+  /** Sent with every request of the load: the reads' credentials (submitting needs none). */
+  headers?: Readonly<Record<string, string>>;
 }>;
 
 export type LoadResult = Readonly<{

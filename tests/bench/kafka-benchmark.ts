@@ -10,7 +10,7 @@ import pg from 'pg';
 import { serverTestDatabase } from '../support/databases.js';
 import { testTopicPrefix } from '../support/kafka.js';
 import { replicaOf } from '../support/replica.js';
-import { loggedProblems, startChorusProcess, type ChorusProcess } from './chorus-process.js';
+import { benchBearer, loggedProblems, startChorusProcess, type ChorusProcess } from './chorus-process.js';
 import { median, skipped, type Figure } from './figures.js';
 import { progress } from './progress.js';
 
@@ -39,9 +39,9 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 type Answer = Readonly<{ status: number; body: string; header(name: string): string | null }>;
 
-function request(url: string, method: 'GET' | 'POST', body?: string): Promise<Answer> {
+function request(url: string, method: 'GET' | 'POST', body?: string, credentials: Readonly<Record<string, string>> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+    const headers = body === undefined ? { ...credentials } : { ...credentials, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
     const sent = http.request(url, { method, agent, headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -116,7 +116,9 @@ async function steadyCommands(api: string, replica: string, count: number, perSe
   const unread: Command[] = [];
   const submitted: Promise<void>[] = [];
   let sending = true;
-  const reading = readUntilDone(api, replica, unread, () => sending || unread.length > 0);
+  // Anyone may submit; reading takes a viewer's token.
+  const viewer = await benchBearer(['viewer']);
+  const reading = readUntilDone(api, replica, viewer, unread, () => sending || unread.length > 0);
   const started = performance.now();
   for (let n = 0; n < count; n++) {
     const wait = started + (n * 1000) / perSecond - performance.now();
@@ -147,7 +149,7 @@ async function submit(api: string, command: Command, n: number): Promise<void> {
 }
 
 /** Reads each command's feedback through the API once the replica has it; gives up on it after GIVE_UP_MS. */
-async function readUntilDone(api: string, replicaUrl: string, unread: Command[], going: () => boolean): Promise<void> {
+async function readUntilDone(api: string, replicaUrl: string, credentials: Readonly<Record<string, string>>, unread: Command[], going: () => boolean): Promise<void> {
   const replica = new pg.Client({ connectionString: replicaUrl });
   await replica.connect();
   try {
@@ -159,7 +161,7 @@ async function readUntilDone(api: string, replicaUrl: string, unread: Command[],
         const arrived = new Set(rows.map((row) => row.id));
         for (const command of waiting) command.onReplica = arrived.has(command.id!);
       }
-      await Promise.all(unread.filter((command) => command.onReplica === true).map((command) => readThroughApi(api, command)));
+      await Promise.all(unread.filter((command) => command.onReplica === true).map((command) => readThroughApi(api, credentials, command)));
       for (const command of unread) if (command.latencyMs === undefined && performance.now() - command.sentAt > GIVE_UP_MS) command.failed = 'never readable';
       for (let i = unread.length - 1; i >= 0; i--) if (unread[i]!.latencyMs !== undefined || unread[i]!.failed !== undefined) unread.splice(i, 1);
       const rest = tick + TICK_MS - performance.now();
@@ -170,8 +172,8 @@ async function readUntilDone(api: string, replicaUrl: string, unread: Command[],
   }
 }
 
-async function readThroughApi(api: string, command: Command): Promise<void> {
-  const read = await request(`${api}/v1/feedback/${command.id}`, 'GET').catch(() => null);
+async function readThroughApi(api: string, credentials: Readonly<Record<string, string>>, command: Command): Promise<void> {
+  const read = await request(`${api}/v1/feedback/${command.id}`, 'GET', undefined, credentials).catch(() => null);
   if (read?.status !== 200) return;
   command.latencyMs = performance.now() - command.sentAt;
   command.readFrom = read.header('x-chorus-read-from');

@@ -13,7 +13,7 @@ async function load(request: LoadRequest): Promise<LoadResult> {
           {
             method: 'POST',
             path: '/v1/feedback',
-            headers: { 'content-type': 'application/json' },
+            headers: { ...request.headers, 'content-type': 'application/json' },
             setupRequest: (req) => {
               submitted++;
               return { ...req, body: JSON.stringify({ text: `Feedback ${submitted}: the export button does nothing`, rating: (submitted % 5) + 1 }) };
@@ -26,6 +26,7 @@ async function load(request: LoadRequest): Promise<LoadResult> {
       : [
           {
             method: 'GET',
+            headers: { ...request.headers },
             setupRequest: (req) => ({ ...req, path: `/v1/feedback/${wanted[Math.floor(Math.random() * wanted.length)]}` }),
           },
         ];

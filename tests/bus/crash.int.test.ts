@@ -13,6 +13,7 @@ import { collect } from '../support/events.js';
 import { serverTestDatabase } from '../support/databases.js';
 import { testTopicPrefix } from '../support/kafka.js';
 import { serviceUrl } from '../support/services.js';
+import { TEST_JWT_SECRET } from '../support/http-specification.js';
 
 const databaseUrl = serviceUrl('DATABASE_URL', 'relay and projector crash test');
 const brokers = serviceUrl('KAFKA_BROKERS', 'relay and projector crash test');
@@ -34,6 +35,7 @@ if (databaseUrl !== undefined && brokers !== undefined) {
       CHORUS_PROJECTION_BATCH_SIZE: '25',
       PORT: '0',
       LOG_LEVEL: 'error',
+      CHORUS_JWT_SECRET: TEST_JWT_SECRET,
     };
     const store = new PostgresEventStore(db.database, { pollIntervalMs: 100 });
     const children = new Set<ChildProcess>();

@@ -8,6 +8,7 @@ import { serverTestDatabase, type TestDatabase } from '../support/databases.js';
 import { testTopicPrefix } from '../support/kafka.js';
 import { replicaOf } from '../support/replica.js';
 import { serviceUrl } from '../support/services.js';
+import { bearerFor, TEST_CONFIG } from '../support/http-specification.js';
 
 const suite = 'pipeline on Kafka, replica and Redis';
 const urls = {
@@ -20,13 +21,16 @@ const urls = {
 if (urls.database && urls.replicas && urls.kafka && urls.redis) {
   let db: TestDatabase;
   let chorus: RunningChorus;
+  /** Reads go as a viewer, the ops routes and metrics as an operator; anyone may submit. */
+  let viewer: Record<string, string>;
+  let operator: Record<string, string>;
   const prefix = testTopicPrefix();
 
   test.before(async () => {
     db = await serverTestDatabase(urls.database!);
     const replica = await replicaOf(db.url!, urls.replicas!.split(',')[0]!);
     const config = loadConfig({
-      PORT: '0',
+      ...TEST_CONFIG,
       LOG_LEVEL: 'silent',
       DATABASE_URL: db.url!,
       DATABASE_REPLICA_URLS: replica,
@@ -38,6 +42,7 @@ if (urls.database && urls.replicas && urls.kafka && urls.redis) {
       CHORUS_MIN_POSITION_TIMEOUT_MS: '15000',
     });
     chorus = await startRoles(config, pino({ level: 'silent' }));
+    [viewer, operator] = await Promise.all([bearerFor(chorus, ['viewer']), bearerFor(chorus, ['operator'])]);
     for (let attempt = 0; attempt < 200 && !chorus.system.readers.status().every((r) => r.healthy); attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -64,7 +69,7 @@ if (urls.database && urls.replicas && urls.kafka && urls.redis) {
     const created = await call('POST', '/v1/feedback', { json });
     if (created.status !== 201) throw new Error(`submitting answered ${created.status}`);
     for (let attempt = 0; attempt < 600; attempt++) {
-      const read = await call('GET', `/v1/feedback/${created.body.id}`, { headers: { 'X-Chorus-Min-Position': created.body.position } });
+      const read = await call('GET', `/v1/feedback/${created.body.id}`, { headers: { ...viewer, 'X-Chorus-Min-Position': created.body.position } });
       if (read.status === 200 && read.body.category !== null) return read.body as { id: string; category: string };
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -74,7 +79,7 @@ if (urls.database && urls.replicas && urls.kafka && urls.redis) {
   test.serial('a submitted feedback comes back from the replica, read-your-writes, then categorized by the enricher', async (t) => {
     const created = await call('POST', '/v1/feedback', { json: { text: 'The app crashes every time I open settings', rating: 1 } });
     t.is(created.status, 201);
-    const mine = await call('GET', `/v1/feedback/${created.body.id}`, { headers: { 'X-Chorus-Min-Position': created.body.position } });
+    const mine = await call('GET', `/v1/feedback/${created.body.id}`, { headers: { ...viewer, 'X-Chorus-Min-Position': created.body.position } });
     t.is(mine.status, 200, 'read-your-writes held on the replica');
     t.is(mine.headers.get('x-chorus-read-from'), 'replica');
     t.like(mine.body, { id: created.body.id, status: 'open' });
@@ -82,16 +87,16 @@ if (urls.database && urls.replicas && urls.kafka && urls.redis) {
     let categorized = mine.body;
     for (let attempt = 0; attempt < 600 && categorized.category === null; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      categorized = (await call('GET', `/v1/feedback/${created.body.id}`)).body;
+      categorized = (await call('GET', `/v1/feedback/${created.body.id}`, { headers: viewer })).body;
     }
     t.like(categorized, { category: 'crash', sentiment: 'negative', aiProvider: 'local' });
     t.true(categorized.confidence > 0 && categorized.confidence <= 1);
 
     // Newest first: other tests may have filed crashes of their own before this one.
-    const crashes = await call('GET', '/v1/feedback?category=crash&sentiment=negative');
+    const crashes = await call('GET', '/v1/feedback?category=crash&sentiment=negative', { headers: viewer });
     t.is(crashes.body.items[0]?.id, created.body.id);
     t.true(crashes.body.items.every((item: { category: string; sentiment: string }) => item.category === 'crash' && item.sentiment === 'negative'));
-    const strong = await call('GET', `/v1/feedback/${created.body.id}`, { headers: { 'X-Chorus-Consistency': 'strong' } });
+    const strong = await call('GET', `/v1/feedback/${created.body.id}`, { headers: { ...viewer, 'X-Chorus-Consistency': 'strong' } });
     t.is(strong.headers.get('x-chorus-read-from'), 'writer');
 
     const rows = await db.database.db.selectFrom('projection_offsets').selectAll().where('projection', '=', 'feedback').execute();
@@ -101,11 +106,11 @@ if (urls.database && urls.replicas && urls.kafka && urls.redis) {
     await admin.connect();
     try {
       // One topic per hosted context module, and the dead letters'.
-      t.deepEqual(chorus.system.topology.allTopics().sort(), [`${prefix}.dlq`, `${prefix}.feedback`]);
-      const { topics } = await admin.fetchTopicMetadata({ topics: [`${prefix}.feedback`, `${prefix}.dlq`] });
+      t.deepEqual(chorus.system.topology.allTopics().sort(), [`${prefix}.dlq`, `${prefix}.feedback`, `${prefix}.identity`]);
+      const { topics } = await admin.fetchTopicMetadata({ topics: [`${prefix}.feedback`, `${prefix}.identity`, `${prefix}.dlq`] });
       t.deepEqual(
         topics.map((topic) => [topic.name, topic.partitions.length]).sort(),
-        [`${prefix}.dlq`, `${prefix}.feedback`].map((name) => [name, 3]),
+        [`${prefix}.dlq`, `${prefix}.feedback`, `${prefix}.identity`].map((name) => [name, 3]),
         'created at start-up with KAFKA_TOPIC_PARTITIONS partitions',
       );
     } finally {
@@ -114,21 +119,21 @@ if (urls.database && urls.replicas && urls.kafka && urls.redis) {
   });
 
   test.serial('stats are cached in Redis until the read model changes', async (t) => {
-    const crashesBefore: number = (await call('GET', '/v1/feedback/stats')).body.byCategory.crash;
+    const crashesBefore: number = (await call('GET', '/v1/feedback/stats', { headers: viewer })).body.byCategory.crash;
     await submitCategorized({ text: 'The app crashes every time I open my orders', rating: 1 });
     // The stats read the replica: read until they count the categorized crash.
-    let first = await call('GET', '/v1/feedback/stats');
+    let first = await call('GET', '/v1/feedback/stats', { headers: viewer });
     for (let attempt = 0; attempt < 200 && first.body.byCategory.crash !== crashesBefore + 1; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      first = await call('GET', '/v1/feedback/stats');
+      first = await call('GET', '/v1/feedback/stats', { headers: viewer });
     }
     t.is(first.body.byCategory.crash, crashesBefore + 1, 'the stats count what the enricher categorized');
-    const second = await call('GET', '/v1/feedback/stats');
+    const second = await call('GET', '/v1/feedback/stats', { headers: viewer });
     t.is(second.headers.get('x-chorus-cache'), 'hit');
     t.deepEqual(second.body, first.body);
 
     const created = await call('POST', '/v1/feedback', { json: { text: 'Please add a dark mode', rating: 4 } });
-    const after = await call('GET', '/v1/feedback/stats', { headers: { 'X-Chorus-Min-Position': created.body.position } });
+    const after = await call('GET', '/v1/feedback/stats', { headers: { ...viewer, 'X-Chorus-Min-Position': created.body.position } });
     t.is(after.headers.get('x-chorus-cache'), 'miss', 'a new batch changed the key');
     t.is(after.body.total, first.body.total + 1);
   });
@@ -144,12 +149,13 @@ if (urls.database && urls.replicas && urls.kafka && urls.redis) {
 
     let lag = -1;
     for (let attempt = 0; attempt < 200 && lag !== 0; attempt++) {
-      lag = (await call('GET', '/v1/ops/projections')).body.items[0].lag;
+      const { items } = (await call('GET', '/v1/ops/projections', { headers: operator })).body as { items: { name: string; lag: number }[] };
+      lag = items.find((item) => item.name === 'feedback')!.lag;
       if (lag !== 0) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     t.is(lag, 0, 'the consumer group caught up');
 
-    const metrics = (await call('GET', '/metrics')).body as string;
+    const metrics = (await call('GET', '/metrics', { headers: operator })).body as string;
     for (const name of [
       'chorus_events_appended_total{category="feedback"}',
       'chorus_relay_events_total',

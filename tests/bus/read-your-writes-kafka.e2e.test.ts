@@ -15,6 +15,7 @@ import { ProjectionApplier } from '../../projections/projection-applier.js';
 import { serverTestDatabase, type TestDatabase } from '../support/databases.js';
 import { testTopicPrefix } from '../support/kafka.js';
 import { serviceUrl } from '../support/services.js';
+import { bearerFor, TEST_CONFIG } from '../support/http-specification.js';
 
 const suite = 'read-your-writes on Kafka';
 const databaseUrl = serviceUrl('DATABASE_URL', suite);
@@ -83,7 +84,7 @@ if (databaseUrl !== undefined && brokers !== undefined) {
   test.before(async () => {
     db = await serverTestDatabase(databaseUrl);
     const config = loadConfig({
-      PORT: '0',
+      ...TEST_CONFIG,
       LOG_LEVEL: 'silent',
       DATABASE_URL: db.url!,
       KAFKA_BROKERS: brokers,
@@ -153,7 +154,8 @@ if (databaseUrl !== undefined && brokers !== undefined) {
       t.true(await streamApplied(), "the last write's stream is applied while the held partition is not");
 
       let settled = false;
-      const read = fetch(`${chorus.url}/v1/feedback/stats`, { headers: { [MIN_POSITION]: last.position } }).then(async (response) => {
+      const viewer = await bearerFor(chorus, ['viewer']);
+      const read = fetch(`${chorus.url}/v1/feedback/stats`, { headers: { ...viewer, [MIN_POSITION]: last.position } }).then(async (response) => {
         settled = true;
         return { status: response.status, body: (await response.json()) as { total: number } };
       });

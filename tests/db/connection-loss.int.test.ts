@@ -9,6 +9,7 @@ import { startAll, type RunningChorus } from '../../api/main.js';
 import { loadConfig } from '../../infrastructure/config.js';
 import { serverTestDatabase, type TestDatabase } from '../support/databases.js';
 import { serviceUrl } from '../support/services.js';
+import { TEST_CONFIG } from '../support/http-specification.js';
 
 const serverUrl = serviceUrl('DATABASE_URL', 'connection loss on PostgreSQL');
 
@@ -29,8 +30,7 @@ if (serverUrl !== undefined) {
     admin = new pg.Client({ connectionString: serverUrl });
     await admin.connect();
     const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
+      ...TEST_CONFIG,
       DATABASE_URL: testDatabase.url!,
       CHORUS_POLL_INTERVAL_MS: '100',
       // Everything in this one database and this process: no broker, no shared cache, no replicas.

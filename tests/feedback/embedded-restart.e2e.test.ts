@@ -6,10 +6,11 @@ import { pino } from 'pino';
 import { startAll } from '../../api/main.js';
 import { loadConfig } from '../../infrastructure/config.js';
 import { DataDirInUse } from '../../infrastructure/db/data-dir-lock.js';
+import { bearerFor, TEST_CONFIG } from '../support/http-specification.js';
 
 test('the embedded profile keeps its data across restarts, and one data directory serves one process', async (t) => {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'chorus-restart-'));
-  const config = loadConfig({ PORT: '0', CHORUS_DATA_DIR: dataDir, CHORUS_POLL_INTERVAL_MS: '100' });
+  const config = loadConfig({ ...TEST_CONFIG, CHORUS_DATA_DIR: dataDir, CHORUS_POLL_INTERVAL_MS: '100' });
   const logger = pino({ level: 'silent' });
   try {
     const first = await startAll(config, logger);
@@ -20,7 +21,7 @@ test('the embedded profile keeps its data across restarts, and one data director
     }).then((r) => r.json() as Promise<{ id: string; position: string }>);
     const resolved = await fetch(`${first.url}/v1/feedback/${created.id}/status`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(await bearerFor(first, ['agent'])) },
       body: JSON.stringify({ status: 'resolved' }),
     });
     t.is(resolved.status, 200);
@@ -40,7 +41,7 @@ test('the embedded profile keeps its data across restarts, and one data director
         events.map((e) => e.type).filter((type) => type !== 'FeedbackCategorized'),
         ['FeedbackSubmitted', 'FeedbackStatusChanged'],
       );
-      const reply = await fetch(`${second.url}/v1/feedback/${created.id}`, { headers: { 'X-Chorus-Min-Position': events.at(-1)!.position } });
+      const reply = await fetch(`${second.url}/v1/feedback/${created.id}`, { headers: { ...(await bearerFor(second, ['agent'])), 'X-Chorus-Min-Position': events.at(-1)!.position } });
       t.is(reply.status, 200);
       t.like(await reply.json(), { id: created.id, text: 'Survives a restart', status: 'resolved', revision: 2 });
     } finally {

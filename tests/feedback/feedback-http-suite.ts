@@ -11,6 +11,8 @@ export function feedbackHttpSuite(profile: Profile): void {
     environment: () => profile.env(),
     // Long enough for a loaded CI machine to project a write; the far-future read below waits it out once.
     config: { CHORUS_MIN_POSITION_TIMEOUT_MS: '3000', CHORUS_POLL_INTERVAL_MS: '100' },
+    // Agents read feedback and change its status; submitting needs no credentials, and tests that say so send none.
+    as: ['agent'],
   });
   const { call, when, expect } = http;
 
@@ -147,14 +149,16 @@ export function feedbackHttpSuite(profile: Profile): void {
   });
 
   it('dead letters are listed, and retry or discard of an unknown letter answers with codes', async (t) => {
-    const list = await call('GET', '/v1/ops/dead-letters?status=open&limit=10');
+    const operator = { as: ['operator'] } as const;
+    const list = await call('GET', '/v1/ops/dead-letters?status=open&limit=10', operator);
     t.is(list.status, 200);
     t.deepEqual(list.body, { items: [], nextCursor: null });
-    const filter = await call('GET', '/v1/ops/dead-letters?status=lost');
+    const filter = await call('GET', '/v1/ops/dead-letters?status=lost', operator);
     t.is(filter.status, 400);
     t.deepEqual(filter.body.errors.map((e: { path: string }) => e.path), ['query.status']);
     for (const action of ['retry', 'discard']) {
-      await when('POST', `/v1/ops/dead-letters/424242/${action}`).then(t, { status: 404, code: 'DLQ.NOT_FOUND' });
+      await when('POST', `/v1/ops/dead-letters/424242/${action}`, operator).then(t, { status: 404, code: 'DLQ.NOT_FOUND' });
+      await when('POST', `/v1/ops/dead-letters/424242/${action}`).then(t, { status: 403, code: 'AUTH.FORBIDDEN' });
     }
   });
 
@@ -213,11 +217,15 @@ export function feedbackHttpSuite(profile: Profile): void {
   });
 
   it('X-Correlation-ID is echoed, generated when missing or unsafe, and stored in the event metadata', async (t) => {
-    const reply = await call('POST', '/v1/feedback', { json: { text: 'traced' }, headers: { 'X-Correlation-ID': 'req-42.a' } });
+    const reply = await call('POST', '/v1/feedback', { json: { text: 'traced' }, headers: { 'X-Correlation-ID': 'req-42.a' }, as: 'anonymous' });
     t.is(reply.headers.get('x-correlation-id'), 'req-42.a');
     const [event] = await collect(http.chorus().system.store.readStream(`feedback-${reply.body.id}`));
     t.is(event!.metadata.correlationId, 'req-42.a');
-    t.like(event!.metadata, { causationId: null, actor: { sub: 'anonymous', roles: [] }, schema: 1 });
+    t.like(event!.metadata, { causationId: null, schema: 1 });
+    t.deepEqual(event!.metadata.actor, { sub: 'anonymous' });
+    const signedIn = await call('POST', '/v1/feedback', { json: { text: 'traced' } });
+    const [agents] = await collect(http.chorus().system.store.readStream(`feedback-${signedIn.body.id}`));
+    t.deepEqual(agents!.metadata.actor, { sub: 'as:agent', roles: ['agent'] }, 'the caller of a signed-in request');
     const generated = await call('GET', '/health/live');
     t.regex(generated.headers.get('x-correlation-id')!, /^[0-9a-f-]{36}$/);
     const unsafe = await call('GET', '/health/live', { headers: { 'X-Correlation-ID': 'a b\tc' } });
@@ -275,7 +283,7 @@ export function feedbackHttpSuite(profile: Profile): void {
     t.like(ready.body.checks, { eventStore: 'ok', workers: { 'projection.feedback': 'running', 'enricher.feedback-triage': 'running' } });
     const created = await submit();
     await readAfter(`/v1/feedback/${created.body.id}`, created.body.position);
-    const [status] = (await call('GET', '/v1/ops/projections')).body.items;
+    const status = (await call('GET', '/v1/ops/projections', { as: ['operator'] })).body.items.find((item: { name: string }) => item.name === 'feedback');
     t.like(status, { name: 'feedback', version: 1, lastError: null });
     t.true(http.chorus().system.store.comparePositions(status.checkpoint, created.body.position) >= 0);
     const openapi = (await call('GET', '/openapi.json')).body;

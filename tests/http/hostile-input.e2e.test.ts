@@ -7,17 +7,23 @@ import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { startAll, type RunningChorus } from '../../api/main.js';
 import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from '../../api/http/request.js';
-import { IN_MEMORY, loadConfig } from '../../infrastructure/config.js';
+import { loadConfig } from '../../infrastructure/config.js';
+import { bearerFor, TEST_CONFIG } from '../support/http-specification.js';
 
 type Reply = { status: number; headers: Headers; body: any }; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any shape
 type Expected = readonly [status: number, code: string];
 
 const start = (env: Record<string, string> = {}): Promise<RunningChorus> =>
-  startAll(loadConfig({ PORT: '0', HOST: '127.0.0.1', CHORUS_DATA_DIR: IN_MEMORY, ...env }), pino({ level: 'silent' }));
+  startAll(loadConfig({ ...TEST_CONFIG, ...env }), pino({ level: 'silent' }));
 
 let chorus: RunningChorus;
+/** Credentials for the routes that need them: agents change status, viewers read, operators run the ops routes. */
+let agent: Record<string, string>;
+let viewer: Record<string, string>;
+let operator: Record<string, string>;
 test.before(async () => {
   chorus = await start();
+  [agent, viewer, operator] = await Promise.all([bearerFor(chorus, ['agent']), bearerFor(chorus, ['viewer']), bearerFor(chorus, ['operator'])]);
 });
 test.after.always(async () => {
   await chorus?.stop();
@@ -33,6 +39,8 @@ async function call(method: string, path: string, options: { raw?: string | Uint
 const JSON_TYPE = { 'content-type': 'application/json' };
 const post = (path: string, raw: string | Uint8Array, headers: Record<string, string> = JSON_TYPE) => call('POST', path, { raw, headers });
 const submit = (raw: string | Uint8Array, headers?: Record<string, string>) => post('/v1/feedback', raw, headers);
+const changeStatus = (id: string, raw: string) => post(`/v1/feedback/${id}/status`, raw, { ...JSON_TYPE, ...agent });
+const read = (path: string, headers: Record<string, string> = {}) => call('GET', path, { headers: { ...viewer, ...headers } });
 
 async function submitted(t: ExecutionContext): Promise<string> {
   const created = await submit('{"text":"a target for status changes"}');
@@ -73,7 +81,7 @@ test('no input produces a 500: each gets its exact status and problem code', asy
     const submittedReply = await submit(raw);
     if (onSubmit === 201) t.is(submittedReply.status, 201, label);
     else isProblem(t, submittedReply, onSubmit, `submit ${label}`);
-    isProblem(t, await post(`/v1/feedback/${id}/status`, raw), onChangeStatus, `change status ${label}`);
+    isProblem(t, await changeStatus(id, raw), onChangeStatus, `change status ${label}`);
   }
   const queries: [query: string, Expected][] = [
     ['status=bad', invalid],
@@ -85,12 +93,12 @@ test('no input produces a 500: each gets its exact status and problem code', asy
     ['status=open&status=closed', invalid],
     ['x=1', invalid],
   ];
-  for (const [query, expected] of queries) isProblem(t, await call('GET', `/v1/feedback?${query}`), expected, query);
-  isProblem(t, await call('GET', '/v1/feedback/%E0%A4%A'), [404, 'FEEDBACK.NOT_FOUND'], 'undecodable path');
+  for (const [query, expected] of queries) isProblem(t, await read(`/v1/feedback?${query}`), expected, query);
+  isProblem(t, await read('/v1/feedback/%E0%A4%A'), [404, 'FEEDBACK.NOT_FOUND'], 'undecodable path');
   // U+0000 in a query or a path parameter would reach PostgreSQL as text, which cannot hold it (22021).
-  isProblem(t, await call('GET', '/v1/ops/dead-letters?consumer=%00'), [400, 'HTTP.UNSUPPORTED_CHARACTER'], 'NUL in a query filter');
-  isProblem(t, await call('GET', '/v1/ops/dead-letters?consumer=a%00b&status=open'), [400, 'HTTP.UNSUPPORTED_CHARACTER'], 'NUL inside a query value');
-  isProblem(t, await call('POST', '/v1/ops/dead-letters/1%00/retry'), [400, 'HTTP.UNSUPPORTED_CHARACTER'], 'NUL in a path parameter');
+  isProblem(t, await call('GET', '/v1/ops/dead-letters?consumer=%00', { headers: operator }), [400, 'HTTP.UNSUPPORTED_CHARACTER'], 'NUL in a query filter');
+  isProblem(t, await call('GET', '/v1/ops/dead-letters?consumer=a%00b&status=open', { headers: operator }), [400, 'HTTP.UNSUPPORTED_CHARACTER'], 'NUL inside a query value');
+  isProblem(t, await call('POST', '/v1/ops/dead-letters/1%00/retry', { headers: operator }), [400, 'HTTP.UNSUPPORTED_CHARACTER'], 'NUL in a path parameter');
 });
 
 test('a lone UTF-16 surrogate, in a value or a key, is refused with 400 HTTP.INVALID_UNICODE', async (t) => {
@@ -105,15 +113,15 @@ test('a lone UTF-16 surrogate, in a value or a key, is refused with 400 HTTP.INV
     [`/v1/feedback/${id}/status`, '{"status":"resolved","note":"\\ud83d"}', 'body.note'],
   ];
   for (const [path, raw, field] of cases) {
-    const reply = await post(path, raw);
+    const reply = await post(path, raw, path === '/v1/feedback' ? JSON_TYPE : { ...JSON_TYPE, ...agent });
     isProblem(t, reply, [400, 'HTTP.INVALID_UNICODE'], raw);
     t.is(reply.body.errors[0].path, field, raw);
   }
   // A pair is text: an emoji goes through, and comes back as it was sent.
   const emoji = await submit('{"text":"fine \\ud83d\\ude00"}');
   t.is(emoji.status, 201);
-  const read = await call('GET', `/v1/feedback/${emoji.body.id}`, { headers: { 'X-Chorus-Min-Position': emoji.body.position } });
-  t.is(read.body.text, 'fine 😀');
+  const readBack = await read(`/v1/feedback/${emoji.body.id}`, { 'X-Chorus-Min-Position': emoji.body.position });
+  t.is(readBack.body.text, 'fine 😀');
 });
 
 test('U+0000, in a value or a key, is refused with 400 HTTP.UNSUPPORTED_CHARACTER', async (t) => {
@@ -143,8 +151,8 @@ test('bytes that are not UTF-8 are refused with 400 HTTP.INVALID_UTF8, not repla
   }
   const valid = await submit(body(0xc3, 0xa9));
   t.is(valid.status, 201);
-  const read = await call('GET', `/v1/feedback/${valid.body.id}`, { headers: { 'X-Chorus-Min-Position': valid.body.position } });
-  t.is(read.body.text, 'é');
+  const readBack = await read(`/v1/feedback/${valid.body.id}`, { 'X-Chorus-Min-Position': valid.body.position });
+  t.is(readBack.body.text, 'é');
 });
 
 test('a forged list cursor is refused with 400 QUERY.INVALID_CURSOR', async (t) => {
@@ -166,11 +174,11 @@ test('a forged list cursor is refused with 400 QUERY.INVALID_CURSOR', async (t) 
     ['base64 of garbage', Buffer.from('\u0000\ud800{').toString('base64url')],
   ];
   for (const [label, value] of forged) {
-    isProblem(t, await call('GET', `/v1/feedback?cursor=${encodeURIComponent(value)}`), [400, 'QUERY.INVALID_CURSOR'], label);
+    isProblem(t, await read(`/v1/feedback?cursor=${encodeURIComponent(value)}`), [400, 'QUERY.INVALID_CURSOR'], label);
   }
   // The first and last years a cursor may carry are read like any other.
   for (const at of ['0001-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z']) {
-    t.is((await call('GET', `/v1/feedback?cursor=${cursor([at, SOME_ID])}`)).status, 200, at);
+    t.is((await read(`/v1/feedback?cursor=${cursor([at, SOME_ID])}`)).status, 200, at);
   }
 });
 

@@ -7,21 +7,25 @@ import { startAll, type RunningChorus } from '../../api/main.js';
 import { sweepIdempotencyKeys } from '../../api/http/idempotency.js';
 import { loadConfig } from '../../infrastructure/config.js';
 import { collect } from '../support/events.js';
+import { bearerFor, TEST_CONFIG } from '../support/http-specification.js';
 
 let chorus: RunningChorus;
+/** Status changes are an agent's to make; submitting needs no credentials. */
+let agent: Record<string, string>;
 
 test.before(async () => {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', CHORUS_DATA_DIR: 'memory://', CHORUS_IDEMPOTENCY_LEASE_MS: '60000' });
+  const config = loadConfig({ ...TEST_CONFIG, CHORUS_IDEMPOTENCY_LEASE_MS: '60000' });
   chorus = await startAll(config, pino({ level: 'silent' }));
+  agent = await bearerFor(chorus, ['agent']);
 });
 test.after.always(() => chorus?.stop());
 
 type Reply = { status: number; headers: Headers; body: any }; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any shape
 
-async function post(path: string, json: unknown, key: string): Promise<Reply> {
+async function post(path: string, json: unknown, key: string, credentials: Record<string, string> = {}): Promise<Reply> {
   const response = await fetch(`${chorus.url}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'Idempotency-Key': key },
+    headers: { 'content-type': 'application/json', 'Idempotency-Key': key, ...credentials },
     body: JSON.stringify(json),
   });
   return { status: response.status, headers: response.headers, body: await response.json() };
@@ -82,13 +86,13 @@ test('a retry after the lease of a request that never committed runs it', async 
 test('a status change run again after its lease answers as it did, even when the feedback has moved on since', async (t) => {
   const created = await post('/v1/feedback', { text: 'To resolve' }, `create-${Math.random()}`);
   const key = `status-${Math.random()}`;
-  const first = await post(`/v1/feedback/${created.body.id}/status`, { status: 'resolved', note: 'done' }, key);
+  const first = await post(`/v1/feedback/${created.body.id}/status`, { status: 'resolved', note: 'done' }, key, agent);
   t.is(first.status, 200);
-  const closed = await post(`/v1/feedback/${created.body.id}/status`, { status: 'closed' }, `close-${Math.random()}`);
+  const closed = await post(`/v1/feedback/${created.body.id}/status`, { status: 'closed' }, `close-${Math.random()}`, agent);
   t.is(closed.status, 200);
   await asIfTheProcessDied(key, 'expired');
   // Deciding again would refuse (closed feedback cannot be resolved): the retry recognises its own change instead.
-  const retry = await post(`/v1/feedback/${created.body.id}/status`, { status: 'resolved', note: 'done' }, key);
+  const retry = await post(`/v1/feedback/${created.body.id}/status`, { status: 'resolved', note: 'done' }, key, agent);
   t.is(retry.status, 200);
   t.deepEqual(retry.body, first.body);
   t.is((await typesOf(created.body.id)).filter((type) => type === 'FeedbackStatusChanged').length, 2);

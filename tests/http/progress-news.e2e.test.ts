@@ -7,6 +7,7 @@ import { startRoles, type RunningChorus } from '../../api/main.js';
 import { loadConfig } from '../../infrastructure/config.js';
 import { serverTestDatabase, type TestDatabase } from '../support/databases.js';
 import { serviceUrl } from '../support/services.js';
+import { bearerFor, TEST_CONFIG } from '../support/http-specification.js';
 
 const databaseUrl = serviceUrl('DATABASE_URL', 'projection progress between processes');
 
@@ -24,7 +25,7 @@ if (databaseUrl !== undefined) {
   test('batches a projector commits in another process are announced to the API process', async (t) => {
     const db = await serverTestDatabase(databaseUrl);
     databases.push(db);
-    const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: db.url!, CHORUS_POLL_INTERVAL_MS: '60000' });
+    const config = loadConfig({ ...TEST_CONFIG, LOG_LEVEL: 'silent', DATABASE_URL: db.url!, CHORUS_POLL_INTERVAL_MS: '60000' });
     const logger = pino({ level: 'silent' });
     const api = await startRoles(config, logger, { roles: ['api'] });
     running.push(api);
@@ -39,7 +40,8 @@ if (databaseUrl !== undefined) {
     t.true(api.system.progress.batches('feedback') > 0, "the projector's batch was announced in the API's process");
     t.true(projector.system.progress.batches('feedback') > 0);
 
-    const read = await fetch(`${api.url}/v1/feedback/stats`, { headers: { 'X-Chorus-Min-Position': position } });
+    const viewer = await bearerFor(api, ['viewer']);
+    const read = await fetch(`${api.url}/v1/feedback/stats`, { headers: { ...viewer, 'X-Chorus-Min-Position': position } });
     t.is(read.status, 200);
     t.is(((await read.json()) as { total: number }).total, 1);
   });
@@ -48,35 +50,37 @@ if (databaseUrl !== undefined) {
     const db = await serverTestDatabase(databaseUrl);
     databases.push(db);
     // Only news can refresh a kept view here: it would otherwise be kept for ten minutes.
-    const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: db.url!, CHORUS_VIEW_CACHE_MAX_AGE_MS: '600000' });
+    const config = loadConfig({ ...TEST_CONFIG, LOG_LEVEL: 'silent', DATABASE_URL: db.url!, CHORUS_VIEW_CACHE_MAX_AGE_MS: '600000' });
     const logger = pino({ level: 'silent' });
     const api = await startRoles(config, logger, { roles: ['api'] });
     running.push(api);
     const projector = await startRoles(config, logger, { roles: ['projector'] });
     running.push(projector);
 
+    // One agent reads and changes the feedback; anyone may submit it.
+    const agent = await bearerFor(api, ['agent']);
     const created = await fetch(`${api.url}/v1/feedback`, { method: 'POST', headers: json, body: JSON.stringify({ text: 'cache me', rating: 2 }) });
     const { id, position } = (await created.json()) as { id: string; position: string };
-    const waited = await fetch(`${api.url}/v1/feedback/${id}`, { headers: { 'X-Chorus-Min-Position': position } });
+    const waited = await fetch(`${api.url}/v1/feedback/${id}`, { headers: { ...agent, 'X-Chorus-Min-Position': position } });
     t.is(waited.status, 200);
     t.is(waited.headers.get('X-Chorus-Cache'), null, 'a read that waited for a position is not served from the cache');
-    const first = await fetch(`${api.url}/v1/feedback/${id}`);
+    const first = await fetch(`${api.url}/v1/feedback/${id}`, { headers: agent });
     t.is(first.headers.get('X-Chorus-Cache'), 'miss');
-    const second = await fetch(`${api.url}/v1/feedback/${id}`);
+    const second = await fetch(`${api.url}/v1/feedback/${id}`, { headers: agent });
     t.is(second.headers.get('X-Chorus-Cache'), 'hit');
     t.is(((await second.json()) as { status: string }).status, 'open');
 
     const changed = await fetch(`${api.url}/v1/feedback/${id}/status`, {
       method: 'POST',
-      headers: { ...json, 'If-Match': second.headers.get('ETag')! },
+      headers: { ...json, ...agent, 'If-Match': second.headers.get('ETag')! },
       body: JSON.stringify({ status: 'in_progress' }),
     });
     t.is(changed.status, 200);
-    const afterChange = await fetch(`${api.url}/v1/feedback/${id}`, { headers: { 'X-Chorus-Min-Position': changed.headers.get('X-Chorus-Position')! } });
+    const afterChange = await fetch(`${api.url}/v1/feedback/${id}`, { headers: { ...agent, 'X-Chorus-Min-Position': changed.headers.get('X-Chorus-Position')! } });
     t.is(((await afterChange.json()) as { status: string }).status, 'in_progress', 'a read that waits for the change sees it at once');
     let status = '';
     for (let attempt = 0; attempt < 200 && status !== 'in_progress'; attempt++) {
-      status = ((await (await fetch(`${api.url}/v1/feedback/${id}`)).json()) as { status: string }).status;
+      status = ((await (await fetch(`${api.url}/v1/feedback/${id}`, { headers: agent })).json()) as { status: string }).status;
       if (status !== 'in_progress') await new Promise((resolve) => setTimeout(resolve, 25));
     }
     t.is(status, 'in_progress', "the projector's news dropped the kept view");

@@ -10,6 +10,7 @@ import { loadConfig } from '../../infrastructure/config.js';
 import { feedbackProjection } from '../../projections/feedback/feedback-projection.js';
 import { serverTestDatabase } from '../support/databases.js';
 import { serviceUrl } from '../support/services.js';
+import { bearerFor, TEST_CONFIG } from '../support/http-specification.js';
 
 type Profile = Readonly<{ name: 'embedded' | 'postgres'; env(): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> }>;
 
@@ -22,8 +23,7 @@ const MIN_POSITION = 'X-Chorus-Min-Position';
 
 async function start(env: Record<string, string>): Promise<RunningChorus> {
   const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
+    ...TEST_CONFIG,
     CHORUS_MIN_POSITION_TIMEOUT_MS: MINUTE_MS,
     CHORUS_POLL_INTERVAL_MS: MINUTE_MS,
     CHORUS_MAX_POSITION_WAITS: '1',
@@ -32,8 +32,10 @@ async function start(env: Record<string, string>): Promise<RunningChorus> {
   return startAll(config, pino({ level: 'silent' }));
 }
 
+/** Reads go as a viewer; a submission goes anonymous, as anyone may submit feedback. */
 async function call(chorus: RunningChorus, path: string, headers: Record<string, string> = {}, init: RequestInit = {}): Promise<Reply> {
-  const response = await fetch(`${chorus.url}${path}`, { ...init, headers: { 'content-type': 'application/json', ...headers } });
+  const credentials = init.method === 'POST' ? {} : await bearerFor(chorus, ['viewer']);
+  const response = await fetch(`${chorus.url}${path}`, { ...init, headers: { 'content-type': 'application/json', ...credentials, ...headers } });
   const text = await response.text();
   const type = response.headers.get('content-type') ?? '';
   return { status: response.status, headers: response.headers, body: type.includes('json') && text !== '' ? JSON.parse(text) : text };

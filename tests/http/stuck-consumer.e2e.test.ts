@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import { startAll } from '../../api/main.js';
 import { loadConfig } from '../../infrastructure/config.js';
+import { bearerFor, TEST_CONFIG } from '../support/http-specification.js';
 
 type Ready = { status: string; checks: { workers: Record<string, string>; consumers: Record<string, { stuck: boolean; failures: number; lastError: string | null }> } };
 
@@ -20,9 +21,11 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, wha
 test('a projection failing without progress is stuck in /health/ready and /metrics, and recovers', async (t) => {
   t.timeout(120_000);
   // Many attempts, so that the failing event is not dead-lettered (which would be progress) while we look.
-  const config = loadConfig({ PORT: '0', CHORUS_DATA_DIR: 'memory://', CHORUS_STUCK_AFTER_MS: '1000', CHORUS_PROJECTION_MAX_ATTEMPTS: '100' });
+  const config = loadConfig({ ...TEST_CONFIG, CHORUS_STUCK_AFTER_MS: '1000', CHORUS_PROJECTION_MAX_ATTEMPTS: '100' });
   const chorus = await startAll(config, pino({ level: 'silent' }));
   try {
+    const operator = await bearerFor(chorus, ['operator']);
+    const metricsText = async (): Promise<string> => (await fetch(`${chorus.url}/metrics`, { headers: operator })).text();
     const db = chorus.system.database.db;
     const ready = async (): Promise<{ status: number; body: Ready }> => {
       const response = await fetch(`${chorus.url}/health/ready`);
@@ -40,7 +43,7 @@ test('a projection failing without progress is stuck in /health/ready and /metri
     t.like(stuck.body.checks.consumers['projection.feedback'], { stuck: true, lastError: 'database error 42P01' });
     t.true(stuck.body.checks.consumers['projection.feedback']!.failures >= 2);
     t.is(stuck.body.checks.workers['enricher.feedback-triage'], 'running', 'only the failing consumer is stuck');
-    const metrics = await (await fetch(`${chorus.url}/metrics`)).text();
+    const metrics = await metricsText();
     t.regex(metrics, /chorus_consumer_stuck\{consumer="projection\.feedback"\} 1/);
     t.regex(metrics, /chorus_consumer_stuck\{consumer="enricher\.feedback-triage"\} 0/);
 
@@ -48,7 +51,7 @@ test('a projection failing without progress is stuck in /health/ready and /metri
     const recovered = await until(ready, (r) => r.status === 200, 'readiness back');
     t.is(recovered.body.checks.workers['projection.feedback'], 'running');
     t.like(recovered.body.checks.consumers['projection.feedback'], { stuck: false, failures: 0 });
-    t.regex(await (await fetch(`${chorus.url}/metrics`)).text(), /chorus_consumer_stuck\{consumer="projection\.feedback"\} 0/);
+    t.regex(await metricsText(), /chorus_consumer_stuck\{consumer="projection\.feedback"\} 0/);
   } finally {
     await chorus.stop();
   }

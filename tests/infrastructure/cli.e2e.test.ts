@@ -5,12 +5,17 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { serverTestDatabase, type TestDatabase } from '../support/databases.js';
 import { serviceUrl } from '../support/services.js';
+import { TEST_JWT_SECRET } from '../support/http-specification.js';
+import { bearerSignedWith } from '../support/tokens.js';
 
 const databaseUrl = serviceUrl('DATABASE_URL', 'the chorus command on PostgreSQL');
 
+/** Every process on PostgreSQL needs a signing key; with this one, the test can sign tokens its processes accept. */
+const SIGNING = { CHORUS_JWT_SECRET: TEST_JWT_SECRET };
+
 /** Runs `chorus <args>` from the sources; resolves with its exit code and output, whatever the code. */
 async function chorus(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cleanEnv = { ...process.env, KAFKA_BROKERS: '', REDIS_URL: '', DATABASE_REPLICA_URLS: '', ...env };
+  const cleanEnv = { ...process.env, KAFKA_BROKERS: '', REDIS_URL: '', DATABASE_REPLICA_URLS: '', ...SIGNING, ...env };
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'api/cli/chorus.ts', ...args], { env: cleanEnv });
     return { code: 0, stdout, stderr };
@@ -62,7 +67,7 @@ if (databaseUrl !== undefined) {
 
   test('a projector-only process serves health and metrics but not the API, and stops on SIGTERM', async (t) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'api/cli/chorus.ts', 'run', 'projector'], {
-      env: { ...process.env, KAFKA_BROKERS: '', REDIS_URL: '', DATABASE_REPLICA_URLS: '', DATABASE_URL: db.url!, PORT: '0', LOG_LEVEL: 'info' },
+      env: { ...process.env, KAFKA_BROKERS: '', REDIS_URL: '', DATABASE_REPLICA_URLS: '', ...SIGNING, DATABASE_URL: db.url!, PORT: '0', LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = once(child, 'exit');
@@ -78,9 +83,14 @@ if (databaseUrl !== undefined) {
       }
       const ready = await fetch(`${url}/health/ready`);
       t.is(ready.status, 200);
-      t.deepEqual(((await ready.json()) as { checks: { workers: unknown } }).checks.workers, { 'projection.feedback': 'running' });
+      t.deepEqual(((await ready.json()) as { checks: { workers: unknown } }).checks.workers, {
+        'projection.api-keys': 'running',
+        'projection.audit': 'running',
+        'projection.feedback': 'running',
+      });
       t.is((await fetch(`${url}/v1/feedback`)).status, 404, 'the API is another role');
-      const metrics = await (await fetch(`${url}/metrics`)).text();
+      const operator = await bearerSignedWith(TEST_JWT_SECRET, ['operator']);
+      const metrics = await (await fetch(`${url}/metrics`, { headers: operator })).text();
       t.true(metrics.includes('chorus_consumer_lag_events{consumer="projection.feedback"} 0'));
       child.kill('SIGTERM');
       t.deepEqual(await exited, [0, null]);

@@ -2,10 +2,13 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { TEST_CONFIG, TEST_JWT_SECRET } from '../support/http-specification.js';
+import { bearerSignedWith } from '../support/tokens.js';
 
 test('SIGTERM lets the request in flight finish, then exits 0', async (t) => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'api/cli/chorus.ts', 'start'], {
-    env: { ...process.env, PORT: '0', CHORUS_DATA_DIR: 'memory://', CHORUS_MIN_POSITION_TIMEOUT_MS: '1500', LOG_LEVEL: 'info' },
+    // Signs with TEST_JWT_SECRET (TEST_CONFIG's), so that the test can sign a token the child accepts.
+    env: { ...process.env, ...TEST_CONFIG, CHORUS_MIN_POSITION_TIMEOUT_MS: '1500', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
@@ -20,7 +23,8 @@ test('SIGTERM lets the request in flight finish, then exits 0', async (t) => {
     }
     t.regex(url, /^http:\/\/127\.0\.0\.1:\d+$/);
     // A read that waits for a position the log has not reached: in flight for about 1.5 s.
-    const inFlight = fetch(`${url}/v1/feedback`, { headers: { 'X-Chorus-Min-Position': '9000000000000000000' } });
+    const viewer = await bearerSignedWith(TEST_JWT_SECRET, ['viewer']);
+    const inFlight = fetch(`${url}/v1/feedback`, { headers: { ...viewer, 'X-Chorus-Min-Position': '9000000000000000000' } });
     await new Promise((resolve) => setTimeout(resolve, 300));
     child.kill('SIGTERM');
     const response = await inFlight;

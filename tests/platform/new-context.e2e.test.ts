@@ -7,6 +7,8 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { contexts, context } from '../../api/contexts.js';
 import { awaitMinPosition, MIN_POSITION_HEADER } from '../../api/http/read-your-writes.js';
+import { actorOf } from '../../api/http/access.js';
+import { TEST_CONFIG } from '../support/http-specification.js';
 import { route } from '../../api/http/routes.js';
 import type { HttpDependencies } from '../../api/http/dependencies.js';
 import { startAll, type RunningChorus } from '../../api/main.js';
@@ -71,11 +73,12 @@ const notesRoutes = (deps: HttpDependencies) => [
     path: '/v1/notes',
     tag: 'notes',
     summary: 'Write a note',
+    access: 'anyone',
     body: z.strictObject({ text: z.string().min(1).max(200) }),
     responses: { 201: '{ id, position }' },
     async handle(ctx, { body, commands }) {
       const id = commands.ids.next();
-      const metadata = { correlationId: ctx.state.correlationId as string, causationId: null, actor: { sub: 'anonymous', roles: [] }, occurredAt: commands.clock.now().toISOString(), schema: 1 };
+      const metadata = { correlationId: ctx.state.correlationId as string, causationId: null, actor: actorOf(ctx), occurredAt: commands.clock.now().toISOString(), schema: 1 };
       const { position } = await commands.store.append(`note-${id}`, [{ eventId: commands.ids.next(), type: 'NoteWritten', data: body, metadata }], { expectedRevision: 'no_stream' });
       ctx.status = 201;
       ctx.body = { id, position };
@@ -86,6 +89,7 @@ const notesRoutes = (deps: HttpDependencies) => [
     path: '/v1/notes/:id',
     tag: 'notes',
     summary: 'One note',
+    access: 'anyone',
     headers: [MIN_POSITION_HEADER],
     responses: { 200: 'The note', 404: 'Unknown note' },
     async handle(ctx, { params }) {
@@ -100,7 +104,7 @@ const notesRoutes = (deps: HttpDependencies) => [
 let chorus: RunningChorus;
 
 test.before(async () => {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', CHORUS_DATA_DIR: 'memory://', CHORUS_MIN_POSITION_TIMEOUT_MS: '10000' });
+  const config = loadConfig({ ...TEST_CONFIG, CHORUS_MIN_POSITION_TIMEOUT_MS: '10000' });
   chorus = await startAll(config, pino({ level: 'silent' }), [...contexts, context(notesModule, notesRoutes)]);
 });
 test.after.always(() => chorus?.stop());
@@ -122,5 +126,5 @@ test('a context added as a module is migrated, projected and served next to the 
   t.truthy(openapi.paths['/v1/feedback'], 'next to the others');
   const feedback = await fetch(`${chorus.url}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'still here' }) });
   t.is(feedback.status, 201);
-  t.deepEqual(chorus.system.topology.allTopics().sort(), ['chorus.dlq', 'chorus.feedback', 'chorus.notes'], 'its events get a Kafka topic of their own');
+  t.deepEqual(chorus.system.topology.allTopics().sort(), ['chorus.dlq', 'chorus.feedback', 'chorus.identity', 'chorus.notes'], 'its events get a Kafka topic of their own');
 });

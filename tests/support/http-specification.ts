@@ -4,11 +4,18 @@ import test, { type ExecutionContext } from 'ava';
 import { pino } from 'pino';
 import { startAll, type RunningChorus } from '../../api/main.js';
 import { loadConfig } from '../../infrastructure/config.js';
+import type { Role } from '../../domain/identity/roles.js';
 
 /** Environment for one test file's Chorus, and what undoes it (a database to drop). */
 export type HttpEnvironment = Readonly<{ env: Record<string, string>; cleanup(): Promise<void> }>;
 
-export type RequestOptions = Readonly<{ json?: unknown; raw?: string; headers?: Record<string, string> }>;
+export type RequestOptions = Readonly<{
+  json?: unknown;
+  raw?: string;
+  headers?: Record<string, string>;
+  /** Sent with a token for these roles (a user named `as:<roles>`); `anonymous`: with no credentials. Default: the specification's `as`. */
+  as?: readonly Role[] | 'anonymous';
+}>;
 
 export type Reply = Readonly<{ status: number; headers: Headers; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any shape
 
@@ -25,9 +32,31 @@ export type HttpExpectation = Readonly<{
 export type HttpSpecificationOptions = Readonly<{
   /** Prepared before the start, cleaned up after the stop; its variables override `config`. */
   environment?: () => Promise<HttpEnvironment>;
-  /** Variables for loadConfig, over PORT=0, HOST=127.0.0.1 and CHORUS_DATA_DIR=memory://. */
+  /** Variables for loadConfig, over PORT=0, HOST=127.0.0.1, CHORUS_DATA_DIR=memory://, a test signing key and rate limits no suite reaches. */
   config?: Record<string, string>;
+  /** Requests go with a token for these roles unless they say otherwise; unset: anonymous. */
+  as?: readonly Role[];
 }>;
+
+/** Signs the test servers' tokens when DATABASE_URL is set (the embedded profile makes its own key). */
+export const TEST_JWT_SECRET = 'chorus-tests-only-signing-secret-0123456789';
+
+/** What every test server starts with unless a test says otherwise. */
+export const TEST_CONFIG: Readonly<Record<string, string>> = {
+  PORT: '0',
+  HOST: '127.0.0.1',
+  CHORUS_DATA_DIR: 'memory://',
+  CHORUS_JWT_SECRET: TEST_JWT_SECRET,
+  CHORUS_RATE_LIMIT_IP_PER_MIN: '10000000',
+  CHORUS_RATE_LIMIT_USER_PER_MIN: '10000000',
+  CHORUS_RATE_LIMIT_PASSWORD_PER_MIN: '10000000',
+};
+
+/** An Authorization header for a token with these roles, signed by the running Chorus. */
+export async function bearerFor(running: RunningChorus, roles: readonly Role[], sub = `as:${roles.join('+') || 'none'}`): Promise<Record<string, string>> {
+  const { token } = await running.identity.tokens.issue({ sub, roles });
+  return { Authorization: `Bearer ${token}` };
+}
 
 /** Call once per test file, at its top level: it starts Chorus before the first test and stops it after the last. */
 export function HttpSpecification(options: HttpSpecificationOptions = {}) {
@@ -37,7 +66,7 @@ export function HttpSpecification(options: HttpSpecificationOptions = {}) {
   test.before(async () => {
     const prepared = (await options.environment?.()) ?? { env: {}, cleanup: async () => undefined };
     cleanup = prepared.cleanup;
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', CHORUS_DATA_DIR: 'memory://', ...options.config, ...prepared.env });
+    const config = loadConfig({ ...TEST_CONFIG, ...options.config, ...prepared.env });
     running = await startAll(config, pino({ level: 'silent' }));
   });
   test.after.always(async () => {
@@ -51,7 +80,9 @@ export function HttpSpecification(options: HttpSpecificationOptions = {}) {
   };
 
   async function call(method: string, path: string, request: RequestOptions = {}): Promise<Reply> {
-    const headers: Record<string, string> = { ...request.headers };
+    const as = request.as ?? options.as ?? 'anonymous';
+    const credentials = as === 'anonymous' || request.headers?.Authorization !== undefined ? {} : await bearerFor(chorus(), as);
+    const headers: Record<string, string> = { ...credentials, ...request.headers };
     let body: string | undefined = request.raw;
     if (request.json !== undefined) {
       body = JSON.stringify(request.json);

@@ -1,0 +1,119 @@
+// Reads of the identity read models: API keys and the audit trail, each a filtered page, newest first, by keyset.
+import type { Kysely, Selectable } from 'kysely';
+import { ValidationError } from '../../domain/kernel/errors.js';
+import type { AuditEntry, AuditType } from '../../domain/identity/audit-events.js';
+import type { Schema } from '../schema.js';
+import type { ApiKeyRow } from './api-keys-projection.js';
+import type { AuditEntriesTable } from './identity-schema.js';
+
+export type Page<T> = Readonly<{ items: T[]; nextCursor: string | null }>;
+
+export type ApiKeyView = Readonly<{
+  id: string;
+  ownerId: string;
+  name: string;
+  roles: string[];
+  createdAt: string;
+  revokedAt: string | null;
+  status: 'active' | 'revoked';
+}>;
+
+const apiKeyView = (row: ApiKeyRow): ApiKeyView => ({
+  id: row.id,
+  ownerId: row.owner_id,
+  name: row.name,
+  roles: [...row.roles],
+  createdAt: row.created_at.toISOString(),
+  revokedAt: row.revoked_at?.toISOString() ?? null,
+  status: row.revoked_at === null ? 'active' : 'revoked',
+});
+
+export type ApiKeyFilter = Readonly<{ ownerId?: string; limit: number; cursor?: string }>;
+
+export async function listApiKeys(db: Kysely<Schema>, { ownerId, limit, cursor }: ApiKeyFilter): Promise<Page<ApiKeyView>> {
+  let query = db.selectFrom('api_keys').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
+  if (ownerId !== undefined) query = query.where('owner_id', '=', ownerId);
+  if (cursor !== undefined) {
+    const after = decodeCursor(cursor);
+    query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.at, after.id)));
+  }
+  const rows = await query.execute();
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(last.created_at, last.id) : null;
+  return { items: page.map(apiKeyView), nextCursor };
+}
+
+/** An audit entry as it was recorded, with the id of its AuditRecorded event. */
+export type AuditView = AuditEntry & Readonly<{ id: string }>;
+
+const auditView = (row: Selectable<AuditEntriesTable>): AuditView => ({
+  id: row.event_id,
+  type: row.type,
+  actor: row.actor,
+  method: row.method,
+  route: row.route,
+  ip: row.ip,
+  correlationId: row.correlation_id,
+  reason: row.reason,
+  subject: row.subject,
+  count: row.count,
+  occurredAt: row.occurred_at.toISOString(),
+});
+
+export type AuditFilter = Readonly<{
+  type?: string;
+  /** The actor's sub. */
+  actor?: string;
+  /** Inclusive. */
+  since?: Date;
+  /** Exclusive. */
+  until?: Date;
+  limit: number;
+  cursor?: string;
+}>;
+
+export async function listAudit(db: Kysely<Schema>, { type, actor, since, until, limit, cursor }: AuditFilter): Promise<Page<AuditView>> {
+  let query = db.selectFrom('audit_entries').selectAll().orderBy('occurred_at', 'desc').orderBy('event_id', 'desc').limit(limit + 1);
+  // A type the trail does not know is a filter no row matches, not an error.
+  if (type !== undefined) query = query.where('type', '=', type as AuditType);
+  if (actor !== undefined) query = query.where('actor_sub', '=', actor);
+  if (since !== undefined) query = query.where('occurred_at', '>=', since);
+  if (until !== undefined) query = query.where('occurred_at', '<', until);
+  if (cursor !== undefined) {
+    const after = decodeCursor(cursor);
+    query = query.where((eb) => eb(eb.refTuple('occurred_at', 'event_id'), '<', eb.tuple(after.at, after.id)));
+  }
+  const rows = await query.execute();
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(last.occurred_at, last.event_id) : null;
+  return { items: page.map(auditView), nextCursor };
+}
+
+/** The last row's keyset, [timestamp, uuid]: opaque to clients, who hand it back unchanged. */
+const encodeCursor = (at: Date, id: string): string => Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
+
+/**
+ * Takes only what encodeCursor gives: anything else could reach PostgreSQL as a value it refuses (22P02, 22008,
+ * 22009) and come back as a 500. Timestamps are toISOString's plain form, years 1 to 9999, which both drivers
+ * write alike (see feedback-queries.ts).
+ */
+function decodeCursor(cursor: string): { at: Date; id: string } {
+  try {
+    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(decoded) && decoded.length === 2) {
+      const [timestamp, id] = decoded as unknown[];
+      const at = typeof timestamp === 'string' && CURSOR_TIMESTAMP.test(timestamp) ? new Date(timestamp) : null;
+      const roundTrips = at !== null && !Number.isNaN(at.getTime()) && at.toISOString() === timestamp && at.getUTCFullYear() >= 1;
+      if (roundTrips && typeof id === 'string' && CURSOR_ID.test(id)) return { at, id };
+    }
+  } catch {
+    // fall through: any undecodable cursor gets the same answer
+  }
+  throw new ValidationError('REQUEST.INVALID_CURSOR', 'The cursor is not one this API issued', [{ path: 'query.cursor', message: 'Invalid cursor' }]);
+}
+
+/** PostgreSQL writes uuids in lower case. */
+const CURSOR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const CURSOR_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
