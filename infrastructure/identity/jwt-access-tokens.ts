@@ -1,7 +1,10 @@
 // Access tokens as JWTs signed with HS256 (jose). Verification pins the algorithm, the issuer and the audience,
 // and wants sub, roles, exp and jti: `alg: none`, another key, a tampered payload, another audience or an expired
-// token all fail the same way, as 401.
+// token all fail the same way, as 401. Clients send one token many times: a token that verified is remembered
+// (its claims, until it expires), so the signature of most requests is checked once, not on every request.
 import { errors, jwtVerify, SignJWT } from 'jose';
+import { LRUCache } from 'lru-cache';
+import { webcrypto } from 'node:crypto';
 import type { AccessClaims, AccessTokens } from '../../application/ports/access-tokens.js';
 import type { Ids } from '../../application/ports/ids.js';
 import type { Clock } from '../../application/ports/clock.js';
@@ -14,14 +17,23 @@ const CLOCK_TOLERANCE_S = 5;
 
 export type JwtSettings = Readonly<{ key: Uint8Array; issuer: string; audience: string; ttlSeconds: number }>;
 
+/** Tokens remembered as verified: enough for every client active within a token's lifetime on one process. */
+const VERIFIED_TOKENS = 10_000;
+
 const invalid = () => new Unauthenticated('AUTH.INVALID_TOKEN', 'The access token is not valid');
 
 export class JwtAccessTokens implements AccessTokens {
+  private readonly verified = new LRUCache<string, AccessClaims>({ max: VERIFIED_TOKENS });
+  /** Imported once: handing jose the raw bytes would import them again on every call (half its cost). */
+  private readonly key: Promise<webcrypto.CryptoKey>;
+
   constructor(
     private readonly settings: JwtSettings,
     private readonly ids: Ids,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.key = webcrypto.subtle.importKey('raw', settings.key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  }
 
   async issue(subject: Readonly<{ sub: string; roles: readonly Role[] }>, ttlSeconds = this.settings.ttlSeconds): Promise<{ token: string; expiresIn: number }> {
     const now = Math.floor(this.clock.now().getTime() / 1000);
@@ -33,14 +45,25 @@ export class JwtAccessTokens implements AccessTokens {
       .setIssuedAt(now)
       .setExpirationTime(now + ttlSeconds)
       .setJti(this.ids.next())
-      .sign(this.settings.key);
+      .sign(await this.key);
     return { token, expiresIn: ttlSeconds };
   }
 
   async verify(token: string): Promise<AccessClaims> {
+    const known = this.verified.get(token);
+    if (known !== undefined) {
+      if (known.expiresAt.getTime() + CLOCK_TOLERANCE_S * 1000 > this.clock.now().getTime()) return known;
+      this.verified.delete(token);
+    }
+    const claims = await this.verifySignature(token);
+    this.verified.set(token, claims);
+    return claims;
+  }
+
+  private async verifySignature(token: string): Promise<AccessClaims> {
     let payload;
     try {
-      ({ payload } = await jwtVerify(token, this.settings.key, {
+      ({ payload } = await jwtVerify(token, await this.key, {
         algorithms: [ALGORITHM],
         issuer: this.settings.issuer,
         audience: this.settings.audience,
