@@ -113,6 +113,7 @@ const EnvSchema = z.object({
   // Secrets: the messages below never quote them, and Config holds them as Secrets.
   CHORUS_JWT_SECRET: z.string().refine((value) => Buffer.byteLength(value, 'utf8') >= 32, 'at least 32 bytes').optional(),
   CHORUS_METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,512}$/, '16 to 512 printable characters without spaces').optional(),
+  CHORUS_JWT_PRIVATE_KEY_FILE: z.string().min(1).max(4096).optional(),
   CHORUS_JWT_ISSUER: z.string().min(1).max(200).default('chorus'),
   CHORUS_JWT_AUDIENCE: z.string().min(1).max(200).default('chorus-api'),
   CHORUS_ACCESS_TOKEN_TTL: duration(60, 86_400, '15m'),
@@ -180,6 +181,8 @@ export type Config = Readonly<{
   signup: 'open' | 'closed';
   /** Unset: the embedded profile keeps a key in its data directory (see infrastructure/identity/signing-key.ts). */
   jwtSecret: Secret | undefined;
+  /** A PEM private key (Ed25519, P-256, RSA) to sign with instead of a shared secret. */
+  jwtPrivateKeyFile: string | undefined;
   jwtIssuer: string;
   jwtAudience: string;
   accessTokenTtlSeconds: number;
@@ -250,6 +253,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.CHORUS_EVENT_STORE === 'esdb' && e.DATABASE_URL === undefined) {
     throw new ConfigError('Invalid configuration:\n  DATABASE_URL: required when CHORUS_EVENT_STORE=esdb (the read models live in PostgreSQL)');
   }
+  if (e.CHORUS_JWT_PRIVATE_KEY_FILE !== undefined && e.CHORUS_JWT_SECRET !== undefined) {
+    throw new ConfigError('Invalid configuration:\n  CHORUS_JWT_SECRET: set it or CHORUS_JWT_PRIVATE_KEY_FILE, not both');
+  }
   // Unset: Gemini first when it has a key, the local provider always last.
   const aiProviders = e.CHORUS_AI_PROVIDERS ?? (e.GEMINI_API_KEY === undefined ? ['local'] : ['gemini', 'local']);
   if (aiProviders.includes('gemini') && e.GEMINI_API_KEY === undefined) {
@@ -291,6 +297,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stuckAfterMs: e.CHORUS_STUCK_AFTER_MS,
     signup: e.CHORUS_SIGNUP,
     jwtSecret: e.CHORUS_JWT_SECRET === undefined ? undefined : new Secret(e.CHORUS_JWT_SECRET),
+    jwtPrivateKeyFile: e.CHORUS_JWT_PRIVATE_KEY_FILE === undefined ? undefined : path.resolve(e.CHORUS_JWT_PRIVATE_KEY_FILE),
     jwtIssuer: e.CHORUS_JWT_ISSUER,
     jwtAudience: e.CHORUS_JWT_AUDIENCE,
     accessTokenTtlSeconds: e.CHORUS_ACCESS_TOKEN_TTL,

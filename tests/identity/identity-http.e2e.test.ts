@@ -280,3 +280,22 @@ test.serial('the audit query refuses what it cannot read with 400, never 500', a
   t.is(window.status, 200);
   t.true(window.body.items.length <= 3);
 });
+
+test.serial("an admin lists everyone's keys; a write made with a key names the key in its event; dead-letter actions are audited", async (t) => {
+  const { id: adminId, email: adminEmail } = await registered();
+  await call('POST', `/v1/users/${adminId}/roles`, { json: { roles: ['admin'] }, as: ['admin'] });
+  const admin = bearer((await loggedIn(adminEmail)).accessToken);
+  const { id: ownerId, email } = await registered();
+  const member = bearer((await loggedIn(email)).accessToken);
+  const created = (await call('POST', '/v1/api-keys', { json: { name: 'bot', roles: ['member'] }, headers: member })).body;
+  const listed = await when('GET', '/v1/api-keys?limit=100', { headers: { ...admin, 'X-Chorus-Min-Position': created.position } }).then(t, { status: 200 });
+  t.like(listed.body.items.find((item: { id: string }) => item.id === created.id), { ownerId, name: 'bot', status: 'active' });
+
+  const submitted = await when('POST', '/v1/feedback', { json: { text: 'sent by a bot' }, headers: { 'X-API-Key': created.key } }).then(t, { status: 201 });
+  const [event] = await collect(http.chorus().system.store.readStream(`feedback-${submitted.body.id}`));
+  t.deepEqual(event!.metadata.actor, { sub: ownerId, roles: ['member'], apiKeyId: created.id });
+
+  await when('POST', '/v1/ops/dead-letters/424242/retry', { as: ['operator'] }).then(t, { status: 404, code: 'DLQ.NOT_FOUND' });
+  const retried = await eventually(t, () => audit('type=deadletter.retried'), (page) => page.items.some((item: { subject: string }) => item.subject === 'deadletter:424242'), 'the retry');
+  t.like(retried.items.find((item: { subject: string }) => item.subject === 'deadletter:424242'), { actor: { sub: 'as:operator', roles: ['operator'] }, reason: 'refused or failed again' });
+});

@@ -6,7 +6,7 @@ import { JwtAccessTokens } from '../../infrastructure/identity/jwt-access-tokens
 
 /** An Authorization header for a token with these roles, valid for an hour, as a Chorus with `secret` and the default issuer and audience signs it. */
 export async function bearerSignedWith(secret: string, roles: readonly Role[], sub = `as:${roles.join('+') || 'none'}`): Promise<Record<string, string>> {
-  const tokens = new JwtAccessTokens({ key: new TextEncoder().encode(secret), issuer: 'chorus', audience: 'chorus-api', ttlSeconds: 3600 }, uuidV7Ids, systemClock);
+  const tokens = new JwtAccessTokens({ key: { alg: 'HS256', secret: new TextEncoder().encode(secret) }, issuer: 'chorus', audience: 'chorus-api', ttlSeconds: 3600 }, uuidV7Ids, systemClock);
   const { token } = await tokens.issue({ sub, roles });
   return { Authorization: `Bearer ${token}` };
 }
