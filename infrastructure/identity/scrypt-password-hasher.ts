@@ -23,13 +23,13 @@ const derive = (password: string, salt: Buffer, { log2N, r, p }: ScryptCost): Pr
   });
 
 export class ScryptPasswordHasher implements PasswordHasher {
-  /** What `verify` compares against when there is no hash: the same work, a certain mismatch. */
-  private readonly decoy: Promise<string>;
+  /**
+   * What `verify` compares against when there is no hash: the same work, a certain mismatch. Made at the first
+   * such login, not at start-up: most processes (relay, projector) never check a password.
+   */
+  private decoy: Promise<string> | null = null;
 
-  constructor(private readonly cost: ScryptCost = DEFAULT_SCRYPT_COST) {
-    this.decoy = this.hash(randomBytes(24).toString('base64url'));
-    this.decoy.catch(() => undefined);
-  }
+  constructor(private readonly cost: ScryptCost = DEFAULT_SCRYPT_COST) {}
 
   async hash(password: string): Promise<string> {
     const salt = randomBytes(SALT_BYTES);
@@ -39,7 +39,7 @@ export class ScryptPasswordHasher implements PasswordHasher {
   }
 
   async verify(password: string, encoded: string | null): Promise<boolean> {
-    const parsed = ENCODED.exec(encoded ?? (await this.decoy));
+    const parsed = ENCODED.exec(encoded ?? (await (this.decoy ??= this.hash(randomBytes(24).toString('base64url')))));
     if (parsed === null) return false;
     const [, log2N, r, p, salt, expected] = parsed;
     const cost = { log2N: Number(log2N), r: Number(r), p: Number(p) };
