@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../infrastructure/config.js';
-import { describeDatabase } from '../infrastructure/config.js';
+import { describeDatabase, IN_MEMORY } from '../infrastructure/config.js';
 import { ALL_ROLES, openSystem, type Role, type System } from '../infrastructure/composition-root.js';
 import type { Logger } from '../infrastructure/logging.js';
 import { apiMigrations, contexts as allContexts, type BoundedContext } from './contexts.js';
@@ -98,6 +98,10 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
     { url, roles: running, data: describeDatabase(config), feed },
     `Chorus (${running.join(', ')}) is listening on ${url}; data: ${describeDatabase(config)}; consumers read ${feed}`,
   );
+  if (config.databaseUrl === undefined && config.dataDir !== IN_MEMORY && roles.includes('api')) {
+    // Reading anything but health needs a token: say how a first-time user gets one.
+    logger.info('For an admin token: npx chorus token --sub me --role admin (or chorus users create; see the README)');
+  }
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>

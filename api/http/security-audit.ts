@@ -24,7 +24,7 @@ const entryOf = (ctx: Context, type: AuditType, subject: string | null, reason: 
   actor: actorOf(ctx),
   method: ctx.method,
   route: (ctx as { _matchedRoute?: string })._matchedRoute ?? ctx.path.slice(0, 200),
-  ip: ctx.ip,
+  ip: ctx.ip.slice(0, 100), // behind a trusted proxy, whatever X-Forwarded-For held
   correlationId: ctx.state.correlationId as string,
   reason,
   subject,
