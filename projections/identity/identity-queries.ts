@@ -37,11 +37,7 @@ export async function listApiKeys(db: Kysely<Schema>, { ownerId, limit, cursor }
     const after = decodeCursor(cursor);
     query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.at, after.id)));
   }
-  const rows = await query.execute();
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(last.created_at, last.id) : null;
-  return { items: page.map(apiKeyView), nextCursor };
+  return pageOf(await query.execute(), limit, apiKeyView, (row) => encodeCursor(row.created_at, row.id));
 }
 
 /** An audit entry as it was recorded, with the id of its AuditRecorded event. */
@@ -84,11 +80,14 @@ export async function listAudit(db: Kysely<Schema>, { type, actor, since, until,
     const after = decodeCursor(cursor);
     query = query.where((eb) => eb(eb.refTuple('occurred_at', 'event_id'), '<', eb.tuple(after.at, after.id)));
   }
-  const rows = await query.execute();
+  return pageOf(await query.execute(), limit, auditView, (row) => encodeCursor(row.occurred_at, row.event_id));
+}
+
+/** `limit` rows of the `limit + 1` read, and a cursor after the last when there were more. */
+function pageOf<Row, View>(rows: readonly Row[], limit: number, view: (row: Row) => View, cursorOf: (row: Row) => string): Page<View> {
   const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(last.occurred_at, last.event_id) : null;
-  return { items: page.map(auditView), nextCursor };
+  const last = page.at(-1);
+  return { items: page.map(view), nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null };
 }
 
 /** The last row's keyset, [timestamp, uuid]: opaque to clients, who hand it back unchanged. */
