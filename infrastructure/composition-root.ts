@@ -9,6 +9,8 @@ import type { EventBus } from '../application/ports/event-bus.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { EventStore } from '../application/ports/event-store.js';
 import type { Ids } from '../application/ports/ids.js';
+import type { SnapshotStore } from '../application/ports/snapshot-store.js';
+import { PostgresSnapshotStore } from './eventstore/snapshot-table.js';
 import { countOpenDeadLetters, type Redeliverable } from '../projections/dead-letters.js';
 import type { EventConsumer } from '../projections/event-consumer.js';
 import { EnricherConsumer } from '../projections/enricher.js';
@@ -108,6 +110,8 @@ export type System = Readonly<{
   ids: Ids;
   database: SqlDatabase;
   store: EventStore;
+  /** Snapshots of the streams whose deciders keep them. */
+  snapshots: SnapshotStore;
   readers: ReadReplicas;
   cache: Cache;
   kafka: Kafka | null;
@@ -192,6 +196,10 @@ export async function openSystem(config: Config, logger: Logger, options: System
     store: resolve(c, tokens.eventStore),
     readers,
     cache: resolve(c, tokens.cache),
+    snapshots: new PostgresSnapshotStore(database.db, {
+      onLoad: (found) => resolve(c, tokens.metrics).snapshotLoads.inc({ found: found ? 'yes' : 'no' }),
+      onSave: () => resolve(c, tokens.metrics).snapshotWrites.inc(),
+    }),
     kafka,
     topology,
     aiChain: resolve(c, tokens.aiChain),

@@ -102,6 +102,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly snapshotLoads = new Counter({
+    name: 'chorus_snapshot_loads_total',
+    help: 'Snapshot reads before a command on a stream whose decider keeps snapshots, by whether one was found',
+    labelNames: ['found'] as const,
+    registers: [this.registry],
+  });
+
+  readonly snapshotWrites = new Counter({
+    name: 'chorus_snapshot_writes_total',
+    help: 'Snapshots written after appends that filled another interval of their stream',
+    registers: [this.registry],
+  });
+
   readonly securityEvents = new Counter({
     name: 'chorus_security_events_total',
     help: 'Security events by audit type (refusals, login failures, role and key changes, ...): every one, including those the audit trail sampled away',

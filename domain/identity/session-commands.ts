@@ -51,4 +51,5 @@ export function decide(command: SessionCommand, state: Session): readonly Sessio
   }
 }
 
-export const sessionDecider: Decider<Session, SessionCommand, SessionEvent> = { decide, evolve, initialState };
+/** A session gains an event at every refresh: a refresh reads its snapshot and at most 49 events after it. */
+export const sessionDecider: Decider<Session, SessionCommand, SessionEvent> = { decide, evolve, initialState, snapshots: { every: 50, schema: 1 } };

@@ -15,6 +15,11 @@ export type Decider<State, C extends Command, E extends Event> = Readonly<{
   decide: (command: C, state: State) => readonly E[];
   evolve: (state: State, event: E) => State;
   initialState: () => State;
+  /**
+   * For streams that grow long: keep the state (plain JSON) every `every` events, and load from there. Raise
+   * `schema` whenever the state's shape changes: snapshots of another schema are ignored.
+   */
+  snapshots?: Readonly<{ every: number; schema: number }>;
 }>;
 
 /** Exhaustiveness guard for the `default` branch of a switch over a union. */

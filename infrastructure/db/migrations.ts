@@ -6,11 +6,12 @@ import { Migrator, type Kysely, type Migration, type MigrationResult } from 'kys
 import { runtimeMigrations } from '../../projections/runtime-schema.js';
 import { eventStoreMigrations } from '../eventstore/postgres/event-store-schema.js';
 import { instanceMigrations } from './instance-schema.js';
+import { snapshotMigrations } from '../eventstore/snapshot-table.js';
 
 export type Migrations = Readonly<Record<string, Migration>>;
 
 /** What every Chorus database has, whatever contexts it hosts. */
-export const coreMigrations: readonly Migrations[] = [eventStoreMigrations, runtimeMigrations, instanceMigrations];
+export const coreMigrations: readonly Migrations[] = [eventStoreMigrations, runtimeMigrations, instanceMigrations, snapshotMigrations];
 
 /** One set from many owners; a name claimed twice is a programming error, caught at start-up. */
 export function mergeMigrations(sets: readonly Migrations[]): Migrations {

@@ -150,6 +150,8 @@ test.serial('refresh rotates the pair; presenting a used refresh token revokes t
   await when('POST', '/v1/auth/refresh', { json: { refreshToken: first.refreshToken } }).then(t, { status: 401, code: 'AUTH.REFRESH_REUSED' });
   await when('POST', '/v1/auth/refresh', { json: { refreshToken: third.refreshToken } }).then(t, { status: 401, code: 'AUTH.INVALID_REFRESH_TOKEN' });
   await eventually(t, () => audit('type=auth.refresh_reused'), (page) => page.items.length > 0, 'the reuse in the audit trail');
+  const metrics = (await call('GET', '/metrics', { as: ['operator'] })).body as string;
+  t.regex(metrics, /chorus_snapshot_loads_total\{found="no"\} [1-9]/, 'a session is loaded through its snapshot, once there is one');
 
   const other = await loggedIn(email);
   await when('POST', '/v1/auth/logout', { json: { refreshToken: other.refreshToken } }).then(t, { status: 204 });
