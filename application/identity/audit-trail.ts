@@ -3,7 +3,7 @@
 // Refusals (401, 403, failed and locked-out logins) are sampled per source: past an allowance of entries
 // from one IP in a minute, the rest are counted and written as one `audit.suppressed` entry when the minute ends.
 // Every entry is counted by `onEntry` before sampling, so a metric of them stays exact.
-import { AUDIT_TYPES, type AuditEntry, type AuditType } from '../../domain/identity/audit-events.js';
+import type { AuditEntry, AuditType } from '../../domain/identity/audit-events.js';
 import { WrongExpectedRevision, type ExpectedRevision } from '../../domain/kernel/errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventStore, NewEvent } from '../ports/event-store.js';
@@ -31,7 +31,8 @@ export type AuditTrailOptions = Readonly<{
   onError?: (error: unknown) => void;
 }>;
 
-type Pending = { entry: AuditEntry; settle?: { resolve(): void; reject(error: unknown): void } };
+/** An entry with the event id it is appended under, minted once: a retry after an append whose answer was lost stores nothing twice. */
+type Pending = { eventId: string; entry: AuditEntry; settle?: { resolve(): void; reject(error: unknown): void } };
 type SourceWindow = { startedAt: number; written: number; suppressed: Map<AuditType, number>; last: AuditInput };
 
 export class AuditTrail {
@@ -61,7 +62,9 @@ export class AuditTrail {
     this.options.onEntry?.(input.type);
     const now = this.clock.now();
     if (SAMPLED.has(input.type) && !this.allowed(input, now.getTime())) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => this.enqueue({ entry: { ...input, count: 1, occurredAt: now.toISOString() }, settle: { resolve, reject } }));
+    return new Promise<void>((resolve, reject) =>
+      this.enqueue({ eventId: this.ids.next(), entry: { ...input, count: 1, occurredAt: now.toISOString() }, settle: { resolve, reject } }),
+    );
   }
 
   /** Writes what is pending, and the counts of every source's suppressed entries. */
@@ -110,7 +113,7 @@ export class AuditTrail {
     for (const [type, count] of window.suppressed) {
       const { actor, method, route, correlationId } = window.last;
       const reason = `${count} more ${type} entries from ${source} in the minute from ${new Date(window.startedAt).toISOString()}`;
-      this.enqueue({ entry: { type: 'audit.suppressed', actor, method, route, ip: source, correlationId, reason, subject: type, count, occurredAt: this.clock.now().toISOString() } });
+      this.enqueue({ eventId: this.ids.next(), entry: { type: 'audit.suppressed', actor, method, route, ip: source, correlationId, reason, subject: type, count, occurredAt: this.clock.now().toISOString() } });
     }
   }
 
@@ -133,8 +136,8 @@ export class AuditTrail {
   private async writePending(): Promise<void> {
     while (this.pending.length > 0) {
       const batch = this.pending.slice(0, MAX_EVENTS_PER_APPEND);
-      const events: NewEvent[] = batch.map(({ entry }) => ({
-        eventId: this.ids.next(),
+      const events: NewEvent[] = batch.map(({ eventId, entry }) => ({
+        eventId,
         type: 'AuditRecorded',
         data: entry,
         metadata: { correlationId: entry.correlationId, causationId: null, actor: entry.actor, occurredAt: entry.occurredAt, schema: 1 },
@@ -157,5 +160,3 @@ export class AuditTrail {
     }
   }
 }
-
-export const isAuditType = (value: string): value is AuditType => (AUDIT_TYPES as readonly string[]).includes(value);

@@ -115,3 +115,21 @@ test('should another writer have appended to its stream, it goes on in a new one
   t.is(appends.length, 1);
   t.is(appends[0]!.expected, 'no_stream');
 });
+
+test('an append whose answer was lost is retried with the same event ids, so the store keeps one copy', async (t) => {
+  const attempts: string[][] = [];
+  const store = {
+    async append(_streamId: string, events: readonly NewEvent[]) {
+      attempts.push(events.map((event) => event.eventId));
+      if (attempts.length === 1) throw new Error('connection lost after the commit');
+      return { nextRevision: events.length - 1, position: '1' };
+    },
+  } as unknown as EventStore;
+  const trail = new AuditTrail(store, uuidV7Ids, clockAt({ now: Date.now() }), { flushMs: 10, allowancePerMinute: 100, maxPending: 100 });
+  const alive = setInterval(() => undefined, 1000);
+  await trail.record({ ...refusal('10.0.0.1'), type: 'user.roles_changed', subject: 'user:u' });
+  clearInterval(alive);
+  await trail.close();
+  t.is(attempts.length, 2);
+  t.deepEqual(attempts[1], attempts[0]);
+});
