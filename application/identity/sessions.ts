@@ -3,7 +3,6 @@
 import type { Role } from '../../domain/identity/roles.js';
 import { invalidRefreshToken, refreshTokenReused, sessionDecider, type EndSession, type RefreshSession, type StartSession } from '../../domain/identity/session-commands.js';
 import { sessionStreamId, type SessionRefreshed } from '../../domain/identity/session-events.js';
-import { normalizeEmail } from '../../domain/identity/email.js';
 import { RateLimited, Unauthenticated } from '../../domain/kernel/errors.js';
 import { handleCommand, type CommandContext, type CommandDependencies } from '../kernel/handle-command.js';
 import type { AccessTokens } from '../ports/access-tokens.js';
@@ -11,7 +10,7 @@ import type { AttemptLimiter } from '../ports/attempt-limiter.js';
 import type { Credentials } from '../ports/credentials.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import { idOfSecret, newSecret, sha256Hex } from './identity-secrets.js';
-import { loadUser, userIdOfEmail } from './users.js';
+import { emailDigest, loadUser, userOfEmail } from './users.js';
 
 export type SessionDependencies = CommandDependencies &
   Readonly<{
@@ -27,23 +26,22 @@ export type TokenPair = Readonly<{ accessToken: string; refreshToken: string; to
 const invalidCredentials = (): Unauthenticated => new Unauthenticated('AUTH.INVALID_CREDENTIALS', 'The email or the password is wrong');
 
 /** Identifies the account an attempt was aimed at in logs and the audit trail, without naming its email. */
-export const loginSubject = (email: string): string => `email:${sha256Hex(normalizeEmail(email)).slice(0, 16)}`;
+export const loginSubject = (email: string): string => `email:${emailDigest(email).slice(0, 16)}`;
 
 export async function login(deps: SessionDependencies, input: Readonly<{ email: string; password: string }>, context: CommandContext): Promise<TokenPair> {
-  const attemptKey = sha256Hex(normalizeEmail(input.email));
+  const attemptKey = emailDigest(input.email);
   const lockedMs = await deps.loginAttempts.lockedFor(attemptKey);
   if (lockedMs > 0) throw tooManyAttempts(lockedMs);
-  const userId = await userIdOfEmail(deps.store, input.email);
-  const passwordHash = userId === null ? null : await deps.credentials.passwordHashOf(userId);
+  const user = await userOfEmail(deps.store, input.email);
+  const passwordHash = user === null ? null : await deps.credentials.passwordHashOf(user.userId);
   // An unknown email costs a hash too, so that the answer's timing does not say whether the account exists.
   const matches = await deps.hasher.verify(input.password, passwordHash);
-  if (!matches || userId === null) {
+  if (!matches || user === null) {
     await deps.loginAttempts.fail(attemptKey);
     throw invalidCredentials();
   }
   await deps.loginAttempts.reset(attemptKey);
-  const user = await loadUser(deps.store, userId);
-  if (user.status === 'initial') throw invalidCredentials();
+  const { userId } = user;
   const sessionId = deps.ids.next();
   const refreshToken = newSecret('rt', sessionId);
   const tokenExpiresAt = new Date(deps.clock.now().getTime() + deps.refreshTokenTtlMs).toISOString();

@@ -16,8 +16,11 @@ import { sha256Hex } from './identity-secrets.js';
 export const PASSWORD_MIN_LENGTH = 10;
 export const PASSWORD_MAX_LENGTH = 200;
 
-/** The reservation stream of an email: named after its normal form's hash, so the name reveals nothing. */
-export const emailStreamId = (normalizedEmail: string): string => `email-${sha256Hex(normalizedEmail)}`;
+/** An email's normal form, hashed: what names its reservation stream and its login attempts without revealing it. */
+export const emailDigest = (email: string): string => sha256Hex(normalizeEmail(email));
+
+/** The reservation stream of an email. */
+export const emailStreamId = (email: string): string => `email-${emailDigest(email)}`;
 
 export type RegistrationDependencies = CommandDependencies & Readonly<{ hasher: PasswordHasher; credentials: Credentials }>;
 
@@ -61,8 +64,9 @@ export async function loadUser(store: EventStore, userId: string): Promise<User>
 }
 
 /** The user an email belongs to, once their registration has finished; null otherwise. */
-export async function userIdOfEmail(store: EventStore, email: string): Promise<string | null> {
-  const { state } = await foldStream(store, emailReservationDecider, emailStreamId(normalizeEmail(email)));
+export async function userOfEmail(store: EventStore, email: string): Promise<Extract<User, { status: 'active' }> | null> {
+  const { state } = await foldStream(store, emailReservationDecider, emailStreamId(email));
   if (state.status !== 'reserved') return null;
-  return (await loadUser(store, state.userId)).status === 'initial' ? null : state.userId;
+  const user = await loadUser(store, state.userId);
+  return user.status === 'initial' ? null : user;
 }
