@@ -200,3 +200,9 @@ async function openLetter(db: Kysely<Schema>, id: string): Promise<Selectable<De
   if (letter.status !== 'open') throw new IllegalState('DLQ.NOT_OPEN', `Dead letter ${id} is already ${letter.status}`);
   return letter;
 }
+
+/** How the audit trail names a letter an operator acted on (whatever id they sent, bounded). */
+export const deadLetterSubject = (id: string): string => `deadletter:${id.slice(0, 40)}`;
+
+/** What the audit trail says of a discarded letter. */
+export const describeDiscarded = (letter: DeadLetterView): string => `discarded: ${letter.consumer} ${letter.streamId}@${letter.revision} ${letter.type}`;

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { ConfigError, describeDatabase, loadConfig, type Config } from '../../infrastructure/config.js';
 import { openDatabase, openSystem, type System } from '../../infrastructure/composition-root.js';
 import { hostname, userInfo } from 'node:os';
-import { AuditTrail } from '../../application/identity/audit-trail.js';
+import { AuditTrail, auditedAttempt } from '../../application/identity/audit-trail.js';
 import type { AuditType } from '../../domain/identity/audit-events.js';
 import { DataDirInUse } from '../../infrastructure/db/data-dir-lock.js';
 import { createMigrator, migrate } from '../../infrastructure/db/migrations.js';
@@ -13,7 +13,7 @@ import { createLogger } from '../../infrastructure/logging.js';
 import { projectionStatus } from '../../projections/projection-status.js';
 import { ChorusError } from '../../domain/kernel/errors.js';
 import { ALL_ROLES } from '../../infrastructure/composition-root.js';
-import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../../projections/dead-letters.js';
+import { deadLetterSubject, describeDiscarded, discardDeadLetter, listDeadLetters, retryDeadLetter } from '../../projections/dead-letters.js';
 import { apiMigrations, contexts } from '../contexts.js';
 import { startAll, startRoles, stopOnSignals } from '../main.js';
 import { z } from 'zod';
@@ -77,19 +77,15 @@ program
   .description('projection tools')
   .command('status')
   .description('checkpoint, lag and last error of every projection')
-  .action(async () => {
-    const config = loadConfig();
-    const system = await openSystem(config, createLogger('warn'), { roles: [], modules: contexts, migrations: apiMigrations });
-    try {
+  .action(() =>
+    withSystem(async (system) => {
       for (const projection of system.projections) {
         const s = await projectionStatus(system.database.db, system.store, projection, { lagOf: system.lagOf, applied: system.appliedPosition });
         const lag = `${s.lag}${s.lagCapped ? '+' : ''}`;
         console.log(`${s.name} v${s.version}  checkpoint ${s.checkpoint ?? '-'}  head ${s.head ?? '-'}  lag ${lag}  last error ${s.lastError ?? '-'}`);
       }
-    } finally {
-      await system.close();
-    }
-  });
+    }),
+  );
 
 const dlq = program.command('dlq').description('dead letters: events a projection or an enricher kept failing on');
 
@@ -117,54 +113,47 @@ dlq
   .command('retry')
   .description("redeliver a dead letter (its stream's first open one) and those parked behind it to its projection or enricher")
   .argument('<id>')
-  .action(async (id: string) => {
-    const config = loadConfig();
+  .action((id: string) =>
     // An enricher's letter needs the event store and the AI providers, not only the database.
-    const logger = createLogger('warn');
-    const system = await openSystem(config, logger, { roles: [], modules: contexts, migrations: apiMigrations });
-    console.error(`Database: ${describeDatabase(config)}`);
-    try {
-      const onFailure = (error: unknown, letter: { id: string; consumer: string }) => logger.error({ err: error, letter: letter.id, consumer: letter.consumer }, 'dead letter failed again');
-      let outcome = 'refused or failed again';
-      try {
-        const resolved = await retryDeadLetter(system.database.db, system.deadLetterConsumers, id, onFailure);
-        outcome = `resolved ${resolved.length} letter(s)`;
-        for (const l of resolved) console.log(`resolved #${l.id}  ${l.consumer}  ${l.streamId}@${l.revision} ${l.type}`);
-      } finally {
-        await auditFromCli(system, 'deadletter.retried', `deadletter:${id.slice(0, 40)}`, outcome, 'chorus dlq retry');
-      }
-    } finally {
-      await system.close();
-    }
-  });
+    withSystem(async (system) => {
+      const onFailure = (error: unknown, letter: { id: string; consumer: string }) => system.logger.error({ err: error, letter: letter.id, consumer: letter.consumer }, 'dead letter failed again');
+      const resolved = await auditedAttempt(
+        () => retryDeadLetter(system.database.db, system.deadLetterConsumers, id, onFailure),
+        (letters) => `resolved ${letters.length} letter(s)`,
+        (reason) => auditFromCli(system, 'deadletter.retried', deadLetterSubject(id), reason, 'chorus dlq retry'),
+      );
+      for (const l of resolved) console.log(`resolved #${l.id}  ${l.consumer}  ${l.streamId}@${l.revision} ${l.type}`);
+    }),
+  );
 
 dlq
   .command('discard')
   .description('give up on a dead letter')
   .argument('<id>')
-  .action(async (id: string) => {
-    const config = loadConfig();
-    const system = await openSystem(config, createLogger('warn'), { roles: [], modules: contexts, migrations: apiMigrations });
-    console.error(`Database: ${describeDatabase(config)}`);
-    try {
-      const l = await discardDeadLetter(system.database.db, id);
-      await auditFromCli(system, 'deadletter.discarded', `deadletter:${l.id}`, `${l.consumer} ${l.streamId}@${l.revision} ${l.type}`, 'chorus dlq discard');
+  .action((id: string) =>
+    withSystem(async (system) => {
+      const l = await auditedAttempt(
+        () => discardDeadLetter(system.database.db, id),
+        describeDiscarded,
+        (reason) => auditFromCli(system, 'deadletter.discarded', deadLetterSubject(id), reason, 'chorus dlq discard'),
+      );
       console.log(`discarded #${l.id}  ${l.streamId}@${l.revision} ${l.type}`);
-    } finally {
-      await system.close();
-    }
-  });
+    }),
+  );
 
-/** The audit trail hears of what operators do from a shell too: the actor is the shell's user. */
-async function auditFromCli(system: System, type: AuditType, subject: string, reason: string, command: string): Promise<void> {
-  let user = 'unknown';
+/** Who acts from a shell: its user, as the audit trail and event metadata name them. */
+function cliActor(): { sub: string } {
   try {
-    user = userInfo().username;
+    return { sub: `cli:${userInfo().username}` };
   } catch {
-    // A container user without a passwd entry.
+    return { sub: 'cli:unknown' }; // a container user without a passwd entry
   }
+}
+
+/** The audit trail hears of what operators do from a shell too. */
+async function auditFromCli(system: System, type: AuditType, subject: string, reason: string, command: string): Promise<void> {
   const trail = new AuditTrail(system.store, system.ids, system.clock, { flushMs: 50, allowancePerMinute: 1, maxPending: 10 });
-  const entry = trail.record({ type, actor: { sub: `cli:${user}` }, method: 'CLI', route: command, ip: hostname(), correlationId: system.ids.next(), reason, subject });
+  const entry = trail.record({ type, actor: cliActor(), method: 'CLI', route: command, ip: hostname(), correlationId: system.ids.next(), reason, subject });
   await trail.close();
   await entry;
 }
@@ -186,17 +175,12 @@ users
       throw new UsageError(`The password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`);
     }
     const displayName = (options.name ?? options.email.split('@')[0] ?? '').trim().slice(0, DISPLAY_NAME_MAX_LENGTH) || 'user';
-    const config = loadConfig();
-    const system = await openSystem(config, createLogger('warn'), { roles: [], modules: contexts, migrations: apiMigrations });
-    console.error(`Database: ${describeDatabase(config)}`);
-    try {
+    await withSystem(async (system) => {
       const deps = { store: system.store, ids: system.ids, clock: system.clock, hasher: new ScryptPasswordHasher(), credentials: new CredentialsTable(system.database.db) };
-      const context = { correlationId: system.ids.next(), causationId: null, actor: { sub: 'cli', roles: ['admin'] } };
+      const context = { correlationId: system.ids.next(), causationId: null, actor: cliActor() };
       const user = await registerUser(deps, { email: options.email, password, displayName, roles }, context);
       console.log(`created user ${user.id}  ${options.email}  roles ${roles.join(', ')}`);
-    } finally {
-      await system.close();
-    }
+    });
   });
 
 program
@@ -238,6 +222,18 @@ const allMigrations = [...contexts.map((context) => context.migrations), ...apiM
 const DeadLetterStatusSchema = z.enum(['open', 'resolved', 'discarded']);
 
 class UsageError extends Error {}
+
+/** Opens the whole system without starting its workers, names its database on stderr, runs `work`, closes. */
+async function withSystem(work: (system: System) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  const system = await openSystem(config, createLogger('warn'), { roles: [], modules: contexts, migrations: apiMigrations });
+  console.error(`Database: ${describeDatabase(config)}`);
+  try {
+    await work(system);
+  } finally {
+    await system.close();
+  }
+}
 
 async function withDatabase(config: Config, work: (db: Kysely<Schema>) => Promise<void>): Promise<void> {
   const database = await openDatabase(config, createLogger('warn'));

@@ -4,6 +4,7 @@
 import type { Context } from 'koa';
 import { timingSafeEqual } from 'node:crypto';
 import { apiKeyPrincipal } from '../../application/identity/api-keys.js';
+import type { CommandContext } from '../../application/kernel/handle-command.js';
 import { ANONYMOUS, type Actor } from '../../application/ports/event-store.js';
 import type { Role } from '../../domain/identity/roles.js';
 import { Forbidden, Unauthenticated } from '../../domain/kernel/errors.js';
@@ -28,16 +29,25 @@ export type Guarded = Readonly<{
 
 export const API_KEY_HEADER = 'X-API-Key';
 
+/** Health probes answer anyone, unlimited, whatever the Host: they reveal nothing and must never be refused. */
+export const isHealthProbe = (path: string): boolean => path.startsWith('/health/');
+
 /** The caller, for event metadata: `{ sub, roles }` (with the API key's id when one was used), or `{ sub: 'anonymous' }`. */
 export function actorOf(ctx: Context): Actor {
   const principal = ctx.state.principal as Principal | undefined;
   if (principal === undefined) return ANONYMOUS;
-  return principal.apiKeyId === undefined ? { sub: principal.sub, roles: principal.roles } : { sub: principal.sub, roles: principal.roles, apiKeyId: principal.apiKeyId };
+  const { sub, roles, apiKeyId } = principal;
+  return apiKeyId === undefined ? { sub, roles } : { sub, roles, apiKeyId };
 }
+
+/** What a command run by this request carries: its correlation id and its caller. */
+export const commandContextOf = (ctx: Context): CommandContext => ({ correlationId: ctx.state.correlationId as string, causationId: null, actor: actorOf(ctx) });
+
+const signInRequired = (): Unauthenticated => new Unauthenticated('AUTH.REQUIRED', 'Sign in: send Authorization: Bearer <access token> or an API key');
 
 export function principalOf(ctx: Context): Principal {
   const principal = ctx.state.principal as Principal | undefined;
-  if (principal === undefined) throw new Unauthenticated('AUTH.REQUIRED', 'Sign in: send Authorization: Bearer <access token> or an API key');
+  if (principal === undefined) throw signInRequired();
   return principal;
 }
 
@@ -51,7 +61,7 @@ export const isAdmin = (principal: Principal): boolean => principal.roles.includ
 
 /** Runs before the route reads its body: rate limits, credentials, roles. Throws the 401, 403 or 429. */
 export async function guard(ctx: Context, route: Guarded, deps: HttpDependencies): Promise<void> {
-  const limited = !ctx.path.startsWith('/health/');
+  const limited = !isHealthProbe(ctx.path);
   if (limited) admit(ctx, await deps.identity.limits.perIp.take(ctx.ip));
   if (route.hashesPasswords === true) admit(ctx, await deps.identity.limits.passwordAttempts.take(ctx.ip));
   if (route.acceptsMetricsToken === true && isMetricsToken(ctx.get('Authorization'), deps)) return;
@@ -61,7 +71,7 @@ export async function guard(ctx: Context, route: Guarded, deps: HttpDependencies
     if (limited) admit(ctx, await deps.identity.limits.perUser.take(principal.sub));
   }
   if (route.access === 'anyone') return;
-  if (principal === null) throw new Unauthenticated('AUTH.REQUIRED', 'Sign in: send Authorization: Bearer <access token> or an API key');
+  if (principal === null) throw signInRequired();
   if (route.access === 'signed-in' || isAdmin(principal) || route.access.some((role) => principal.roles.includes(role))) return;
   throw new Forbidden('AUTH.FORBIDDEN', `This needs one of the roles ${accessOf(route)}`);
 }

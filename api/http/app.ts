@@ -4,7 +4,7 @@ import type { HttpDependencies } from './dependencies.js';
 import type { BoundedContext } from '../contexts.js';
 import { operationsRoutes } from './operations.js';
 import { HttpProblem, problemDocuments } from './problem.js';
-import { correlation } from './request.js';
+import { correlation, routePattern } from './request.js';
 import { allowedHosts, hardening, jsonWritesOnly } from './hardening.js';
 import { securityAudit } from './security-audit.js';
 import { mount, openApiDocument, type AnyRoute } from './routes.js';
@@ -34,7 +34,7 @@ export function createHttpApp(deps: HttpDependencies, contexts: readonly Pick<Bo
       await next();
     } finally {
       // The route pattern, not the path, keeps the label set small.
-      stop({ method: ctx.method, route: (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched', status: String(ctx.status) });
+      stop({ method: ctx.method, route: routePattern(ctx) ?? 'unmatched', status: String(ctx.status) });
     }
   });
   for (const middleware of hardening(deps.config)) app.use(middleware);

@@ -12,6 +12,7 @@ import {
   SENTIMENTS,
 } from '../../domain/feedback/events.js';
 import { NotFound } from '../../domain/kernel/errors.js';
+import { isUuid } from '../../domain/kernel/uuid.js';
 import { feedbackProjection } from '../../projections/feedback/feedback-projection.js';
 import { feedbackStats, getFeedback, listFeedback } from '../../projections/feedback/feedback-queries.js';
 import { appliedBatches } from '../../projections/projection-status.js';
@@ -20,7 +21,7 @@ import { awaitMinPosition, MIN_POSITION_HEADER } from './read-your-writes.js';
 import { etag, ifMatchRevision, noneMatchHits } from './preconditions.js';
 import { CONSISTENCY_HEADER, readDatabase, readView } from './read-database.js';
 import { route } from './routes.js';
-import { actorOf } from './access.js';
+import { commandContextOf } from './access.js';
 
 /** Business reads: viewers, and agents, who work the feedback. */
 const READERS = ['viewer', 'agent'] as const;
@@ -51,17 +52,12 @@ const StatsQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(366
 /** Only bounds the cache's memory: keys change whenever the data does. */
 const STATS_TTL_SECONDS = 3600;
 
-const FEEDBACK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const commandContext = (ctx: Context, expectedRevision?: number): CommandContext => ({
-  correlationId: ctx.state.correlationId as string,
-  causationId: null,
-  actor: actorOf(ctx),
-  ...(expectedRevision === undefined ? {} : { expectedRevision }),
-});
+const commandContext = (ctx: Context, expectedRevision?: number): CommandContext =>
+  expectedRevision === undefined ? commandContextOf(ctx) : { ...commandContextOf(ctx), expectedRevision };
 
 function feedbackId(ctx: Context, id: string | undefined): string {
-  if (id === undefined || !FEEDBACK_ID.test(id)) throw new NotFound('FEEDBACK.NOT_FOUND', `Feedback ${id ?? ''} does not exist`);
+  if (id === undefined || !isUuid(id)) throw new NotFound('FEEDBACK.NOT_FOUND', `Feedback ${id ?? ''} does not exist`);
   return id.toLowerCase();
 }
 

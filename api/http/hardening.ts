@@ -5,7 +5,7 @@ import cors from '@koa/cors';
 import type { Context, Middleware, Next } from 'koa';
 import helmet from 'koa-helmet';
 import type { Config } from '../../infrastructure/config.js';
-import { API_KEY_HEADER } from './access.js';
+import { API_KEY_HEADER, isHealthProbe } from './access.js';
 import { HttpProblem } from './problem.js';
 
 /** Answers are personal or change with every write: no browser or proxy keeps one. Routes may say otherwise. */
@@ -28,7 +28,7 @@ export function hostAllowed(host: string, allowed: readonly string[]): boolean {
 /** Refuses requests for other hosts (health probes excepted: they name the pod, and reveal nothing). */
 export function allowedHosts(allowed: readonly string[] | undefined): Middleware {
   return async (ctx, next) => {
-    if (allowed !== undefined && !ctx.path.startsWith('/health/') && !hostAllowed(ctx.get('Host'), allowed)) {
+    if (allowed !== undefined && !isHealthProbe(ctx.path) && !hostAllowed(ctx.get('Host'), allowed)) {
       throw new HttpProblem(400, 'HTTP.HOST_NOT_ALLOWED', 'This server does not answer for that Host');
     }
     await next();

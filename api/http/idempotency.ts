@@ -14,6 +14,7 @@ import { ValidationError } from '../../domain/kernel/errors.js';
 import { seededIds } from '../../infrastructure/clock-and-ids.js';
 import type { Schema } from '../../projections/schema.js';
 import { HttpProblem } from './problem.js';
+import { routePattern } from './request.js';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 const KEY = /^[\x21-\x7e]{1,255}$/;
@@ -44,7 +45,7 @@ export async function idempotently(
     ]);
   }
   // The route pattern and its parameters, not the path: /v1/feedback and /v1/feedback/ are one request.
-  const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? ctx.path;
+  const route = routePattern(ctx) ?? ctx.path;
   // A signed-in caller's requests are theirs alone: another caller's same request under the key is another request.
   const caller = (ctx.state.principal as { sub?: string } | undefined)?.sub;
   const parts = [ctx.method, route, ctx.params ?? {}, request ?? null, ...(caller === undefined ? [] : [caller])];

@@ -1,20 +1,19 @@
 // Registration, login and sessions, the caller's own profile, API keys, roles and the security audit trail.
-import type { Context } from 'koa';
 import { z } from 'zod';
 import { createApiKey, revokeApiKey } from '../../application/identity/api-keys.js';
 import { login, loginSubject, logout, refresh, type SessionDependencies } from '../../application/identity/sessions.js';
 import { changeUserRoles, loadUser, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, registerUser } from '../../application/identity/users.js';
-import type { CommandContext } from '../../application/kernel/handle-command.js';
 import { API_KEY_NAME_MAX_LENGTH } from '../../domain/identity/api-key-events.js';
 import { AUDIT_TYPES } from '../../domain/identity/audit-events.js';
 import { EMAIL_MAX_LENGTH } from '../../domain/identity/email.js';
 import { ROLES } from '../../domain/identity/roles.js';
 import { DISPLAY_NAME_MAX_LENGTH } from '../../domain/identity/user-events.js';
 import { Forbidden, NotFound } from '../../domain/kernel/errors.js';
+import { isUuid } from '../../domain/kernel/uuid.js';
 import { apiKeysProjection } from '../../projections/identity/api-keys-projection.js';
 import { auditProjection } from '../../projections/identity/audit-projection.js';
 import { listApiKeys, listAudit } from '../../projections/identity/identity-queries.js';
-import { actorOf, isAdmin, principalOf } from './access.js';
+import { commandContextOf, isAdmin, principalOf } from './access.js';
 import type { HttpDependencies } from './dependencies.js';
 import { CONSISTENCY_HEADER, readDatabase } from './read-database.js';
 import { awaitMinPosition, MIN_POSITION_HEADER } from './read-your-writes.js';
@@ -43,14 +42,10 @@ const AuditQuery = z.strictObject({
   cursor: z.string().min(1).max(500).optional(),
 });
 
-const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function idParam(id: string | undefined, what: 'USER' | 'APIKEY'): string {
-  if (id === undefined || !ID.test(id)) throw new NotFound(`${what}.NOT_FOUND`, `${what === 'USER' ? 'User' : 'API key'} ${id ?? ''} does not exist`);
+  if (id === undefined || !isUuid(id)) throw new NotFound(`${what}.NOT_FOUND`, `${what === 'USER' ? 'User' : 'API key'} ${id ?? ''} does not exist`);
   return id.toLowerCase();
 }
-
-const commandContext = (ctx: Context): CommandContext => ({ correlationId: ctx.state.correlationId as string, causationId: null, actor: actorOf(ctx) });
 
 export const identityRoutes = (deps: HttpDependencies) => {
   const sessions: SessionDependencies = {
@@ -77,10 +72,10 @@ export const identityRoutes = (deps: HttpDependencies) => {
         const registered = await registerUser(
           { ...commands, hasher: deps.identity.hasher, credentials: deps.identity.credentials },
           { email: body.email, password: body.password, displayName: body.displayName, roles: ['member'] },
-          commandContext(ctx),
+          commandContextOf(ctx),
         );
+        // No Location: no route reads one user back yet (GET /v1/me is the user's own view).
         ctx.status = 201;
-        ctx.set('Location', `/v1/users/${registered.id}`);
         if (registered.position !== null) ctx.set('X-Chorus-Position', registered.position);
         ctx.body = { id: registered.id };
       },
@@ -98,7 +93,7 @@ export const identityRoutes = (deps: HttpDependencies) => {
       responses: { 200: '{ accessToken, refreshToken, tokenType, expiresIn }', 401: 'Wrong email or password (AUTH.INVALID_CREDENTIALS)', 429: 'Locked out after 5 failures in 15 minutes (AUTH.TOO_MANY_ATTEMPTS)' },
       async handle(ctx, { body }) {
         ctx.state.auditSubject = loginSubject(body.email);
-        ctx.body = await login(sessions, body, commandContext(ctx));
+        ctx.body = await login(sessions, body, commandContextOf(ctx));
       },
     }),
     route({
@@ -112,7 +107,7 @@ export const identityRoutes = (deps: HttpDependencies) => {
       body: RefreshBody,
       responses: { 200: '{ accessToken, refreshToken, tokenType, expiresIn }', 401: 'Invalid (AUTH.INVALID_REFRESH_TOKEN) or reused (AUTH.REFRESH_REUSED)' },
       async handle(ctx, { body }) {
-        ctx.body = await refresh(sessions, body.refreshToken, commandContext(ctx));
+        ctx.body = await refresh(sessions, body.refreshToken, commandContextOf(ctx));
       },
     }),
     route({
@@ -126,7 +121,7 @@ export const identityRoutes = (deps: HttpDependencies) => {
       body: RefreshBody,
       responses: { 204: 'Logged out', 401: 'Not a refresh token this API issued (AUTH.INVALID_REFRESH_TOKEN)' },
       async handle(ctx, { body }) {
-        await logout(sessions, body.refreshToken, commandContext(ctx));
+        await logout(sessions, body.refreshToken, commandContextOf(ctx));
         ctx.status = 204;
       },
     }),
@@ -156,7 +151,7 @@ export const identityRoutes = (deps: HttpDependencies) => {
       responses: { 201: '{ id, key, name, roles }', 403: 'A role you do not hold (AUTH.ROLE_NOT_HELD)' },
       async handle(ctx, { body, commands }) {
         const principal = principalOf(ctx);
-        const created = await createApiKey(commands, body, principal, commandContext(ctx));
+        const created = await createApiKey(commands, body, principal, commandContextOf(ctx));
         await recordAudit(ctx, deps, 'apikey.created', { subject: `apikey:${created.id}`, reason: `${body.name}: ${body.roles.join(', ')}` });
         ctx.status = 201;
         if (created.position !== null) ctx.set('X-Chorus-Position', created.position);
@@ -189,7 +184,7 @@ export const identityRoutes = (deps: HttpDependencies) => {
       async handle(ctx, { params, commands }) {
         const principal = principalOf(ctx);
         const id = idParam(params.id, 'APIKEY');
-        const result = await revokeApiKey(commands, id, { sub: principal.sub, admin: isAdmin(principal) }, commandContext(ctx));
+        const result = await revokeApiKey(commands, id, { sub: principal.sub, admin: isAdmin(principal) }, commandContextOf(ctx));
         if (result.revoked) await recordAudit(ctx, deps, 'apikey.revoked', { subject: `apikey:${id}`, reason: 'revoked' });
         if (result.position !== null) ctx.set('X-Chorus-Position', result.position);
         ctx.body = { id, revision: result.revision, position: result.position };
@@ -205,7 +200,7 @@ export const identityRoutes = (deps: HttpDependencies) => {
       responses: { 200: '{ id, revision, position, roles }', 404: 'Unknown user (USER.NOT_FOUND)' },
       async handle(ctx, { body, params, commands }) {
         const id = idParam(params.id, 'USER');
-        const result = await changeUserRoles(commands, id, body.roles, commandContext(ctx));
+        const result = await changeUserRoles(commands, id, body.roles, commandContextOf(ctx));
         if (result.changed) await recordAudit(ctx, deps, 'user.roles_changed', { subject: `user:${id}`, reason: `roles: ${body.roles.join(', ') || 'none'}` });
         if (result.position !== null) ctx.set('X-Chorus-Position', result.position);
         ctx.body = { id, revision: result.revision, position: result.position, roles: body.roles };

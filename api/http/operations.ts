@@ -1,6 +1,7 @@
 // Health probes, metrics and the operators' view of projections and dead letters.
 import { z } from 'zod';
-import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../../projections/dead-letters.js';
+import { auditedAttempt } from '../../application/identity/audit-trail.js';
+import { deadLetterSubject, describeDiscarded, discardDeadLetter, listDeadLetters, retryDeadLetter } from '../../projections/dead-letters.js';
 import { projectionStatus } from '../../projections/projection-status.js';
 import type { HttpDependencies } from './dependencies.js';
 import { route } from './routes.js';
@@ -97,15 +98,12 @@ export const operationsRoutes = (deps: HttpDependencies) => [
       const onFailure = (error: unknown, letter: { id: string; consumer: string }) =>
         (ctx.state.log as typeof deps.logger).error({ err: error, letter: letter.id, consumer: letter.consumer }, 'dead letter failed again');
       const id = params.id ?? '';
-      let outcome = 'refused or failed again';
-      try {
-        const items = await retryDeadLetter(deps.db, deps.deadLetterConsumers, id, onFailure);
-        outcome = `resolved ${items.length} letter(s)`;
-        ctx.body = { items };
-      } finally {
-        // Attempts that fail are recorded too.
-        await recordAudit(ctx, deps, 'deadletter.retried', { subject: `deadletter:${id.slice(0, 40)}`, reason: outcome });
-      }
+      const items = await auditedAttempt(
+        () => retryDeadLetter(deps.db, deps.deadLetterConsumers, id, onFailure),
+        (resolved) => `resolved ${resolved.length} letter(s)`,
+        (reason) => recordAudit(ctx, deps, 'deadletter.retried', { subject: deadLetterSubject(id), reason }),
+      );
+      ctx.body = { items };
     },
   }),
   route({
@@ -116,9 +114,12 @@ export const operationsRoutes = (deps: HttpDependencies) => [
     access: OPERATORS,
     responses: { 200: 'The letter', 404: 'Unknown letter', 409: 'Not open' },
     async handle(ctx, { params }) {
-      const letter = await discardDeadLetter(deps.db, params.id ?? '');
-      await recordAudit(ctx, deps, 'deadletter.discarded', { subject: `deadletter:${letter.id}`, reason: `${letter.consumer} ${letter.streamId}@${letter.revision} ${letter.type}` });
-      ctx.body = letter;
+      const id = params.id ?? '';
+      ctx.body = await auditedAttempt(
+        () => discardDeadLetter(deps.db, id),
+        describeDiscarded,
+        (reason) => recordAudit(ctx, deps, 'deadletter.discarded', { subject: deadLetterSubject(id), reason }),
+      );
     },
   }),
 ];

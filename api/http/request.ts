@@ -41,6 +41,9 @@ export function correlation(logger: Logger) {
   };
 }
 
+/** The pattern of the route that matched (`/v1/feedback/:id`), once the router has run; undefined before or without one. */
+export const routePattern = (ctx: Context): string | undefined => (ctx as { _matchedRoute?: string })._matchedRoute;
+
 /** The JSON body of the request, refused with a problem unless it is UTF-8 JSON that PostgreSQL's jsonb can store. */
 export async function readJsonBody(ctx: Context, maxBodyBytes: number = MAX_BODY_BYTES): Promise<unknown> {
   if (!ctx.is('application/json')) {

@@ -3,7 +3,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { CommandDependencies } from '../../application/kernel/handle-command.js';
-import { accessOf, API_KEY_HEADER, guard, type Guarded } from './access.js';
+import { accessOf, API_KEY_HEADER, guard, isHealthProbe, type Guarded } from './access.js';
 import type { HttpDependencies } from './dependencies.js';
 import { IDEMPOTENCY_HEADER, idempotently } from './idempotency.js';
 import { assertStorableStrings, readJsonBody, validate } from './request.js';
@@ -99,7 +99,7 @@ export function openApiDocument(routes: readonly AnyRoute[], version: string): u
 }
 
 function refusalsOf(definition: AnyRoute): Record<number, string> {
-  const limited: Record<number, string> = definition.path.startsWith('/health/') ? {} : { 429: 'Rate limited (RATE_LIMITED), with Retry-After' };
+  const limited: Record<number, string> = isHealthProbe(definition.path) ? {} : { 429: 'Rate limited (RATE_LIMITED), with Retry-After' };
   if (definition.access === 'anyone') return limited;
   const forbidden: Record<number, string> = definition.access === 'signed-in' ? {} : { 403: 'Signed in without a role this route admits (AUTH.FORBIDDEN)' };
   return { 401: 'No valid credentials', ...forbidden, ...limited };

@@ -5,6 +5,7 @@ import type { Context, Next } from 'koa';
 import type { AuditType } from '../../domain/identity/audit-events.js';
 import { actorOf } from './access.js';
 import type { HttpDependencies } from './dependencies.js';
+import { routePattern } from './request.js';
 
 const REFUSALS: Readonly<Record<string, AuditType>> = {
   'AUTH.INVALID_CREDENTIALS': 'auth.login_failed',
@@ -23,7 +24,7 @@ const entryOf = (ctx: Context, type: AuditType, subject: string | null, reason: 
   type,
   actor: actorOf(ctx),
   method: ctx.method,
-  route: (ctx as { _matchedRoute?: string })._matchedRoute ?? ctx.path.slice(0, 200),
+  route: routePattern(ctx) ?? ctx.path.slice(0, 200),
   ip: ctx.ip.slice(0, 100), // behind a trusted proxy, whatever X-Forwarded-For held
   correlationId: ctx.state.correlationId as string,
   reason,

@@ -1,13 +1,12 @@
 // What every EventStore adapter refuses before it touches storage, so all of them answer alike.
 import { ValidationError, type ExpectedRevision } from '../../domain/kernel/errors.js';
+import { isUuid } from '../../domain/kernel/uuid.js';
 import type { NewEvent } from '../ports/event-store.js';
 
 export const MAX_EVENTS_PER_APPEND = 65_536;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Whether `id` has the form of an event id (a uuid, any case); nothing else is ever stored. */
-export const isEventId = (id: string): boolean => UUID.test(id);
+export const isEventId = isUuid;
 
 /** Event data may not contain U+0000 or a lone UTF-16 surrogate: PostgreSQL's jsonb cannot store them, and events must move between stores. */
 export const unsupportedCharacter = (): ValidationError =>

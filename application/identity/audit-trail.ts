@@ -4,7 +4,7 @@
 // from one IP in a minute, the rest are counted and written as one `audit.suppressed` entry when the minute ends.
 // Every entry is counted by `onEntry` before sampling, so a metric of them stays exact.
 import type { AuditEntry, AuditType } from '../../domain/identity/audit-events.js';
-import { WrongExpectedRevision, type ExpectedRevision } from '../../domain/kernel/errors.js';
+import { ChorusError, WrongExpectedRevision, type ExpectedRevision } from '../../domain/kernel/errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventStore, NewEvent } from '../ports/event-store.js';
 import type { Ids } from '../ports/ids.js';
@@ -158,5 +158,23 @@ export class AuditTrail {
       this.pending.splice(0, batch.length);
       for (const { settle } of batch) settle?.resolve();
     }
+  }
+}
+
+/**
+ * Runs an operator's action and records it however it ends: what it did, or the code it was refused with. The
+ * answer waits for the entry.
+ */
+export async function auditedAttempt<T>(work: () => Promise<T>, describe: (result: T) => string, record: (reason: string) => Promise<void>): Promise<T> {
+  let reason = 'failed';
+  try {
+    const result = await work();
+    reason = describe(result);
+    return result;
+  } catch (error) {
+    if (error instanceof ChorusError) reason = `refused: ${error.code}`;
+    throw error;
+  } finally {
+    await record(reason);
   }
 }

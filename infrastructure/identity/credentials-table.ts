@@ -1,10 +1,8 @@
 // Password hashes in the user_credentials table, beside the events rather than in them (see the Credentials port).
 import { sql, type Kysely } from 'kysely';
 import type { Credentials } from '../../application/ports/credentials.js';
+import { isUuid } from '../../domain/kernel/uuid.js';
 import type { Schema } from '../../projections/schema.js';
-
-/** Any id the table could hold: another string would make PostgreSQL refuse the query (22P02) rather than find nothing. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class CredentialsTable implements Credentials {
   constructor(private readonly db: Kysely<Schema>) {}
@@ -18,7 +16,8 @@ export class CredentialsTable implements Credentials {
   }
 
   async passwordHashOf(userId: string): Promise<string | null> {
-    if (!UUID.test(userId)) return null;
+    // Any other string would make PostgreSQL refuse the query (22P02) rather than find nothing.
+    if (!isUuid(userId)) return null;
     const row = await this.db.selectFrom('user_credentials').select('password_hash').where('user_id', '=', userId).executeTakeFirst();
     return row?.password_hash ?? null;
   }

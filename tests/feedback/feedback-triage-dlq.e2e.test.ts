@@ -66,6 +66,16 @@ test('chorus dlq lists an enricher letter and `dlq retry` categorizes the feedba
     const again = await chorus(['dlq', 'retry', letterId!], dataDir);
     t.is(again.code, 2);
     t.regex(again.stderr, /already resolved/);
+
+    // Both retries, the refused one too, are in the audit trail, by the shell's user.
+    database = await openPglite(path.join(dataDir, 'pgdata'));
+    store = new PostgresEventStore(database, { pollIntervalMs: 50 });
+    const audited = (await collect(store.readAll({ categories: ['audit'] }))).map((event) => event.data as { type: string; subject: string; reason: string; actor: { sub: string } });
+    await database.close();
+    t.deepEqual(audited.map((entry) => [entry.type, entry.subject]), [['deadletter.retried', `deadletter:${letterId}`], ['deadletter.retried', `deadletter:${letterId}`]]);
+    t.is(audited[0]!.reason, 'resolved 1 letter(s)');
+    t.regex(audited[1]!.reason, /^refused: DLQ\./);
+    t.regex(audited[0]!.actor.sub, /^cli:/);
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
