@@ -50,14 +50,30 @@ export type SubscriptionBatch = Readonly<{
   checkpoint: Position;
 }>;
 
-export type ReadAllOptions = Readonly<{
-  /** Exclusive: events after this position. Omitted: from the start of the log. */
-  from?: Position | null;
-  /** Stop after this many events. Omitted: read to the current end of the log. */
-  limit?: number;
-  /** Stream categories (`feedback` for `feedback-<id>`). Omitted: every category. */
+/** Which events of the log a reader wants; every field narrows the selection, omitted ones select everything. */
+export type EventSelection = Readonly<{
+  /** Stream categories (`feedback` for `feedback-<id>`). */
   categories?: readonly string[];
+  /** Whole stream ids. */
+  streams?: readonly string[];
+  /** Event types. */
+  types?: readonly string[];
+  /** Inclusive upper bound: events at or before this position. */
+  to?: Position;
+  /** Events the store recorded at or after this time. */
+  since?: Date;
+  /** Events the store recorded before this time (exclusive, so that `until` of one range is `since` of the next). */
+  until?: Date;
 }>;
+
+export type ReadAllOptions = EventSelection &
+  Readonly<{
+    /** Exclusive: events after this position (inclusive with `includeFrom`). Omitted: from the start of the log. */
+    from?: Position | null;
+    includeFrom?: boolean;
+    /** Stop after this many events. Omitted: read to the current end of the log (or `to`). */
+    limit?: number;
+  }>;
 
 export type SubscribeOptions = Readonly<{
   from?: Position | null;

@@ -107,6 +107,7 @@ const esdbEvent = (overrides: Partial<EsdbEvent> = {}): EsdbEvent => ({
   type: 'Happened',
   streamId: 'poll-1',
   revision: 3n,
+  created: new Date(),
   isJson: true,
   data: { n: 1 },
   metadata,
@@ -273,7 +274,7 @@ class FakeServer {
   record(streamId: string, type = 'Happened'): FakeRecord {
     const position = { commit: this.nextPosition, prepare: this.nextPosition };
     this.nextPosition += 100n;
-    const record: FakeRecord = { id: uuidv7(), type, streamId, revision: BigInt(this.stream(streamId).length), isJson: true, data: {}, metadata, position };
+    const record: FakeRecord = { id: uuidv7(), type, streamId, revision: BigInt(this.stream(streamId).length), created: new Date(), isJson: true, data: {}, metadata, position };
     this.log.push(record);
     return record;
   }

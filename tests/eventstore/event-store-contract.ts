@@ -320,6 +320,35 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
     t.is(await store().countEvents({ categories: [freshCategory()] }), 0);
   });
 
+  it('selects by stream, type, inclusive position bounds and recorded time, and counts the same selection', async (t) => {
+    const mine = freshCategory();
+    const [a, b] = [freshStream(mine), freshStream(mine)];
+    const typed = (type: string) => ({ ...newEvent(), type });
+    await store().append(a, [typed('Opened'), typed('Noted'), typed('Noted')], { expectedRevision: 'no_stream' });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const between = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const { position } = await store().append(b, [typed('Opened'), typed('Closed')], { expectedRevision: 'no_stream' });
+    await store().append(a, [typed('Closed')], { expectedRevision: 2 });
+    await untilReadable(store(), position);
+    const all = await collect(store().readAll({ categories: [mine] }));
+    t.is(all.length, 6);
+    const select = async (options: Parameters<EventStore['readAll']>[0]) => {
+      const events = await collect(store().readAll({ categories: [mine], ...options }));
+      t.is(await store().countEvents({ categories: [mine], ...options }), events.length, 'countEvents agrees with readAll');
+      return events.map((event) => `${event.streamId === a ? 'a' : 'b'}${event.revision}:${event.type}`);
+    };
+    t.deepEqual(await select({ streams: [b] }), ['b0:Opened', 'b1:Closed']);
+    t.deepEqual(await select({ types: ['Closed', 'Opened'] }), ['a0:Opened', 'b0:Opened', 'b1:Closed', 'a3:Closed']);
+    t.deepEqual(await select({ streams: [a], types: ['Noted'] }), ['a1:Noted', 'a2:Noted']);
+    t.deepEqual(await select({ from: all[1]!.position, includeFrom: true, to: all[3]!.position }), ['a1:Noted', 'a2:Noted', 'b0:Opened'], 'both bounds inclusive');
+    t.deepEqual(await select({ from: all[1]!.position, to: all[3]!.position }), ['a2:Noted', 'b0:Opened'], 'from alone is exclusive');
+    t.deepEqual(await select({ until: between }), ['a0:Opened', 'a1:Noted', 'a2:Noted']);
+    t.deepEqual(await select({ since: between }), ['b0:Opened', 'b1:Closed', 'a3:Closed']);
+    t.deepEqual(await select({ since: between, types: ['Closed'], limit: 1 }), ['b1:Closed']);
+    t.deepEqual(await select({ streams: [] }), [], 'an empty list selects nothing');
+  });
+
   it('compares positions and recognises its own', async (t) => {
     const { position } = await store().append(freshStream(), newEvents(1), { expectedRevision: 'no_stream' });
     t.true(store().isPosition(position));

@@ -26,7 +26,7 @@ async function checkPlans(t: ExecutionContext, testDb: TestDatabase): Promise<vo
     ['from the middle', middle!.position, undefined],
     ['one category, from the middle', middle!.position, ['feedback']],
   ] as const) {
-    const { rows } = await sql<{ 'QUERY PLAN': [{ Plan: PlanNode }] | string }>`explain (format json) ${pageQuery(from, categories, 500)}`.execute(testDb.database.db);
+    const { rows } = await sql<{ 'QUERY PLAN': [{ Plan: PlanNode }] | string }>`explain (format json) ${pageQuery(from, { categories }, 500)}`.execute(testDb.database.db);
     const raw = rows[0]!['QUERY PLAN'];
     const plan = (typeof raw === 'string' ? (JSON.parse(raw) as [{ Plan: PlanNode }]) : raw)[0].Plan;
     const scans = [...nodesOf(plan)].filter((node) => node['Relation Name'] === 'events').map((node) => node['Node Type']);

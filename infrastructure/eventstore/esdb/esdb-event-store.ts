@@ -40,6 +40,7 @@ import { assertAppendable, isEventId, unsupportedCharacter } from '../../../appl
 import type {
   AppendResult,
   EventMetadata,
+  EventSelection,
   EventStore,
   NewEvent,
   Position,
@@ -78,6 +79,7 @@ export type EsdbEvent = Readonly<{
   type: string;
   streamId: string;
   revision: bigint;
+  created: Date;
   isJson: boolean;
   data: unknown;
   metadata: unknown;
@@ -217,19 +219,28 @@ export class EsdbEventStore implements EventStore {
 
   /** Filters on the client: the 6.x client offers server-side filters on subscriptions only, not on reads. */
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
-    const selects = eventSelector(options.categories);
+    const selects = readSelector(options);
+    const to = options.to === undefined ? null : decodePosition(options.to);
     let from = options.from ?? null;
+    let includeFrom = options.includeFrom === true && from !== null;
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
     while (remaining > 0) {
-      const page = await this.readLogAfter(from, PAGE_SIZE);
+      const page = includeFrom ? await this.readLogFrom(from!, PAGE_SIZE) : await this.readLogAfter(from, PAGE_SIZE);
       for (const event of page) {
+        if (to !== null && compareLogPositions(requirePosition(event), to) > 0) return;
         if (!selects(event)) continue;
         yield toRecordedEvent(event);
         if (--remaining === 0) return;
       }
       if (page.length < PAGE_SIZE) return;
       from = encodePosition(requirePosition(page[page.length - 1]!));
+      includeFrom = false;
     }
+  }
+
+  /** Up to `count` records of the log from `from` (inclusive), system events included. */
+  private async readLogFrom(from: Position, count: number): Promise<EsdbEvent[]> {
+    return recordedEvents(this.client.readAll({ fromPosition: decodePosition(from), maxCount: count }));
   }
 
   /** Up to `count` records of the log after `from` (exclusive), system events included. */
@@ -441,6 +452,19 @@ export function eventSelector(categories?: readonly string[]): EventSelector {
   if (categories === undefined) return (event) => !isSystemEvent(event);
   const prefixes = categories.map((category) => `${category}-`);
   return (event) => !isSystemEvent(event) && prefixes.some((prefix) => event.streamId.startsWith(prefix));
+}
+
+/** A read's whole selection on the client: categories, streams, types and the recorded time. */
+export function readSelector({ categories, streams, types, since, until }: EventSelection): (event: Pick<EsdbEvent, 'streamId' | 'type' | 'created'>) => boolean {
+  const inCategories = eventSelector(categories);
+  const streamIds = streams === undefined ? null : new Set(streams);
+  const typeNames = types === undefined ? null : new Set(types);
+  return (event) =>
+    inCategories(event) &&
+    (streamIds === null || streamIds.has(event.streamId)) &&
+    (typeNames === null || typeNames.has(event.type)) &&
+    (since === undefined || event.created >= since) &&
+    (until === undefined || event.created < until);
 }
 
 /** EventStoreDB's own records ($-types such as $metadata or $>, and $-streams): never Chorus events. */

@@ -12,6 +12,7 @@ import {
   categoryOf,
   type AppendResult,
   type EventMetadata,
+  type EventSelection,
   type EventStore,
   type NewEvent,
   type Position,
@@ -149,23 +150,25 @@ export class PostgresEventStore implements EventStore {
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
     let from = options.from ?? null;
+    let includeFrom = options.includeFrom === true;
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
     while (remaining > 0) {
-      const page = await this.readPage(from, options.categories, Math.min(PAGE_SIZE, remaining));
+      const page = await this.readPage(from, options, Math.min(PAGE_SIZE, remaining), includeFrom);
       for (const event of page.events) yield event;
       remaining -= page.events.length;
       if (!page.full) return;
       from = page.checkpoint;
+      includeFrom = false;
     }
   }
 
   async countEvents(options: ReadAllOptions = {}): Promise<number> {
-    const categoryFilter = options.categories === undefined ? sql`` : sql`and category = any(${[...options.categories]}::text[])`;
     const limit = options.limit === undefined ? sql`` : sql`limit ${options.limit}`;
     const { rows } = await sql<{ count: string | number }>`
       select count(*) as count from (
-        select 1 from events
-        where position > ${options.from ?? '-1'}::bigint and position < ${readableBelow} ${categoryFilter}
+        select 1 from events e
+        where e.position ${options.includeFrom === true ? sql`>=` : sql`>`} ${options.from ?? '-1'}::bigint and e.position < ${readableBelow}
+          ${selectionFilter(options)}
         ${limit}
       ) counted`.execute(this.db);
     return Number(rows[0]!.count);
@@ -184,7 +187,7 @@ export class PostgresEventStore implements EventStore {
         let page: Page;
         if (prefetched === null) {
           wakeup.arm(); // before reading, so a commit during the read still wakes the next wait
-          page = await this.readPage(checkpoint, categories, batchSize);
+          page = await this.readPage(checkpoint, { categories }, batchSize);
         } else {
           page = await prefetched;
           prefetched = null;
@@ -194,7 +197,7 @@ export class PostgresEventStore implements EventStore {
         if (page.full) {
           // More is readable already: the next page is read while the subscriber works on this one.
           wakeup.arm();
-          prefetched = this.readPage(checkpoint, categories, batchSize);
+          prefetched = this.readPage(checkpoint, { categories }, batchSize);
           prefetched.catch(() => undefined); // its failure is thrown when its turn comes
         }
         if (advanced) yield { events: page.events, checkpoint: page.checkpoint! };
@@ -214,8 +217,8 @@ export class PostgresEventStore implements EventStore {
    * One page of readable events after `from`, all in one statement so that the bound, the page and the
    * head of the log come from the same snapshot.
    */
-  private async readPage(from: Position | null, categories: readonly string[] | undefined, limit: number): Promise<Page> {
-    const { rows } = await pageQuery(from, categories, limit).execute(this.db);
+  private async readPage(from: Position | null, selection: EventSelection, limit: number, includeFrom = false): Promise<Page> {
+    const { rows } = await pageQuery(from, selection, limit, includeFrom).execute(this.db);
     const marks = rows[0]!;
     const events = marks.position === null ? [] : rows.map(toRecordedEvent);
     const full = events.length === limit;
@@ -250,8 +253,7 @@ export class PostgresEventStore implements EventStore {
  * Each max() is a backward scan of the position index that stops at its first row, and the page a range scan of
  * an index: nothing here grows with the log (a join with `bound` would scan every event on every page).
  */
-export function pageQuery(from: Position | null, categories: readonly string[] | undefined, limit: number) {
-  const categoryFilter = categories === undefined ? sql`` : sql`and e.category = any(${[...categories]}::text[])`;
+export function pageQuery(from: Position | null, selection: EventSelection, limit: number, includeFrom = false) {
   return sql<EventRow & { head: string | null; newest: string | null }>`
     with bound as (select ${readableBelow} as below),
     marks as (
@@ -262,10 +264,23 @@ export function pageQuery(from: Position | null, categories: readonly string[] |
     from marks left join lateral (
       select e.position::text as position, e.event_id, e.stream_id, e.revision, e.type, e.data, e.metadata
       from events e
-      where e.position > ${from ?? '-1'}::bigint and e.position < (select below from bound) ${categoryFilter}
+      where e.position ${includeFrom ? sql`>=` : sql`>`} ${from ?? '-1'}::bigint and e.position < (select below from bound) ${selectionFilter(selection)}
       order by e.position
       limit ${limit}
     ) page on true`;
+}
+
+/** The selection's conditions on `events e`, each only when asked for, so a subscription's page query stays as it was. */
+function selectionFilter({ categories, streams, types, to, since, until }: EventSelection) {
+  const conditions = [
+    categories === undefined ? null : sql`and e.category = any(${[...categories]}::text[])`,
+    streams === undefined ? null : sql`and e.stream_id = any(${[...streams]}::text[])`,
+    types === undefined ? null : sql`and e.type = any(${[...types]}::text[])`,
+    to === undefined ? null : sql`and e.position <= ${to}::bigint`,
+    since === undefined ? null : sql`and e.recorded_at >= ${since.toISOString()}::timestamptz`,
+    until === undefined ? null : sql`and e.recorded_at < ${until.toISOString()}::timestamptz`,
+  ].filter((condition) => condition !== null);
+  return sql.join(conditions, sql` `);
 }
 
 /**
