@@ -77,8 +77,20 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
   }
 
   /** Returns once the batch is applied, with whatever kept failing parked; throws only when aborted. */
-  async process(events: readonly RecordedEvent[], progress: Progress, signal: AbortSignal): Promise<void> {
-    if (events.length === 0 && progress.kind === 'offsets') {
+  process(events: readonly RecordedEvent[], progress: Progress, signal: AbortSignal): Promise<void> {
+    return this.applyBatch(events, progress, signal);
+  }
+
+  /**
+   * Applies events outside any delivery (a replay): what their streams have applied is skipped, whatever fails is
+   * dead-lettered as in a delivery, and no checkpoint or offset moves.
+   */
+  reapply(events: readonly RecordedEvent[], signal: AbortSignal): Promise<void> {
+    return this.applyBatch(events, null, signal);
+  }
+
+  private async applyBatch(events: readonly RecordedEvent[], progress: Progress | null, signal: AbortSignal): Promise<void> {
+    if (events.length === 0 && progress?.kind === 'offsets') {
       // Only watermarks: one statement, no rows to lock or change.
       await this.attempt(() => this.recordWatermarks(progress), signal, Number.POSITIVE_INFINITY);
       return;
@@ -94,7 +106,7 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
       const single = await this.attempt(() => this.transaction([event], null), signal);
       if (single !== undefined) await this.deadLetter(event, single, null, signal);
     }
-    await this.attempt(() => this.transaction([], progress), signal, Number.POSITIVE_INFINITY);
+    if (progress !== null) await this.attempt(() => this.transaction([], progress), signal, Number.POSITIVE_INFINITY);
   }
 
   /** Applies a stream's dead letters in one transaction, skipping what the stream has applied since. */

@@ -1,14 +1,11 @@
 // The `chorus` command.
 import { Command } from 'commander';
-import type { Kysely } from 'kysely';
-import { ConfigError, describeDatabase, loadConfig, type Config } from '../../infrastructure/config.js';
-import { openDatabase, openSystem, type System } from '../../infrastructure/composition-root.js';
-import { hostname, userInfo } from 'node:os';
-import { AuditTrail, auditedAttempt } from '../../application/identity/audit-trail.js';
-import type { AuditType } from '../../domain/identity/audit-events.js';
+import { auditFromCli, cliActor, UsageError, withDatabase, withSystem } from './cli-support.js';
+import { replayCommand } from './replay-command.js';
+import { ConfigError, loadConfig } from '../../infrastructure/config.js';
+import { auditedAttempt } from '../../application/identity/audit-trail.js';
 import { DataDirInUse } from '../../infrastructure/db/data-dir-lock.js';
 import { createMigrator, migrate } from '../../infrastructure/db/migrations.js';
-import type { Schema } from '../../projections/schema.js';
 import { createLogger } from '../../infrastructure/logging.js';
 import { projectionStatus } from '../../projections/projection-status.js';
 import { ChorusError } from '../../domain/kernel/errors.js';
@@ -87,6 +84,8 @@ program
     }),
   );
 
+replayCommand(program);
+
 const dlq = program.command('dlq').description('dead letters: events a projection or an enricher kept failing on');
 
 dlq
@@ -141,22 +140,7 @@ dlq
     }),
   );
 
-/** Who acts from a shell: its user, as the audit trail and event metadata name them. */
-function cliActor(): { sub: string } {
-  try {
-    return { sub: `cli:${userInfo().username}` };
-  } catch {
-    return { sub: 'cli:unknown' }; // a container user without a passwd entry
-  }
-}
 
-/** The audit trail hears of what operators do from a shell too. */
-async function auditFromCli(system: System, type: AuditType, subject: string, reason: string, command: string): Promise<void> {
-  const trail = new AuditTrail(system.store, system.ids, system.clock, { flushMs: 50, allowancePerMinute: 1, maxPending: 10 });
-  const entry = trail.record({ type, actor: cliActor(), method: 'CLI', route: command, ip: hostname(), correlationId: system.ids.next(), reason, subject });
-  await trail.close();
-  await entry;
-}
 
 const users = program.command('users').description('user accounts');
 
@@ -221,29 +205,8 @@ const allMigrations = [...contexts.map((context) => context.migrations), ...apiM
 
 const DeadLetterStatusSchema = z.enum(['open', 'resolved', 'discarded']);
 
-class UsageError extends Error {}
 
-/** Opens the whole system without starting its workers, names its database on stderr, runs `work`, closes. */
-async function withSystem(work: (system: System) => Promise<void>): Promise<void> {
-  const config = loadConfig();
-  const system = await openSystem(config, createLogger('warn'), { roles: [], modules: contexts, migrations: apiMigrations });
-  console.error(`Database: ${describeDatabase(config)}`);
-  try {
-    await work(system);
-  } finally {
-    await system.close();
-  }
-}
 
-async function withDatabase(config: Config, work: (db: Kysely<Schema>) => Promise<void>): Promise<void> {
-  const database = await openDatabase(config, createLogger('warn'));
-  console.error(`Database: ${describeDatabase(config)}`);
-  try {
-    await work(database.db);
-  } finally {
-    await database.close();
-  }
-}
 
 program.parseAsync().catch((error: unknown) => {
   // Expected failures get one clear line; anything else its stack, to stderr only.
