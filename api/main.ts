@@ -3,6 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../infrastructure/config.js';
+import { rebuildOutdatedProjections } from '../projections/rebuild/outdated-projections.js';
 import { describeDatabase, IN_MEMORY } from '../infrastructure/config.js';
 import { ALL_ROLES, openSystem, type Role, type System } from '../infrastructure/composition-root.js';
 import type { Logger } from '../infrastructure/logging.js';
@@ -63,6 +64,10 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
   }
   system.workers.start();
   const sweeping = new AbortController();
+  const projected = roles.includes('projector') ? system.projections.map((projection) => projection.name).filter((name) => only === undefined || only.includes(name)) : [];
+  const rebuilt = rebuildOutdatedProjections(system.rebuilds, system.database.db, projected, config.rebuildOnVersionChange, logger, sweeping.signal).catch((error: unknown) =>
+    logger.error({ err: error }, 'could not look for projections whose version changed'),
+  );
   const swept = roles.includes('api') ? sweepIdempotencyKeysPeriodically(system.database.db, logger, sweeping.signal) : Promise.resolve();
   const app = createHttpApp(httpDependencies(system, identity), roles.includes('api') ? contexts : []);
   const server = http.createServer(
@@ -85,6 +90,7 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
   } catch (error) {
     sweeping.abort();
     await swept;
+    await rebuilt;
     await identity.close();
     await system.close();
     throw error;
@@ -111,6 +117,7 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
       await closed;
       sweeping.abort();
       await swept;
+      await rebuilt;
       await identity.close();
       await system.close();
       logger.info('Chorus stopped');

@@ -1,4 +1,5 @@
 // The one place where adapters meet ports. Each system gets its own child container: no module singletons.
+import { hostname } from 'node:os';
 import 'reflect-metadata';
 import path from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
@@ -20,6 +21,8 @@ import { ProjectionProgress } from '../projections/projection-progress.js';
 import { appliedCheckpoint, appliedWatermark, logLag, type AppliedPosition, type LagOf } from '../projections/projection-status.js';
 import type { Projection } from '../projections/projection.js';
 import { Workers, type Worker } from '../projections/workers.js';
+import { ProjectionRebuilds } from '../projections/rebuild/projection-rebuilds.js';
+import { projectionLockOf } from './db/projection-lock.js';
 import { aiProviders } from './ai/ai-providers.js';
 import { KafkaTopology } from './bus/kafka/kafka-topology.js';
 import { InProcessBus } from './bus/inprocess/inprocess-bus.js';
@@ -128,6 +131,8 @@ export type System = Readonly<{
   workers: Workers;
   /** Every projection and enricher, whatever this process runs: what dead-letter retries redeliver to. */
   deadLetterConsumers: readonly Redeliverable[];
+  /** Blue/green rebuilds, rollbacks and drops of the projections' builds, run from this process. */
+  rebuilds: ProjectionRebuilds;
   close(): Promise<void>;
 }>;
 
@@ -222,12 +227,25 @@ export async function openSystem(config: Config, logger: Logger, options: System
           capped: false,
         }));
   const { workers, consumers, closeWorkers } = buildWorkers({ ...system, lagOf }, options, progressNews, kafkaSide);
+  const rebuilds = new ProjectionRebuilds(
+    {
+      db: database.db,
+      store: system.store,
+      lock: projectionLockOf(database),
+      appliedPosition: system.appliedPosition,
+      logger,
+      options: { ...consumerOptionsOf(config), batchSize: config.projectionBatchSize, holder: `${hostname()} pid ${process.pid}` },
+    },
+    system.projections,
+  );
   return {
     ...system,
     lagOf,
     workers,
     deadLetterConsumers: consumers,
+    rebuilds,
     close: async () => {
+      await rebuilds.stop();
       await workers.stop();
       await closeWorkers();
       await stopHearingProgress();
@@ -294,7 +312,15 @@ function register(
   return c;
 }
 
-type Parts = Omit<System, 'workers' | 'deadLetterConsumers' | 'close'>;
+type Parts = Omit<System, 'workers' | 'deadLetterConsumers' | 'rebuilds' | 'close'>;
+
+/** How every consumer retries: a lost connection for as long as it takes, anything else a few times before a dead letter. */
+const consumerOptionsOf = (config: Config): ConsumerOptions => ({
+  maxAttempts: config.projectionMaxAttempts,
+  retryMinMs: 100,
+  retryMaxMs: 30_000,
+  isTransient: isTransientError,
+});
 
 /**
  * Every consumer (each projection, each enricher), so that any of their dead letters can be retried here, and
@@ -312,10 +338,7 @@ function buildWorkers(
 
   const deadLetterProducer: Producer | null = kafkaSide === null ? null : kafkaSide.deadLetterProducer(kafkaSide.client);
   const options: ConsumerOptions = {
-    maxAttempts: config.projectionMaxAttempts,
-    retryMinMs: 100,
-    retryMaxMs: 30_000,
-    isTransient: isTransientError,
+    ...consumerOptionsOf(config),
     ...(deadLetterProducer === null || kafkaSide === null ? {} : { publishDeadLetter: kafkaSide.deadLetterPublisher(deadLetterProducer, topology.deadLetterTopic, topology.storeId) }),
   };
   const appliers = system.projections.map(

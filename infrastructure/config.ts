@@ -62,6 +62,7 @@ const EnvSchema = z.object({
   CHORUS_PROJECTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).optional(),
   CHORUS_SHUTDOWN_TIMEOUT_MS: integer(100, 300_000, 10_000),
   CHORUS_PROJECTION_MAX_ATTEMPTS: integer(1, 100, 5),
+  CHORUS_REBUILD_ON_VERSION_CHANGE: z.enum(['auto', 'manual']).default('auto'),
   DATABASE_REPLICA_URLS: z
     .string()
     .transform((value) => value.split(',').map((url) => url.trim()).filter((url) => url !== ''))
@@ -150,6 +151,8 @@ export type Config = Readonly<{
   shutdownTimeoutMs: number;
   /** Attempts at an event that keeps failing (for reasons other than a lost connection) before it is dead-lettered. */
   projectionMaxAttempts: number;
+  /** A projection whose version in code is above the live build's: rebuilt when a projector starts (auto), or left to an operator. */
+  rebuildOnVersionChange: 'auto' | 'manual';
   replicaUrls: readonly string[];
   replicaMaxLagMs: number;
   /** Unset: projectors and enrichers read the event store directly. */
@@ -275,6 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     projectionBatchSize: e.CHORUS_PROJECTION_BATCH_SIZE ?? DEFAULT_PROJECTION_BATCH_SIZE[e.DATABASE_URL === undefined ? 'embedded' : 'postgres'],
     shutdownTimeoutMs: e.CHORUS_SHUTDOWN_TIMEOUT_MS,
     projectionMaxAttempts: e.CHORUS_PROJECTION_MAX_ATTEMPTS,
+    rebuildOnVersionChange: e.CHORUS_REBUILD_ON_VERSION_CHANGE,
     replicaUrls: e.DATABASE_REPLICA_URLS ?? [],
     replicaMaxLagMs: e.CHORUS_REPLICA_MAX_LAG_MS,
     viewCacheMegabytes: e.CHORUS_VIEW_CACHE_MB,

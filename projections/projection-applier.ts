@@ -11,7 +11,7 @@ import type { Schema } from './schema.js';
 import { ConsumerHealth } from './consumer-health.js';
 import { insertDeadLetter, parkBehind, type DeadLetter, type Redeliverable } from './dead-letters.js';
 import type { EventConsumer, Progress } from './event-consumer.js';
-import type { Projection } from './projection.js';
+import { streamsKeyOf, type Projection } from './projection.js';
 
 export type ConsumerOptions = Readonly<{
   /** Attempts at a failing batch, and then at each of its events alone, before one is dead-lettered. */
@@ -116,10 +116,13 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
     if (streamId === undefined) return;
     const started = process.hrtime.bigint();
     const applied = await this.db.transaction().execute(async (tx) => {
+      // The projection's row first, as a batch does: the build it names is the one to apply to.
+      const { generation } = await tx.selectFrom('projections').select('generation').where('name', '=', name).forUpdate().executeTakeFirstOrThrow();
+      const streamsKey = streamsKeyOf(name, generation);
       const stored = await tx
         .selectFrom('projection_streams')
         .select('revision')
-        .where('projection', '=', name)
+        .where('projection', '=', streamsKey)
         .where('stream_id', '=', streamId)
         .forUpdate()
         .executeTakeFirst();
@@ -129,7 +132,7 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
       const revision = fresh[fresh.length - 1]!.revision;
       await tx
         .insertInto('projection_streams')
-        .values({ projection: name, stream_id: streamId, revision })
+        .values({ projection: streamsKey, stream_id: streamId, revision })
         .onConflict((oc) => oc.columns(['projection', 'stream_id']).doUpdateSet({ revision }))
         .execute();
       await tx
@@ -172,50 +175,17 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
     const { name } = this.projection;
     // The row lock makes a second runner of the same projection wait, then skip what this one applied: what the
     // streams have applied is read by the next statement, whose snapshot is taken once the lock is held.
-    const stored = await tx.selectFrom('projections').select('checkpoint').where('name', '=', name).forUpdate().executeTakeFirstOrThrow();
+    // A rebuild swapping builds holds this lock too: a batch waiting on it then reads the new build's generation.
+    const stored = await tx.selectFrom('projections').select(['checkpoint', 'generation']).where('name', '=', name).forUpdate().executeTakeFirstOrThrow();
     if (progress?.kind === 'checkpoint' && stored.checkpoint !== null && this.store.comparePositions(stored.checkpoint, progress.position) >= 0) {
       return 0;
     }
-    const { fresh, parked, revisions } = await this.sortOut(tx, events);
+    const streamsKey = streamsKeyOf(name, stored.generation);
+    const { fresh, parked, revisions } = await sortOutBatch(tx, events, { handles: this.handles, streamsKey, consumer: this.name });
     if (fresh.length > 0) await this.projection.apply(tx, fresh);
     for (const event of parked) await parkBehind(tx, this.name, event);
-    await this.recordProgress(tx, progress, { changed: fresh.length > 0, revisions, ownRow: true });
+    await this.recordProgress(tx, progress, { changed: fresh.length > 0, revisions, streamsKey, ownRow: true });
     return fresh.length;
-  }
-
-  /**
-   * Splits a batch into events to apply (handled, newer than what their stream has applied) and events to
-   * park (their stream has an open dead letter), with the revision each stream reaches.
-   */
-  private async sortOut(
-    tx: Transaction<Schema>,
-    events: readonly RecordedEvent[],
-  ): Promise<{ fresh: RecordedEvent[]; parked: RecordedEvent[]; revisions: Map<string, number> }> {
-    const handled = events.filter((event) => this.handles.has(event.type));
-    const revisions = new Map<string, number>();
-    if (handled.length === 0) return { fresh: [], parked: [], revisions };
-    const streamIds = [...new Set(handled.map((event) => event.streamId))];
-    // What each stream has applied, and whether it has an open dead letter, in one round trip; planned at each run
-    // (see PLAN_PER_RUN in infrastructure/db): a plan made while the projection had few streams would read them all.
-    const { rows } = await sql<{ stream_id: string; revision: string | null; blocked: boolean }>`
-      select /* plan per run */ s.stream_id, ps.revision::text as revision,
-             exists (select 1 from dead_letters d where d.consumer = ${this.name} and d.status = 'open' and d.stream_id = s.stream_id) as blocked
-      from unnest(${streamIds}::text[]) as s(stream_id)
-      left join projection_streams ps on ps.projection = ${this.projection.name} and ps.stream_id = s.stream_id`.execute(tx);
-    const applied = new Map(rows.flatMap((row) => (row.revision === null ? [] : [[row.stream_id, Number(row.revision)] as const])));
-    const blocked = new Set(rows.filter((row) => row.blocked).map((row) => row.stream_id));
-    const fresh: RecordedEvent[] = [];
-    const parked: RecordedEvent[] = [];
-    for (const event of handled) {
-      if (event.revision <= (revisions.get(event.streamId) ?? applied.get(event.streamId) ?? -1)) continue;
-      if (blocked.has(event.streamId)) {
-        parked.push(event);
-        continue;
-      }
-      revisions.set(event.streamId, event.revision);
-      fresh.push(event);
-    }
-    return { fresh, parked, revisions };
   }
 
   /**
@@ -228,7 +198,7 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
   private async recordProgress(
     db: Kysely<Schema>,
     progress: Progress | null,
-    { changed, revisions, ownRow }: Readonly<{ changed: boolean; revisions: ReadonlyMap<string, number>; ownRow: boolean }>,
+    { changed, revisions, streamsKey, ownRow }: Readonly<{ changed: boolean; revisions: ReadonlyMap<string, number>; streamsKey: string; ownRow: boolean }>,
   ): Promise<void> {
     const { name } = this.projection;
     const partitions = progress?.kind === 'offsets' ? progress.partitions : [];
@@ -236,7 +206,7 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
     await sql`
       with revisions as (
         insert into projection_streams (projection, stream_id, revision)
-        select ${name}, s.stream_id, s.revision from unnest(${[...revisions.keys()]}::text[], ${[...revisions.values()]}::bigint[]) as s(stream_id, revision)
+        select ${streamsKey}, s.stream_id, s.revision from unnest(${[...revisions.keys()]}::text[], ${[...revisions.values()]}::bigint[]) as s(stream_id, revision)
         on conflict (projection, stream_id) do update set revision = excluded.revision
       ),
       offsets as (
@@ -257,7 +227,7 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
   /** Only watermarks: their offsets, and no row of the projection's locked or changed. */
   private async recordWatermarks(progress: Progress): Promise<void> {
     const started = process.hrtime.bigint();
-    await this.recordProgress(this.db, progress, { changed: false, revisions: new Map(), ownRow: false });
+    await this.recordProgress(this.db, progress, { changed: false, revisions: new Map(), streamsKey: this.projection.name, ownRow: false });
     this.options.onBatchApplied?.(this.projection.name, 0, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
@@ -291,4 +261,40 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
       .execute()
       .catch(() => undefined); // the database may be what failed; the log has the error
   }
+}
+
+/**
+ * Splits a batch into events to apply (handled, newer than what their stream has applied) and events to
+ * park (their stream has an open dead letter), with the revision each stream reaches.
+ */
+export async function sortOutBatch(
+  tx: Transaction<Schema>,
+  events: readonly RecordedEvent[],
+  { handles, streamsKey, consumer }: Readonly<{ handles: ReadonlySet<string>; streamsKey: string; consumer: string }>,
+): Promise<{ fresh: RecordedEvent[]; parked: RecordedEvent[]; revisions: Map<string, number> }> {
+  const handled = events.filter((event) => handles.has(event.type));
+  const revisions = new Map<string, number>();
+  if (handled.length === 0) return { fresh: [], parked: [], revisions };
+  const streamIds = [...new Set(handled.map((event) => event.streamId))];
+  // What each stream has applied, and whether it has an open dead letter, in one round trip; planned at each run
+  // (see PLAN_PER_RUN in infrastructure/db): a plan made while the projection had few streams would read them all.
+  const { rows } = await sql<{ stream_id: string; revision: string | null; blocked: boolean }>`
+    select /* plan per run */ s.stream_id, ps.revision::text as revision,
+           exists (select 1 from dead_letters d where d.consumer = ${consumer} and d.status = 'open' and d.stream_id = s.stream_id) as blocked
+    from unnest(${streamIds}::text[]) as s(stream_id)
+    left join projection_streams ps on ps.projection = ${streamsKey} and ps.stream_id = s.stream_id`.execute(tx);
+  const applied = new Map(rows.flatMap((row) => (row.revision === null ? [] : [[row.stream_id, Number(row.revision)] as const])));
+  const blocked = new Set(rows.filter((row) => row.blocked).map((row) => row.stream_id));
+  const fresh: RecordedEvent[] = [];
+  const parked: RecordedEvent[] = [];
+  for (const event of handled) {
+    if (event.revision <= (revisions.get(event.streamId) ?? applied.get(event.streamId) ?? -1)) continue;
+    if (blocked.has(event.streamId)) {
+      parked.push(event);
+      continue;
+    }
+    revisions.set(event.streamId, event.revision);
+    fresh.push(event);
+  }
+  return { fresh, parked, revisions };
 }

@@ -11,6 +11,46 @@ export interface ProjectionsTable {
   last_error_at: Date | null;
   updated_at: Date;
   applied_batches: ColumnType<string | number, string | number | bigint | undefined, string | number | bigint>;
+  /** Which build of the read model is live: its per-stream revisions are kept under streamsKeyOf(name, generation). */
+  generation: ColumnType<number, number | undefined, number>;
+  /** The build a rebuild swapped out, kept (in its own schema) for a rollback until dropped. */
+  previous_generation: number | null;
+  previous_version: number | null;
+  /** Every event up to here was applied to the previous build when it was swapped out: a rollback catches up from it. */
+  previous_position: string | null;
+}
+
+export type RebuildStatus = 'building' | 'completed' | 'failed';
+
+/** A rebuild of a projection, running or last run: its checkpoint is committed with each batch, so it resumes. */
+export interface ProjectionRebuildsTable {
+  projection: string;
+  generation: number;
+  version: number;
+  status: RebuildStatus;
+  checkpoint: string | null;
+  head: string | null;
+  processed: Int8;
+  rate: number;
+  eta_seconds: number | null;
+  last_error: string | null;
+  holder: string;
+  started_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+export interface ProjectionVerificationsTable {
+  id: string;
+  projection: string;
+  status: 'running' | 'completed' | 'failed';
+  missing: number;
+  extra: number;
+  different: number;
+  examples: Json;
+  error: string | null;
+  started_at: Date;
+  finished_at: Date | null;
 }
 
 export interface ProjectionStreamsTable {
@@ -61,6 +101,8 @@ declare module './schema.js' {
     checkpoints: CheckpointsTable;
     projection_offsets: ProjectionOffsetsTable;
     dead_letters: DeadLettersTable;
+    projection_rebuilds: ProjectionRebuildsTable;
+    projection_verifications: ProjectionVerificationsTable;
   }
 }
 
@@ -162,9 +204,63 @@ const partitionWatermarks: Migration = {
   },
 };
 
+const projectionGenerations: Migration = {
+  async up(db) {
+    await db.schema
+      .alterTable('projections')
+      .addColumn('generation', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('previous_generation', 'integer')
+      .addColumn('previous_version', 'integer')
+      .addColumn('previous_position', 'text')
+      .execute();
+    await db.schema
+      .createTable('projection_rebuilds')
+      .addColumn('projection', 'text', (c) => c.primaryKey())
+      .addColumn('generation', 'integer', (c) => c.notNull())
+      .addColumn('version', 'integer', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('checkpoint', 'text')
+      .addColumn('head', 'text')
+      .addColumn('processed', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('rate', 'real', (c) => c.notNull().defaultTo(0))
+      .addColumn('eta_seconds', 'real')
+      .addColumn('last_error', 'text')
+      .addColumn('holder', 'text', (c) => c.notNull())
+      .addColumn('started_at', 'timestamptz', (c) => c.notNull())
+      .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+      .addColumn('finished_at', 'timestamptz')
+      .execute();
+    await db.schema
+      .createTable('projection_verifications')
+      .addColumn('id', 'uuid', (c) => c.primaryKey())
+      .addColumn('projection', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('missing', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('extra', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('different', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('examples', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
+      .addColumn('error', 'text')
+      .addColumn('started_at', 'timestamptz', (c) => c.notNull())
+      .addColumn('finished_at', 'timestamptz')
+      .execute();
+  },
+  async down(db) {
+    await db.schema.dropTable('projection_verifications').execute();
+    await db.schema.dropTable('projection_rebuilds').execute();
+    await db.schema
+      .alterTable('projections')
+      .dropColumn('previous_position')
+      .dropColumn('previous_version')
+      .dropColumn('previous_generation')
+      .dropColumn('generation')
+      .execute();
+  },
+};
+
 export const runtimeMigrations: Readonly<Record<string, Migration>> = {
   '0002_projections': projections,
   '0005_consumers': consumers,
   '0008_dead_letters_of_any_consumer': deadLettersOfAnyConsumer,
   '0010_partition_watermarks': partitionWatermarks,
+  '0015_projection_generations': projectionGenerations,
 };

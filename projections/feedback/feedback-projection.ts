@@ -79,6 +79,13 @@ async function apply(tx: Transaction<Schema>, events: readonly RecordedEvent[]):
     .values(deltas)
     .onConflict((oc) => oc.columns(['dimension', 'key']).doUpdateSet((eb) => ({ count: eb(eb.ref('feedback_counts.count'), '+', eb.ref('excluded.count')) })))
     .execute();
+  // A total that falls to zero goes, so that the rows never depend on how the log was cut into batches (a rebuild
+  // that sees a submission and its status change in one batch never writes the zero that two batches leave).
+  const falling = deltas.filter((delta) => delta.count < 0);
+  if (falling.length === 0) return;
+  await sql`
+    delete from feedback_counts
+    where count = 0 and (dimension, key) in (select * from unnest(${falling.map((d) => d.dimension)}::text[], ${falling.map((d) => d.key)}::text[]))`.execute(tx);
 }
 
 /**
@@ -133,5 +140,6 @@ export const feedbackProjection: Projection = {
   version: 1,
   categories: ['feedback'],
   handles: FEEDBACK_EVENT_TYPES,
+  tables: ['feedback', 'feedback_counts'],
   apply,
 };

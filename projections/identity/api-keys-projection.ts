@@ -82,5 +82,6 @@ export const apiKeysProjection: Projection = {
   version: 1,
   categories: ['apikey'],
   handles: API_KEY_EVENT_TYPES,
+  tables: ['api_keys'],
   apply,
 };

@@ -53,5 +53,6 @@ export const auditProjection: Projection = {
   version: 1,
   categories: ['audit'],
   handles: ['AuditRecorded'],
+  tables: ['audit_entries'],
   apply,
 };

@@ -73,6 +73,7 @@ const backlogProjection: Projection = {
   version: 1,
   categories: ['feedback'],
   handles: ['Noted'],
+  tables: ['backlog_applied'],
   async apply(tx, events) {
     await sql`
       insert into backlog_applied (event_id, stream_id, revision)

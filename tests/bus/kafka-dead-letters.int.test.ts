@@ -36,6 +36,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
       version: 1,
       categories: ['feedback'],
       handles: ['Noted'],
+      tables: [],
       async apply(_tx, events) {
         // Fail before recording anything: what a failed batch recorded here would not roll back with it.
         if (events.some((event) => (event.data as { poison?: boolean }).poison === true)) throw new RangeError('cannot digest this one');

@@ -80,8 +80,8 @@ test('given a submission, when its status changes, then the row moves and the to
     .when([one.statusChanged('open', 'resolved', 'Fixed in 2.4')])
     .then(t, {
       feedback: [{ ...openRow(one.id), status: 'resolved', note: 'Fixed in 2.4', revision: 1, updated_at: new Date('2026-11-21T08:00:00.000Z') }],
-      // The open count went to zero: a running total keeps its row.
-      feedback_counts: [count('day', '2026-11-20', 1), count('rating', '2', 1), count('status', 'open', 0), count('status', 'resolved', 1)],
+      // The open count went to zero: its row goes, as a build that saw both events in one batch would never write it.
+      feedback_counts: [count('day', '2026-11-20', 1), count('rating', '2', 1), count('status', 'resolved', 1)],
     });
 });
 

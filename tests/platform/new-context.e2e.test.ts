@@ -49,6 +49,7 @@ const notesProjection: Projection = {
   version: 1,
   categories: ['note'],
   handles: ['NoteWritten'],
+  tables: ['test_notes'],
   async apply(tx, events) {
     const rows = events.map((event) => ({ id: event.streamId.slice('note-'.length), text: (event.data as { text: string }).text, revision: event.revision }));
     await tx

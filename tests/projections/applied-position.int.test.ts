@@ -17,6 +17,7 @@ const notes: Projection = {
   version: 1,
   categories: ['note'],
   handles: ['Noted'],
+  tables: [],
   async apply() {},
 };
 

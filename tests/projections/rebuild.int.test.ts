@@ -1,0 +1,254 @@
+// Blue/green rebuilds and verify, on PGlite and on PostgreSQL: a rebuild while a writer keeps appending and a
+// reader keeps querying (no failed query, rows equal to verify's build), rollback and drop, an empty store, sparse
+// events, a poison event, a second rebuild refused, a projection whose code version moved, and verify catching a
+// row changed behind the projection's back.
+import test, { type ExecutionContext } from 'ava';
+import { sql } from 'kysely';
+import { pino } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import { startRoles, type RunningChorus } from '../../api/main.js';
+import type { Role } from '../../infrastructure/composition-root.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { feedbackStreamId } from '../../domain/feedback/events.js';
+import { loadConfig } from '../../infrastructure/config.js';
+import { verifyProjection } from '../../projections/rebuild/projection-verification.js';
+import { RebuildRunning } from '../../projections/rebuild/projection-rebuilds.js';
+import { serverTestDatabase, type TestDatabase } from '../support/databases.js';
+import { freshStream, metadata, newEvents } from '../support/events.js';
+import { TEST_CONFIG, bearerFor } from '../support/http-specification.js';
+import { serviceUrl } from '../support/services.js';
+
+const silent = pino({ level: 'silent' });
+const databaseUrl = serviceUrl('DATABASE_URL', 'rebuilds on PostgreSQL');
+
+type Subject = Readonly<{ start(env?: Record<string, string>, roles?: readonly Role[]): Promise<RunningChorus>; close(): Promise<void> }>;
+type Open = (options: { durable: boolean }) => Promise<Subject>;
+
+/** In memory, or on disk for a test that stops Chorus and starts it again on the same data. */
+const embedded: Open = async ({ durable }) => {
+  const dataDir = durable ? await mkdtemp(path.join(tmpdir(), 'chorus-rebuild-')) : 'memory://';
+  return {
+    start: (env = {}, roles) => startRoles(loadConfig({ ...TEST_CONFIG, CHORUS_DATA_DIR: dataDir, ...env }), silent, roles === undefined ? {} : { roles }),
+    close: () => (durable ? rm(dataDir, { recursive: true, force: true }) : Promise.resolve()),
+  };
+};
+
+const onServer: Open = async () => {
+  const db: TestDatabase = await serverTestDatabase(databaseUrl!);
+  return {
+    start: (env = {}, roles) => startRoles(loadConfig({ ...TEST_CONFIG, CHORUS_DATA_DIR: '', DATABASE_URL: db.url!, ...env }), silent, roles === undefined ? {} : { roles }),
+    close: () => db.drop(),
+  };
+};
+
+const suites: [string, Open][] = [['PGlite', embedded], ...(databaseUrl === undefined ? [] : [['PostgreSQL', onServer] as [string, Open]])];
+
+async function post(chorus: RunningChorus, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${chorus.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+}
+
+async function submit(chorus: RunningChorus, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const response = await post(chorus, '/v1/feedback', { text: `Feedback number ${i}: the app is ${i % 2 ? 'great' : 'slow'}`, rating: (i % 5) + 1 });
+    if (response.status !== 201) throw new Error(`submit answered ${response.status}`);
+    ids.push(((await response.json()) as { id: string }).id);
+  }
+  return ids;
+}
+
+/** Waits until the live projection has applied the whole log (its checkpoint at the head). */
+async function settled(chorus: RunningChorus, projection = 'feedback'): Promise<void> {
+  const { store, database } = chorus.system;
+  for (let attempt = 0; attempt < 1500; attempt++) {
+    const head = await store.headPosition();
+    const row = await database.db.selectFrom('projections').select('checkpoint').where('name', '=', projection).executeTakeFirst();
+    if (head === null || (row?.checkpoint != null && store.comparePositions(row.checkpoint, head) >= 0)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`${projection} never caught up`);
+}
+
+const verify = (chorus: RunningChorus, name = 'feedback') => verifyProjection(chorus.system.database.db, chorus.system.store, chorus.system.rebuilds.projection(name), { batchSize: 200, examples: 5 });
+
+for (const [name, open] of suites) {
+  const it = (
+    title: string,
+    body: (t: ExecutionContext, chorus: RunningChorus, restart: () => Promise<RunningChorus>) => Promise<void>,
+    env: Record<string, string> = {},
+    durable = false,
+  ) =>
+    test.serial(`${name}: ${title}`, async (t) => {
+      const subject = await open({ durable });
+      const settings = { CHORUS_PROJECTION_BATCH_SIZE: '20', ...env };
+      let chorus = await subject.start(settings);
+      try {
+        await body(t, chorus, async () => {
+          await chorus.stop();
+          chorus = await subject.start(settings);
+          return chorus;
+        });
+      } finally {
+        await chorus.stop();
+        await subject.close();
+      }
+    });
+
+  it('rebuilds while a writer appends and a reader queries: no failed query, rows equal to a fresh build, then rolls back and drops', async (t, chorus) => {
+    await submit(chorus, 60);
+    await settled(chorus);
+    const auth = await bearerFor(chorus, ['viewer']);
+    let writing = true;
+    const failures: string[] = [];
+    let reads = 0;
+    const agent = await bearerFor(chorus, ['agent']);
+    const writer = (async () => {
+      while (writing) {
+        const [id] = await submit(chorus, 1);
+        // Totals move down as well as up: a status change takes one from `open`.
+        const changed = await post(chorus, `/v1/feedback/${id}/status`, { status: 'in_progress' }, agent);
+        if (changed.status !== 200) failures.push(`status change: ${changed.status}`);
+      }
+    })();
+    const reader = (async () => {
+      while (writing) {
+        for (const path of ['/v1/feedback?limit=50', '/v1/feedback/stats']) {
+          const response = await fetch(`${chorus.url}${path}`, { headers: auth });
+          reads++;
+          if (response.status !== 200) failures.push(`${path}: ${response.status} ${await response.text()}`);
+        }
+      }
+    })();
+    const outcome = await chorus.system.rebuilds.run('feedback');
+    writing = false;
+    await Promise.all([writer, reader]);
+    t.is(outcome.status, 'completed');
+    t.is(outcome.generation, 1);
+    t.true(reads > 0);
+    t.deepEqual(failures, [], 'no query failed during the rebuild and the swap');
+    await submit(chorus, 5);
+    await settled(chorus);
+    const afterRebuild = await verify(chorus);
+    t.deepEqual({ ...afterRebuild, examples: afterRebuild.examples.length }, { projection: 'feedback', missing: 0, extra: 0, different: 0, examples: 0 });
+    const live = await chorus.system.database.db.selectFrom('projections').selectAll().where('name', '=', 'feedback').executeTakeFirstOrThrow();
+    t.like(live, { generation: 1, previous_generation: 0 });
+    const count = async () => Number((await sql<{ n: string }>`select count(*) as n from feedback`.execute(chorus.system.database.db)).rows[0]!.n);
+    const events = await chorus.system.store.countEvents({ categories: ['feedback'], types: ['FeedbackSubmitted'] });
+    t.is(await count(), events, 'one row per submitted feedback');
+
+    // Rollback: the previous build catches up with what was written since the swap, then is live again.
+    await submit(chorus, 3);
+    const back = await chorus.system.rebuilds.rollback('feedback');
+    t.is(back.generation, 0);
+    await settled(chorus);
+    t.is(await count(), events + 3);
+    const afterRollback = await verify(chorus);
+    t.is(afterRollback.missing + afterRollback.extra + afterRollback.different, 0, JSON.stringify(afterRollback.examples));
+    // And forward again, then the previous build is dropped.
+    await chorus.system.rebuilds.rollback('feedback');
+    t.true(await chorus.system.rebuilds.dropPrevious('feedback'));
+    t.false(await chorus.system.rebuilds.dropPrevious('feedback'));
+    await t.throwsAsync(chorus.system.rebuilds.rollback('feedback'), { message: /no previous build/ });
+    const schemas = await sql<{ name: string }>`select nspname as name from pg_namespace where nspname like 'chorus_%'`.execute(chorus.system.database.db);
+    t.deepEqual(schemas.rows, [], 'no build schema left behind');
+  });
+
+  it('rebuilds an empty store, and events of the projection one in ten thousand', async (t, chorus) => {
+    const empty = await chorus.system.rebuilds.run('feedback');
+    t.like(empty, { status: 'completed', processed: 0 });
+    // 20,000 events of other categories around two feedback submissions.
+    for (let i = 0; i < 200; i++) {
+      await chorus.system.store.append(freshStream('noise'), newEvents(100, 'Noise'), { expectedRevision: 'no_stream' });
+      if (i === 50 || i === 150) await submit(chorus, 1);
+    }
+    await settled(chorus);
+    const sparse = await chorus.system.rebuilds.run('feedback');
+    // Each submission and its AI categorisation.
+    t.like(sparse, { status: 'completed', processed: await chorus.system.store.countEvents({ categories: ['feedback'] }) });
+    t.is(sparse.processed, 4);
+    const rows = await chorus.system.database.db.selectFrom('feedback').select('id').execute();
+    t.is(rows.length, 2);
+    const verification = await verify(chorus);
+    t.is(verification.missing + verification.extra + verification.different, 0);
+  });
+
+  it('dead-letters a poison event and goes on; the letter moves to the live consumer with the swap', async (t, chorus) => {
+    await submit(chorus, 5);
+    const poisonId = uuidv7();
+    // Data the projection cannot store (no text): stored by a buggy writer of old.
+    await chorus.system.store.append(
+      feedbackStreamId(poisonId),
+      [{ eventId: uuidv7(), type: 'FeedbackSubmitted', data: { feedbackId: poisonId, text: null, rating: 9, source: null, customerId: null, submittedAt: new Date().toISOString() }, metadata }],
+      { expectedRevision: 'no_stream' },
+    );
+    await submit(chorus, 5);
+    await settled(chorus);
+    const outcome = await chorus.system.rebuilds.run('feedback');
+    t.like(outcome, { status: 'completed', processed: await chorus.system.store.countEvents({ categories: ['feedback'] }) });
+    const letters = await chorus.system.database.db.selectFrom('dead_letters').select(['consumer', 'stream_id', 'status']).where('stream_id', '=', feedbackStreamId(poisonId)).where('consumer', 'like', 'projection.%').execute();
+    t.deepEqual(
+      letters.map((letter) => letter.consumer).sort(),
+      ['projection.feedback', 'projection.feedback#0'],
+      "the rebuilt build's letter is the live one now; the old build keeps its own",
+    );
+    const rebuild = await chorus.system.database.db.selectFrom('projection_rebuilds').selectAll().where('projection', '=', 'feedback').executeTakeFirstOrThrow();
+    t.like(rebuild, { status: 'completed', generation: 1 });
+    t.truthy(rebuild.last_error, 'the failure is shown, not hidden');
+    t.is((await chorus.system.database.db.selectFrom('feedback').select('id').execute()).length, 10);
+  }, { CHORUS_PROJECTION_MAX_ATTEMPTS: '1' });
+
+  it('refuses a second rebuild of the same projection while one runs, naming its holder', async (t, chorus) => {
+    await submit(chorus, 30);
+    await settled(chorus);
+    const first = await chorus.system.rebuilds.start('feedback');
+    const error = await t.throwsAsync(chorus.system.rebuilds.start('feedback'), { instanceOf: RebuildRunning });
+    t.regex(error!.message, /pid \d+/);
+    t.like(await first.finished, { status: 'completed' });
+    t.like(await chorus.system.rebuilds.run('feedback'), { status: 'completed', generation: 2 }, 'free again once it ended');
+  });
+
+  it('verify finds a row changed, one deleted and one added behind the projection\'s back', async (t, chorus) => {
+    const [changed, deleted] = await submit(chorus, 4);
+    await settled(chorus);
+    const { db } = chorus.system.database;
+    await db.updateTable('feedback').set({ text: 'tampered' }).where('id', '=', changed!).execute();
+    await db.deleteFrom('feedback').where('id', '=', deleted!).execute();
+    await sql`insert into feedback_counts (dimension, key, count) values ('status', 'bogus', 7)`.execute(db);
+    const verification = await verify(chorus);
+    t.like(verification, { missing: 1, extra: 1, different: 1 });
+    const kinds = verification.examples.map((example) => `${example.table}:${example.kind}`).sort();
+    t.deepEqual(kinds, ['feedback:different', 'feedback:missing', 'feedback_counts:extra']);
+    const tampered = verification.examples.find((example) => example.kind === 'different')!;
+    t.deepEqual(tampered.key, { id: changed });
+    t.like(tampered.actual, { text: 'tampered' });
+  });
+
+  it('a projection whose version in code is above the live build is rebuilt when a projector starts (auto)', async (t, chorus, restart) => {
+    await submit(chorus, 10);
+    await settled(chorus);
+    // As if the live build were made by version 0, whose rows the new code would not make.
+    await chorus.system.database.db.updateTable('projections').set({ version: 0 }).where('name', '=', 'feedback').execute();
+    await chorus.system.database.db.deleteFrom('feedback').execute();
+    const restarted = await restart();
+    const { db } = restarted.system.database;
+    for (let attempt = 0; attempt < 1500; attempt++) {
+      const row = await db.selectFrom('projections').select('version').where('name', '=', 'feedback').executeTakeFirstOrThrow();
+      if (row.version === 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    t.like(await db.selectFrom('projections').select(['version', 'generation']).where('name', '=', 'feedback').executeTakeFirstOrThrow(), { version: 1, generation: 1 });
+    t.is((await db.selectFrom('feedback').select('id').execute()).length, 10);
+  }, {}, true);
+
+  it('with CHORUS_REBUILD_ON_VERSION_CHANGE=manual, a changed version waits for an operator', async (t, chorus, restart) => {
+    await submit(chorus, 3);
+    await settled(chorus);
+    await chorus.system.database.db.updateTable('projections').set({ version: 0 }).where('name', '=', 'feedback').execute();
+    const restarted = await restart();
+    await submit(restarted, 1);
+    await settled(restarted);
+    t.like(await restarted.system.database.db.selectFrom('projections').select(['version', 'generation']).where('name', '=', 'feedback').executeTakeFirstOrThrow(), { version: 0, generation: 0 });
+  }, { CHORUS_REBUILD_ON_VERSION_CHANGE: 'manual' }, true);
+}
