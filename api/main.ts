@@ -36,6 +36,8 @@ export const httpDependencies = (system: System, identity: IdentityServices): Ht
   views: new ViewCache(system.progress, { maxBytes: system.config.viewCacheMegabytes * 2 ** 20, maxAgeMs: system.config.viewCacheMaxAgeMs }),
   projections: system.projections,
   deadLetterConsumers: system.deadLetterConsumers,
+  rebuilds: system.rebuilds,
+  verifications: system.verifications,
   workers: system.workers,
   lagOf: system.lagOf,
   appliedPosition: system.appliedPosition,

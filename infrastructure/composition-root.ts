@@ -22,6 +22,7 @@ import { appliedCheckpoint, appliedWatermark, logLag, type AppliedPosition, type
 import type { Projection } from '../projections/projection.js';
 import { Workers, type Worker } from '../projections/workers.js';
 import { ProjectionRebuilds } from '../projections/rebuild/projection-rebuilds.js';
+import { VerificationJobs } from '../projections/rebuild/verification-jobs.js';
 import { projectionLockOf } from './db/projection-lock.js';
 import { aiProviders } from './ai/ai-providers.js';
 import { KafkaTopology } from './bus/kafka/kafka-topology.js';
@@ -133,6 +134,8 @@ export type System = Readonly<{
   deadLetterConsumers: readonly Redeliverable[];
   /** Blue/green rebuilds, rollbacks and drops of the projections' builds, run from this process. */
   rebuilds: ProjectionRebuilds;
+  /** Verifications operators start over HTTP, run from this process. */
+  verifications: VerificationJobs;
   close(): Promise<void>;
 }>;
 
@@ -238,14 +241,17 @@ export async function openSystem(config: Config, logger: Logger, options: System
     },
     system.projections,
   );
+  const verifications = new VerificationJobs(database.db, system.store, system.ids, logger, { batchSize: config.projectionBatchSize, examples: 10 });
   return {
     ...system,
     lagOf,
     workers,
     deadLetterConsumers: consumers,
     rebuilds,
+    verifications,
     close: async () => {
       await rebuilds.stop();
+      await verifications.stop();
       await workers.stop();
       await closeWorkers();
       await stopHearingProgress();
@@ -312,7 +318,7 @@ function register(
   return c;
 }
 
-type Parts = Omit<System, 'workers' | 'deadLetterConsumers' | 'rebuilds' | 'close'>;
+type Parts = Omit<System, 'workers' | 'deadLetterConsumers' | 'rebuilds' | 'verifications' | 'close'>;
 
 /** How every consumer retries: a lost connection for as long as it takes, anything else a few times before a dead letter. */
 const consumerOptionsOf = (config: Config): ConsumerOptions => ({
@@ -379,6 +385,15 @@ function buildWorkers(
     deadLetters: () => countOpenDeadLetters(database.db),
     consumerHealth: () => workers.health(),
     positionWaits: () => progress.waiting,
+    rebuilds: async () =>
+      (await database.db.selectFrom('projection_rebuilds').select(['projection', 'status', 'processed', 'rate', 'eta_seconds']).execute()).map((row) => ({
+        projection: row.projection,
+        building: row.status === 'building',
+        failed: row.status === 'failed',
+        processed: Number(row.processed),
+        rate: row.rate,
+        etaSeconds: row.eta_seconds,
+      })),
   });
 
   return {

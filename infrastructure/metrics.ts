@@ -4,6 +4,12 @@ import type { ConsumerHealthSnapshot } from '../projections/consumer-health.js';
 
 type LagSource = () => Promise<ReadonlyMap<string, number>>;
 type HealthSource = () => Readonly<Record<string, ConsumerHealthSnapshot>>;
+/** Each projection's rebuild, running or last: what the chorus_rebuild_* gauges show. */
+export type RebuildFigures = Readonly<{ projection: string; building: boolean; processed: number; rate: number; etaSeconds: number | null; failed: boolean }>;
+type RebuildSource = () => Promise<readonly RebuildFigures[]>;
+
+/** The four rebuild gauges are collected one after another in one scrape: they share one read of the figures. */
+const REBUILD_FIGURES_FRESH_MS = 1000;
 
 export class Metrics {
   readonly registry = new Registry();
@@ -11,6 +17,8 @@ export class Metrics {
   private deadLetterSource: LagSource | null = null;
   private healthSource: HealthSource | null = null;
   private waitsSource: (() => number) | null = null;
+  private rebuildSource: RebuildSource | null = null;
+  private rebuildFigures: { at: number; figures: Promise<readonly RebuildFigures[]> } | null = null;
 
   readonly eventsAppended = new Counter({
     name: 'chorus_events_appended_total',
@@ -115,6 +123,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly rebuildRunning: Gauge<'projection'> = this.rebuildGauge('chorus_rebuild_running', 'Whether a rebuild of the projection is building (1) or not (0)', (r) => (r.building ? 1 : 0));
+  readonly rebuildFailed: Gauge<'projection'> = this.rebuildGauge('chorus_rebuild_failed', 'Whether the last rebuild of the projection failed (1); it resumes when run again', (r) => (r.failed ? 1 : 0));
+  readonly rebuildProcessed: Gauge<'projection'> = this.rebuildGauge('chorus_rebuild_processed_events', 'Events the running or last rebuild of the projection has applied', (r) => r.processed);
+  readonly rebuildRate: Gauge<'projection'> = this.rebuildGauge('chorus_rebuild_rate_events_per_second', 'Events per second of the running or last rebuild', (r) => r.rate);
+  readonly rebuildEta: Gauge<'projection'> = this.rebuildGauge('chorus_rebuild_eta_seconds', 'Seconds a building rebuild expects to need to catch up (-1: not known yet)', (r) => (r.building ? (r.etaSeconds ?? -1) : 0));
+
   readonly securityEvents = new Counter({
     name: 'chorus_security_events_total',
     help: 'Security events by audit type (refusals, login failures, role and key changes, ...): every one, including those the audit trail sampled away',
@@ -132,12 +146,36 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'chorus_' });
   }
 
-  /** Where consumer lag and open dead letters come from, read at each scrape. */
-  observe(sources: { consumerLag?: LagSource; deadLetters?: LagSource; consumerHealth?: HealthSource; positionWaits?: () => number }): void {
+  /** Where consumer lag, open dead letters and rebuilds come from, read at each scrape. */
+  observe(sources: { consumerLag?: LagSource; deadLetters?: LagSource; consumerHealth?: HealthSource; positionWaits?: () => number; rebuilds?: RebuildSource }): void {
+    this.rebuildSource = sources.rebuilds ?? this.rebuildSource;
     this.waitsSource = sources.positionWaits ?? this.waitsSource;
     this.lagSource = sources.consumerLag ?? this.lagSource;
     this.deadLetterSource = sources.deadLetters ?? this.deadLetterSource;
     this.healthSource = sources.consumerHealth ?? this.healthSource;
+  }
+
+  private rebuildGauge(name: string, help: string, value: (figures: RebuildFigures) => number): Gauge<'projection'> {
+    const gauge: Gauge<'projection'> = new Gauge({
+      name,
+      help,
+      labelNames: ['projection'] as const,
+      registers: [this.registry],
+      collect: async (): Promise<void> => {
+        const figures = await this.currentRebuildFigures();
+        if (figures === null) return;
+        gauge.reset();
+        for (const rebuild of figures) gauge.set({ projection: rebuild.projection }, value(rebuild));
+      },
+    });
+    return gauge;
+  }
+
+  private async currentRebuildFigures(): Promise<readonly RebuildFigures[] | null> {
+    if (this.rebuildSource === null) return null;
+    const now = performance.now();
+    if (this.rebuildFigures === null || now - this.rebuildFigures.at > REBUILD_FIGURES_FRESH_MS) this.rebuildFigures = { at: now, figures: this.rebuildSource() };
+    return this.rebuildFigures.figures.catch(() => null); // a scrape must not fail because the database is down
   }
 
   private refreshHealth(gauge: Gauge<'consumer'>, value: (health: ConsumerHealthSnapshot) => number): void {

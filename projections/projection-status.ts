@@ -15,9 +15,34 @@ export type Lag = Readonly<{ events: number; capped: boolean }>;
 /** Events a consumer has still to process: from its Kafka consumer group, or from its checkpoint in the log. */
 export type LagOf = (consumer: Pick<EventConsumer, 'name' | 'categories' | 'resumeFrom'>) => Promise<Lag>;
 
+/** A projection's rebuild, running or the last one, as operators see it. */
+export type RebuildStatusView = Readonly<{
+  status: 'building' | 'completed' | 'failed';
+  generation: number;
+  /** The version in code it builds. */
+  version: number;
+  /** How far it has read the log, against the head of the log now. */
+  position: Position | null;
+  head: Position | null;
+  processed: number;
+  rate: number;
+  etaSeconds: number | null;
+  lastError: string | null;
+  holder: string;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}>;
+
 export type ProjectionStatus = Readonly<{
   name: string;
+  /** The version of the live build's code, and the version in this process's code (a rebuild brings them together). */
   version: number;
+  codeVersion: number;
+  /** Which build is live, and the previous one a rollback would restore. */
+  generation: number;
+  previous: Readonly<{ generation: number; version: number | null }> | null;
+  rebuild: RebuildStatusView | null;
   /** Every event up to here is applied: its checkpoint, or on Kafka its smallest partition watermark. */
   checkpoint: Position | null;
   head: Position | null;
@@ -77,15 +102,37 @@ export async function projectionStatus(
   projection: Projection,
   { lagOf, applied }: Readonly<{ lagOf: LagOf; applied: AppliedPosition }>,
 ): Promise<ProjectionStatus> {
-  const [row, checkpoint] = await Promise.all([
+  const [row, checkpoint, rebuild] = await Promise.all([
     db.selectFrom('projections').selectAll().where('name', '=', projection.name).executeTakeFirst(),
     applied(db, projection),
+    db.selectFrom('projection_rebuilds').selectAll().where('projection', '=', projection.name).executeTakeFirst(),
   ]);
   const consumer = { name: `projection.${projection.name}`, categories: projection.categories, resumeFrom: async () => checkpoint };
   const [head, lag] = await Promise.all([store.headPosition(), lagOf(consumer)]);
   return {
     name: projection.name,
-    version: projection.version,
+    version: row?.version ?? projection.version,
+    codeVersion: projection.version,
+    generation: row?.generation ?? 0,
+    previous: row?.previous_generation == null ? null : { generation: row.previous_generation, version: row.previous_version },
+    rebuild:
+      rebuild === undefined
+        ? null
+        : {
+            status: rebuild.status,
+            generation: rebuild.generation,
+            version: rebuild.version,
+            position: rebuild.checkpoint,
+            head,
+            processed: Number(rebuild.processed),
+            rate: rebuild.rate,
+            etaSeconds: rebuild.eta_seconds,
+            lastError: rebuild.last_error,
+            holder: rebuild.holder,
+            startedAt: rebuild.started_at.toISOString(),
+            updatedAt: rebuild.updated_at.toISOString(),
+            finishedAt: rebuild.finished_at?.toISOString() ?? null,
+          },
     checkpoint,
     head,
     lag: lag.events,

@@ -29,8 +29,9 @@ export interface ProjectionRebuildsTable {
   version: number;
   status: RebuildStatus;
   checkpoint: string | null;
-  head: string | null;
   processed: Int8;
+  /** Events it has to apply in all, as counted when it (re)started. */
+  total: Int8;
   rate: number;
   eta_seconds: number | null;
   last_error: string | null;
@@ -220,8 +221,8 @@ const projectionGenerations: Migration = {
       .addColumn('version', 'integer', (c) => c.notNull())
       .addColumn('status', 'text', (c) => c.notNull())
       .addColumn('checkpoint', 'text')
-      .addColumn('head', 'text')
       .addColumn('processed', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('total', 'bigint', (c) => c.notNull().defaultTo(0))
       .addColumn('rate', 'real', (c) => c.notNull().defaultTo(0))
       .addColumn('eta_seconds', 'real')
       .addColumn('last_error', 'text')

@@ -1,6 +1,7 @@
 // The `chorus` command.
 import { Command } from 'commander';
 import { auditFromCli, cliActor, UsageError, withDatabase, withSystem } from './cli-support.js';
+import { rebuildCommands } from './rebuild-command.js';
 import { replayCommand } from './replay-command.js';
 import { ConfigError, loadConfig } from '../../infrastructure/config.js';
 import { auditedAttempt } from '../../application/identity/audit-trail.js';
@@ -79,12 +80,15 @@ program
       for (const projection of system.projections) {
         const s = await projectionStatus(system.database.db, system.store, projection, { lagOf: system.lagOf, applied: system.appliedPosition });
         const lag = `${s.lag}${s.lagCapped ? '+' : ''}`;
-        console.log(`${s.name} v${s.version}  checkpoint ${s.checkpoint ?? '-'}  head ${s.head ?? '-'}  lag ${lag}  last error ${s.lastError ?? '-'}`);
+        const version = s.version === s.codeVersion ? `v${s.version}` : `v${s.version} (code v${s.codeVersion}: rebuild it)`;
+        const rebuild = s.rebuild?.status === 'building' ? `  rebuilding ${s.rebuild.processed} event(s) at ${s.rebuild.position ?? '-'}` : '';
+        console.log(`${s.name} ${version} build ${s.generation}${rebuild}  checkpoint ${s.checkpoint ?? '-'}  head ${s.head ?? '-'}  lag ${lag}  last error ${s.lastError ?? '-'}`);
       }
     }),
   );
 
 replayCommand(program);
+rebuildCommands(program);
 
 const dlq = program.command('dlq').description('dead letters: events a projection or an enricher kept failing on');
 

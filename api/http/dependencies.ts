@@ -12,6 +12,8 @@ import type { ProjectionProgress } from '../../projections/projection-progress.j
 import type { ViewCache } from '../../infrastructure/cache/view-cache.js';
 import type { AppliedPosition, LagOf } from '../../projections/projection-status.js';
 import type { Workers } from '../../projections/workers.js';
+import type { ProjectionRebuilds } from '../../projections/rebuild/projection-rebuilds.js';
+import type { VerificationJobs } from '../../projections/rebuild/verification-jobs.js';
 import type { IdentityServices } from '../../infrastructure/identity/identity-services.js';
 
 export type ReadDatabase = Readonly<{ name: string; role: 'replica' | 'writer'; db: Kysely<Schema> }>;
@@ -34,6 +36,9 @@ export type HttpDependencies = Readonly<{
   /** Every projection and enricher, for dead-letter retries. */
   deadLetterConsumers: readonly Redeliverable[];
   workers: Workers;
+  /** Rebuilds, rollbacks and drops of projections' builds, and verifications, run from this process. */
+  rebuilds: ProjectionRebuilds;
+  verifications: VerificationJobs;
   lagOf: LagOf;
   /** How far a projection has applied the whole log, as a given database shows it. */
   appliedPosition: AppliedPosition;

@@ -69,3 +69,9 @@ export function pauseUnlessAborted(ms: number, signal?: AbortSignal): Promise<vo
     signal?.addEventListener('abort', done);
   });
 }
+
+/**
+ * Lets timers and I/O run. A loop of database calls on PGlite (WebAssembly on this thread, answered as microtasks)
+ * would otherwise keep the event loop from serving requests until the loop ends: long loops yield once a batch.
+ */
+export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -1,7 +1,7 @@
 // Replay: sends a selection of the log again to a target (Kafka, a projection, a JSONL file), batch by batch,
 // throttled to a rate, reporting progress and acknowledging each batch the target holds so that a stopped replay
 // resumes after the last acknowledged event instead of starting over.
-import { Aborted, pauseUnlessAborted } from '../kernel/retry.js';
+import { Aborted, pauseUnlessAborted, yieldToEventLoop } from '../kernel/retry.js';
 import type { EventSelection, EventStore, Position, ReadAllOptions, RecordedEvent } from '../ports/event-store.js';
 
 /** What to replay: the store's selection, with both position bounds inclusive. */
@@ -101,6 +101,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayOutcome> {
     lastPosition = batch[batch.length - 1]!.position;
     batch = [];
     await onProgress?.(progress());
+    await yieldToEventLoop();
     // The next batch waits until the events sent so far fit the rate.
     if (rate !== undefined) await pauseUnlessAborted(Math.max(0, (sent / rate) * 1000 - (performance.now() - started)), signal);
   };

@@ -13,6 +13,10 @@ export const AUDIT_TYPES = [
   'apikey.revoked',
   'deadletter.retried',
   'deadletter.discarded',
+  'projection.rebuild_started',
+  'projection.rolled_back',
+  'projection.previous_dropped',
+  'projection.verify_started',
   /** Entries of one source past its allowance in a minute, counted instead of recorded one by one. */
   'audit.suppressed',
 ] as const;
@@ -29,7 +33,7 @@ export type AuditEntry = Readonly<{
   correlationId: string;
   /** A problem code or a short phrase: why it was refused, or what changed. */
   reason: string;
-  /** What it was about: a user, an API key, a dead letter (`user:<id>`, `apikey:<id>`, `deadletter:<id>`). */
+  /** What it was about: a user, an API key, a dead letter (`user:<id>`, `apikey:<id>`, `deadletter:<id>`, `projection:<name>`). */
   subject: string | null;
   /** How many requests this entry stands for: 1, or more for `audit.suppressed`. */
   count: number;

@@ -6,7 +6,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { describeError } from '../../application/kernel/describe-error.js';
-import { pauseUnlessAborted } from '../../application/kernel/retry.js';
+import { pauseUnlessAborted, yieldToEventLoop } from '../../application/kernel/retry.js';
 import type { EventStore, Position, ReadAllOptions, RecordedEvent } from '../../application/ports/event-store.js';
 import { IllegalState, NotFound } from '../../domain/kernel/errors.js';
 import type { ConsumerOptions } from '../projection-applier.js';
@@ -154,6 +154,7 @@ export class ProjectionRebuilds {
     logger.info({ projection: name, generation, from: checkpoint }, checkpoint === null ? 'rebuild started' : 'rebuild resumed');
     const selection = { categories: projection.categories, types: projection.handles };
     const total = before + (await store.countEvents({ ...selection, from: checkpoint }));
+    await db.updateTable('projection_rebuilds').set({ total }).where('projection', '=', name).execute();
     const started = performance.now();
     let processed = before;
     const build: Build = {
@@ -180,8 +181,6 @@ export class ProjectionRebuilds {
       },
     };
     try {
-      const head = await store.headPosition();
-      await db.updateTable('projection_rebuilds').set({ head }).where('projection', '=', name).execute();
       const swapped = await this.catchUpAndSwap(build, checkpoint, signal, (tx) => swapInNext(tx, name, projection.tables), projection.version);
       if (!swapped) {
         logger.info({ projection: name, generation, processed }, 'rebuild stopped; it resumes from its checkpoint');
@@ -218,8 +217,8 @@ export class ProjectionRebuilds {
       version: projection.version,
       status: 'building' as const,
       checkpoint: null,
-      head: null,
       processed: 0,
+      total: 0,
       rate: 0,
       eta_seconds: null,
       last_error: null,
@@ -257,6 +256,7 @@ export class ProjectionRebuilds {
     const selection: ReadAllOptions = { categories: projection.categories, types: projection.handles };
     let checkpoint = from;
     for (;;) {
+      await yieldToEventLoop();
       if (signal.aborted) return false;
       const events = await readPage(store, { ...selection, from: checkpoint, limit: options.batchSize });
       if (events.length > 0) {

@@ -5,6 +5,7 @@
 // primary key and by a hash of each whole row. Scratch schemas are dropped whatever happens.
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
+import { yieldToEventLoop } from '../../application/kernel/retry.js';
 import type { EventStore, Position, RecordedEvent } from '../../application/ports/event-store.js';
 import { streamsKeyOf, type Projection } from '../projection.js';
 import type { Schema } from '../schema.js';
@@ -34,7 +35,14 @@ export type Verification = Readonly<{
 export const verificationDiffers = (verification: Pick<Verification, 'missing' | 'extra' | 'different'>): boolean =>
   verification.missing + verification.extra + verification.different > 0;
 
-export type VerifyOptions = Readonly<{ batchSize: number; examples: number }>;
+export type VerifyOptions = Readonly<{ batchSize: number; examples: number; signal?: AbortSignal }>;
+
+/** A verification stopped before it could compare (its process shutting down). */
+export class VerificationStopped extends Error {
+  constructor() {
+    super('Stopped before the comparison: the process running it shut down; start it again');
+  }
+}
 
 const STREAMS = '_chorus_streams';
 
@@ -44,7 +52,7 @@ export async function verifyProjection(db: Kysely<Schema>, store: EventStore, pr
   try {
     await snapshotLive(db, projection, actual);
     await createEmptyCopies(db, projection.tables, expected);
-    await buildUpToSnapshot(db, store, projection, expected, actual, options.batchSize);
+    await buildUpToSnapshot(db, store, projection, expected, actual, options);
     let [missing, extra, different] = [0, 0, 0];
     const examples: RowDifference[] = [];
     for (const table of projection.tables) {
@@ -67,7 +75,9 @@ async function snapshotLive(db: Kysely<Schema>, projection: Projection, into: st
     .transaction()
     .setIsolationLevel('repeatable read')
     .execute(async (tx) => {
-      const { generation } = await tx.selectFrom('projections').select('generation').where('name', '=', projection.name).executeTakeFirstOrThrow();
+      // A projection that never ran has its first build, empty.
+      const live = await tx.selectFrom('projections').select('generation').where('name', '=', projection.name).executeTakeFirst();
+      const generation = live?.generation ?? 0;
       await sql`create schema ${sql.id(into)}`.execute(tx);
       for (const table of projection.tables) await sql`create table ${sql.id(into, table)} as table ${sql.id('public', table)}`.execute(tx);
       await sql`
@@ -78,9 +88,18 @@ async function snapshotLive(db: Kysely<Schema>, projection: Projection, into: st
 }
 
 /** Applies the log to the scratch build, each stream only up to the revision the snapshot had applied. */
-async function buildUpToSnapshot(db: Kysely<Schema>, store: EventStore, projection: Projection, into: string, snapshot: string, batchSize: number): Promise<void> {
+async function buildUpToSnapshot(
+  db: Kysely<Schema>,
+  store: EventStore,
+  projection: Projection,
+  into: string,
+  snapshot: string,
+  { batchSize, signal }: VerifyOptions,
+): Promise<void> {
   let from: Position | null = null;
   for (;;) {
+    await yieldToEventLoop();
+    if (signal?.aborted) throw new VerificationStopped();
     const events: RecordedEvent[] = [];
     for await (const event of store.readAll({ categories: projection.categories, types: projection.handles, from, limit: batchSize })) events.push(event);
     if (events.length === 0) return;

@@ -23,7 +23,7 @@ import {
   type SubscriptionBatch,
 } from '../../../application/ports/event-store.js';
 import type { SqlDatabase } from '../../db/database.js';
-import { pauseUnlessAborted } from '../../../application/kernel/retry.js';
+import { pauseUnlessAborted, yieldToEventLoop } from '../../../application/kernel/retry.js';
 import { Wakeup } from '../wakeup.js';
 import { commitAnnouncerOf, type CommitAnnouncer } from './commit-announcer.js';
 import type { Schema } from '../../../projections/schema.js';
@@ -201,7 +201,11 @@ export class PostgresEventStore implements EventStore {
           prefetched.catch(() => undefined); // its failure is thrown when its turn comes
         }
         if (advanced) yield { events: page.events, checkpoint: page.checkpoint! };
-        if (page.full) continue;
+        if (page.full) {
+          // Catching up on PGlite never waits on I/O: without this, requests would wait for the backlog.
+          await yieldToEventLoop();
+          continue;
+        }
         const woken = await wakeup.wait(page.pending ? PENDING_RETRY_MS : this.options.pollIntervalMs);
         // The commits of a burst are read together; news arriving meanwhile is covered by the read that follows.
         if (woken && gatherMs > 0 && !signal.aborted) await pauseUnlessAborted(gatherMs, signal);
