@@ -6,7 +6,13 @@ import type { EventStore } from '../ports/event-store.js';
 import type { ReplaySelection } from './replay.js';
 
 const names = (max: number, what: string) => z.array(z.string().min(1).max(max)).min(1, `at least one ${what}`).max(1000);
-const isoTime = z.iso.datetime({ offset: true, message: 'an ISO 8601 time with a zone, such as 2026-12-01T00:00:00Z' });
+const isoTime = z.iso
+  .datetime({ offset: true, message: 'an ISO 8601 time with a zone, such as 2026-12-01T00:00:00Z' })
+  // PostgreSQL reads years 1 to 9999 in UTC: year 0, or an offset crossing either end, would fail the replay midway.
+  .refine((time) => {
+    const year = new Date(time).getUTCFullYear();
+    return Number.isNaN(year) || (year >= 1 && year <= 9999); // not a time at all: the format check says so
+  }, 'a time in the years 1 to 9999 (UTC)');
 
 export const ReplaySelectionSchema = z.strictObject({
   fromPosition: z.string().min(1).max(64).optional(),
