@@ -13,6 +13,7 @@ import type { ViewCache } from '../../infrastructure/cache/view-cache.js';
 import type { AppliedPosition, LagOf } from '../../projections/projection-status.js';
 import type { Workers } from '../../projections/workers.js';
 import type { IdentityServices } from '../../infrastructure/identity/identity-services.js';
+import type { BackgroundReplays } from '../../infrastructure/replay/background-replays.js';
 
 export type ReadDatabase = Readonly<{ name: string; role: 'replica' | 'writer'; db: Kysely<Schema> }>;
 
@@ -41,6 +42,8 @@ export type HttpDependencies = Readonly<{
   progress: ProjectionProgress;
   /** Tokens, passwords, rate limits and the audit trail. */
   identity: IdentityServices;
+  /** Replays started over HTTP: those this process runs, and the table every process reads. */
+  replays: BackgroundReplays;
   /** Health of whatever else this process depends on (replicas, Kafka, AI providers), for /health/ready. */
   dependencyHealth(): Promise<Record<string, unknown>>;
 }>;

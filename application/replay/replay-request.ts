@@ -29,6 +29,18 @@ export type ReplaySelectionInput = z.infer<typeof ReplaySelectionSchema>;
 /** Events per second: at most a million, which is as good as unthrottled. */
 export const ReplayRateSchema = z.number().positive().max(1_000_000);
 
+/**
+ * A replay asked of an API process: a selection, a target it reaches (Kafka: each event's context topic, or one
+ * named event topic; a projection by name) and a rate. JSON Lines stays with the CLI: a file on an API host is no
+ * use to an operator.
+ */
+export const ReplayRequestSchema = z.discriminatedUnion('target', [
+  ReplaySelectionSchema.extend({ target: z.literal('kafka'), topic: z.string().min(1).max(249).optional(), rate: ReplayRateSchema.optional() }),
+  ReplaySelectionSchema.extend({ target: z.literal('projection'), projection: z.string().min(1).max(100), rate: ReplayRateSchema.optional() }),
+]);
+
+export type ReplayRequest = z.infer<typeof ReplayRequestSchema>;
+
 /** The selection with its positions checked against the store and its times read; refuses an empty range. */
 export function replaySelectionOf(input: ReplaySelectionInput, store: Pick<EventStore, 'isPosition' | 'comparePositions'>): ReplaySelection {
   for (const field of ['fromPosition', 'toPosition'] as const) {
