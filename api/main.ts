@@ -14,6 +14,8 @@ import { answerClientError } from './http/request.js';
 import type { HttpDependencies } from './http/dependencies.js';
 import { ViewCache } from '../infrastructure/cache/view-cache.js';
 import { openIdentity, type IdentityServices } from '../infrastructure/identity/identity-services.js';
+import { BackgroundReplays } from '../infrastructure/replay/background-replays.js';
+import { replayTargetsOf } from '../infrastructure/replay/replay-targets.js';
 
 export type RunningChorus = Readonly<{
   system: System;
@@ -24,7 +26,7 @@ export type RunningChorus = Readonly<{
   stop(): Promise<void>;
 }>;
 
-export const httpDependencies = (system: System, identity: IdentityServices): HttpDependencies => ({
+export const httpDependencies = (system: System, identity: IdentityServices, replays: BackgroundReplays): HttpDependencies => ({
   config: system.config,
   logger: system.logger,
   metrics: system.metrics,
@@ -43,6 +45,7 @@ export const httpDependencies = (system: System, identity: IdentityServices): Ht
   appliedPosition: system.appliedPosition,
   progress: system.progress,
   identity,
+  replays,
   dependencyHealth: async () => ({ replicas: system.readers.status(), ai: system.aiChain.health() }),
 });
 
@@ -71,7 +74,8 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
     logger.error({ err: error }, 'could not look for projections whose version changed'),
   );
   const swept = roles.includes('api') ? sweepIdempotencyKeysPeriodically(system.database.db, logger, sweeping.signal) : Promise.resolve();
-  const app = createHttpApp(httpDependencies(system, identity), roles.includes('api') ? contexts : []);
+  const replays = new BackgroundReplays(system.database.db, system.store, replayTargetsOf(system), logger);
+  const app = createHttpApp(httpDependencies(system, identity, replays), roles.includes('api') ? contexts : []);
   const server = http.createServer(
     {
       requestTimeout: config.httpRequestTimeoutMs,
@@ -117,6 +121,8 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await closed;
+      // Replays running here stop after their batch in hand and record that this process stopped them.
+      await replays.close();
       sweeping.abort();
       await swept;
       await rebuilt;

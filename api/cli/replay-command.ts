@@ -55,6 +55,7 @@ export function replayCommand(program: Command): void {
 async function runReplayCommand(flags: ReplayFlags): Promise<void> {
   const stateFile = flags.stateFile ?? defaultStateFile(loadConfig());
   const state = flags.resume === true ? await resumableState(flags, stateFile) : freshState(flags);
+  let stopped = false;
   await withSystem(async (system) => {
     const selection = replaySelectionOf(state.selection, system.store);
     if (flags.dryRun === true) {
@@ -88,7 +89,7 @@ async function runReplayCommand(flags: ReplayFlags): Promise<void> {
         return;
       }
       display.stop(`replay stopped after ${processed} of ${total} event(s)${lastPosition === null ? '' : ` (last acknowledged position ${lastPosition})`}.\nResume with: chorus replay --resume${flags.stateFile === undefined ? '' : ` --state-file ${flags.stateFile}`}`);
-      process.exitCode = 130;
+      stopped = true;
     } catch (error) {
       await save({ status: 'failed' });
       display.stop(describeProgress('replay failed', 'events', { done: state.processed, total: state.processed, rate: 0, etaSeconds: null }));
@@ -98,6 +99,8 @@ async function runReplayCommand(flags: ReplayFlags): Promise<void> {
       await target.close();
     }
   });
+  // Only once the system is closed: closing PGlite sets the exit code of the process.
+  if (stopped) process.exitCode = 130;
 }
 
 function freshState(flags: ReplayFlags): ReplayState {

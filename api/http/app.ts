@@ -4,6 +4,7 @@ import type { HttpDependencies } from './dependencies.js';
 import type { BoundedContext } from '../contexts.js';
 import { operationsRoutes } from './operations.js';
 import { rebuildRoutes } from './rebuilds.js';
+import { replayRoutes } from './replays.js';
 import { HttpProblem, problemDocuments } from './problem.js';
 import { correlation, routePattern } from './request.js';
 import { allowedHosts, hardening, jsonWritesOnly } from './hardening.js';
@@ -12,9 +13,9 @@ import { mount, openApiDocument, type AnyRoute } from './routes.js';
 
 export const API_VERSION = '0.1.0';
 
-/** The operations routes always; the routes of the contexts it is given (none when this process has no api role). */
+/** The operations and replay routes always; the routes of the contexts it is given (none when this process has no api role). */
 export function createHttpApp(deps: HttpDependencies, contexts: readonly Pick<BoundedContext, 'routes'>[]): Koa {
-  const routes: readonly AnyRoute[] = [...operationsRoutes(deps), ...rebuildRoutes(deps), ...contexts.flatMap((context) => context.routes(deps))];
+  const routes: readonly AnyRoute[] = [...operationsRoutes(deps), ...rebuildRoutes(deps), ...replayRoutes(deps), ...contexts.flatMap((context) => context.routes(deps))];
   const router = new Router();
   mount(router, routes, deps);
   const openapi = openApiDocument(routes, API_VERSION);

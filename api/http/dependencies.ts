@@ -15,6 +15,7 @@ import type { Workers } from '../../projections/workers.js';
 import type { ProjectionRebuilds } from '../../projections/rebuild/projection-rebuilds.js';
 import type { VerificationJobs } from '../../projections/rebuild/verification-jobs.js';
 import type { IdentityServices } from '../../infrastructure/identity/identity-services.js';
+import type { BackgroundReplays } from '../../infrastructure/replay/background-replays.js';
 
 export type ReadDatabase = Readonly<{ name: string; role: 'replica' | 'writer'; db: Kysely<Schema> }>;
 
@@ -46,6 +47,8 @@ export type HttpDependencies = Readonly<{
   progress: ProjectionProgress;
   /** Tokens, passwords, rate limits and the audit trail. */
   identity: IdentityServices;
+  /** Replays started over HTTP: those this process runs, and the table every process reads. */
+  replays: BackgroundReplays;
   /** Health of whatever else this process depends on (replicas, Kafka, AI providers), for /health/ready. */
   dependencyHealth(): Promise<Record<string, unknown>>;
 }>;

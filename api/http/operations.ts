@@ -7,7 +7,7 @@ import type { HttpDependencies } from './dependencies.js';
 import { route } from './routes.js';
 import { recordAudit } from './security-audit.js';
 
-const OPERATORS = ['operator'] as const;
+export const OPERATORS = ['operator'] as const;
 
 const DeadLetterQuery = z.strictObject({
   consumer: z.string().min(1).max(100).optional(),

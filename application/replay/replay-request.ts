@@ -6,7 +6,13 @@ import type { EventStore } from '../ports/event-store.js';
 import type { ReplaySelection } from './replay.js';
 
 const names = (max: number, what: string) => z.array(z.string().min(1).max(max)).min(1, `at least one ${what}`).max(1000);
-const isoTime = z.iso.datetime({ offset: true, message: 'an ISO 8601 time with a zone, such as 2026-12-01T00:00:00Z' });
+const isoTime = z.iso
+  .datetime({ offset: true, message: 'an ISO 8601 time with a zone, such as 2026-12-01T00:00:00Z' })
+  // PostgreSQL reads years 1 to 9999 in UTC: year 0, or an offset crossing either end, would fail the replay midway.
+  .refine((time) => {
+    const year = new Date(time).getUTCFullYear();
+    return Number.isNaN(year) || (year >= 1 && year <= 9999); // not a time at all: the format check says so
+  }, 'a time in the years 1 to 9999 (UTC)');
 
 export const ReplaySelectionSchema = z.strictObject({
   fromPosition: z.string().min(1).max(64).optional(),
@@ -22,6 +28,18 @@ export type ReplaySelectionInput = z.infer<typeof ReplaySelectionSchema>;
 
 /** Events per second: at most a million, which is as good as unthrottled. */
 export const ReplayRateSchema = z.number().positive().max(1_000_000);
+
+/**
+ * A replay asked of an API process: a selection, a target it reaches (Kafka: each event's context topic, or one
+ * named event topic; a projection by name) and a rate. JSON Lines stays with the CLI: a file on an API host is no
+ * use to an operator.
+ */
+export const ReplayRequestSchema = z.discriminatedUnion('target', [
+  ReplaySelectionSchema.extend({ target: z.literal('kafka'), topic: z.string().min(1).max(249).optional(), rate: ReplayRateSchema.optional() }),
+  ReplaySelectionSchema.extend({ target: z.literal('projection'), projection: z.string().min(1).max(100), rate: ReplayRateSchema.optional() }),
+]);
+
+export type ReplayRequest = z.infer<typeof ReplayRequestSchema>;
 
 /** The selection with its positions checked against the store and its times read; refuses an empty range. */
 export function replaySelectionOf(input: ReplaySelectionInput, store: Pick<EventStore, 'isPosition' | 'comparePositions'>): ReplaySelection {

@@ -1,5 +1,6 @@
-// The security audit trail: refusals, login failures and lockouts, stolen refresh tokens, and every change to who
-// may do what. Entries are facts about requests, never their secrets: no password, no token, no key.
+// The security audit trail: refusals, login failures and lockouts, stolen refresh tokens, every change to who
+// may do what, and operators' actions on dead letters and replays. Entries are facts about requests, never their
+// secrets: no password, no token, no key.
 import type { Event } from '../kernel/decider.js';
 
 export const AUDIT_TYPES = [
@@ -17,6 +18,8 @@ export const AUDIT_TYPES = [
   'projection.rolled_back',
   'projection.previous_dropped',
   'projection.verify_started',
+  'replay.started',
+  'replay.cancelled',
   /** Entries of one source past its allowance in a minute, counted instead of recorded one by one. */
   'audit.suppressed',
 ] as const;
@@ -33,7 +36,7 @@ export type AuditEntry = Readonly<{
   correlationId: string;
   /** A problem code or a short phrase: why it was refused, or what changed. */
   reason: string;
-  /** What it was about: a user, an API key, a dead letter (`user:<id>`, `apikey:<id>`, `deadletter:<id>`, `projection:<name>`). */
+  /** What it was about (`user:<id>`, `apikey:<id>`, `deadletter:<id>`, `projection:<name>`, `replay:<id>`). */
   subject: string | null;
   /** How many requests this entry stands for: 1, or more for `audit.suppressed`. */
   count: number;

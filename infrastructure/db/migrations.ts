@@ -7,11 +7,12 @@ import { runtimeMigrations } from '../../projections/runtime-schema.js';
 import { eventStoreMigrations } from '../eventstore/postgres/event-store-schema.js';
 import { instanceMigrations } from './instance-schema.js';
 import { snapshotMigrations } from '../eventstore/snapshot-table.js';
+import { replayMigrations } from '../replay/replays-table.js';
 
 export type Migrations = Readonly<Record<string, Migration>>;
 
 /** What every Chorus database has, whatever contexts it hosts. */
-export const coreMigrations: readonly Migrations[] = [eventStoreMigrations, runtimeMigrations, instanceMigrations, snapshotMigrations];
+export const coreMigrations: readonly Migrations[] = [eventStoreMigrations, runtimeMigrations, instanceMigrations, snapshotMigrations, replayMigrations];
 
 /** One set from many owners; a name claimed twice is a programming error, caught at start-up. */
 export function mergeMigrations(sets: readonly Migrations[]): Migrations {

@@ -2,7 +2,7 @@
 // replay acknowledges once the operating system has it; the bytes written so far are part of the replay's state,
 // so a resumed replay cuts the file back to them and nothing is written twice.
 import { once } from 'node:events';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { RecordedEvent } from '../../application/ports/event-store.js';
 import type { ReplayTarget } from '../../application/replay/replay.js';
@@ -11,18 +11,19 @@ export type JsonlReplayTarget = ReplayTarget & { readonly bytesWritten: number }
 
 /** `-` writes to standard output; a path is written from the start, or from `resumeAtByte` on (a resumed replay). */
 export async function openJsonlTarget(destination: string, resumeAtByte?: number): Promise<JsonlReplayTarget> {
-  if (destination === '-') return writingTo(process.stdout, null, 0);
+  if (destination === '-') return writingTo(process.stdout, false, 0);
   const file = await open(destination, resumeAtByte === undefined ? 'w' : 'r+');
   try {
     if (resumeAtByte !== undefined) await file.truncate(resumeAtByte);
-    return writingTo(file.createWriteStream({ start: resumeAtByte ?? 0, autoClose: false }), file, resumeAtByte ?? 0);
+    // The stream owns the handle from here: ending it closes the file (a handle whose stream is not closed never closes).
+    return writingTo(file.createWriteStream({ start: resumeAtByte ?? 0 }), true, resumeAtByte ?? 0);
   } catch (error) {
     await file.close();
     throw error;
   }
 }
 
-function writingTo(out: Writable, file: FileHandle | null, startByte: number): JsonlReplayTarget {
+function writingTo(out: Writable, ownsStream: boolean, startByte: number): JsonlReplayTarget {
   let bytesWritten = startByte;
   return {
     get bytesWritten() {
@@ -38,9 +39,9 @@ function writingTo(out: Writable, file: FileHandle | null, startByte: number): J
       bytesWritten += Buffer.byteLength(chunk);
     },
     async close() {
-      if (file === null) return;
-      await new Promise<void>((resolve) => out.end(resolve));
-      await file.close();
+      if (!ownsStream) return;
+      out.end();
+      await once(out, 'close');
     },
   };
 }

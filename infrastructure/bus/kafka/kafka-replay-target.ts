@@ -3,13 +3,12 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { categoryOf, type RecordedEvent } from '../../../application/ports/event-store.js';
 import type { ReplayTarget } from '../../../application/replay/replay.js';
+import { IllegalState } from '../../../domain/kernel/errors.js';
 import { toMessage } from './kafka-messages.js';
 import type { KafkaTopology } from './kafka-topology.js';
 
 const REQUEST_BYTES = 512 * 1024;
 
-/** A replayed event whose category no context owns has no topic to go to. */
-export class NoTopicFor extends Error {}
 
 export async function openKafkaReplayTarget(kafka: Kafka, topology: KafkaTopology, topic?: string): Promise<ReplayTarget> {
   // Like the relay's: idempotent, one request in flight, so each partition receives the replay in log order.
@@ -25,7 +24,8 @@ export async function openKafkaReplayTarget(kafka: Kafka, topology: KafkaTopolog
       };
       for (const event of events) {
         const destination = topic ?? topology.topicOf(categoryOf(event.streamId));
-        if (destination === undefined) throw new NoTopicFor(`No context owns the category of ${event.streamId}, so it has no topic: name one with --to-kafka <topic>`);
+        // A replayed event whose category no context owns has no topic to go to.
+        if (destination === undefined) throw new IllegalState('REPLAY.NO_TOPIC', `No context owns the category of ${event.streamId}, so it has no topic: name the topic to replay it to`);
         const message = toMessage(event, topology.storeId);
         const size = (message.value as string).length;
         // Requests stay well under the broker's size limits, as the relay's do.
