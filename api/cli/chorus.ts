@@ -152,7 +152,7 @@ function cliActor(): { sub: string } {
 
 /** The audit trail hears of what operators do from a shell too. */
 async function auditFromCli(system: System, type: AuditType, subject: string, reason: string, command: string): Promise<void> {
-  const trail = new AuditTrail(system.store, system.ids, system.clock, { flushMs: 50, allowancePerMinute: 1, maxPending: 10 });
+  const trail = new AuditTrail(system.store, system.ids, system.clock, system.upcasting, { flushMs: 50, allowancePerMinute: 1, maxPending: 10 });
   const entry = trail.record({ type, actor: cliActor(), method: 'CLI', route: command, ip: hostname(), correlationId: system.ids.next(), reason, subject });
   await trail.close();
   await entry;
@@ -176,7 +176,7 @@ users
     }
     const displayName = (options.name ?? options.email.split('@')[0] ?? '').trim().slice(0, DISPLAY_NAME_MAX_LENGTH) || 'user';
     await withSystem(async (system) => {
-      const deps = { store: system.store, ids: system.ids, clock: system.clock, hasher: new ScryptPasswordHasher(), credentials: new CredentialsTable(system.database.db) };
+      const deps = { store: system.store, ids: system.ids, clock: system.clock, upcasting: system.upcasting, hasher: new ScryptPasswordHasher(), credentials: new CredentialsTable(system.database.db) };
       const context = { correlationId: system.ids.next(), causationId: null, actor: cliActor() };
       const user = await registerUser(deps, { email: options.email, password, displayName, roles }, context);
       console.log(`created user ${user.id}  ${options.email}  roles ${roles.join(', ')}`);
