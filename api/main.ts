@@ -30,7 +30,7 @@ export const httpDependencies = (system: System, identity: IdentityServices, rep
   config: system.config,
   logger: system.logger,
   metrics: system.metrics,
-  commands: { store: system.store, ids: system.ids, clock: system.clock, snapshots: system.snapshots },
+  commands: { store: system.store, ids: system.ids, clock: system.clock, upcasting: system.upcasting, snapshots: system.snapshots },
   store: system.store,
   db: system.database.db,
   chooseReader: () => system.readers.choose(),

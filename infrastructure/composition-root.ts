@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
 import { container, type DependencyContainer } from 'tsyringe';
 import { ProviderChain } from '../application/ai/provider-chain.js';
+import { Upcasting, upcastingEventStore } from '../application/eventstore/upcasting.js';
 import type { Cache } from '../application/ports/cache.js';
 import type { EventBus } from '../application/ports/event-bus.js';
 import type { Clock } from '../application/ports/clock.js';
@@ -12,7 +13,7 @@ import type { EventStore } from '../application/ports/event-store.js';
 import type { Ids } from '../application/ports/ids.js';
 import type { SnapshotStore } from '../application/ports/snapshot-store.js';
 import { PostgresSnapshotStore } from './eventstore/snapshot-table.js';
-import { countOpenDeadLetters, type Redeliverable } from '../projections/dead-letters.js';
+import { countOpenDeadLetters, upcastingRedelivery, type Redeliverable } from '../projections/dead-letters.js';
 import type { EventConsumer } from '../projections/event-consumer.js';
 import { EnricherConsumer } from '../projections/enricher.js';
 import type { ContextModule } from '../projections/context-module.js';
@@ -113,7 +114,10 @@ export type System = Readonly<{
   clock: Clock;
   ids: Ids;
   database: SqlDatabase;
+  /** Reads come out at the current schemas (the modules' upcasters); appends pass as they are. */
   store: EventStore;
+  /** The modules' upcasters: how older events read, and which schema new ones are written with. */
+  upcasting: Upcasting;
   /** Snapshots of the streams whose deciders keep them. */
   snapshots: SnapshotStore;
   readers: ReadReplicas;
@@ -166,6 +170,7 @@ export async function openSystem(config: Config, logger: Logger, options: System
   if (options.roles.includes('relay') && config.kafkaBrokers === undefined && options.roles.length === 1) {
     throw new ConfigError('Invalid configuration:\n  KAFKA_BROKERS: the relay role produces to Kafka, so it needs KAFKA_BROKERS');
   }
+  const upcasting = new Upcasting(options.modules.flatMap((module) => module.upcasters));
   const database = await openDatabase(config, logger);
   try {
     await migrate(database.db, 'up', migrationsOf(options));
@@ -175,7 +180,7 @@ export async function openSystem(config: Config, logger: Logger, options: System
   }
   const { id: instanceId } = await database.db.selectFrom('instance').select('id').executeTakeFirstOrThrow();
   const adapters = await loadAdapters(config);
-  const c = register(container.createChildContainer(), config, logger, database, instanceId, adapters);
+  const c = register(container.createChildContainer(), config, logger, database, instanceId, upcasting, adapters);
   const kafka = resolve(c, tokens.kafka);
   const kafkaSide: KafkaSide | null = kafka === null || adapters.kafka === null ? null : { ...adapters.kafka, client: kafka };
   // The store's identity on Kafka: this database's instance row (with EventStoreDB, that of its read models).
@@ -202,6 +207,7 @@ export async function openSystem(config: Config, logger: Logger, options: System
     ids: resolve(c, tokens.ids),
     database,
     store: resolve(c, tokens.eventStore),
+    upcasting,
     readers,
     cache: resolve(c, tokens.cache),
     snapshots: new PostgresSnapshotStore(database.db, {
@@ -246,7 +252,7 @@ export async function openSystem(config: Config, logger: Logger, options: System
     ...system,
     lagOf,
     workers,
-    deadLetterConsumers: consumers,
+    deadLetterConsumers: consumers.map((consumer) => upcastingRedelivery(consumer, upcasting)),
     rebuilds,
     verifications,
     close: async () => {
@@ -272,6 +278,7 @@ function register(
   logger: Logger,
   database: SqlDatabase,
   instanceId: string,
+  upcasting: Upcasting,
   { kafka, RedisCache, EsdbEventStore }: Adapters,
 ): DependencyContainer {
   provideValue(c, tokens.config, config);
@@ -285,7 +292,7 @@ function register(
       ? new EsdbEventStore(config.esdbUrl!, { idleCheckpointMs: config.pollIntervalMs })
       : new PostgresEventStore(database, { pollIntervalMs: config.pollIntervalMs, gatherMs: config.subscriptionGatherMs }),
   );
-  provideSingleton(c, tokens.eventStore, (r) => instrumentEventStore(resolve(r, tokens.eventStoreAdapter), resolve(r, tokens.metrics)));
+  provideSingleton(c, tokens.eventStore, (r) => instrumentEventStore(upcastingEventStore(resolve(r, tokens.eventStoreAdapter), upcasting), resolve(r, tokens.metrics)));
   provideSingleton(c, tokens.replicaDatabases, () => config.replicaUrls.map((url) => openPostgres(url, { poolMax: config.databasePoolMax, preparedStatements: config.databasePreparedStatements })));
   provideSingleton(c, tokens.readers, (r) => {
     const replicas = resolve(r, tokens.replicaDatabases).map((replica, index) => ({ name: replicaName(config.replicaUrls[index]!), db: replica.db }));
@@ -338,7 +345,7 @@ function buildWorkers(
   progressNews: Notifier | null,
   kafkaSide: KafkaSide | null,
 ): { workers: Workers; consumers: readonly (EventConsumer & Redeliverable)[]; closeWorkers(): Promise<void> } {
-  const { config, logger, metrics, database, store, topology, lagOf, progress } = system;
+  const { config, logger, metrics, database, store, upcasting, topology, lagOf, progress } = system;
   const unknown = (only ?? []).filter((name) => !system.projections.some((projection) => projection.name === name));
   if (unknown.length > 0) throw new ConfigError(`Unknown projection(s) for --only: ${unknown.join(', ')}`);
 
@@ -358,7 +365,7 @@ function buildWorkers(
         },
       }),
   );
-  const enricherDependencies = { store, ids: system.ids, clock: system.clock, ai: system.aiChain };
+  const enricherDependencies = { store, ids: system.ids, clock: system.clock, upcasting, ai: system.aiChain };
   const enrichers = system.modules
     .flatMap((module) => module.enrichers(enricherDependencies))
     .map((enricher) => new EnricherConsumer(database.db, enricher, logger, { ...options, retryMinMs: 500, retryMaxMs: 60_000 }));
@@ -370,7 +377,7 @@ function buildWorkers(
   const bus: EventBus =
     kafkaSide === null
       ? new InProcessBus(store, logger, config.projectionBatchSize)
-      : new kafkaSide.KafkaBus(kafkaSide.client, topology, logger, metrics, config.projectionBatchSize);
+      : new kafkaSide.KafkaBus(kafkaSide.client, topology, upcasting, logger, metrics, config.projectionBatchSize);
   const runners = new Map<string, Worker>();
   if (roles.includes('relay') && kafkaSide !== null) {
     runners.set('relay', new kafkaSide.KafkaRelay(database.db, store, kafkaSide.client, topology, logger, metrics, config.projectionBatchSize));

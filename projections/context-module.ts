@@ -3,14 +3,15 @@
 // Its HTTP routes join it in api/contexts.ts. Adding a context is new files plus one line in that list.
 import type { Migration } from 'kysely';
 import type { ProviderChain } from '../application/ai/provider-chain.js';
+import type { Upcaster, Upcasting } from '../application/eventstore/upcasting.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { EventStore } from '../application/ports/event-store.js';
 import type { Ids } from '../application/ports/ids.js';
 import type { Enricher } from './enricher.js';
 import type { Projection } from './projection.js';
 
-/** What an enricher may use: it appends to the store, and asks the AI provider chain. */
-export type EnricherDependencies = Readonly<{ store: EventStore; ids: Ids; clock: Clock; ai: ProviderChain }>;
+/** What an enricher may use: it appends to the store (events of their current schema), and asks the AI provider chain. */
+export type EnricherDependencies = Readonly<{ store: EventStore; ids: Ids; clock: Clock; upcasting: Upcasting; ai: ProviderChain }>;
 
 export type ContextModule = Readonly<{
   /** Also the Kafka topic of its events: `<prefix>.<name>`. */
@@ -22,4 +23,6 @@ export type ContextModule = Readonly<{
   projections: readonly Projection[];
   /** Processors that react to its events by appending new ones (AI enrichments). */
   enrichers(deps: EnricherDependencies): readonly Enricher[];
+  /** How its events of older schemas read as the current ones; they also say which schema is current. */
+  upcasters: readonly Upcaster[];
 }>;

@@ -3,6 +3,7 @@
 // Operators list them, retry them once the cause is fixed, or discard them.
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { IllegalState, NotFound } from '../domain/kernel/errors.js';
+import type { Upcasting } from '../application/eventstore/upcasting.js';
 import { describeError } from '../application/kernel/describe-error.js';
 import type { RecordedEvent } from '../application/ports/event-store.js';
 import type { DeadLettersTable, DeadLetterStatus } from './runtime-schema.js';
@@ -34,6 +35,16 @@ export type Redeliverable = Readonly<{
   /** Applies a stream's open letters, in revision order. Applying an event twice must change nothing. */
   redeliver(events: readonly RecordedEvent[]): Promise<void>;
 }>;
+
+/**
+ * The consumer, handed its letters at their current schemas: a letter keeps the event as it was parked, which may
+ * be before an upcaster of its type came.
+ */
+export function upcastingRedelivery<C extends Redeliverable>(consumer: C, upcasting: Upcasting): C {
+  // The consumer stays what it is (a ProjectionApplier is still one, for replays to find): only redeliver changes.
+  const redeliver = (events: readonly RecordedEvent[]): Promise<void> => consumer.redeliver(upcasting.upcastAll(events));
+  return Object.assign(Object.create(consumer) as C, { redeliver });
+}
 
 export const PARKED_BEHIND = 'Parked behind an earlier dead letter of the same stream';
 

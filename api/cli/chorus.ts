@@ -164,7 +164,7 @@ users
     }
     const displayName = (options.name ?? options.email.split('@')[0] ?? '').trim().slice(0, DISPLAY_NAME_MAX_LENGTH) || 'user';
     await withSystem(async (system) => {
-      const deps = { store: system.store, ids: system.ids, clock: system.clock, hasher: new ScryptPasswordHasher(), credentials: new CredentialsTable(system.database.db) };
+      const deps = { store: system.store, ids: system.ids, clock: system.clock, upcasting: system.upcasting, hasher: new ScryptPasswordHasher(), credentials: new CredentialsTable(system.database.db) };
       const context = { correlationId: system.ids.next(), causationId: null, actor: cliActor() };
       const user = await registerUser(deps, { email: options.email, password, displayName, roles }, context);
       console.log(`created user ${user.id}  ${options.email}  roles ${roles.join(', ')}`);

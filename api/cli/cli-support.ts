@@ -45,7 +45,7 @@ export function cliActor(): { sub: string } {
 
 /** The audit trail hears of what operators do from a shell too. */
 export async function auditFromCli(system: System, type: AuditType, subject: string, reason: string, command: string): Promise<void> {
-  const trail = new AuditTrail(system.store, system.ids, system.clock, { flushMs: 50, allowancePerMinute: 1, maxPending: 10 });
+  const trail = new AuditTrail(system.store, system.ids, system.clock, system.upcasting, { flushMs: 50, allowancePerMinute: 1, maxPending: 10 });
   const entry = trail.record({ type, actor: cliActor(), method: 'CLI', route: command, ip: hostname(), correlationId: system.ids.next(), reason, subject });
   await trail.close();
   await entry;

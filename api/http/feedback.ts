@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { changeFeedbackStatus, submitFeedback, type FeedbackCommandResult } from '../../application/feedback/feedback-commands.js';
 import type { CommandContext } from '../../application/kernel/handle-command.js';
 import {
+  FEEDBACK_APP_VERSION_MAX_LENGTH,
   FEEDBACK_CATEGORIES,
+  FEEDBACK_CHANNEL_MAX_LENGTH,
   FEEDBACK_NOTE_MAX_LENGTH,
   FEEDBACK_RATING_MAX,
   FEEDBACK_RATING_MIN,
@@ -11,7 +13,8 @@ import {
   FEEDBACK_TEXT_MAX_LENGTH,
   SENTIMENTS,
 } from '../../domain/feedback/events.js';
-import { NotFound } from '../../domain/kernel/errors.js';
+import { FEEDBACK_SOURCE_MAX_LENGTH, splitSource, type FeedbackOrigin } from '../../domain/feedback/source.js';
+import { NotFound, ValidationError } from '../../domain/kernel/errors.js';
 import { isUuid } from '../../domain/kernel/uuid.js';
 import { feedbackProjection } from '../../projections/feedback/feedback-projection.js';
 import { feedbackStats, getFeedback, listFeedback } from '../../projections/feedback/feedback-queries.js';
@@ -29,9 +32,25 @@ const READERS = ['viewer', 'agent'] as const;
 const SubmitFeedbackBody = z.strictObject({
   text: z.string().trim().min(1).max(FEEDBACK_TEXT_MAX_LENGTH),
   rating: z.number().int().min(FEEDBACK_RATING_MIN).max(FEEDBACK_RATING_MAX).nullish(),
-  source: z.string().trim().min(1).max(100).nullish(),
+  channel: z.string().trim().min(1).max(FEEDBACK_CHANNEL_MAX_LENGTH).nullish(),
+  appVersion: z.string().trim().min(1).max(FEEDBACK_APP_VERSION_MAX_LENGTH).nullish(),
+  source: z.string().trim().min(1).max(FEEDBACK_SOURCE_MAX_LENGTH).nullish().meta({ deprecated: true, description: 'Channel and app version in one text ("ios 2.3.1"), parted by the rule old feedback is; never beside them' }),
   customerId: z.string().trim().min(1).max(200).nullish(),
 });
+
+/** Where feedback came from: its channel and app version, or the deprecated source parted into them. */
+function originOf(body: z.infer<typeof SubmitFeedbackBody>): FeedbackOrigin {
+  const channel = body.channel ?? null;
+  const appVersion = body.appVersion ?? null;
+  const source = body.source ?? null;
+  if (source === null) return { channel, appVersion };
+  if (channel !== null || appVersion !== null) {
+    throw new ValidationError('FEEDBACK.SOURCE_WITH_CHANNEL', 'source is deprecated: send channel and appVersion instead, not with it', [
+      { path: 'body.source', message: 'Not with channel or appVersion' },
+    ]);
+  }
+  return splitSource(source);
+}
 
 const ChangeStatusBody = z.strictObject({
   status: z.enum(FEEDBACK_STATUSES),
@@ -77,9 +96,9 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
     summary: 'Submit feedback',
     access: 'anyone',
     body: SubmitFeedbackBody,
-    responses: { 201: 'Created: { id, revision, position }', 400: 'Invalid body', 413: 'Body over 64 KB', 415: 'Not JSON' },
+    responses: { 201: 'Created: { id, revision, position }', 400: 'Invalid body, or source beside channel or appVersion', 413: 'Body over 64 KB', 415: 'Not JSON' },
     async handle(ctx, { body, commands }) {
-      const input = { text: body.text, rating: body.rating ?? null, source: body.source ?? null, customerId: body.customerId ?? null };
+      const input = { text: body.text, rating: body.rating ?? null, ...originOf(body), customerId: body.customerId ?? null };
       respondToCommand(ctx, 201, await submitFeedback(commands, input, commandContext(ctx)));
     },
   }),

@@ -5,7 +5,8 @@ import { handleCommand, type CommandContext, type CommandDependencies, type Comm
 export type SubmitFeedbackInput = Readonly<{
   text: string;
   rating: number | null;
-  source: string | null;
+  channel: string | null;
+  appVersion: string | null;
   customerId: string | null;
 }>;
 

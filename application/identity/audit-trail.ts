@@ -5,6 +5,7 @@
 // Every entry is counted by `onEntry` before sampling, so a metric of them stays exact.
 import type { AuditEntry, AuditType } from '../../domain/identity/audit-events.js';
 import { ChorusError, WrongExpectedRevision, type ExpectedRevision } from '../../domain/kernel/errors.js';
+import type { Upcasting } from '../eventstore/upcasting.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventStore, NewEvent } from '../ports/event-store.js';
 import type { Ids } from '../ports/ids.js';
@@ -47,6 +48,8 @@ export class AuditTrail {
     private readonly store: EventStore,
     private readonly ids: Ids,
     private readonly clock: Clock,
+    /** Which schema AuditRecorded is written with. */
+    private readonly upcasting: Upcasting,
     private readonly options: AuditTrailOptions,
   ) {
     this.streamId = `${AUDIT_CATEGORY}-${ids.next()}`;
@@ -136,11 +139,12 @@ export class AuditTrail {
   private async writePending(): Promise<void> {
     while (this.pending.length > 0) {
       const batch = this.pending.slice(0, MAX_EVENTS_PER_APPEND);
+      const schema = this.upcasting.currentSchema('AuditRecorded');
       const events: NewEvent[] = batch.map(({ eventId, entry }) => ({
         eventId,
         type: 'AuditRecorded',
         data: entry,
-        metadata: { correlationId: entry.correlationId, causationId: null, actor: entry.actor, occurredAt: entry.occurredAt, schema: 1 },
+        metadata: { correlationId: entry.correlationId, causationId: null, actor: entry.actor, occurredAt: entry.occurredAt, schema },
       }));
       try {
         const appended = await this.store.append(this.streamId, events, { expectedRevision: this.revision });

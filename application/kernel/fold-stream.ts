@@ -10,7 +10,7 @@ export async function foldStream<State, E extends Event>(
   let state = decider.initialState();
   let revision = -1;
   for await (const event of store.readStream(streamId)) {
-    // Stored events are the decider's own events, as in handleCommand.
+    // Stored events are the decider's own events, at their current schemas when the store upcasts them.
     state = decider.evolve(state, event as unknown as E);
     revision = event.revision;
   }

@@ -1,15 +1,19 @@
 // Load a stream, let the decider decide, append with optimistic concurrency: the one way commands run.
 import type { Command, Decider, Event } from '../../domain/kernel/decider.js';
 import { WrongExpectedRevision } from '../../domain/kernel/errors.js';
+import type { Upcasting } from '../eventstore/upcasting.js';
 import type { Clock } from '../ports/clock.js';
 import type { Actor, EventStore, Position, RecordedEvent } from '../ports/event-store.js';
 import type { Ids } from '../ports/ids.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
 
 export type CommandDependencies = Readonly<{
+  /** Read through the upcasters (upcastingEventStore), so that deciders see their events' current schemas. */
   store: EventStore;
   ids: Ids;
   clock: Clock;
+  /** Which schema each new event is written with. */
+  upcasting: Upcasting;
   /** Where deciders that declare snapshots keep them; without it, streams are always read whole. */
   snapshots?: SnapshotStore;
 }>;
@@ -71,12 +75,16 @@ export async function handleCommand<State, C extends Command, E extends Event>(
       causationId: context.causationId,
       actor: context.actor,
       occurredAt: now.toISOString(),
-      schema: 1,
     };
     try {
       const appended = await store.append(
         streamId,
-        events.map((event, index) => ({ eventId: index === 0 ? firstEventId : ids.next(), type: event.type, data: event.data, metadata })),
+        events.map((event, index) => ({
+          eventId: index === 0 ? firstEventId : ids.next(),
+          type: event.type,
+          data: event.data,
+          metadata: { ...metadata, schema: deps.upcasting.currentSchema(event.type) },
+        })),
         { expectedRevision: revision === -1 ? 'no_stream' : revision },
       );
       await keepSnapshot(deps.snapshots, decider, streamId, { state, revision }, events, appended);
@@ -123,7 +131,7 @@ async function fold<State, C extends Command, E extends Event>(
   let ranBefore: Outcome | null = null;
   let appendOf: RecordedEvent | null = null; // the first event of that earlier append, while its events last
   for await (const event of store.readStream(streamId, { from: revision + 1 })) {
-    // Stored events are the decider's own events; schema upcasting will hook in here when a schema changes.
+    // Stored events are the decider's own events, at their current schemas when the store upcasts them.
     state = decider.evolve(state, event as unknown as E);
     revision = event.revision;
     position = event.position;

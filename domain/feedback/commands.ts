@@ -12,7 +12,7 @@ import { evolve, initialState, type Feedback, type FeedbackEvent, type FeedbackS
 
 export type SubmitFeedback = Command<
   'SubmitFeedback',
-  { feedbackId: string; text: string; rating: number | null; source: string | null; customerId: string | null }
+  { feedbackId: string; text: string; rating: number | null; channel: string | null; appVersion: string | null; customerId: string | null }
 >;
 
 export type ChangeFeedbackStatus = Command<
@@ -35,9 +35,9 @@ export function decide(command: FeedbackCommand, state: Feedback): readonly Feed
       if (state.status !== 'initial') {
         throw new IllegalState('FEEDBACK.ALREADY_SUBMITTED', `Feedback ${command.data.feedbackId} already exists`);
       }
-      const { feedbackId, text, rating, source, customerId } = command.data;
+      const { feedbackId, text, rating, channel, appVersion, customerId } = command.data;
       const submittedAt = command.metadata.now.toISOString();
-      return [{ type: 'FeedbackSubmitted', data: { feedbackId, text, rating, source, customerId, submittedAt } }];
+      return [{ type: 'FeedbackSubmitted', data: { feedbackId, text, rating, channel, appVersion, customerId, submittedAt } }];
     }
     case 'ChangeFeedbackStatus': {
       const { feedbackId, status: to, note } = command.data;

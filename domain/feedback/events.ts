@@ -8,6 +8,8 @@ export const FEEDBACK_TEXT_MAX_LENGTH = 5000;
 export const FEEDBACK_NOTE_MAX_LENGTH = 2000;
 export const FEEDBACK_RATING_MIN = 1;
 export const FEEDBACK_RATING_MAX = 5;
+export const FEEDBACK_CHANNEL_MAX_LENGTH = 100;
+export const FEEDBACK_APP_VERSION_MAX_LENGTH = 50;
 
 export const FEEDBACK_CATEGORIES = ['product', 'feature', 'quality', 'app', 'website', 'bug', 'crash'] as const;
 export type FeedbackCategory = (typeof FEEDBACK_CATEGORIES)[number];
@@ -17,13 +19,16 @@ export type Sentiment = (typeof SENTIMENTS)[number];
 
 export const feedbackStreamId = (feedbackId: string): string => `feedback-${feedbackId}`;
 
+/** Schema 2: schema 1 had one free-text `source` instead of `channel` and `appVersion` (see source.ts). */
 export type FeedbackSubmitted = Event<
   'FeedbackSubmitted',
   {
     feedbackId: string;
     text: string;
     rating: number | null;
-    source: string | null;
+    /** Where it was sent from: `ios`, `android`, `web`, ... as the client names it. */
+    channel: string | null;
+    appVersion: string | null;
     customerId: string | null;
     submittedAt: string;
   }

@@ -1,6 +1,7 @@
 // What the HTTP layer needs to know who calls and to keep the audit trail: the token signer, the password hasher,
 // the credentials table, the rate limits and the audit trail writer, opened together and closed together.
 import type { Kysely } from 'kysely';
+import type { Upcasting } from '../../application/eventstore/upcasting.js';
 import { AuditTrail } from '../../application/identity/audit-trail.js';
 import type { AccessTokens } from '../../application/ports/access-tokens.js';
 import type { Clock } from '../../application/ports/clock.js';
@@ -35,6 +36,7 @@ export type IdentityParts = Readonly<{
   store: EventStore;
   ids: Ids;
   clock: Clock;
+  upcasting: Upcasting;
   /** Names this deployment's keys in a Redis other deployments may share. */
   storeId: string;
 }>;
@@ -47,7 +49,7 @@ export async function accessTokensOf(config: Config, ids: Ids, clock: Clock): Pr
   return new JwtAccessTokens({ key, issuer: config.jwtIssuer, audience: config.jwtAudience, ttlSeconds: config.accessTokenTtlSeconds }, ids, clock);
 }
 
-export async function openIdentity({ config, logger, metrics, db, store, ids, clock, storeId }: IdentityParts): Promise<IdentityServices> {
+export async function openIdentity({ config, logger, metrics, db, store, ids, clock, upcasting, storeId }: IdentityParts): Promise<IdentityServices> {
   const tokens = await accessTokensOf(config, ids, clock);
   const limits = await openRateLimits({
     perIpPerMinute: config.rateLimitIpPerMinute,
@@ -59,7 +61,7 @@ export async function openIdentity({ config, logger, metrics, db, store, ids, cl
     keyPrefix: `chorus:${storeId}:rate:`,
     onRedisError: (error) => logger.warn({ err: error }, 'rate limits: Redis failed; limiting in memory until it is back'),
   });
-  const audit = new AuditTrail(store, ids, clock, {
+  const audit = new AuditTrail(store, ids, clock, upcasting, {
     flushMs: AUDIT_FLUSH_MS,
     allowancePerMinute: config.auditRefusalsPerSourcePerMinute,
     maxPending: AUDIT_MAX_PENDING,

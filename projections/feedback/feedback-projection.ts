@@ -15,13 +15,14 @@ export function evolve(row: FeedbackRow | null, event: RecordedEvent): FeedbackR
   const feedbackEvent = event as unknown as FeedbackEvent;
   switch (feedbackEvent.type) {
     case 'FeedbackSubmitted': {
-      const { feedbackId, text, rating, source, customerId, submittedAt } = feedbackEvent.data;
+      const { feedbackId, text, rating, channel, appVersion, customerId, submittedAt } = feedbackEvent.data;
       const at = new Date(submittedAt);
       return {
         id: feedbackId,
         text,
         rating,
-        source,
+        channel,
+        app_version: appVersion,
         customer_id: customerId,
         status: 'open',
         note: null,
@@ -89,15 +90,15 @@ async function apply(tx: Transaction<Schema>, events: readonly RecordedEvent[]):
 }
 
 /**
- * The changed rows in one statement of one array per column: fourteen parameters however many rows, where a
- * multi-row VALUES would take fourteen per row and be parsed and planned afresh for every batch size.
+ * The changed rows in one statement of one array per column: fifteen parameters however many rows, where a
+ * multi-row VALUES would take fifteen per row and be parsed and planned afresh for every batch size.
  */
 async function upsertRows(tx: Transaction<Schema>, rows: readonly FeedbackRow[]): Promise<void> {
   const column = <T>(pick: (row: FeedbackRow) => T): T[] => rows.map(pick);
   await sql`
-    insert into feedback (id, text, rating, source, customer_id, status, note, category, sentiment, confidence, ai_provider, revision, submitted_at, updated_at)
+    insert into feedback (id, text, rating, channel, app_version, customer_id, status, note, category, sentiment, confidence, ai_provider, revision, submitted_at, updated_at)
     select * from unnest(${column((r) => r.id)}::uuid[], ${column((r) => r.text)}::text[], ${column((r) => r.rating)}::smallint[],
-      ${column((r) => r.source)}::text[], ${column((r) => r.customer_id)}::text[], ${column((r) => r.status)}::text[], ${column((r) => r.note)}::text[],
+      ${column((r) => r.channel)}::text[], ${column((r) => r.app_version)}::text[], ${column((r) => r.customer_id)}::text[], ${column((r) => r.status)}::text[], ${column((r) => r.note)}::text[],
       ${column((r) => r.category)}::text[], ${column((r) => r.sentiment)}::text[], ${column((r) => r.confidence)}::real[], ${column((r) => r.ai_provider)}::text[],
       ${column((r) => r.revision)}::integer[], ${column((r) => r.submitted_at.toISOString())}::timestamptz[], ${column((r) => r.updated_at.toISOString())}::timestamptz[])
     on conflict (id) do update set status = excluded.status, note = excluded.note, category = excluded.category, sentiment = excluded.sentiment,
@@ -137,7 +138,8 @@ function countDeltas(changes: readonly [FeedbackRow | null, FeedbackRow][]): Cou
 
 export const feedbackProjection: Projection = {
   name: 'feedback',
-  version: 1,
+  // 2: FeedbackSubmitted's source became channel and appVersion (migration 0014_feedback_channel parts stored rows).
+  version: 2,
   categories: ['feedback'],
   handles: FEEDBACK_EVENT_TYPES,
   tables: ['feedback', 'feedback_counts'],

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { ValidationError } from '../../domain/kernel/errors.js';
 import type { FeedbackCategory, FeedbackStatus, Sentiment } from '../../domain/feedback/events.js';
 import { FEEDBACK_CATEGORIES, FEEDBACK_STATUSES, SENTIMENTS } from '../../domain/feedback/events.js';
+import { joinSource } from '../../domain/feedback/source.js';
 import type { Schema } from '../schema.js';
 import type { FeedbackRow } from './feedback-projection.js';
 
@@ -10,6 +11,9 @@ export type FeedbackView = Readonly<{
   id: string;
   text: string;
   rating: number | null;
+  channel: string | null;
+  appVersion: string | null;
+  /** Deprecated, for clients that still read it: channel and app version, space-separated. */
   source: string | null;
   customerId: string | null;
   status: FeedbackStatus;
@@ -27,7 +31,9 @@ const toView = (row: FeedbackRow): FeedbackView => ({
   id: row.id,
   text: row.text,
   rating: row.rating,
-  source: row.source,
+  channel: row.channel,
+  appVersion: row.app_version,
+  source: joinSource({ channel: row.channel, appVersion: row.app_version }),
   customerId: row.customer_id,
   status: row.status,
   note: row.note,

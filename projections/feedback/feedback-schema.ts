@@ -6,7 +6,8 @@ export interface FeedbackTable {
   id: string;
   text: string;
   rating: number | null;
-  source: string | null;
+  channel: string | null;
+  app_version: string | null;
   customer_id: string | null;
   status: FeedbackStatus;
   note: string | null;
@@ -100,7 +101,36 @@ const feedbackTriage: Migration = {
   },
 };
 
+/** What splitSource (domain/feedback/source.ts) takes for an app version, written out here as migrations never change. */
+const APP_VERSION = String.raw`^[vV]?[0-9]+(\.[0-9]+)+([-+][0-9A-Za-z.+-]+)?$`;
+
+/** FeedbackSubmitted schema 2: the free-text source parted into channel and app version. */
+const feedbackChannel: Migration = {
+  async up(db) {
+    await db.schema.alterTable('feedback').addColumn('channel', 'text').addColumn('app_version', 'text').execute();
+    // splitSource to the letter (a test runs both on the same sources): trim spaces, take the text after the last
+    // space, / or @; a version there is the app version, and what precedes it, less those separators, the channel.
+    await sql`
+      update feedback
+      set channel = parted.channel, app_version = parted.app_version
+      from (
+        select id,
+          case when token ~ ${APP_VERSION} then nullif(rtrim(left(trimmed, length(trimmed) - length(token)), ' /@'), '') else nullif(trimmed, '') end as channel,
+          case when token ~ ${APP_VERSION} then token end as app_version
+        from (select id, trimmed, substring(trimmed from '[^ /@]*$') as token from (select id, btrim(source, ' ') as trimmed from feedback where source is not null) as sources) as tokens
+      ) as parted
+      where feedback.id = parted.id`.execute(db);
+    await db.schema.alterTable('feedback').dropColumn('source').execute();
+  },
+  async down(db) {
+    await db.schema.alterTable('feedback').addColumn('source', 'text').execute();
+    await sql`update feedback set source = nullif(concat_ws(' ', channel, app_version), '')`.execute(db);
+    await db.schema.alterTable('feedback').dropColumn('app_version').dropColumn('channel').execute();
+  },
+};
+
 export const feedbackMigrations: Readonly<Record<string, Migration>> = {
   '0003_feedback_read_model': feedbackReadModel,
   '0004_feedback_triage': feedbackTriage,
+  '0014_feedback_channel': feedbackChannel,
 };

@@ -4,6 +4,7 @@
 import type { FeedbackSubmitted } from '../../domain/feedback/events.js';
 import { AllProvidersFailed } from '../../application/ai/provider-chain.js';
 import type { ChainedAnalysis } from '../../application/feedback/feedback-triage-task.js';
+import type { Upcasting } from '../../application/eventstore/upcasting.js';
 import type { Clock } from '../../application/ports/clock.js';
 import type { EventStore, RecordedEvent } from '../../application/ports/event-store.js';
 import type { Ids } from '../../application/ports/ids.js';
@@ -11,11 +12,11 @@ import type { Enricher } from '../enricher.js';
 
 export type AnalyzeFeedback = (text: string, signal: AbortSignal) => Promise<ChainedAnalysis>;
 
-export type FeedbackTriageDependencies = Readonly<{ store: EventStore; analyze: AnalyzeFeedback; ids: Ids; clock: Clock }>;
+export type FeedbackTriageDependencies = Readonly<{ store: EventStore; analyze: AnalyzeFeedback; ids: Ids; clock: Clock; upcasting: Upcasting }>;
 
 export const FEEDBACK_TRIAGE = 'enricher.feedback-triage';
 
-export function feedbackTriage({ store, analyze, ids, clock }: FeedbackTriageDependencies): Enricher {
+export function feedbackTriage({ store, analyze, ids, clock, upcasting }: FeedbackTriageDependencies): Enricher {
   const categorizedId = (submitted: RecordedEvent): string => ids.fromName(`${FEEDBACK_TRIAGE}:${submitted.eventId}`);
   return {
     name: FEEDBACK_TRIAGE,
@@ -43,7 +44,7 @@ export function feedbackTriage({ store, analyze, ids, clock }: FeedbackTriageDep
               causationId: submitted.eventId,
               actor: { sub: FEEDBACK_TRIAGE, roles: ['agent'] },
               occurredAt: clock.now().toISOString(),
-              schema: 1,
+              schema: upcasting.currentSchema('FeedbackCategorized'),
             },
           },
         ],

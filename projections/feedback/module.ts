@@ -1,5 +1,6 @@
 // The feedback context: customer feedback, its read model and stats, and AI triage.
 import { triageFeedback } from '../../application/feedback/feedback-triage-task.js';
+import { feedbackUpcasters } from '../../application/feedback/feedback-upcasters.js';
 import type { ContextModule } from '../context-module.js';
 import { feedbackProjection } from './feedback-projection.js';
 import { feedbackMigrations } from './feedback-schema.js';
@@ -10,5 +11,6 @@ export const feedbackModule: ContextModule = {
   categories: ['feedback'],
   migrations: feedbackMigrations,
   projections: [feedbackProjection],
-  enrichers: ({ store, ids, clock, ai }) => [feedbackTriage({ store, ids, clock, analyze: (text, signal) => triageFeedback(ai, text, signal) })],
+  enrichers: ({ store, ids, clock, upcasting, ai }) => [feedbackTriage({ store, ids, clock, upcasting, analyze: (text, signal) => triageFeedback(ai, text, signal) })],
+  upcasters: feedbackUpcasters,
 };

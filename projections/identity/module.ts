@@ -11,4 +11,5 @@ export const identityModule: ContextModule = {
   migrations: identityMigrations,
   projections: [apiKeysProjection, auditProjection],
   enrichers: () => [],
+  upcasters: [],
 };

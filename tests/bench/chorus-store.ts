@@ -1,19 +1,21 @@
 // Chorus's side of the event store benchmarks: PostgresEventStore on a fresh database, and the feedback
 // projection caught up through ProjectionApplier and the in-process bus, as a single process on PostgreSQL runs it.
 import { pino } from 'pino';
+import { upcastingEventStore } from '../../application/eventstore/upcasting.js';
 import { DEFAULT_PROJECTION_BATCH_SIZE } from '../../infrastructure/config.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { InProcessBus } from '../../infrastructure/bus/inprocess/inprocess-bus.js';
 import { feedbackProjection } from '../../projections/feedback/feedback-projection.js';
 import { ProjectionApplier } from '../../projections/projection-applier.js';
 import type { TestDatabase } from '../support/databases.js';
+import { upcasting } from '../support/upcasting.js';
 import type { StoreUnderTest } from './store-under-test.js';
 
 /** What a deployment on a PostgreSQL server runs with by default. */
 const PROJECTION_BATCH_SIZE = DEFAULT_PROJECTION_BATCH_SIZE.postgres;
 
 export function chorusStore(testDb: TestDatabase): StoreUnderTest {
-  const store = new PostgresEventStore(testDb.database, { pollIntervalMs: 50 });
+  const store = upcastingEventStore(new PostgresEventStore(testDb.database, { pollIntervalMs: 50 }), upcasting);
   const { db } = testDb.database;
   return {
     name: 'Chorus',

@@ -2,7 +2,8 @@
 // categorized, taken up and resolved, its four events appended together (a fast seed that keeps them adjacent).
 import type { NewEvent } from '../../application/ports/event-store.js';
 import { FEEDBACK_CATEGORIES, SENTIMENTS, feedbackStreamId } from '../../domain/feedback/events.js';
-import { newEvent } from '../support/events.js';
+import { metadata, newEvent } from '../support/events.js';
+import { upcasting } from '../support/upcasting.js';
 import type { StoreUnderTest } from './store-under-test.js';
 
 export const FEEDBACK_LOG_EVENTS = 100_000;
@@ -16,14 +17,18 @@ export function feedbackHistory(n: number): { streamId: string; events: NewEvent
   return {
     streamId: feedbackStreamId(feedbackId),
     events: [
-      newEvent('FeedbackSubmitted', {
-        feedbackId,
-        text: `Feedback ${n}: exporting a report to CSV does nothing on the second try`,
-        rating: (n % 5) + 1,
-        source: n % 2 === 0 ? 'web' : 'app',
-        customerId: `customer-${n % 1000}`,
-        submittedAt: day,
-      }),
+      {
+        ...newEvent('FeedbackSubmitted', {
+          feedbackId,
+          text: `Feedback ${n}: exporting a report to CSV does nothing on the second try`,
+          rating: (n % 5) + 1,
+          channel: n % 2 === 0 ? 'web' : 'ios',
+          appVersion: n % 2 === 0 ? null : '2.3.1',
+          customerId: `customer-${n % 1000}`,
+          submittedAt: day,
+        }),
+        metadata: { ...metadata, schema: upcasting.currentSchema('FeedbackSubmitted') },
+      },
       newEvent('FeedbackCategorized', {
         feedbackId,
         category: FEEDBACK_CATEGORIES[n % FEEDBACK_CATEGORIES.length],

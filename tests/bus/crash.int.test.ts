@@ -13,6 +13,7 @@ import { collect } from '../support/events.js';
 import { serverTestDatabase } from '../support/databases.js';
 import { testTopicPrefix } from '../support/kafka.js';
 import { serviceUrl } from '../support/services.js';
+import { upcasting } from '../support/upcasting.js';
 import { TEST_JWT_SECRET } from '../support/http-specification.js';
 
 const databaseUrl = serviceUrl('DATABASE_URL', 'relay and projector crash test');
@@ -56,12 +57,12 @@ if (databaseUrl !== undefined && brokers !== undefined) {
       }
     };
     try {
-      const deps = { store, ids: uuidV7Ids, clock: systemClock };
+      const deps = { store, ids: uuidV7Ids, clock: systemClock, upcasting };
       const context = { correlationId: 'crash-test', causationId: null, actor: { sub: 'test', roles: [] } };
       const writing = (async () => {
         const ids: string[] = [];
         for (let n = 0; n < FEEDBACK; n++) {
-          ids.push((await submitFeedback(deps, { text: `crash ${n}`, rating: (n % 5) + 1, source: null, customerId: null }, context)).id);
+          ids.push((await submitFeedback(deps, { text: `crash ${n}`, rating: (n % 5) + 1, channel: null, appVersion: null, customerId: null }, context)).id);
           // Change earlier feedback too, so streams grow while earlier events are in flight.
           const earlier = ids[Math.floor(Math.random() * ids.length)]!;
           await changeFeedbackStatus(deps, earlier, { status: n % 2 === 0 ? 'in_progress' : 'resolved', note: null }, context).catch(() => undefined);

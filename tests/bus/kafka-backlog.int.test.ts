@@ -22,6 +22,7 @@ import { newEvent } from '../support/events.js';
 import { serverTestDatabase, type TestDatabase } from '../support/databases.js';
 import { consumeUntil, relayedThrough, testTopicPrefix } from '../support/kafka.js';
 import { serviceUrl } from '../support/services.js';
+import { upcasting } from '../support/upcasting.js';
 
 const brokers = serviceUrl('KAFKA_BROKERS', 'Kafka backlog');
 const databaseUrl = serviceUrl('DATABASE_URL', 'Kafka backlog');
@@ -141,7 +142,7 @@ async function startPipeline(databaseUrl: string, brokers: string): Promise<Pipe
       if (lastPosition !== null) await relayedThrough(db.database.db, lastPosition);
     },
     startConsumer() {
-      running.push(new KafkaBus(kafka, topology, logger, new Metrics()).run(consumer, controller.signal));
+      running.push(new KafkaBus(kafka, topology, upcasting, logger, new Metrics()).run(consumer, controller.signal));
     },
     async appliedRows(expected) {
       let rows = await count();

@@ -10,6 +10,7 @@ import { serverTestDatabase } from '../support/databases.js';
 import { freshCategory } from '../support/events.js';
 import { testTopicPrefix } from '../support/kafka.js';
 import { serviceUrl } from '../support/services.js';
+import { upcasting } from '../support/upcasting.js';
 import { eventBusContract } from './event-bus-contract.js';
 
 const brokers = serviceUrl('KAFKA_BROKERS', 'the Kafka bus contract');
@@ -29,7 +30,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
     const relay = new KafkaRelay(testDb.database.db, store, kafka, topology, logger, new Metrics(), 100).run(relaying.signal);
     return {
       store,
-      bus: new KafkaBus(kafka, topology, logger, new Metrics(), 3),
+      bus: new KafkaBus(kafka, topology, upcasting, logger, new Metrics(), 3),
       category: () => categories.shift()!,
       close: async () => {
         relaying.abort();

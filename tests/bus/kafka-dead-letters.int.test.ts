@@ -18,6 +18,7 @@ import { newEvent } from '../support/events.js';
 import { serverTestDatabase } from '../support/databases.js';
 import { consumeUntil, relayedThrough, testTopicPrefix } from '../support/kafka.js';
 import { serviceUrl } from '../support/services.js';
+import { upcasting } from '../support/upcasting.js';
 
 const brokers = serviceUrl('KAFKA_BROKERS', 'dead letters on Kafka');
 const databaseUrl = serviceUrl('DATABASE_URL', 'dead letters on Kafka');
@@ -58,7 +59,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
       const healthy = [newEvent('Noted'), newEvent('Noted')];
       await store.append(`feedback-${uuidv7()}`, [healthy[0]!, poison], { expectedRevision: 'no_stream' });
       const { position: last } = await store.append(`feedback-${uuidv7()}`, [healthy[1]!], { expectedRevision: 'no_stream' });
-      const running = [relay.run(controller.signal), new KafkaBus(kafka, topology, logger, new Metrics()).run(applier, controller.signal)];
+      const running = [relay.run(controller.signal), new KafkaBus(kafka, topology, upcasting, logger, new Metrics()).run(applier, controller.signal)];
 
       const [message] = await consumeUntil(kafka, [topology.deadLetterTopic], (received) => received.length >= 1);
       const letter = JSON.parse(message!.message.value!.toString()) as DeadLetter;

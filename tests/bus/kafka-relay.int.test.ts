@@ -13,6 +13,7 @@ import { newEvent, newEvents } from '../support/events.js';
 import { serverTestDatabase } from '../support/databases.js';
 import { consumeUntil, relayedThrough, testTopicPrefix, type Received } from '../support/kafka.js';
 import { serviceUrl } from '../support/services.js';
+import { upcasting } from '../support/upcasting.js';
 
 const brokers = serviceUrl('KAFKA_BROKERS', 'Kafka relay');
 const databaseUrl = serviceUrl('DATABASE_URL', 'Kafka relay');
@@ -53,7 +54,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
       t.is(topology.topicOf('poll'), `${topology.prefix}.polls`);
       t.is(feedback.length, 123, 'each event once: the restart re-sent nothing already checkpointed');
       t.is(polls.length, 5);
-      const events = feedback.map(({ message }) => ({ key: message.key!.toString(), headers: message.headers!, event: fromMessage(message)! }));
+      const events = feedback.map(({ message }) => ({ key: message.key!.toString(), headers: message.headers!, event: fromMessage(message, upcasting)! }));
       for (const { key, headers, event } of events) {
         t.is(key, event.streamId);
         t.is(headers[HEADERS.type]!.toString(), event.type);
@@ -106,7 +107,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
           t.is(marks[marks.length - 1]!.position, BigInt(head), `${topic}/${partition} ends with the relay's checkpoint`);
           t.is(messages[messages.length - 1]!.headers![HEADERS.store]!.toString(), topology.storeId);
           for (const { index, position } of marks) {
-            const coveredLater = messages.slice(index + 1).filter((message) => watermarkOf(message) === null && BigInt(fromMessage(message)!.position) <= position);
+            const coveredLater = messages.slice(index + 1).filter((message) => watermarkOf(message) === null && BigInt(fromMessage(message, upcasting)!.position) <= position);
             t.is(coveredLater.length, 0, `no event at or before watermark ${position} follows it in ${topic}/${partition}`);
           }
         }
@@ -193,7 +194,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
         const received = await consumeUntil(kafka, [topology.topicOf('feedback')!], (messages) => messages.length >= 150, { timeoutMs: 60_000 });
         await relayedThrough(db.database.db, last);
         t.deepEqual(
-          received.map(({ message }) => fromMessage(message)!.revision),
+          received.map(({ message }) => fromMessage(message, upcasting)!.revision),
           Array.from({ length: 150 }, (_, n) => n),
           'every event once, in order',
         );

@@ -120,7 +120,7 @@ if (databaseUrl !== undefined && brokers !== undefined) {
     const controller = new AbortController();
     // One consumer per partition, as separate processes would run them: kafkajs fetches a broker's partitions
     // together, so within one consumer a held partition would hold the others too.
-    const consuming = Array.from({ length: PARTITIONS }, () => new KafkaBus(system.kafka!, system.topology, logger, system.metrics, 100).run(holding, controller.signal));
+    const consuming = Array.from({ length: PARTITIONS }, () => new KafkaBus(system.kafka!, system.topology, system.upcasting, logger, system.metrics, 100).run(holding, controller.signal));
     const groupId = system.topology.groupIdOf(holding.name);
     const stable = async (): Promise<boolean> =>
       withAdmin(system.kafka!, async (admin) => {

@@ -23,6 +23,7 @@ import { collect } from '../support/events.js';
 import { serverTestDatabase, type TestDatabase } from '../support/databases.js';
 import { testTopicPrefix } from '../support/kafka.js';
 import { serviceUrl } from '../support/services.js';
+import { upcasting } from '../support/upcasting.js';
 
 const brokers = serviceUrl('KAFKA_BROKERS', 'stores never mix');
 const databaseUrl = serviceUrl('DATABASE_URL', 'stores never mix');
@@ -58,7 +59,7 @@ async function deployment(serverUrl: string, kafka: Kafka, prefix: string, logge
     retryMaxMs: 20,
     isTransient: () => false,
   });
-  const deps = { store, ids: uuidV7Ids, clock: systemClock };
+  const deps = { store, ids: uuidV7Ids, clock: systemClock, upcasting };
   const context = { correlationId: 'stores-never-mix', causationId: null, actor: { sub: 'test', roles: [] } };
   return {
     db,
@@ -68,13 +69,13 @@ async function deployment(serverUrl: string, kafka: Kafka, prefix: string, logge
     async submit(count) {
       const ids: string[] = [];
       for (let n = 0; n < count; n++) {
-        ids.push((await submitFeedback(deps, { text: `feedback ${n} of ${storeId}`, rating: 3, source: null, customerId: null }, context)).id);
+        ids.push((await submitFeedback(deps, { text: `feedback ${n} of ${storeId}`, rating: 3, channel: null, appVersion: null, customerId: null }, context)).id);
       }
       return ids;
     },
     run: (signal) => [
       new KafkaRelay(db.database.db, store, kafka, topology, logger, metrics, 100).run(signal),
-      new KafkaBus(kafka, topology, logger, metrics, 50).run(applier, signal),
+      new KafkaBus(kafka, topology, upcasting, logger, metrics, 50).run(applier, signal),
     ],
     readModel: async () => (await db.database.db.selectFrom('feedback').select('id').orderBy('id').execute()).map((row) => row.id),
     skipped: async (source) =>

@@ -9,12 +9,12 @@ const now = new Date('2026-11-22T10:00:00.000Z');
 
 const submit: SubmitFeedback = {
   type: 'SubmitFeedback',
-  data: { feedbackId, text: 'Checkout is slow', rating: 2, source: 'web', customerId: 'c-1' },
+  data: { feedbackId, text: 'Checkout is slow', rating: 2, channel: 'ios', appVersion: '2.3.1', customerId: 'c-1' },
   metadata: { now },
 };
 const submitted: FeedbackEvent = {
   type: 'FeedbackSubmitted',
-  data: { feedbackId, text: 'Checkout is slow', rating: 2, source: 'web', customerId: 'c-1', submittedAt: now.toISOString() },
+  data: { feedbackId, text: 'Checkout is slow', rating: 2, channel: 'ios', appVersion: '2.3.1', customerId: 'c-1', submittedAt: now.toISOString() },
 };
 const change = (status: FeedbackStatus, note: string | null = null): ChangeFeedbackStatus => ({
   type: 'ChangeFeedbackStatus',

@@ -33,7 +33,7 @@ export function feedbackHttpSuite(profile: Profile): void {
   const it = (title: string, body: (t: ExecutionContext) => Promise<void>) => test.serial(`${profile.name}: ${title}`, body);
 
   it('POST /v1/feedback creates: 201, Location, ETag, position in body and header', async (t) => {
-    const reply = await submit({ text: '  Love the new dashboard  ', rating: 5, source: 'web', customerId: 'cust-1' });
+    const reply = await submit({ text: '  Love the new dashboard  ', rating: 5, channel: 'web', customerId: 'cust-1' });
     t.is(reply.status, 201);
     t.regex(reply.body.id, /^[0-9a-f-]{36}$/);
     t.is(reply.body.revision, 0);
@@ -43,11 +43,32 @@ export function feedbackHttpSuite(profile: Profile): void {
   });
 
   it('read-your-writes: GET with X-Chorus-Min-Position sees the write at once', async (t) => {
-    const created = await submit({ text: 'Search is slow', rating: 3, source: 'app', customerId: null });
+    const created = await submit({ text: 'Search is slow', rating: 3, channel: ' android ', appVersion: '1.4.0', customerId: null });
     const reply = await readAfter(`/v1/feedback/${created.body.id}`, created.body.position);
     t.is(reply.status, 200);
     t.regex(reply.headers.get('etag')!, /^"\d+"$/);
-    t.like(reply.body, { id: created.body.id, text: 'Search is slow', rating: 3, source: 'app', customerId: null, status: 'open' });
+    t.like(reply.body, { id: created.body.id, text: 'Search is slow', rating: 3, channel: 'android', appVersion: '1.4.0', source: 'android 1.4.0', customerId: null, status: 'open' });
+  });
+
+  it('the deprecated source is parted into channel and app version, and is refused beside either of them', async (t) => {
+    const created = await submit({ text: 'Crashes on launch', source: ' ios/v2.3.1-beta ' });
+    t.is(created.status, 201);
+    const item = { id: created.body.id, channel: 'ios', appVersion: 'v2.3.1-beta', source: 'ios v2.3.1-beta' };
+    t.like((await readAfter(`/v1/feedback/${created.body.id}`, created.body.position)).body, item);
+    const page = await readAfter('/v1/feedback?limit=1', created.body.position);
+    t.like(page.body.items[0], item, 'lists carry them too');
+    const unversioned = await submit({ text: 'Slow', source: 'web' });
+    t.like((await readAfter(`/v1/feedback/${unversioned.body.id}`, unversioned.body.position)).body, { channel: 'web', appVersion: null, source: 'web' });
+    const bare = await submit({ text: 'No origin' });
+    t.like((await readAfter(`/v1/feedback/${bare.body.id}`, bare.body.position)).body, { channel: null, appVersion: null, source: null });
+
+    for (const json of [{ text: 'Both', source: 'ios 2.3.1', channel: 'ios' }, { text: 'Both', source: 'ios', appVersion: '2.3.1' }]) {
+      const refused = await when('POST', '/v1/feedback', { json }).then(t, { status: 400, code: 'FEEDBACK.SOURCE_WITH_CHANNEL' });
+      t.deepEqual(refused.body.errors.map((e: { path: string }) => e.path), ['body.source']);
+    }
+    await when('POST', '/v1/feedback', { json: { text: 'A null source is none', source: null, channel: 'web' } }).then(t, { status: 201 });
+    const invalid = await when('POST', '/v1/feedback', { json: { text: 'Bounds', channel: '  ', appVersion: '1'.repeat(51) } }).then(t, { status: 400, code: 'REQUEST.INVALID' });
+    t.deepEqual(invalid.body.errors.map((e: { path: string }) => e.path).sort(), ['body.appVersion', 'body.channel']);
   });
 
   it('changing status with a matching If-Match answers 200 and the new ETag; If-None-Match gets 304', async (t) => {
@@ -221,7 +242,7 @@ export function feedbackHttpSuite(profile: Profile): void {
     t.is(reply.headers.get('x-correlation-id'), 'req-42.a');
     const [event] = await collect(http.chorus().system.store.readStream(`feedback-${reply.body.id}`));
     t.is(event!.metadata.correlationId, 'req-42.a');
-    t.like(event!.metadata, { causationId: null, schema: 1 });
+    t.like(event!.metadata, { causationId: null, schema: 2 });
     t.deepEqual(event!.metadata.actor, { sub: 'anonymous' });
     const signedIn = await call('POST', '/v1/feedback', { json: { text: 'traced' } });
     const [agents] = await collect(http.chorus().system.store.readStream(`feedback-${signedIn.body.id}`));
@@ -284,12 +305,13 @@ export function feedbackHttpSuite(profile: Profile): void {
     const created = await submit();
     await readAfter(`/v1/feedback/${created.body.id}`, created.body.position);
     const status = (await call('GET', '/v1/ops/projections', { as: ['operator'] })).body.items.find((item: { name: string }) => item.name === 'feedback');
-    t.like(status, { name: 'feedback', version: 1, lastError: null });
+    t.like(status, { name: 'feedback', version: 2, lastError: null });
     t.true(http.chorus().system.store.comparePositions(status.checkpoint, created.body.position) >= 0);
     const openapi = (await call('GET', '/openapi.json')).body;
     t.is(openapi.openapi, '3.1.0');
     const submitSchema = openapi.paths['/v1/feedback'].post.requestBody.content['application/json'].schema;
     t.is(submitSchema.properties.text.maxLength, 5000);
+    t.like(submitSchema.properties, { channel: { anyOf: [{ maxLength: 100 }] }, appVersion: { anyOf: [{ maxLength: 50 }] }, source: { deprecated: true } });
     t.deepEqual(submitSchema.required, ['text']);
     t.truthy(openapi.paths['/v1/feedback/{id}/status'].post);
     t.deepEqual(

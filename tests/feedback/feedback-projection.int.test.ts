@@ -25,7 +25,7 @@ function feedback(id = uuidv7(), log = recordedEventLog()) {
     submitted: (data: Partial<FeedbackSubmitted['data']> = {}) =>
       log.record(stream, {
         type: 'FeedbackSubmitted',
-        data: { feedbackId: id, text: 'Export fails', rating: 2, source: 'web', customerId: 'cust-1', submittedAt, ...data },
+        data: { feedbackId: id, text: 'Export fails', rating: 2, channel: 'ios', appVersion: '2.3.1', customerId: 'cust-1', submittedAt, ...data },
       } satisfies FeedbackSubmitted),
     statusChanged: (from: FeedbackStatus, to: FeedbackStatus, note: string | null = null, changedAt = '2026-11-21T08:00:00.000Z') =>
       log.record(stream, { type: 'FeedbackStatusChanged', data: { feedbackId: id, from, to, note, changedAt } } satisfies FeedbackStatusChanged),
@@ -42,7 +42,8 @@ const openRow = (id: string): FeedbackRow => ({
   id,
   text: 'Export fails',
   rating: 2,
-  source: 'web',
+  channel: 'ios',
+  app_version: '2.3.1',
   customer_id: 'cust-1',
   status: 'open',
   note: null,

@@ -15,6 +15,7 @@ import { EnricherConsumer } from '../../projections/enricher.js';
 import { feedbackTriage } from '../../projections/feedback/feedback-triage.js';
 import { allMigrations } from '../support/databases.js';
 import { collect } from '../support/events.js';
+import { upcasting } from '../support/upcasting.js';
 
 async function chorus(args: string[], dataDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = { ...process.env, CHORUS_DATA_DIR: dataDir, DATABASE_URL: '', KAFKA_BROKERS: '', REDIS_URL: '', DATABASE_REPLICA_URLS: '' };
@@ -36,11 +37,11 @@ test('chorus dlq lists an enricher letter and `dlq retry` categorizes the feedba
     await migrate(database.db, 'up', allMigrations);
     let store = new PostgresEventStore(database, { pollIntervalMs: 50 });
     const { id } = await submitFeedback(
-      { store, ids: uuidV7Ids, clock: systemClock },
-      { text: 'The app crashes when I open the constructor', rating: 1, source: null, customerId: null },
+      { store, ids: uuidV7Ids, clock: systemClock, upcasting },
+      { text: 'The app crashes when I open the constructor', rating: 1, channel: null, appVersion: null, customerId: null },
       { correlationId: 'dlq-cli', causationId: null, actor: { sub: 'test', roles: [] } },
     );
-    const failing = feedbackTriage({ store, analyze: async () => Promise.reject(new TypeError('expanded is not iterable')), ids: uuidV7Ids, clock: systemClock });
+    const failing = feedbackTriage({ store, analyze: async () => Promise.reject(new TypeError('expanded is not iterable')), ids: uuidV7Ids, clock: systemClock, upcasting });
     const triage = new EnricherConsumer(database.db, failing, pino({ level: 'silent' }), { maxAttempts: 2, retryMinMs: 1, retryMaxMs: 2, isTransient: () => false });
     const [submitted] = await collect(store.readStream(`feedback-${id}`));
     await triage.process([submitted!], { kind: 'checkpoint', position: submitted!.position }, new AbortController().signal);

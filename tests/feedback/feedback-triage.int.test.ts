@@ -14,6 +14,7 @@ import { EnricherConsumer } from '../../projections/enricher.js';
 import { FEEDBACK_TRIAGE, feedbackTriage, type AnalyzeFeedback } from '../../projections/feedback/feedback-triage.js';
 import { collect } from '../support/events.js';
 import { embeddedTestDatabase, type TestDatabase } from '../support/databases.js';
+import { upcasting } from '../support/upcasting.js';
 
 const context = { correlationId: 'triage-test', causationId: null, actor: { sub: 'test', roles: [] } };
 const answer: ChainedAnalysis = { category: 'bug', sentiment: 'negative', confidence: 0.8, provider: 'fake' };
@@ -27,7 +28,7 @@ test.before(async () => {
 test.after.always(() => testDb?.drop());
 
 function triageConsumer(analyze: AnalyzeFeedback, published: DeadLetter[] = []): EnricherConsumer {
-  return new EnricherConsumer(testDb.database.db, feedbackTriage({ store, analyze, ids: uuidV7Ids, clock: systemClock }), pino({ level: 'silent' }), {
+  return new EnricherConsumer(testDb.database.db, feedbackTriage({ store, analyze, ids: uuidV7Ids, clock: systemClock, upcasting }), pino({ level: 'silent' }), {
     maxAttempts: 3,
     retryMinMs: 1,
     retryMaxMs: 5,
@@ -37,7 +38,7 @@ function triageConsumer(analyze: AnalyzeFeedback, published: DeadLetter[] = []):
 }
 
 async function submitted(text: string): Promise<RecordedEvent> {
-  const { id } = await submitFeedback({ store, ids: uuidV7Ids, clock: systemClock }, { text, rating: 2, source: null, customerId: null }, context);
+  const { id } = await submitFeedback({ store, ids: uuidV7Ids, clock: systemClock, upcasting }, { text, rating: 2, channel: null, appVersion: null, customerId: null }, context);
   const [event] = await collect(store.readStream(`feedback-${id}`));
   return event!;
 }

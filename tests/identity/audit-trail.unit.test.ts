@@ -5,6 +5,7 @@ import type { EventStore, NewEvent } from '../../application/ports/event-store.j
 import type { AuditEntry } from '../../domain/identity/audit-events.js';
 import { WrongExpectedRevision } from '../../domain/kernel/errors.js';
 import { uuidV7Ids } from '../../infrastructure/clock-and-ids.js';
+import { upcasting } from '../support/upcasting.js';
 
 type Append = { streamId: string; events: readonly NewEvent[]; expected: unknown };
 
@@ -37,7 +38,7 @@ const refusal = (ip: string, type: AuditInput['type'] = 'auth.unauthenticated'):
 test('entries are written in batches to the writer\'s own stream, each append expecting the revision the last one left', async (t) => {
   const { store, appends, entries } = fakeStore();
   const time = { now: Date.parse('2026-12-02T10:00:00Z') };
-  const trail = new AuditTrail(store, uuidV7Ids, clockAt(time), { flushMs: 60_000, allowancePerMinute: 100, maxPending: 1000 });
+  const trail = new AuditTrail(store, uuidV7Ids, clockAt(time), upcasting, { flushMs: 60_000, allowancePerMinute: 100, maxPending: 1000 });
   const first = [trail.record(refusal('10.0.0.1')), trail.record({ ...refusal('10.0.0.2'), type: 'user.roles_changed', subject: 'user:u' })];
   await trail.close();
   await Promise.all(first);
@@ -54,7 +55,7 @@ test('refusals past the allowance of one source in a minute are counted into one
   const { store, entries } = fakeStore();
   const time = { now: Date.parse('2026-12-02T10:00:00Z') };
   const counted: string[] = [];
-  const trail = new AuditTrail(store, uuidV7Ids, clockAt(time), { flushMs: 60_000, allowancePerMinute: 3, maxPending: 1000, onEntry: (type) => counted.push(type) });
+  const trail = new AuditTrail(store, uuidV7Ids, clockAt(time), upcasting, { flushMs: 60_000, allowancePerMinute: 3, maxPending: 1000, onEntry: (type) => counted.push(type) });
   for (let n = 0; n < 10; n++) void trail.record(refusal('10.0.0.9'));
   for (let n = 0; n < 2; n++) void trail.record(refusal('10.0.0.9', 'auth.forbidden'));
   void trail.record(refusal('10.0.0.8'));
@@ -74,7 +75,7 @@ test('refusals past the allowance of one source in a minute are counted into one
 test('a new minute gets a new allowance', async (t) => {
   const { store, entries } = fakeStore();
   const time = { now: Date.parse('2026-12-02T10:00:00Z') };
-  const trail = new AuditTrail(store, uuidV7Ids, clockAt(time), { flushMs: 60_000, allowancePerMinute: 1, maxPending: 1000 });
+  const trail = new AuditTrail(store, uuidV7Ids, clockAt(time), upcasting, { flushMs: 60_000, allowancePerMinute: 1, maxPending: 1000 });
   void trail.record(refusal('10.0.0.9'));
   void trail.record(refusal('10.0.0.9'));
   time.now += 61_000;
@@ -92,7 +93,7 @@ test('while the store fails, entries wait (bounded: the excess is dropped and co
   const { store, entries } = fakeStore(() => (failing ? new Error('connection lost') : null));
   let dropped = 0;
   const errors: unknown[] = [];
-  const trail = new AuditTrail(store, uuidV7Ids, clockAt({ now: Date.now() }), { flushMs: 10, allowancePerMinute: 100, maxPending: 3, onDropped: (n) => (dropped += n), onError: (e) => errors.push(e) });
+  const trail = new AuditTrail(store, uuidV7Ids, clockAt({ now: Date.now() }), upcasting, { flushMs: 10, allowancePerMinute: 100, maxPending: 3, onDropped: (n) => (dropped += n), onError: (e) => errors.push(e) });
   const kept = [0, 1, 2].map((n) => trail.record({ ...refusal('10.0.0.1'), type: 'apikey.revoked', subject: `apikey:${n}` }));
   await t.throwsAsync(trail.record({ ...refusal('10.0.0.1'), type: 'apikey.revoked', subject: 'apikey:3' }), { message: /backed up/ });
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -109,7 +110,7 @@ test('while the store fails, entries wait (bounded: the excess is dropped and co
 test('should another writer have appended to its stream, it goes on in a new one', async (t) => {
   let conflicts = 1;
   const { store, appends } = fakeStore(() => (conflicts-- > 0 ? new WrongExpectedRevision('audit-x', 'no_stream', 0) : null));
-  const trail = new AuditTrail(store, uuidV7Ids, clockAt({ now: Date.now() }), { flushMs: 10, allowancePerMinute: 100, maxPending: 100 });
+  const trail = new AuditTrail(store, uuidV7Ids, clockAt({ now: Date.now() }), upcasting, { flushMs: 10, allowancePerMinute: 100, maxPending: 100 });
   await trail.record({ ...refusal('10.0.0.1'), type: 'user.roles_changed', subject: 'user:u' });
   await trail.close();
   t.is(appends.length, 1);
@@ -125,7 +126,7 @@ test('an append whose answer was lost is retried with the same event ids, so the
       return { nextRevision: events.length - 1, position: '1' };
     },
   } as unknown as EventStore;
-  const trail = new AuditTrail(store, uuidV7Ids, clockAt({ now: Date.now() }), { flushMs: 10, allowancePerMinute: 100, maxPending: 100 });
+  const trail = new AuditTrail(store, uuidV7Ids, clockAt({ now: Date.now() }), upcasting, { flushMs: 10, allowancePerMinute: 100, maxPending: 100 });
   const alive = setInterval(() => undefined, 1000);
   await trail.record({ ...refusal('10.0.0.1'), type: 'user.roles_changed', subject: 'user:u' });
   clearInterval(alive);

@@ -60,7 +60,7 @@ if (databaseUrl !== undefined) {
     t.is(migrations.code, 0);
     t.regex(migrations.stdout, /applied {2}0001_event_store/);
     t.is(projections.code, 0);
-    t.regex(projections.stdout, /^feedback v1 build 0 {2}checkpoint .* lag 0 /m);
+    t.regex(projections.stdout, /^feedback v2 build 0 {2}checkpoint .* lag 0 /m);
     t.is(letters.code, 0);
     t.regex(letters.stdout, /No dead letters/);
   });

@@ -11,6 +11,7 @@ import { PostgresSnapshotStore } from '../../infrastructure/eventstore/snapshot-
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { embeddedTestDatabase } from '../support/databases.js';
 import { freshStream } from '../support/events.js';
+import { upcasting } from '../support/upcasting.js';
 
 type Tally = { count: number; sum: number };
 type Add = Command<'Add', { by: number }>;
@@ -32,7 +33,7 @@ async function setup(t: { teardown(fn: () => Promise<void>): void }) {
   t.teardown(drop);
   const counts = { loads: 0, found: 0, saves: 0 };
   const snapshots = new PostgresSnapshotStore(database.db, { onLoad: (found) => ((counts.loads += 1), (counts.found += found ? 1 : 0)), onSave: () => (counts.saves += 1) });
-  const deps: CommandDependencies = { store: new PostgresEventStore(database, { pollIntervalMs: 100 }), ids: uuidV7Ids, clock: systemClock, snapshots };
+  const deps: CommandDependencies = { store: new PostgresEventStore(database, { pollIntervalMs: 100 }), ids: uuidV7Ids, clock: systemClock, upcasting, snapshots };
   return { db: database.db, deps, counts };
 }
 

@@ -66,6 +66,7 @@ const notesModule: ContextModule = {
   migrations: { '9000_test_notes': createNotes },
   projections: [notesProjection],
   enrichers: () => [],
+  upcasters: [],
 };
 
 const notesRoutes = (deps: HttpDependencies) => [
@@ -79,7 +80,7 @@ const notesRoutes = (deps: HttpDependencies) => [
     responses: { 201: '{ id, position }' },
     async handle(ctx, { body, commands }) {
       const id = commands.ids.next();
-      const metadata = { correlationId: ctx.state.correlationId as string, causationId: null, actor: actorOf(ctx), occurredAt: commands.clock.now().toISOString(), schema: 1 };
+      const metadata = { correlationId: ctx.state.correlationId as string, causationId: null, actor: actorOf(ctx), occurredAt: commands.clock.now().toISOString(), schema: commands.upcasting.currentSchema('NoteWritten') };
       const { position } = await commands.store.append(`note-${id}`, [{ eventId: commands.ids.next(), type: 'NoteWritten', data: body, metadata }], { expectedRevision: 'no_stream' });
       ctx.status = 201;
       ctx.body = { id, position };

@@ -12,6 +12,7 @@ import { ProjectionApplier } from '../../projections/projection-applier.js';
 import { InProcessBus } from '../../infrastructure/bus/inprocess/inprocess-bus.js';
 import { collect } from '../support/events.js';
 import { embeddedTestDatabase, type TestDatabase } from '../support/databases.js';
+import { upcasting } from '../support/upcasting.js';
 
 const context = { correlationId: 'dlq-test', causationId: null, actor: { sub: 'test', roles: [] } };
 const silent = pino({ level: 'silent' });
@@ -52,11 +53,11 @@ const lettersOf = async (streamId: string) =>
   (await listDeadLetters(testDb.database.db, { status: 'open', limit: 500 })).items.filter((letter) => letter.streamId === streamId);
 
 test.serial("an event that keeps failing is parked with its stream's later events; the rest goes on; retry applies them once fixed", async (t) => {
-  const deps = { store, ids: uuidV7Ids, clock: systemClock };
-  const sick = await submitFeedback(deps, { text: 'sick stream', rating: 1, source: null, customerId: null }, context);
+  const deps = { store, ids: uuidV7Ids, clock: systemClock, upcasting };
+  const sick = await submitFeedback(deps, { text: 'sick stream', rating: 1, channel: null, appVersion: null, customerId: null }, context);
   await changeFeedbackStatus(deps, sick.id, { status: 'in_progress', note: 'poison' }, context);
   await changeFeedbackStatus(deps, sick.id, { status: 'resolved', note: 'fixed' }, context);
-  const healthy = await submitFeedback(deps, { text: 'healthy stream', rating: 5, source: null, customerId: null }, context);
+  const healthy = await submitFeedback(deps, { text: 'healthy stream', rating: 5, channel: null, appVersion: null, customerId: null }, context);
 
   const { projection, fix } = defective();
   const published: DeadLetter[] = [];
@@ -107,8 +108,8 @@ test.serial("an event that keeps failing is parked with its stream's later event
 });
 
 test.serial('a retry that fails on the database records a code, never the database message', async (t) => {
-  const deps = { store, ids: uuidV7Ids, clock: systemClock };
-  const sick = await submitFeedback(deps, { text: 'constraint trouble', rating: 2, source: null, customerId: null }, context);
+  const deps = { store, ids: uuidV7Ids, clock: systemClock, upcasting };
+  const sick = await submitFeedback(deps, { text: 'constraint trouble', rating: 2, channel: null, appVersion: null, customerId: null }, context);
   await changeFeedbackStatus(deps, sick.id, { status: 'in_progress', note: 'poison' }, context);
   const { projection } = defective();
   const applier = applierOf(projection);
@@ -133,8 +134,8 @@ test.serial('a retry that fails on the database records a code, never the databa
 });
 
 test.serial('discarding a letter closes it; unknown letters are not found', async (t) => {
-  const deps = { store, ids: uuidV7Ids, clock: systemClock };
-  const sick = await submitFeedback(deps, { text: 'to discard', rating: null, source: null, customerId: null }, context);
+  const deps = { store, ids: uuidV7Ids, clock: systemClock, upcasting };
+  const sick = await submitFeedback(deps, { text: 'to discard', rating: null, channel: null, appVersion: null, customerId: null }, context);
   await changeFeedbackStatus(deps, sick.id, { status: 'closed', note: 'poison' }, context);
   const applier = new ProjectionApplier(testDb.database.db, store, defective().projection, silent, {
     maxAttempts: 1,

@@ -32,8 +32,8 @@ const submitted = (): RecordedEvent => {
     streamId: `feedback-${feedbackId}`,
     revision: 0,
     position: String(position),
-    data: { feedbackId, text: 'The export button does nothing', rating: 2, source: 'web', customerId: null, submittedAt: new Date().toISOString() },
-    metadata,
+    data: { feedbackId, text: 'The export button does nothing', rating: 2, channel: 'web', appVersion: null, customerId: null, submittedAt: new Date().toISOString() },
+    metadata: { ...metadata, schema: 2 },
   };
 };
 
@@ -76,8 +76,8 @@ if (databaseUrl !== undefined) {
 
       // The read model grows without the projection's statements being planned again.
       await sql`
-        insert into feedback (id, text, rating, source, customer_id, status, revision, submitted_at, updated_at)
-        select gen_random_uuid(), 'grown', 3, 'web', null, 'open', 0, now(), now() from generate_series(1, ${GROWN_ROWS})`.execute(db);
+        insert into feedback (id, text, rating, channel, app_version, customer_id, status, revision, submitted_at, updated_at)
+        select gen_random_uuid(), 'grown', 3, 'web', null, null, 'open', 0, now(), now() from generate_series(1, ${GROWN_ROWS})`.execute(db);
       await sql`
         insert into projection_streams (projection, stream_id, revision)
         select 'feedback', 'feedback-' || gen_random_uuid(), 0 from generate_series(1, ${GROWN_ROWS})`.execute(db);

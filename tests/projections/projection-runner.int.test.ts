@@ -15,6 +15,7 @@ import { ProjectionApplier } from '../../projections/projection-applier.js';
 import { InProcessBus } from '../../infrastructure/bus/inprocess/inprocess-bus.js';
 import { embeddedTestDatabase } from '../support/databases.js';
 import { collect, metadata } from '../support/events.js';
+import { upcasting } from '../support/upcasting.js';
 
 const silent = pino({ level: 'silent' });
 const context = { correlationId: 'projection-test', causationId: null, actor: { sub: 'test', roles: [] } };
@@ -51,7 +52,7 @@ const withLog = (title: string, body: (t: ExecutionContext, log: Log) => Promise
       const log: Log = {
         database,
         store,
-        deps: { store, ids: uuidV7Ids, clock: systemClock },
+        deps: { store, ids: uuidV7Ids, clock: systemClock, upcasting },
         async runUntilCaughtUp(projection) {
           const applier = new ProjectionApplier(database.db, store, projection, silent, {
             maxAttempts: 5,
@@ -98,7 +99,7 @@ const countOf = (snapshot: Snapshot, dimension: string, key: string): number | u
 
 withLog('a redelivered log changes no row: the runner skips what each stream has applied', async (t, { deps, database, runUntilCaughtUp, snapshot }) => {
   const submitted = [];
-  for (let n = 0; n < 20; n++) submitted.push(await submitFeedback(deps, { text: `feedback ${n}`, rating: (n % 5) + 1, source: null, customerId: null }, context));
+  for (let n = 0; n < 20; n++) submitted.push(await submitFeedback(deps, { text: `feedback ${n}`, rating: (n % 5) + 1, channel: null, appVersion: null, customerId: null }, context));
   for (const { id } of submitted.slice(0, 10)) await changeFeedbackStatus(deps, id, { status: 'resolved', note: 'fixed' }, context);
   for (const { id } of submitted.slice(0, 5)) await changeFeedbackStatus(deps, id, { status: 'closed', note: null }, context);
 
@@ -120,9 +121,9 @@ withLog('a redelivered log changes no row: the runner skips what each stream has
 
 withLog('applying the same events twice leaves the rows as they were', async (t, { deps, store, apply, feedbackEvents, snapshot }) => {
   const [resolved, closed, categorized] = [
-    await submitFeedback(deps, { text: 'resolved later', rating: 2, source: null, customerId: null }, context),
-    await submitFeedback(deps, { text: 'closed later', rating: null, source: 'web', customerId: null }, context),
-    await submitFeedback(deps, { text: 'The app crashes', rating: 1, source: null, customerId: null }, context),
+    await submitFeedback(deps, { text: 'resolved later', rating: 2, channel: null, appVersion: null, customerId: null }, context),
+    await submitFeedback(deps, { text: 'closed later', rating: null, channel: 'web', appVersion: null, customerId: null }, context),
+    await submitFeedback(deps, { text: 'The app crashes', rating: 1, channel: null, appVersion: null, customerId: null }, context),
   ];
   await changeFeedbackStatus(deps, resolved!.id, { status: 'resolved', note: 'fixed' }, context);
   await changeFeedbackStatus(deps, closed!.id, { status: 'closed', note: null }, context);
@@ -151,7 +152,7 @@ withLog('applying the same events twice leaves the rows as they were', async (t,
 withLog('an empty batch is a no-op', async (t, { deps, apply, feedbackEvents, snapshot }) => {
   await apply([]);
   t.deepEqual(await snapshot(), { feedback: [], counts: [], streams: [] }, 'on an empty read model');
-  await submitFeedback(deps, { text: 'already there', rating: 3, source: null, customerId: null }, context);
+  await submitFeedback(deps, { text: 'already there', rating: 3, channel: null, appVersion: null, customerId: null }, context);
   await apply(await feedbackEvents());
   const before = await snapshot();
   t.is(before.feedback.length, 1);
@@ -160,7 +161,7 @@ withLog('an empty batch is a no-op', async (t, { deps, apply, feedbackEvents, sn
 });
 
 withLog('a failing batch leaves no trace, records its error, and is applied once it succeeds', async (t, { deps, database, runUntilCaughtUp }) => {
-  await submitFeedback(deps, { text: 'one more', rating: null, source: 'test', customerId: null }, context);
+  await submitFeedback(deps, { text: 'one more', rating: null, channel: 'test', appVersion: null, customerId: null }, context);
   let failures = 0;
   const flaky: Projection = {
     ...feedbackProjection,

@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { feedbackStreamId } from '../../domain/feedback/events.js';
+import { feedbackProjection } from '../../projections/feedback/feedback-projection.js';
 import { loadConfig } from '../../infrastructure/config.js';
 import { verifyProjection } from '../../projections/rebuild/projection-verification.js';
 import { RebuildRunning } from '../../projections/rebuild/projection-rebuilds.js';
@@ -235,10 +236,10 @@ for (const [name, open] of suites) {
     const { db } = restarted.system.database;
     for (let attempt = 0; attempt < 1500; attempt++) {
       const row = await db.selectFrom('projections').select('version').where('name', '=', 'feedback').executeTakeFirstOrThrow();
-      if (row.version === 1) break;
+      if (row.version === feedbackProjection.version) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    t.like(await db.selectFrom('projections').select(['version', 'generation']).where('name', '=', 'feedback').executeTakeFirstOrThrow(), { version: 1, generation: 1 });
+    t.like(await db.selectFrom('projections').select(['version', 'generation']).where('name', '=', 'feedback').executeTakeFirstOrThrow(), { version: feedbackProjection.version, generation: 1 });
     t.is((await db.selectFrom('feedback').select('id').execute()).length, 10);
   }, {}, true);
 

@@ -1,6 +1,7 @@
 // `chorus replay` end to end: the command spawned from the sources against a database seeded once per file (a log
 // of known streams, categories, types and recording times, and a feedback projection the projector applied), its
 // output checked against the envelopes the store holds. Serial: the embedded data directory has one owner at a time.
+import { upcasting } from '../support/upcasting.js';
 import test, { type ExecutionContext } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -57,7 +58,7 @@ export function replayCliSuite(profile: Profile): void {
     });
     try {
       const { store } = system;
-      const deps = { store, ids: system.ids, clock: system.clock, snapshots: system.snapshots };
+      const deps = { store, ids: system.ids, clock: system.clock, snapshots: system.snapshots, upcasting: system.upcasting };
       const context = { correlationId: uuidv7(), causationId: null, actor: { sub: 'replay-test' } };
       const append = (streamId: string, types: readonly string[], expectedRevision: 'no_stream' | number) =>
         store.append(
@@ -68,8 +69,8 @@ export function replayCliSuite(profile: Profile): void {
       alpha = `alpha-${uuidv7()}`;
       await append(alpha, ['Pinged', 'Ponged', 'Pinged', 'Ponged'], 'no_stream');
       await append(`beta-${uuidv7()}`, ['Pinged', 'Noted', 'Pinged'], 'no_stream');
-      const feedback = await submitFeedback(deps, { text: 'Export is broken', rating: 1, source: null, customerId: null }, context);
-      await submitFeedback(deps, { text: 'Love the dashboard', rating: 5, source: 'web', customerId: null }, context);
+      const feedback = await submitFeedback(deps, { text: 'Export is broken', rating: 1, channel: null, appVersion: null, customerId: null }, context);
+      await submitFeedback(deps, { text: 'Love the dashboard', rating: 5, channel: 'web', appVersion: null, customerId: null }, context);
       firstPhaseEnd = (await append(`alpha-${uuidv7()}`, ['Ponged', 'Ponged', 'Pinged'], 'no_stream')).position;
       await pause(50);
       boundary = new Date().toISOString();
@@ -329,13 +330,13 @@ export function replayCliSuite(profile: Profile): void {
       for (const event of expected) {
         // Found among the messages keyed by its stream: the key is the relay's too.
         const ofStream = received.filter(({ message }) => message.key?.toString() === event.streamId).map(({ message }) => message);
-        const message = ofStream.find((candidate) => fromMessage(candidate)?.eventId === event.eventId)!;
+        const message = ofStream.find((candidate) => fromMessage(candidate, upcasting)?.eventId === event.eventId)!;
         const wanted = toMessage(event, storeId);
         t.is(message.value?.toString(), wanted.value as string, `${topic}: ${event.eventId}`);
         t.deepEqual(Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)])), wanted.headers, `${topic}: headers`);
       }
       for (const streamId of new Set(expected.map((event) => event.streamId))) {
-        const order = received.filter(({ message }) => message.key?.toString() === streamId).map(({ message }) => fromMessage(message)!.revision);
+        const order = received.filter(({ message }) => message.key?.toString() === streamId).map(({ message }) => fromMessage(message, upcasting)!.revision);
         t.deepEqual(order, [...order].sort((a, b) => a - b), `${streamId} in order`);
       }
     }

@@ -1,5 +1,6 @@
 // Replays over HTTP to Kafka: the relay's envelope and headers again, to a context's topic or to one of the
 // deployment's event topics, and a clear failure for events no topic takes. A real server with a relay and a broker.
+import { upcasting } from '../support/upcasting.js';
 import test, { type ExecutionContext } from 'ava';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
@@ -38,11 +39,11 @@ if (brokers !== undefined) {
     const done = await settled(t, await call('POST', '/v1/ops/replays', { json: { target: 'kafka', types: ['FeedbackSubmitted'] } }));
     t.like(done.body, { status: 'completed', target: 'kafka', processed: 2, total: 2, errors: [] });
     const ids = new Set(submitted.map((event) => event.eventId));
-    const ours = (messages: Received[]) => messages.filter(({ message }) => ids.has(fromMessage(message)?.eventId ?? ''));
+    const ours = (messages: Received[]) => messages.filter(({ message }) => ids.has(fromMessage(message, upcasting)?.eventId ?? ''));
     // The relay's copy and the replay's: two of each, alike in every byte that matters.
     const received = ours(await consumeUntil(kafka, [`${prefix}.feedback`], (messages) => ours(messages).length >= 4));
     for (const event of submitted) {
-      const copies = received.filter(({ message }) => fromMessage(message)!.eventId === event.eventId);
+      const copies = received.filter(({ message }) => fromMessage(message, upcasting)!.eventId === event.eventId);
       const wanted = toMessage(event, storeId());
       t.is(copies.length, 2, event.eventId);
       for (const copy of copies) {
@@ -71,7 +72,7 @@ if (brokers !== undefined) {
     const received = (await consumeUntil(kafka, [`${prefix}.identity`], (messages) => messages.filter(({ message }) => message.key?.toString() === stream).length >= 3)).filter(
       ({ message }) => message.key?.toString() === stream,
     );
-    t.deepEqual(received.map(({ message }) => fromMessage(message)), JSON.parse(JSON.stringify(events)), 'each once, in order');
+    t.deepEqual(received.map(({ message }) => fromMessage(message, upcasting)), JSON.parse(JSON.stringify(events)), 'each once, in order');
     t.deepEqual(received.map(headersOf), events.map((event) => toMessage(event, storeId()).headers));
   });
 }

@@ -9,6 +9,7 @@
 // The relay's watermarks are not events: they reach a subscriber as the `watermark` of a batch's progress.
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, TopicPartitionOffsetAndMetadata } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { Upcasting } from '../../../application/eventstore/upcasting.js';
 import type { EventBus, EventSubscriber } from '../../../application/ports/event-bus.js';
 import type { Position, RecordedEvent } from '../../../application/ports/event-store.js';
 import type { Metrics } from '../../metrics.js';
@@ -28,6 +29,8 @@ export class KafkaBus implements EventBus {
   constructor(
     private readonly kafka: Kafka,
     private readonly topology: KafkaTopology,
+    /** Messages are handed on at their current schemas, whatever schema they were relayed with. */
+    private readonly upcasting: Upcasting,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
     /** Most events handed to the subscriber at once; a fetch brings up to 1 MiB per partition. */
@@ -174,7 +177,7 @@ export class KafkaBus implements EventBus {
         watermark = mark;
         continue;
       }
-      const event = fromMessage(message);
+      const event = fromMessage(message, this.upcasting);
       if (event === null) this.logger.error({ topic, partition, offset: message.offset }, 'not a Chorus event; skipped');
       else events.push(event);
     }

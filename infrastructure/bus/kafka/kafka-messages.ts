@@ -2,6 +2,7 @@
 // without parsing the value, and the event store it came from. Besides events, the relay writes watermarks:
 // "everything up to this position is published", one to every partition after each batch.
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import type { Upcasting } from '../../../application/eventstore/upcasting.js';
 import type { Position, RecordedEvent } from '../../../application/ports/event-store.js';
 
 export const HEADERS = {
@@ -62,8 +63,16 @@ function headerText(headers: IHeaders | undefined, name: string): string | undef
   return (Array.isArray(value) ? value[0] : value)?.toString();
 }
 
-/** The envelope in a message, or null when the message is not one (nothing Chorus produced). */
-export function fromMessage(message: KafkaMessage): RecordedEvent | null {
+/**
+ * The envelope in a message, at its type's current schema (a message relayed before an upcaster came keeps the
+ * schema it was written with), or null when the message is not one (nothing Chorus produced).
+ */
+export function fromMessage(message: KafkaMessage, upcasting: Upcasting): RecordedEvent | null {
+  const event = envelopeOf(message);
+  return event === null ? null : upcasting.upcast(event);
+}
+
+function envelopeOf(message: KafkaMessage): RecordedEvent | null {
   if (message.value === null) return null;
   try {
     const event = JSON.parse(message.value.toString('utf8')) as Partial<RecordedEvent> | null;

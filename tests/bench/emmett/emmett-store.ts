@@ -72,7 +72,8 @@ type FeedbackDocument = {
   id: string;
   text: string;
   rating: number | null;
-  source: string | null;
+  channel: string | null;
+  appVersion: string | null;
   customerId: string | null;
   status: string;
   note: string | null;
@@ -100,7 +101,8 @@ const feedbackDocuments = (onEvent: () => void) =>
             id: String(data.feedbackId),
             text: String(data.text),
             rating: (data.rating as number | null) ?? null,
-            source: (data.source as string | null) ?? null,
+            channel: (data.channel as string | null) ?? null,
+            appVersion: (data.appVersion as string | null) ?? null,
             customerId: (data.customerId as string | null) ?? null,
             status: 'open',
             note: null,
