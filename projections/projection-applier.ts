@@ -50,13 +50,8 @@ export class ProjectionApplier implements EventConsumer, Redeliverable {
   }
 
   /** Registers the projection so that its status exists before its first batch. */
-  async start(): Promise<void> {
-    const { name, version } = this.projection;
-    await this.db
-      .insertInto('projections')
-      .values({ name, version, checkpoint: null, last_error: null, last_error_at: null, updated_at: new Date() })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .execute();
+  start(): Promise<void> {
+    return registerProjection(this.db, this.projection);
   }
 
   async resumeFrom(): Promise<Position | null> {
@@ -297,4 +292,13 @@ export async function sortOutBatch(
     fresh.push(event);
   }
   return { fresh, parked, revisions };
+}
+
+/** The projection's row, made (at its version in code) if it has none yet: its status exists before its first batch. */
+export async function registerProjection(db: Kysely<Schema>, { name, version }: Pick<Projection, 'name' | 'version'>): Promise<void> {
+  await db
+    .insertInto('projections')
+    .values({ name, version, checkpoint: null, last_error: null, last_error_at: null, updated_at: new Date() })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
 }

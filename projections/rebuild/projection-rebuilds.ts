@@ -9,7 +9,7 @@ import { describeError } from '../../application/kernel/describe-error.js';
 import { pauseUnlessAborted, yieldToEventLoop } from '../../application/kernel/retry.js';
 import type { EventStore, Position, ReadAllOptions, RecordedEvent } from '../../application/ports/event-store.js';
 import { IllegalState, NotFound } from '../../domain/kernel/errors.js';
-import type { ConsumerOptions } from '../projection-applier.js';
+import { registerProjection, type ConsumerOptions } from '../projection-applier.js';
 import type { AppliedPosition } from '../projection-status.js';
 import { streamsKeyOf, type Projection } from '../projection.js';
 import type { Schema } from '../schema.js';
@@ -314,11 +314,7 @@ export class ProjectionRebuilds {
 
   private async liveRow(projection: Projection) {
     const { db } = this.deps;
-    await db
-      .insertInto('projections')
-      .values({ name: projection.name, version: projection.version, checkpoint: null, last_error: null, last_error_at: null, updated_at: new Date() })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .execute();
+    await registerProjection(db, projection);
     return db.selectFrom('projections').selectAll().where('name', '=', projection.name).executeTakeFirstOrThrow();
   }
 
