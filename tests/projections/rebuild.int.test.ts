@@ -1,5 +1,6 @@
 // Blue/green rebuilds and verify, on PGlite and on PostgreSQL: a rebuild while a writer keeps appending and a
-// reader keeps querying (no failed query, rows equal to verify's build), rollback and drop, an empty store, sparse
+// reader keeps querying (no failed query, rows equal to verify's build; also with the live build fed by Kafka),
+// rollback and drop, an empty store, sparse
 // events, a poison event, a second rebuild refused, a projection whose code version moved, and verify catching a
 // row changed behind the projection's back.
 import test, { type ExecutionContext } from 'ava';
@@ -20,9 +21,11 @@ import { serverTestDatabase, type TestDatabase } from '../support/databases.js';
 import { freshStream, metadata, newEvents } from '../support/events.js';
 import { TEST_CONFIG, bearerFor } from '../support/http-specification.js';
 import { serviceUrl } from '../support/services.js';
+import { testTopicPrefix } from '../support/kafka.js';
 
 const silent = pino({ level: 'silent' });
 const databaseUrl = serviceUrl('DATABASE_URL', 'rebuilds on PostgreSQL');
+const brokers = serviceUrl('KAFKA_BROKERS', 'a rebuild while Kafka feeds the live build');
 
 type Subject = Readonly<{ start(env?: Record<string, string>, roles?: readonly Role[]): Promise<RunningChorus>; close(): Promise<void> }>;
 type Open = (options: { durable: boolean }) => Promise<Subject>;
@@ -36,15 +39,27 @@ const embedded: Open = async ({ durable }) => {
   };
 };
 
-const onServer: Open = async () => {
-  const db: TestDatabase = await serverTestDatabase(databaseUrl!);
-  return {
-    start: (env = {}, roles) => startRoles(loadConfig({ ...TEST_CONFIG, CHORUS_DATA_DIR: '', DATABASE_URL: db.url!, ...env }), silent, roles === undefined ? {} : { roles }),
-    close: () => db.drop(),
+const onServer =
+  (transport: Record<string, string> = {}): Open =>
+  async () => {
+    const db: TestDatabase = await serverTestDatabase(databaseUrl!);
+    return {
+      start: (env = {}, roles) =>
+        startRoles(loadConfig({ ...TEST_CONFIG, CHORUS_DATA_DIR: '', DATABASE_URL: db.url!, ...transport, ...env }), silent, roles === undefined ? {} : { roles }),
+      close: () => db.drop(),
+    };
   };
-};
 
-const suites: [string, Open][] = [['PGlite', embedded], ...(databaseUrl === undefined ? [] : [['PostgreSQL', onServer] as [string, Open]])];
+/** Name, how to open it, and whether only the tests marked for every transport run there. */
+type Suite = [string, Open, 'all' | 'transport'];
+const suites: Suite[] = [
+  ['PGlite', embedded, 'all'],
+  ...(databaseUrl === undefined ? [] : [['PostgreSQL', onServer(), 'all'] as Suite]),
+  // The live build applies what Kafka delivers, in Kafka's order and late, while the rebuild reads the store.
+  ...(databaseUrl === undefined || brokers === undefined
+    ? []
+    : [['PostgreSQL + Kafka', onServer({ KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: testTopicPrefix(), KAFKA_TOPIC_PARTITIONS: '3' }), 'transport'] as Suite]),
+];
 
 async function post(chorus: RunningChorus, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${chorus.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -60,27 +75,33 @@ async function submit(chorus: RunningChorus, n: number): Promise<string[]> {
   return ids;
 }
 
-/** Waits until the live projection has applied the whole log (its checkpoint at the head). */
-async function settled(chorus: RunningChorus, projection = 'feedback'): Promise<void> {
-  const { store, database } = chorus.system;
-  for (let attempt = 0; attempt < 1500; attempt++) {
-    const head = await store.headPosition();
-    const row = await database.db.selectFrom('projections').select('checkpoint').where('name', '=', projection).executeTakeFirst();
-    if (head === null || (row?.checkpoint != null && store.comparePositions(row.checkpoint, head) >= 0)) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+/**
+ * Waits until the live feedback read model has applied the whole log, as a client does: a read with the head as
+ * its X-Chorus-Min-Position (which knows every transport's progress, Kafka's included).
+ */
+async function settled(chorus: RunningChorus): Promise<void> {
+  const head = await chorus.system.store.headPosition();
+  if (head === null) return;
+  const headers = { ...(await bearerFor(chorus, ['viewer'])), 'X-Chorus-Min-Position': head };
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const response = await fetch(`${chorus.url}/v1/feedback?limit=1`, { headers });
+    if (response.status === 200) return;
+    if (response.status !== 503) throw new Error(`the read answered ${response.status}: ${await response.text()}`);
   }
-  throw new Error(`${projection} never caught up`);
+  throw new Error('the feedback read model never caught up');
 }
 
 const verify = (chorus: RunningChorus, name = 'feedback') => verifyProjection(chorus.system.database.db, chorus.system.store, chorus.system.rebuilds.projection(name), { batchSize: 200, examples: 5 });
 
-for (const [name, open] of suites) {
+for (const [name, open, runs] of suites) {
   const it = (
     title: string,
     body: (t: ExecutionContext, chorus: RunningChorus, restart: () => Promise<RunningChorus>) => Promise<void>,
     env: Record<string, string> = {},
     durable = false,
-  ) =>
+    everyTransport = false,
+  ): void => {
+    if (runs === 'transport' && !everyTransport) return;
     test.serial(`${name}: ${title}`, async (t) => {
       const subject = await open({ durable });
       const settings = { CHORUS_PROJECTION_BATCH_SIZE: '20', ...env };
@@ -96,6 +117,7 @@ for (const [name, open] of suites) {
         await subject.close();
       }
     });
+  };
 
   it('rebuilds while a writer appends and a reader queries: no failed query, rows equal to a fresh build, then rolls back and drops', async (t, chorus) => {
     await submit(chorus, 60);
@@ -154,7 +176,7 @@ for (const [name, open] of suites) {
     await t.throwsAsync(chorus.system.rebuilds.rollback('feedback'), { message: /no previous build/ });
     const schemas = await sql<{ name: string }>`select nspname as name from pg_namespace where nspname like 'chorus_%'`.execute(chorus.system.database.db);
     t.deepEqual(schemas.rows, [], 'no build schema left behind');
-  });
+  }, {}, false, true);
 
   it('rebuilds an empty store, and events of the projection one in ten thousand', async (t, chorus) => {
     const empty = await chorus.system.rebuilds.run('feedback');
