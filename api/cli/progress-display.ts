@@ -49,7 +49,8 @@ function barDisplay(label: string, unit: string): ProgressDisplay {
 }
 
 function plainDisplay(label: string, unit: string): ProgressDisplay {
-  let lastAt = 0;
+  // The first line at once, so that a log shows the operation started and how much it has to do.
+  let lastAt = Number.NEGATIVE_INFINITY;
   return {
     update(figures) {
       const now = performance.now();

@@ -41,7 +41,13 @@ export async function openPglite(dataDir: string | undefined): Promise<SqlDataba
     db,
     // LISTEN goes through Kysely's connection lock so it cannot land inside another caller's transaction.
     listen: (channel, onNotify) => db.connection().execute(() => pglite.listen(channel, onNotify)),
-    close: () => db.destroy(),
+    close: async () => {
+      // PGlite's shutdown sets process.exitCode to its own status (0), which would hide the exit code a command
+      // chose before closing (verify's 1 for a difference, 130 for an interrupted run).
+      const { exitCode } = process;
+      await db.destroy();
+      process.exitCode = exitCode;
+    },
   };
 }
 
