@@ -236,18 +236,19 @@ export async function openSystem(config: Config, logger: Logger, options: System
           capped: false,
         }));
   const { workers, consumers, closeWorkers } = buildWorkers({ ...system, lagOf }, options, progressNews, kafkaSide);
+  const lock = projectionLockOf(database);
   const rebuilds = new ProjectionRebuilds(
     {
       db: database.db,
       store: system.store,
-      lock: projectionLockOf(database),
+      lock,
       appliedPosition: system.appliedPosition,
       logger,
       options: { ...consumerOptionsOf(config), batchSize: config.projectionBatchSize, holder: `${hostname()} pid ${process.pid}` },
     },
     system.projections,
   );
-  const verifications = new VerificationJobs(database.db, system.store, system.ids, logger, { batchSize: config.projectionBatchSize, examples: 10 });
+  const verifications = new VerificationJobs(database.db, system.store, system.ids, lock, logger, { batchSize: config.projectionBatchSize, examples: 10 });
   return {
     ...system,
     lagOf,

@@ -1,7 +1,7 @@
 // `chorus rebuild` (blue/green, with progress, resumable, --rollback, --drop-previous) and `chorus verify`.
 import type { Command } from 'commander';
 import type { System } from '../../infrastructure/composition-root.js';
-import { verificationDiffers, verifyProjection } from '../../projections/rebuild/projection-verification.js';
+import { verificationDiffers } from '../../projections/rebuild/projection-verification.js';
 import { UsageError, withSystem } from './cli-support.js';
 import { progressDisplay } from './progress-display.js';
 
@@ -48,7 +48,7 @@ export function rebuildCommands(program: Command): void {
         if (!Number.isInteger(examples) || examples < 0 || examples > 1000) throw new UsageError('--examples is a whole number from 0 to 1000');
         let differs = false;
         for (const projection of projectionsOf(system, name, flags.all === true)) {
-          const verification = await verifyProjection(system.database.db, system.store, system.rebuilds.projection(projection), { batchSize: system.config.projectionBatchSize, examples });
+          const verification = await system.verifications.verify(system.rebuilds.projection(projection), examples);
           const { missing, extra, different } = verification;
           console.log(`${projection}: ${missing} missing, ${extra} extra, ${different} different${verificationDiffers(verification) ? '' : ' (equal to the log)'}`);
           for (const example of verification.examples) console.log(`  ${example.kind} ${example.table} ${JSON.stringify(example.key)}\n    expected ${JSON.stringify(example.expected ?? null)}\n    actual   ${JSON.stringify(example.actual ?? null)}`);

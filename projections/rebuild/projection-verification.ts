@@ -2,8 +2,8 @@
 // (and of how far each stream is applied) is copied aside; the projection is built afresh from the log into scratch
 // tables, each stream up to exactly the revision the snapshot had applied, so a live build that lags (Kafka
 // partitions, a projector catching up) or that parked a dead letter compares equal; then the rows are compared by
-// primary key and by a hash of each whole row. Scratch schemas are dropped whatever happens.
-import { randomBytes } from 'node:crypto';
+// primary key and by a hash of each whole row. Scratch schemas are dropped whatever happens; those of a process that
+// died midway are dropped by the next verification (see verification-jobs.ts).
 import { sql, type Kysely } from 'kysely';
 import { yieldToEventLoop } from '../../application/kernel/retry.js';
 import type { EventStore, Position, RecordedEvent } from '../../application/ports/event-store.js';
@@ -37,6 +37,28 @@ export const verificationDiffers = (verification: Pick<Verification, 'missing' |
 
 export type VerifyOptions = Readonly<{ batchSize: number; examples: number; signal?: AbortSignal }>;
 
+const SCRATCH_PREFIX = 'chorus_verify_';
+
+/** The scratch schemas of one verification are named after its id, so that leftovers can be traced to it. */
+export const scratchOf = (id: string): string => `${SCRATCH_PREFIX}${id.replaceAll('-', '')}`;
+
+/** The id a scratch name was made from, or null for a name no verification made. */
+export function idOfScratch(scratch: string): string | null {
+  const hex = scratch.startsWith(SCRATCH_PREFIX) ? /^[0-9a-f]{32}$/.exec(scratch.slice(SCRATCH_PREFIX.length))?.[0] : undefined;
+  return hex === undefined ? null : `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The verifications whose scratch schemas exist (running, or left behind by a process that died). */
+export async function scratchSchemasOf(db: Kysely<Schema>): Promise<Map<string, string[]>> {
+  const { rows } = await sql<{ name: string }>`select nspname as name from pg_namespace where starts_with(nspname, ${SCRATCH_PREFIX})`.execute(db);
+  const byScratch = new Map<string, string[]>();
+  for (const { name } of rows) {
+    const scratch = name.replace(/_(expected|actual)$/, '');
+    byScratch.set(scratch, [...(byScratch.get(scratch) ?? []), name]);
+  }
+  return byScratch;
+}
+
 /** A verification stopped before it could compare (its process shutting down). */
 export class VerificationStopped extends Error {
   constructor() {
@@ -46,8 +68,9 @@ export class VerificationStopped extends Error {
 
 const STREAMS = '_chorus_streams';
 
-export async function verifyProjection(db: Kysely<Schema>, store: EventStore, projection: Projection, options: VerifyOptions): Promise<Verification> {
-  const scratch = `chorus_verify_${randomBytes(5).toString('hex')}`;
+/** Verifies into scratch schemas named after `id`; the caller holds the verification's lock (verification-jobs.ts). */
+export async function verifyProjection(db: Kysely<Schema>, store: EventStore, projection: Projection, id: string, options: VerifyOptions): Promise<Verification> {
+  const scratch = scratchOf(id);
   const [expected, actual] = [`${scratch}_expected`, `${scratch}_actual`];
   try {
     await snapshotLive(db, projection, actual);

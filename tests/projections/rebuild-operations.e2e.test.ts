@@ -37,7 +37,7 @@ async function seedFeedback(store: EventStore, count: number): Promise<void> {
   for (let i = 0; i < appends.length; i += 50) await Promise.all(appends.slice(i, i + 50).map((append) => append()));
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -48,7 +48,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 test.serial('over HTTP: rebuild (202, 409 while running), verify, rollback, drop; operators only; metrics', async (t) => {
-  const chorus: RunningChorus = await startAll(loadConfig({ ...TEST_CONFIG, CHORUS_PROJECTION_BATCH_SIZE: '5' }), pino({ level: 'silent' }));
+  const chorus: RunningChorus = await startAll(loadConfig({ ...TEST_CONFIG, CHORUS_PROJECTION_BATCH_SIZE: '20' }), pino({ level: 'silent' }));
   try {
     await seedFeedback(chorus.system.store, 2000);
     const operator = await bearerFor(chorus, ['operator']);

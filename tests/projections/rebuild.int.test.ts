@@ -15,7 +15,6 @@ import path from 'node:path';
 import { feedbackStreamId } from '../../domain/feedback/events.js';
 import { feedbackProjection } from '../../projections/feedback/feedback-projection.js';
 import { loadConfig } from '../../infrastructure/config.js';
-import { verifyProjection } from '../../projections/rebuild/projection-verification.js';
 import { RebuildRunning } from '../../projections/rebuild/projection-rebuilds.js';
 import { serverTestDatabase, type TestDatabase } from '../support/databases.js';
 import { freshStream, metadata, newEvents } from '../support/events.js';
@@ -91,7 +90,7 @@ async function settled(chorus: RunningChorus): Promise<void> {
   throw new Error('the feedback read model never caught up');
 }
 
-const verify = (chorus: RunningChorus, name = 'feedback') => verifyProjection(chorus.system.database.db, chorus.system.store, chorus.system.rebuilds.projection(name), { batchSize: 200, examples: 5 });
+const verify = (chorus: RunningChorus, name = 'feedback') => chorus.system.verifications.verify(chorus.system.rebuilds.projection(name), 5);
 
 for (const [name, open, runs] of suites) {
   const it = (
@@ -246,6 +245,34 @@ for (const [name, open, runs] of suites) {
     const tampered = verification.examples.find((example) => example.kind === 'different')!;
     t.deepEqual(tampered.key, { id: changed });
     t.like(tampered.actual, { text: 'tampered' });
+  });
+
+  it('a verification whose process died reads as failed, and the next one drops its scratch schemas', async (t, chorus) => {
+    await submit(chorus, 3);
+    await settled(chorus);
+    const { db } = chorus.system.database;
+    // What a process killed midway leaves: its row still running, its scratch schemas, and no lock held.
+    const dead = uuidv7();
+    await db.insertInto('projection_verifications').values({ id: dead, projection: 'feedback', status: 'running', missing: 0, extra: 0, different: 0, examples: '[]', error: null, started_at: new Date(), finished_at: null }).execute();
+    const scratch = `chorus_verify_${dead.replaceAll('-', '')}`;
+    await sql`create schema ${sql.id(`${scratch}_expected`)}`.execute(db);
+    await sql`create schema ${sql.id(`${scratch}_actual`)}`.execute(db);
+    await sql`create table ${sql.id(`${scratch}_actual`, 'feedback')} (id text)`.execute(db);
+    const answer = await chorus.system.verifications.get(dead.toUpperCase());
+    t.like(answer, { id: dead, status: 'failed', error: 'The process running this verification stopped before it finished; start it again' });
+
+    // One that runs is left alone (its lock is held), and reads as running until it ends.
+    const running = await chorus.system.verifications.start(chorus.system.rebuilds.projection('feedback'));
+    const seen = await chorus.system.verifications.get(running);
+    t.true(seen!.status === 'running' || seen!.status === 'completed', seen!.status);
+    let finished = seen;
+    while (finished?.status === 'running') {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      finished = await chorus.system.verifications.get(running);
+    }
+    t.like(finished, { status: 'completed', equal: true });
+    const left = await sql<{ name: string }>`select nspname as name from pg_namespace where nspname like 'chorus_verify_%'`.execute(db);
+    t.deepEqual(left.rows, [], 'the scratch schemas of the dead verification are dropped, and those of the finished one');
   });
 
   it('a projection whose version in code is above the live build is rebuilt when a projector starts (auto)', async (t, chorus, restart) => {
