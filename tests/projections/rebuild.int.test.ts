@@ -75,13 +75,15 @@ async function submit(chorus: RunningChorus, n: number): Promise<string[]> {
 }
 
 /**
- * Waits until the live feedback read model has applied the whole log, as a client does: a read with the head as
- * its X-Chorus-Min-Position (which knows every transport's progress, Kafka's included).
+ * Waits until the live feedback read model has applied the whole log, as a client does: a read with the last
+ * event's position as its X-Chorus-Min-Position (which knows every transport's progress, Kafka's included). The
+ * last event, not the store's head: on a server the head lags while any transaction in the cluster is open.
  */
 async function settled(chorus: RunningChorus): Promise<void> {
-  const head = await chorus.system.store.headPosition();
-  if (head === null) return;
-  const headers = { ...(await bearerFor(chorus, ['viewer'])), 'X-Chorus-Min-Position': head };
+  const { rows } = await sql<{ last: string | null }>`select max(position)::text as last from events`.execute(chorus.system.database.db);
+  const last = rows[0]?.last ?? null;
+  if (last === null) return;
+  const headers = { ...(await bearerFor(chorus, ['viewer'])), 'X-Chorus-Min-Position': last };
   for (let attempt = 0; attempt < 10; attempt++) {
     const response = await fetch(`${chorus.url}/v1/feedback?limit=1`, { headers });
     if (response.status === 200) return;
