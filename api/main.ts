@@ -16,6 +16,7 @@ import { ViewCache } from '../infrastructure/cache/view-cache.js';
 import { openIdentity, type IdentityServices } from '../infrastructure/identity/identity-services.js';
 import { BackgroundReplays } from '../infrastructure/replay/background-replays.js';
 import { replayTargetsOf } from '../infrastructure/replay/replay-targets.js';
+import { EventStreams } from './http/server-sent-events.js';
 
 export type RunningChorus = Readonly<{
   system: System;
@@ -46,6 +47,7 @@ export const httpDependencies = (system: System, identity: IdentityServices, rep
   progress: system.progress,
   identity,
   replays,
+  eventStreams: new EventStreams(system.config.liveHeartbeatMs),
   dependencyHealth: async () => ({ replicas: system.readers.status(), ai: system.aiChain.health() }),
 });
 
@@ -75,7 +77,8 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
   );
   const swept = roles.includes('api') ? sweepIdempotencyKeysPeriodically(system.database.db, logger, sweeping.signal) : Promise.resolve();
   const replays = new BackgroundReplays(system.database.db, system.store, replayTargetsOf(system), logger);
-  const app = createHttpApp(httpDependencies(system, identity, replays), roles.includes('api') ? contexts : []);
+  const deps = httpDependencies(system, identity, replays);
+  const app = createHttpApp(deps, roles.includes('api') ? contexts : []);
   const server = http.createServer(
     {
       requestTimeout: config.httpRequestTimeoutMs,
@@ -120,6 +123,8 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
     (stopping ??= (async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      // Live streams never go idle: end them, and their clients reconnect to another instance.
+      deps.eventStreams.closeAll();
       await closed;
       // Replays running here stop after their batch in hand and record that this process stopped them.
       await replays.close();

@@ -57,6 +57,7 @@ const EnvSchema = z.object({
   DATABASE_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CHORUS_MIN_POSITION_TIMEOUT_MS: integer(0, 60_000, 5000),
+  CHORUS_LIVE_HEARTBEAT_MS: integer(100, 20_000, 15_000),
   CHORUS_POLL_INTERVAL_MS: integer(10, 60_000, 1000),
   CHORUS_SUBSCRIPTION_GATHER_MS: integer(0, 1000, 5),
   CHORUS_PROJECTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).optional(),
@@ -144,6 +145,8 @@ export type Config = Readonly<{
   viewCacheMaxAgeMs: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   minPositionTimeoutMs: number;
+  /** How often a live (Server-Sent Events) stream sends a heartbeat comment. */
+  liveHeartbeatMs: number;
   pollIntervalMs: number;
   /** Woken by a commit, a subscription waits this long before reading, so that a burst is read as one batch. */
   subscriptionGatherMs: number;
@@ -273,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePreparedStatements: e.DATABASE_PREPARED_STATEMENTS === 'on',
     logLevel: e.LOG_LEVEL,
     minPositionTimeoutMs: e.CHORUS_MIN_POSITION_TIMEOUT_MS,
+    liveHeartbeatMs: e.CHORUS_LIVE_HEARTBEAT_MS,
     pollIntervalMs: e.CHORUS_POLL_INTERVAL_MS,
     subscriptionGatherMs: e.CHORUS_SUBSCRIPTION_GATHER_MS,
     projectionBatchSize: e.CHORUS_PROJECTION_BATCH_SIZE ?? DEFAULT_PROJECTION_BATCH_SIZE[e.DATABASE_URL === undefined ? 'embedded' : 'postgres'],

@@ -95,6 +95,12 @@ export class Metrics {
     },
   });
 
+  readonly liveSubscriptions = new Gauge({
+    name: 'chorus_live_subscriptions',
+    help: 'Views watched live (Server-Sent Events) in this process: one subscription per view, however many clients watch it',
+    registers: [this.registry],
+  });
+
   readonly aiCalls = new Counter({
     name: 'chorus_ai_provider_calls_total',
     help: 'Calls to AI providers, by provider and outcome (success, failure, skipped while the circuit is open)',

@@ -16,6 +16,7 @@ import type { ProjectionRebuilds } from '../../projections/rebuild/projection-re
 import type { VerificationJobs } from '../../projections/rebuild/verification-jobs.js';
 import type { IdentityServices } from '../../infrastructure/identity/identity-services.js';
 import type { BackgroundReplays } from '../../infrastructure/replay/background-replays.js';
+import type { EventStreams } from './server-sent-events.js';
 
 export type ReadDatabase = Readonly<{ name: string; role: 'replica' | 'writer'; db: Kysely<Schema> }>;
 
@@ -49,6 +50,8 @@ export type HttpDependencies = Readonly<{
   identity: IdentityServices;
   /** Replays started over HTTP: those this process runs, and the table every process reads. */
   replays: BackgroundReplays;
+  /** Server-Sent Events streams open in this process, ended when it shuts down. */
+  eventStreams: EventStreams;
   /** Health of whatever else this process depends on (replicas, Kafka, AI providers), for /health/ready. */
   dependencyHealth(): Promise<Record<string, unknown>>;
 }>;
