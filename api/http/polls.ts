@@ -135,7 +135,7 @@ export const pollsRoutes = (deps: HttpDependencies) => {
         await visiblePollRow(ctx, reader.db, id);
         const view = await getPoll(reader.db, id, readerOf(ctx), deps.commands.clock.now());
         if (view === undefined) throw pollNotFound(id);
-        ctx.set('ETag', etag(view.revision));
+        // No ETag: votes, reactions and comments change the view without changing the poll's revision.
         ctx.body = view;
       },
     }),
