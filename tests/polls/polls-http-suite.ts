@@ -8,6 +8,7 @@ import { pollStreamId } from '../../domain/polls/poll-events.js';
 import { reactionStreamId } from '../../domain/polls/reaction-events.js';
 import { followStreamId } from '../../domain/polls/social-events.js';
 import { voteStreamId } from '../../domain/polls/vote-events.js';
+import { expireDuePolls } from '../../projections/polls/poll-expiry.js';
 import { pollsProjection } from '../../projections/polls/polls-projection.js';
 import { collect, metadata } from '../support/events.js';
 import { bearerFor, HttpSpecification, type HttpEnvironment, type Reply } from '../support/http-specification.js';
@@ -332,5 +333,20 @@ export function pollsHttpSuite(profile: Profile): void {
     const again = await when('GET', `/v1/polls/${created.body.id}/results`).then(t, { status: 200 });
     t.deepEqual(again.body, before.body);
     t.like(again.body, { totalVotes: 4 });
+  });
+
+  it('the expiry schedule run many times at once, beside the running one, closes a due poll exactly once', async (t) => {
+    const closesAt = later(800);
+    const created = await create({ ...question, closesAt });
+    await call('GET', `/v1/polls/${created.body.id}`, { headers: after(created) });
+    await new Promise((resolve) => setTimeout(resolve, Date.parse(closesAt) - Date.now() + 20));
+    const { system } = chorus();
+    const deps = { store: system.store, ids: system.ids, clock: system.clock, upcasting: system.upcasting, ai: system.aiChain, db: system.database.db };
+    const closedPerRun = await Promise.all(Array.from({ length: 5 }, () => expireDuePolls(deps)));
+    t.true(closedPerRun.reduce((sum, n) => sum + n, 0) <= 1);
+    await new Promise((resolve) => setTimeout(resolve, 1200)); // the running schedule's next turn
+    const events = await collect(store().readStream(pollStreamId(created.body.id)));
+    t.deepEqual(events.map((event) => event.type), ['PollCreated', 'PollClosed']);
+    t.like(events[1]!.data, { reason: 'expired', closedBy: null, closedAt: closesAt });
   });
 }
