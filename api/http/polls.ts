@@ -1,16 +1,19 @@
 // The polls routes: polls, votes, results and follows. Every route needs a signed-in user; viewers read, members,
 // agents, operators and admins also write. A followers-only poll is 404 to whoever may not see it, in every view.
 import type { Context } from 'koa';
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import type { CommandContext, CommandResult } from '../../application/kernel/handle-command.js';
+import type { CommandResult } from '../../application/kernel/handle-command.js';
 import { assertUserExists, followUser, unfollowUser } from '../../application/polls/follow-commands.js';
-import { pollVisibleTo } from '../../application/polls/poll-access.js';
+import { pollVisibleTo, type Viewer } from '../../application/polls/poll-access.js';
 import { castVote, closePoll, createPoll, retractVote } from '../../application/polls/poll-commands.js';
 import { NotFound } from '../../domain/kernel/errors.js';
 import { isUuid } from '../../domain/kernel/uuid.js';
 import { POLL_OPTION_MAX_LENGTH, POLL_OPTIONS_MAX, POLL_OPTIONS_MIN, POLL_QUESTION_MAX_LENGTH, POLL_VISIBILITIES } from '../../domain/polls/poll-events.js';
 import { pollsProjection } from '../../projections/polls/polls-projection.js';
+import type { PollRow } from '../../projections/polls/polls-projection.js';
 import { findPoll, getPoll, listFollows, listPolls, pollResults, type PollReader } from '../../projections/polls/polls-queries.js';
+import type { Schema } from '../../projections/schema.js';
 import { commandContextOf, isAdmin, principalOf } from './access.js';
 import type { HttpDependencies } from './dependencies.js';
 import { etag } from './preconditions.js';
@@ -66,12 +69,10 @@ const readerOf = (ctx: Context): PollReader => {
   return { sub: principal.sub, admin: isAdmin(principal) };
 };
 
-const actorOf = (ctx: Context) => {
+const viewerOf = (ctx: Context): Viewer => {
   const { sub, roles } = principalOf(ctx);
   return { sub, roles };
 };
-
-const context = (ctx: Context): CommandContext => commandContextOf(ctx);
 
 function respond(ctx: Context, status: 200 | 201, result: CommandResult & { id: string }, location?: string): void {
   ctx.status = status;
@@ -83,9 +84,9 @@ function respond(ctx: Context, status: 200 | 201, result: CommandResult & { id: 
 
 export const pollsRoutes = (deps: HttpDependencies) => {
   /** The poll's row, if the caller may see it: the read model for the poll, the event store for the follow. */
-  async function visiblePollRow(ctx: Context, db: Parameters<typeof findPoll>[0], id: string) {
+  async function visiblePollRow(ctx: Context, db: Kysely<Schema>, id: string): Promise<PollRow> {
     const row = await findPoll(db, id);
-    if (row === undefined || !(await pollVisibleTo(deps.commands, actorOf(ctx), { authorId: row.author_id, visibility: row.visibility }))) throw pollNotFound(id);
+    if (row === undefined || !(await pollVisibleTo(deps.commands, viewerOf(ctx), { authorId: row.author_id, visibility: row.visibility }))) throw pollNotFound(id);
     return row;
   }
 
@@ -101,7 +102,7 @@ export const pollsRoutes = (deps: HttpDependencies) => {
       async handle(ctx, { body, commands }) {
         const closesAt = body.closesAt == null ? null : new Date(body.closesAt).toISOString();
         const input = { question: body.question, options: body.options, closesAt, visibility: body.visibility };
-        const result = await createPoll(commands, principalOf(ctx).sub, input, context(ctx));
+        const result = await createPoll(commands, principalOf(ctx).sub, input, commandContextOf(ctx));
         respond(ctx, 201, result, `/v1/polls/${result.id}`);
       },
     }),
@@ -162,7 +163,7 @@ export const pollsRoutes = (deps: HttpDependencies) => {
       access: WRITERS,
       responses: { 200: 'Closed', 403: 'Not the author (POLL.NOT_AUTHOR)', 404: 'Unknown poll (POLL.NOT_FOUND)' },
       async handle(ctx, { params, commands }) {
-        respond(ctx, 200, await closePoll(commands, pollIdOf(params.id), actorOf(ctx), context(ctx)));
+        respond(ctx, 200, await closePoll(commands, pollIdOf(params.id), viewerOf(ctx), commandContextOf(ctx)));
       },
     }),
     route({
@@ -180,7 +181,7 @@ export const pollsRoutes = (deps: HttpDependencies) => {
       },
       async handle(ctx, { params, body, commands }) {
         const id = pollIdOf(params.id);
-        respond(ctx, 201, await castVote(commands, id, body.optionId, actorOf(ctx), context(ctx)), `/v1/polls/${id}/votes/me`);
+        respond(ctx, 201, await castVote(commands, id, body.optionId, viewerOf(ctx), commandContextOf(ctx)), `/v1/polls/${id}/votes/me`);
       },
     }),
     route({
@@ -191,7 +192,7 @@ export const pollsRoutes = (deps: HttpDependencies) => {
       access: WRITERS,
       responses: { 200: 'Retracted', 404: 'Unknown poll (POLL.NOT_FOUND), or no vote (POLL.VOTE_NOT_FOUND)', 409: 'The poll is closed (POLL.CLOSED)' },
       async handle(ctx, { params, commands }) {
-        respond(ctx, 200, await retractVote(commands, pollIdOf(params.id), actorOf(ctx), context(ctx)));
+        respond(ctx, 200, await retractVote(commands, pollIdOf(params.id), viewerOf(ctx), commandContextOf(ctx)));
       },
     }),
     route({
@@ -202,7 +203,7 @@ export const pollsRoutes = (deps: HttpDependencies) => {
       access: WRITERS,
       responses: { 200: 'Following', 400: 'Yourself (FOLLOW.SELF)', 404: 'Unknown user (FOLLOW.USER_NOT_FOUND)' },
       async handle(ctx, { params, commands }) {
-        respond(ctx, 200, await followUser(commands, principalOf(ctx).sub, userIdOf(ctx, params.id), context(ctx)));
+        respond(ctx, 200, await followUser(commands, principalOf(ctx).sub, userIdOf(ctx, params.id), commandContextOf(ctx)));
       },
     }),
     route({
@@ -213,7 +214,7 @@ export const pollsRoutes = (deps: HttpDependencies) => {
       access: WRITERS,
       responses: { 200: 'Not following', 400: 'Yourself (FOLLOW.SELF)', 404: 'Unknown user (FOLLOW.USER_NOT_FOUND)' },
       async handle(ctx, { params, commands }) {
-        respond(ctx, 200, await unfollowUser(commands, principalOf(ctx).sub, userIdOf(ctx, params.id), context(ctx)));
+        respond(ctx, 200, await unfollowUser(commands, principalOf(ctx).sub, userIdOf(ctx, params.id), commandContextOf(ctx)));
       },
     }),
     ...(['followers', 'following'] as const).map((direction) =>

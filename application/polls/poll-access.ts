@@ -2,8 +2,7 @@
 // and the tiny stream of one follow. A poll someone may not see is answered as if it did not exist (404).
 import { followDecider } from '../../domain/polls/follow-commands.js';
 import { evolve, initialState, type PollDetails } from '../../domain/polls/poll.js';
-import type { PollEvent, PollOption, PollVisibility } from '../../domain/polls/poll-events.js';
-import { pollStreamId } from '../../domain/polls/poll-events.js';
+import { pollStreamId, type PollEvent } from '../../domain/polls/poll-events.js';
 import { followStreamId } from '../../domain/polls/social-events.js';
 import { NotFound } from '../../domain/kernel/errors.js';
 import { foldStream } from '../kernel/fold-stream.js';
@@ -19,8 +18,6 @@ export type PollRecord = PollDetails &
     /** The poll stream's revision. */
     revision: number;
   }>;
-
-export type { PollOption, PollVisibility };
 
 /** The poll, folded from its stream through the poll decider's evolve; null when it does not exist. */
 export async function readPoll(deps: PollAccessDependencies, pollId: string): Promise<PollRecord | null> {

@@ -39,14 +39,20 @@ export async function closePoll(deps: CommandDependencies, pollId: string, actor
   return { ...result, id: pollId };
 }
 
-/** The schedule's close of a poll past its closesAt; decides nothing for a poll closed already or not yet due. */
-export async function expirePoll(deps: CommandDependencies, pollId: string, context: CommandContext): Promise<PollCommandResult & Readonly<{ events: readonly unknown[] }>> {
-  const result = await handleCommand(deps, pollDecider, pollStreamId(pollId), (now): ExpirePoll => ({ type: 'ExpirePoll', data: { pollId }, metadata: { now } }), context);
-  return { ...result, id: pollId };
+/** The schedule's close of a poll past its closesAt; decides nothing (`closed` false) for a poll closed already or not yet due. */
+export async function expirePoll(deps: CommandDependencies, pollId: string, context: CommandContext): Promise<PollCommandResult & Readonly<{ closed: boolean }>> {
+  const { streamId, revision, position, events } = await handleCommand(
+    deps,
+    pollDecider,
+    pollStreamId(pollId),
+    (now): ExpirePoll => ({ type: 'ExpirePoll', data: { pollId }, metadata: { now } }),
+    context,
+  );
+  return { streamId, revision, position, id: pollId, closed: events.length > 0 };
 }
 
 export async function castVote(deps: CommandDependencies, pollId: string, optionId: string, voter: Viewer, context: CommandContext): Promise<PollCommandResult> {
-  const { closed: _closed, revision: _revision, ...poll } = await readVisiblePoll(deps, voter, pollId);
+  const poll = await readVisiblePoll(deps, voter, pollId);
   try {
     const result = await handleCommand(
       deps,
@@ -64,7 +70,7 @@ export async function castVote(deps: CommandDependencies, pollId: string, option
 }
 
 export async function retractVote(deps: CommandDependencies, pollId: string, voter: Viewer, context: CommandContext): Promise<PollCommandResult> {
-  const { closed: _closed, revision: _revision, ...poll } = await readVisiblePoll(deps, voter, pollId);
+  const poll = await readVisiblePoll(deps, voter, pollId);
   try {
     const result = await handleCommand(
       deps,

@@ -24,7 +24,7 @@ export async function expireDuePolls(deps: ScheduleDependencies, signal?: AbortS
   for (const { id } of due) {
     if (signal?.aborted === true) break;
     const result = await expirePoll(deps, id, { correlationId: deps.ids.next(), causationId: null, actor: { sub: POLL_EXPIRY, roles: [] } });
-    if (result.events.length > 0) closed++;
+    if (result.closed) closed++;
   }
   return closed;
 }

@@ -52,12 +52,10 @@ const summaryOf = (row: PollRow, now: Date): PollSummaryView => ({
   revision: row.revision,
 });
 
-async function pollRow(db: Kysely<Schema>, id: string): Promise<PollRow | undefined> {
+/** The poll's row as the projection has it (for visibility checks), or undefined. */
+export async function findPoll(db: Kysely<Schema>, id: string): Promise<PollRow | undefined> {
   return (await db.selectFrom('polls').selectAll().where('id', '=', id).executeTakeFirst()) as PollRow | undefined;
 }
-
-/** The poll's row as the projection has it (for visibility checks), or undefined. */
-export const findPoll = pollRow;
 
 async function tallies(db: Kysely<Schema>, id: string): Promise<Map<string, number>> {
   const rows = await db.selectFrom('poll_tallies').select(['option_id', 'votes']).where('poll_id', '=', id).execute();
@@ -65,7 +63,7 @@ async function tallies(db: Kysely<Schema>, id: string): Promise<Map<string, numb
 }
 
 export async function getPoll(db: Kysely<Schema>, id: string, reader: PollReader, now: Date): Promise<PollView | undefined> {
-  const row = await pollRow(db, id);
+  const row = await findPoll(db, id);
   if (row === undefined) return undefined;
   const [votes, reactionRows, comments, mine] = await Promise.all([
     tallies(db, id),
