@@ -15,7 +15,11 @@ import { evolveComment, evolveFollow, evolvePoll, evolveReaction, evolveVote, ty
 
 export type { PollRow } from './polls-rows.js';
 
-/** The rows of one stream kind a batch touches: read once, evolved in log order, the changed ones handed back with their before. */
+/**
+ * The rows of one stream kind a batch touches: read once, evolved in log order, the changed ones handed back with
+ * their before. The reads are planned at each run (`plan per run`, see infrastructure/db): a plan made while a
+ * table was nearly empty would go on reading it whole.
+ */
 async function fold<Row>(
   events: readonly RecordedEvent[],
   keyOfEvent: (event: RecordedEvent) => string,
@@ -44,7 +48,7 @@ async function applyPolls(tx: Transaction<Schema>, events: readonly RecordedEven
     (event) => data(event).pollId!,
     (row) => row.id,
     async (batch) =>
-      (await sql<PollRow>`select * from polls where id = any(${[...new Set(batch.map((event) => data(event).pollId!))]}::uuid[])`.execute(tx)).rows,
+      (await sql<PollRow>`select /* plan per run */ * from polls where id = any(${[...new Set(batch.map((event) => data(event).pollId!))]}::uuid[])`.execute(tx)).rows,
     evolvePoll,
   );
   if (changed.length === 0) return;
@@ -67,7 +71,7 @@ async function applyVotes(tx: Transaction<Schema>, events: readonly RecordedEven
     (row) => key(row.poll_id, row.voter_id),
     async (batch) =>
       (
-        await sql<VoteRow>`select * from poll_votes where (poll_id, voter_id) in
+        await sql<VoteRow>`select /* plan per run */ * from poll_votes where (poll_id, voter_id) in
           (select * from unnest(${batch.map((event) => data(event).pollId!)}::uuid[], ${batch.map((event) => data(event).voterId!)}::text[]))`.execute(tx)
       ).rows,
     evolveVote,
@@ -89,7 +93,7 @@ async function applyReactions(tx: Transaction<Schema>, events: readonly Recorded
     (row) => key(row.poll_id, row.user_id),
     async (batch) =>
       (
-        await sql<ReactionRow>`select * from poll_reactions where (poll_id, user_id) in
+        await sql<ReactionRow>`select /* plan per run */ * from poll_reactions where (poll_id, user_id) in
           (select * from unnest(${batch.map((event) => data(event).pollId!)}::uuid[], ${batch.map((event) => data(event).userId!)}::text[]))`.execute(tx)
       ).rows,
     evolveReaction,
@@ -109,7 +113,7 @@ async function applyComments(tx: Transaction<Schema>, events: readonly RecordedE
     (event) => data(event).commentId!,
     (row) => row.comment_id,
     async (batch) =>
-      (await sql<CommentRow>`select * from poll_comments where comment_id = any(${[...new Set(batch.map((event) => data(event).commentId!))]}::text[])`.execute(tx)).rows,
+      (await sql<CommentRow>`select /* plan per run */ * from poll_comments where comment_id = any(${[...new Set(batch.map((event) => data(event).commentId!))]}::text[])`.execute(tx)).rows,
     evolveComment,
   );
   if (changed.length === 0) return;
@@ -128,7 +132,7 @@ async function applyFollows(tx: Transaction<Schema>, events: readonly RecordedEv
     (row) => key(row.follower_id, row.followee_id),
     async (batch) =>
       (
-        await sql<FollowRow>`select * from poll_follows where (follower_id, followee_id) in
+        await sql<FollowRow>`select /* plan per run */ * from poll_follows where (follower_id, followee_id) in
           (select * from unnest(${batch.map((event) => data(event).followerId!)}::text[], ${batch.map((event) => data(event).followeeId!)}::text[]))`.execute(tx)
       ).rows,
     evolveFollow,
@@ -182,7 +186,7 @@ async function moveCounts(
   const falling = moved.filter((d) => d.by < 0);
   if (falling.length === 0) return;
   await sql`
-    delete from ${t} where ${c} = 0 and (poll_id, ${k}) in
+    delete /* plan per run */ from ${t} where ${c} = 0 and (poll_id, ${k}) in
       (select * from unnest(${falling.map((d) => d.pollId)}::uuid[], ${falling.map((d) => d.key)}::text[]))`.execute(tx);
 }
 
