@@ -22,6 +22,7 @@ import { ProjectionProgress } from '../projections/projection-progress.js';
 import { appliedCheckpoint, appliedWatermark, logLag, type AppliedPosition, type LagOf } from '../projections/projection-status.js';
 import type { Projection } from '../projections/projection.js';
 import { Workers, type Worker } from '../projections/workers.js';
+import { scheduleWorker } from '../projections/schedule-worker.js';
 import { ProjectionRebuilds } from '../projections/rebuild/projection-rebuilds.js';
 import { VerificationJobs } from '../projections/rebuild/verification-jobs.js';
 import { projectionLockOf } from './db/projection-lock.js';
@@ -385,6 +386,11 @@ function buildWorkers(
   }
   for (const consumer of running) {
     runners.set(consumer.name, { run: (signal) => bus.run(consumer, signal), health: consumer.health });
+  }
+  if (roles.includes('enricher')) {
+    for (const schedule of system.modules.flatMap((module) => module.schedules?.({ ...enricherDependencies, db: database.db }) ?? [])) {
+      runners.set(schedule.name, scheduleWorker(schedule, logger));
+    }
   }
   const workers = new Workers(runners, logger, config.stuckAfterMs);
 

@@ -7,11 +7,22 @@ import type { Upcaster, Upcasting } from '../application/eventstore/upcasting.js
 import type { Clock } from '../application/ports/clock.js';
 import type { EventStore } from '../application/ports/event-store.js';
 import type { Ids } from '../application/ports/ids.js';
+import type { Kysely } from 'kysely';
 import type { Enricher } from './enricher.js';
 import type { Projection } from './projection.js';
+import type { Schema } from './schema.js';
 
 /** What an enricher may use: it appends to the store (events of their current schema), and asks the AI provider chain. */
 export type EnricherDependencies = Readonly<{ store: EventStore; ids: Ids; clock: Clock; upcasting: Upcasting; ai: ProviderChain }>;
+
+/** What a schedule may use: what an enricher may, and the writer database (to find what is due in a read model). */
+export type ScheduleDependencies = EnricherDependencies & Readonly<{ db: Kysely<Schema> }>;
+
+/**
+ * Work that falls due with time rather than with an event (a poll reaching its closesAt). Runs in the enricher role,
+ * every `everyMs`; its effect is an append decided from the stream, so a second run, or a second process, adds nothing.
+ */
+export type Schedule = Readonly<{ name: string; everyMs: number; run(signal: AbortSignal): Promise<void> }>;
 
 export type ContextModule = Readonly<{
   /** Also the Kafka topic of its events: `<prefix>.<name>`. */
@@ -23,6 +34,8 @@ export type ContextModule = Readonly<{
   projections: readonly Projection[];
   /** Processors that react to its events by appending new ones (AI enrichments). */
   enrichers(deps: EnricherDependencies): readonly Enricher[];
+  /** Timed work of the enricher role; omitted: none. */
+  schedules?(deps: ScheduleDependencies): readonly Schedule[];
   /** How its events of older schemas read as the current ones; they also say which schema is current. */
   upcasters: readonly Upcaster[];
 }>;

@@ -11,7 +11,7 @@ import { bearerSignedWith } from '../support/tokens.js';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 
-const BENCH_JWT_SECRET = 'chorus-bench-only-signing-secret-0123456789';
+export const BENCH_JWT_SECRET = 'chorus-bench-only-signing-secret-0123456789';
 
 /**
  * What every Chorus a benchmark starts gets: a signing key the bench shares (every process of the Kafka run must

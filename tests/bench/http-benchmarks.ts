@@ -8,12 +8,14 @@ import { startRoles } from '../../api/main.js';
 import { loadConfig } from '../../infrastructure/config.js';
 import { serverTestDatabase } from '../support/databases.js';
 import { startBareKoa } from './bare-koa.js';
-import { BENCH_AUTH_CONFIG, benchBearer, loggedProblems, peakResidentMegabytes, startChorusProcess } from './chorus-process.js';
+import { BENCH_AUTH_CONFIG, BENCH_JWT_SECRET, benchBearer, loggedProblems, peakResidentMegabytes, startChorusProcess } from './chorus-process.js';
 import type { Details, Figure } from './figures.js';
 import { generateLoad, type LoadResult } from './http-load.js';
 import { progress } from './progress.js';
 
 const CONNECTIONS = 50;
+const VOTERS_AT_ONCE = 16;
+const VOTES = 5000;
 const WARM_UP_SECONDS = 2;
 const LOAD_SECONDS = 10;
 
@@ -39,13 +41,16 @@ export async function postgresHttpFigures(serverUrl: string): Promise<Figure[]> 
     progress(`HTTP PostgreSQL: every role in this process, pool of ${config.databasePoolMax}`);
     const chorus = await startRoles(config, logger);
     let load: Load;
+    let voting: Figure;
     try {
       load = await submitThenRead(chorus.url, 'PostgreSQL');
+      voting = await votesPerSecond(chorus.url, 'PostgreSQL');
     } finally {
       await chorus.stop();
     }
     return [
       ...httpFigures('PostgreSQL', `, ${CONNECTIONS} connections`, load, await keepLogIfFailed(logFile, logDir), reference),
+      voting,
       ...referenceFigures(reference),
     ];
   } finally {
@@ -88,6 +93,42 @@ async function submitThenRead(url: string, profile: string, caughtUp: (url: stri
   // Anyone may submit; reading takes a viewer's token (the bare Koa reference gets it too, and ignores it).
   const read = await generateLoad({ url, kind: 'read', connections: CONNECTIONS, seconds: LOAD_SECONDS, ids, headers: await benchBearer(['viewer']) });
   return { submit, read };
+}
+
+/**
+ * POST /v1/polls/:id/votes, VOTES votes on one poll by as many voters, VOTERS_AT_ONCE at a time: each vote a first
+ * append to a stream of its own (no_stream), after a read of the poll's stream. Once the projections caught up, the
+ * poll's tally must equal the votes accepted; the details say whether it did.
+ */
+async function votesPerSecond(url: string, profile: string): Promise<Figure> {
+  const member = await benchBearer(['member']);
+  const created = await fetch(`${url}/v1/polls`, {
+    method: 'POST',
+    headers: { ...member, 'content-type': 'application/json' },
+    body: JSON.stringify({ question: 'Benchmark: which option?', options: ['One', 'Two', 'Three', 'Four'] }),
+  });
+  if (created.status !== 201) throw new Error(`creating the benchmark's poll answered ${created.status}`);
+  const { id, position } = (await created.json()) as { id: string; position: string };
+  const poll = (await (await fetch(`${url}/v1/polls/${id}`, { headers: { ...member, 'X-Chorus-Min-Position': position } })).json()) as { options: { id: string }[] };
+  progress(`HTTP ${profile}: POST /v1/polls/:id/votes, ${VOTES} distinct voters, ${VOTERS_AT_ONCE} at a time`);
+  const result = await generateLoad({
+    url,
+    kind: 'vote',
+    connections: VOTERS_AT_ONCE,
+    seconds: 0,
+    votes: { pollId: id, optionIds: poll.options.map((option) => option.id), jwtSecret: BENCH_JWT_SECRET, count: VOTES },
+  });
+  await untilConsumersCaughtUp(url);
+  const results = (await (await fetch(`${url}/v1/polls/${id}/results`, { headers: member })).json()) as { totalVotes: number };
+  const accepted = VOTES - result.non2xx - result.errors;
+  return {
+    name: `votes per second (distinct voters, ${VOTERS_AT_ONCE} concurrent), ${profile}`,
+    unit: 'req/s',
+    chorus: {
+      value: result.requestsPerSecond,
+      details: { 'p50 ms': result.p50Ms, 'p99 ms': result.p99Ms, errors: result.errors, 'non-2xx': result.non2xx, tally: results.totalVotes, 'tally exact': results.totalVotes === accepted },
+    },
+  };
 }
 
 function httpFigures(profile: string, connections: string, load: Load, logged: Readonly<{ errors: number; warnings: number }>, reference?: Load): Figure[] {

@@ -2,11 +2,13 @@
 // sends back its LoadResult and exits.
 import autocannon from 'autocannon';
 import type { LoadRequest, LoadResult } from './http-load.js';
+import { bearerSignedWith } from '../support/tokens.js';
 
 async function load(request: LoadRequest): Promise<LoadResult> {
   const ids: string[] = [];
   const wanted = request.ids ?? [];
   let submitted = 0;
+  if (request.kind === 'vote') return votes(request);
   const requests: autocannon.Request[] =
     request.kind === 'submit'
       ? [
@@ -39,6 +41,33 @@ async function load(request: LoadRequest): Promise<LoadResult> {
     non2xx: result.non2xx,
     ids,
   };
+}
+
+/**
+ * `votes.count` votes on one poll, each by a voter of its own: the tokens are signed before the clock starts (autocannon
+ * sets requests up synchronously), and each is sent once, so every vote is a first vote.
+ */
+async function votes(request: LoadRequest): Promise<LoadResult> {
+  const { pollId, optionIds, jwtSecret, count } = request.votes!;
+  const tokens: Record<string, string>[] = [];
+  for (let n = 0; n < count; n++) tokens.push(await bearerSignedWith(jwtSecret, ['member'], `bench-voter-${n}-${pollId}`));
+  let sent = 0;
+  const result = await autocannon({
+    url: request.url,
+    connections: request.connections,
+    amount: count,
+    requests: [
+      {
+        method: 'POST',
+        path: `/v1/polls/${pollId}/votes`,
+        setupRequest: (req) => {
+          const n = sent++;
+          return { ...req, headers: { ...tokens[n % count], 'content-type': 'application/json' }, body: JSON.stringify({ optionId: optionIds[n % optionIds.length] }) };
+        },
+      },
+    ],
+  });
+  return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.errors, non2xx: result.non2xx, ids: [] };
 }
 
 process.once('message', (request: LoadRequest) => {
