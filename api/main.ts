@@ -121,10 +121,10 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      // Live streams never go idle: end them (and their connections), and their clients reconnect to another instance.
+      deps.eventStreams.closeAll();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      // Live streams never go idle: end them, and their clients reconnect to another instance.
-      deps.eventStreams.closeAll();
       await closed;
       // Replays running here stop after their batch in hand and record that this process stopped them.
       await replays.close();

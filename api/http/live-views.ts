@@ -26,22 +26,23 @@ type Watch = { readonly listeners: Set<Listener>; last: LiveFrame | null; readon
 
 export class LiveViews {
   private readonly watches = new Map<string, Watch>();
-  private readonly stopping = new AbortController();
   private loop: Promise<void> | null = null;
 
+  /** `stopping`: aborted when the process shuts down, which ends the loop. */
   constructor(
     private readonly source: LiveSource,
     private readonly progress: ProjectionProgress,
     private readonly subscriptions: Gauge,
     private readonly options: LiveOptions,
     private readonly onError: (error: unknown) => void,
+    private readonly stopping: AbortSignal,
   ) {}
 
   /**
-   * Starts sending `key`'s changes to `listener` and answers its current frame (null when it has none yet).
-   * Call what `unwatch` holds to stop.
+   * Starts sending `key`'s changes to `listener`; `current` answers its latest frame (null while it has none).
+   * Call `unwatch` to stop.
    */
-  async watch(key: string, listener: Listener): Promise<{ current: LiveFrame | null; unwatch: () => void }> {
+  async watch(key: string, listener: Listener): Promise<{ current: () => LiveFrame | null; unwatch: () => void }> {
     let watch = this.watches.get(key);
     if (watch === undefined) {
       const created: Watch = {
@@ -65,7 +66,8 @@ export class LiveViews {
     }
     watch.listeners.add(listener);
     this.loop ??= this.run().finally(() => (this.loop = null));
-    const current = watch.last;
+    const held = watch;
+    const current = (): LiveFrame | null => held.last;
     const unwatch = (): void => {
       const held = this.watches.get(key);
       if (held?.listeners.delete(listener) !== true || held.listeners.size > 0) return;
@@ -80,14 +82,13 @@ export class LiveViews {
     return this.watches.size;
   }
 
-  /** Stops the loop; the streams are ended by their own owners (see ServerSentEvents). */
-  async close(): Promise<void> {
-    this.stopping.abort();
+  /** Resolves once the loop has stopped (after `stopping` aborts, or when nothing is watched). */
+  async stopped(): Promise<void> {
     await this.loop;
   }
 
   private async run(): Promise<void> {
-    const { signal } = this.stopping;
+    const signal = this.stopping;
     let seen = this.progress.batches(this.source.projection);
     while (this.watches.size > 0 && !signal.aborted) {
       const outcome = await this.progress.next(this.source.projection, seen, this.options.recheckMs, signal);

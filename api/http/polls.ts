@@ -12,13 +12,15 @@ import { isUuid } from '../../domain/kernel/uuid.js';
 import { POLL_OPTION_MAX_LENGTH, POLL_OPTIONS_MAX, POLL_OPTIONS_MIN, POLL_QUESTION_MAX_LENGTH, POLL_VISIBILITIES } from '../../domain/polls/poll-events.js';
 import { pollsProjection } from '../../projections/polls/polls-projection.js';
 import type { PollRow } from '../../projections/polls/polls-projection.js';
-import { findPoll, getPoll, listFollows, listPolls, pollResults, type PollReader } from '../../projections/polls/polls-queries.js';
+import { findPoll, getPoll, listFollows, listPolls, liveResults, pollResults, type PollReader } from '../../projections/polls/polls-queries.js';
 import type { Schema } from '../../projections/schema.js';
 import { commandContextOf, isAdmin, principalOf } from './access.js';
 import type { HttpDependencies } from './dependencies.js';
 import { etag } from './preconditions.js';
 import { CONSISTENCY_HEADER, readDatabase } from './read-database.js';
 import { awaitMinPosition, MIN_POSITION_HEADER } from './read-your-writes.js';
+import { LiveViews } from './live-views.js';
+import type { EventStream } from './server-sent-events.js';
 import { route } from './routes.js';
 
 /** Who may write (create, close, vote, follow): every role but viewer; admins are admitted everywhere. */
@@ -48,6 +50,11 @@ const PageQuery = z.strictObject({
 });
 
 const READ_HEADERS = [MIN_POSITION_HEADER, CONSISTENCY_HEADER];
+
+/** A live stream reads its poll's results at most this often: at most five frames a second per poll. */
+const LIVE_MIN_INTERVAL_MS = 200;
+/** And looks at least this often when no projector's news reaches this process. */
+const LIVE_RECHECK_MS = 1000;
 
 const pollNotFound = (id: string | undefined): NotFound => new NotFound('POLL.NOT_FOUND', `Poll ${id ?? ''} does not exist`);
 const userNotFound = (id: string | undefined): NotFound => new NotFound('FOLLOW.USER_NOT_FOUND', `User ${id ?? ''} does not exist`);
@@ -89,6 +96,16 @@ export const pollsRoutes = (deps: HttpDependencies) => {
     if (row === undefined || !(await pollVisibleTo(deps.commands, viewerOf(ctx), { authorId: row.author_id, visibility: row.visibility }))) throw pollNotFound(id);
     return row;
   }
+
+  // Read from the writer: a replica's lag would hold frames back past the news that woke the loop.
+  const live = new LiveViews(
+    { projection: pollsProjection.name, read: (ids) => liveResults(deps.db, ids, deps.commands.clock.now()) },
+    deps.progress,
+    deps.metrics.liveSubscriptions,
+    { minIntervalMs: LIVE_MIN_INTERVAL_MS, recheckMs: LIVE_RECHECK_MS },
+    (error) => deps.logger.error({ err: error }, 'live poll results could not be read'),
+    deps.eventStreams.closing,
+  );
 
   return [
     route({
@@ -153,6 +170,26 @@ export const pollsRoutes = (deps: HttpDependencies) => {
         const reader = readDatabase(ctx, deps);
         await awaitMinPosition(ctx, deps, pollsProjection, reader.db);
         ctx.body = await pollResults(reader.db, await visiblePollRow(ctx, reader.db, id));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/polls/:id/live',
+      tag: 'polls',
+      summary: 'The vote booth: the results as Server-Sent Events, `event: tally` at once and at each change (at most five a second), `id:` the log position, heartbeats, Last-Event-ID honoured',
+      access: 'signed-in',
+      headers: ['Last-Event-ID'],
+      responses: { 200: 'text/event-stream of `tally` events ({ pollId, status, totalVotes, options })', 404: 'Unknown poll, or one the caller may not see (POLL.NOT_FOUND)' },
+      async handle(ctx, { params }) {
+        const id = pollIdOf(params.id);
+        await visiblePollRow(ctx, deps.db, id);
+        let stream: EventStream | null = null;
+        const { current, unwatch } = await live.watch(id, (frame) => stream?.send('tally', frame.position, frame.data));
+        stream = deps.eventStreams.start(ctx);
+        void stream.ended.then(unwatch);
+        // A client that saw the current frame (its Last-Event-ID) waits for the next change; any other gets it now.
+        const now = current();
+        if (now !== null && now.position !== ctx.get('Last-Event-ID')) stream.send('tally', now.position, now.data);
       },
     }),
     route({

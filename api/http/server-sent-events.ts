@@ -18,6 +18,9 @@ const RETRY_MS = 2000;
 
 export class EventStreams {
   private readonly open = new Set<() => void>();
+  private readonly shutdown = new AbortController();
+  /** Aborted once the process shuts its streams down: what feeds them stops too. */
+  readonly closing: AbortSignal = this.shutdown.signal;
 
   constructor(private readonly heartbeatMs: number) {}
 
@@ -37,6 +40,8 @@ export class EventStreams {
         if (!this.open.delete(end)) return;
         clearInterval(heartbeat);
         body.end();
+        // At shutdown the connection goes too once the stream is flushed: kept alive, it would hold the server's close.
+        if (this.closing.aborted) ctx.res.once('finish', () => ctx.req.socket.end());
         resolve();
       };
     });
@@ -61,6 +66,7 @@ export class EventStreams {
 
   /** Ends every stream (shutdown). */
   closeAll(): void {
+    this.shutdown.abort();
     for (const end of [...this.open]) end();
   }
 }

@@ -146,6 +146,30 @@ async function applyFollows(tx: Transaction<Schema>, events: readonly RecordedEv
     on conflict (follower_id, followee_id) do update set following = excluded.following, since = excluded.since, revision = excluded.revision`.execute(tx);
 }
 
+/** Moves each poll's live position to the latest of its poll and vote events in the batch (never back). */
+async function markLive(tx: Transaction<Schema>, events: readonly RecordedEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const latest = new Map<string, string>();
+  for (const event of events) {
+    const pollId = data(event).pollId!;
+    const held = latest.get(pollId);
+    if (held === undefined || isLater(event.position, held)) latest.set(pollId, event.position);
+  }
+  await sql`
+    insert into poll_live (poll_id, position, position_order)
+    select p.poll_id, p.position, string_to_array(p.position, ':')::numeric[]
+    from unnest(${[...latest.keys()]}::uuid[], ${[...latest.values()]}::text[]) as p(poll_id, position)
+    on conflict (poll_id) do update set position = excluded.position, position_order = excluded.position_order
+      where poll_live.position_order < excluded.position_order`.execute(tx);
+}
+
+/** Positions compared as poll_live.position_order does: their decimal parts as numbers, in order. */
+function isLater(a: string, b: string): boolean {
+  const [left, right] = [a.split(':').map(BigInt), b.split(':').map(BigInt)];
+  for (let i = 0; i < Math.min(left.length, right.length); i++) if (left[i] !== right[i]) return left[i]! > right[i]!;
+  return left.length > right.length;
+}
+
 type Delta = { pollId: string; key: string; by: number };
 
 /** How a set of rows' changes move the counts under (poll, key): minus the before's key, plus the after's. */
@@ -201,6 +225,7 @@ async function apply(tx: Transaction<Schema>, events: readonly RecordedEvent[]):
   const of = (types: ReadonlySet<string>): RecordedEvent[] => events.filter((event) => types.has(event.type));
   await applyPolls(tx, of(pollTypes));
   await applyVotes(tx, of(voteTypes));
+  await markLive(tx, events.filter((event) => pollTypes.has(event.type) || voteTypes.has(event.type)));
   await applyReactions(tx, of(reactionTypes));
   await applyComments(tx, of(commentTypes));
   await applyFollows(tx, of(followTypes));
@@ -211,6 +236,6 @@ export const pollsProjection: Projection = {
   version: 1,
   categories: ['poll', 'vote', 'reaction', 'comment', 'follow'],
   handles: [...POLL_EVENT_TYPES, ...VOTE_EVENT_TYPES, ...REACTION_EVENT_TYPES, ...COMMENT_EVENT_TYPES, ...FOLLOW_EVENT_TYPES],
-  tables: ['polls', 'poll_votes', 'poll_tallies', 'poll_reactions', 'poll_reaction_counts', 'poll_comments', 'poll_follows'],
+  tables: ['polls', 'poll_votes', 'poll_tallies', 'poll_live', 'poll_reactions', 'poll_reaction_counts', 'poll_comments', 'poll_follows'],
   apply,
 };

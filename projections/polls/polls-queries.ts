@@ -86,12 +86,38 @@ export async function getPoll(db: Kysely<Schema>, id: string, reader: PollReader
 }
 
 export async function pollResults(db: Kysely<Schema>, row: PollRow): Promise<PollResults> {
-  const votes = await tallies(db, row.id);
+  return resultsOf(row, await tallies(db, row.id));
+}
+
+function resultsOf(row: PollRow, votes: ReadonlyMap<string, number>): PollResults {
   const options = (row.options as PollOption[]).map((option) => ({ id: option.id, text: option.text, votes: votes.get(option.id) ?? 0 }));
   const totalVotes = options.reduce((sum, option) => sum + option.votes, 0);
   // Rounded to one decimal; they need not add up to exactly 100.
   const percent = (count: number): number => (totalVotes === 0 ? 0 : Math.round((count / totalVotes) * 1000) / 10);
   return { pollId: row.id, totalVotes, options: options.map((option) => ({ ...option, percent: percent(option.votes) })) };
+}
+
+/** A poll's results as its live stream sends them, with its status. */
+export type LiveResults = PollResults & Readonly<{ status: PollStatus }>;
+
+/**
+ * The results of many polls in two queries, each with the log position where they last moved (the live frame's
+ * id); polls the projection has not applied yet are left out.
+ */
+export async function liveResults(db: Kysely<Schema>, ids: readonly string[], now: Date): Promise<Map<string, { position: string; data: LiveResults }>> {
+  const [rows, counts] = await Promise.all([
+    db.selectFrom('polls').innerJoin('poll_live', 'poll_live.poll_id', 'polls.id').selectAll('polls').select('poll_live.position').where('polls.id', 'in', ids).execute(),
+    db.selectFrom('poll_tallies').select(['poll_id', 'option_id', 'votes']).where('poll_id', 'in', ids).execute(),
+  ]);
+  const votes = new Map<string, Map<string, number>>();
+  for (const count of counts) {
+    const ofPoll = votes.get(count.poll_id) ?? new Map<string, number>();
+    ofPoll.set(count.option_id, Number(count.votes));
+    votes.set(count.poll_id, ofPoll);
+  }
+  return new Map(
+    rows.map(({ position, ...row }) => [row.id, { position, data: { ...resultsOf(row as PollRow, votes.get(row.id) ?? new Map()), status: statusAt(row as PollRow, now) } }]),
+  );
 }
 
 export type PollFilter = Readonly<{ author?: string; status?: PollStatus; limit: number; cursor?: string }>;

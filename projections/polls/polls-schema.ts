@@ -67,8 +67,20 @@ export interface PollFollowsTable {
   revision: number;
 }
 
+/**
+ * Where in the log a poll's results last moved (its poll or vote streams): the id of its live frames. `position_order`
+ * is the position as numbers (every store's positions are canonical decimals, `p` or `commit:prepare`), so that the
+ * latest wins whatever order Kafka delivers the streams in, and a rebuild ends with the same row.
+ */
+export interface PollLiveTable {
+  poll_id: string;
+  position: string;
+  position_order: string[];
+}
+
 declare module '../schema.js' {
   interface Schema {
+    poll_live: PollLiveTable;
     polls: PollsTable;
     poll_votes: PollVotesTable;
     poll_tallies: PollTalliesTable;
@@ -116,6 +128,12 @@ const pollsReadModels: Migration = {
       .addPrimaryKeyConstraint('poll_tallies_pkey', ['poll_id', 'option_id'])
       .execute();
     await db.schema
+      .createTable('poll_live')
+      .addColumn('poll_id', 'uuid', (c) => c.primaryKey())
+      .addColumn('position', 'text', (c) => c.notNull())
+      .addColumn('position_order', sql`numeric[]`, (c) => c.notNull())
+      .execute();
+    await db.schema
       .createTable('poll_reactions')
       .addColumn('poll_id', 'uuid', (c) => c.notNull())
       .addColumn('user_id', 'text', (c) => c.notNull())
@@ -152,7 +170,7 @@ const pollsReadModels: Migration = {
     await db.schema.createIndex('poll_follows_follower').on('poll_follows').columns(['follower_id', 'since desc', 'followee_id desc']).execute();
   },
   async down(db) {
-    for (const table of ['poll_follows', 'poll_comments', 'poll_reaction_counts', 'poll_reactions', 'poll_tallies', 'poll_votes', 'polls']) {
+    for (const table of ['poll_follows', 'poll_comments', 'poll_reaction_counts', 'poll_reactions', 'poll_live', 'poll_tallies', 'poll_votes', 'polls']) {
       await db.schema.dropTable(table).ifExists().execute();
     }
   },

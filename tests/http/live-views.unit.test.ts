@@ -9,6 +9,7 @@ function hub(state: Map<string, LiveFrame>, options = { minIntervalMs: 100, rech
   const progress = new ProjectionProgress(10);
   const gauge = new Gauge({ name: 'live_subscriptions', help: 'test', registers: [new Registry()] });
   const reads: string[][] = [];
+  const stopping = new AbortController();
   const views = new LiveViews(
     {
       projection: 'tally',
@@ -23,20 +24,21 @@ function hub(state: Map<string, LiveFrame>, options = { minIntervalMs: 100, rech
     (error) => {
       throw error;
     },
+    stopping.signal,
   );
-  return { views, progress, gauge, reads };
+  return { views, progress, gauge, reads, stop: async () => (stopping.abort(), await views.stopped()) };
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('many watchers of one key are one subscription; each gets the current frame, then changes only', async (t) => {
   const state = new Map<string, LiveFrame>([['poll-1', { position: '10', data: { votes: 1 } }]]);
-  const { views, progress, gauge, reads } = hub(state);
+  const { views, progress, gauge, reads, stop } = hub(state);
   const seen: [string, LiveFrame][] = [];
   const first = await views.watch('poll-1', (frame) => seen.push(['first', frame]));
   const second = await views.watch('poll-1', (frame) => seen.push(['second', frame]));
-  t.deepEqual(first.current, { position: '10', data: { votes: 1 } });
-  t.deepEqual(second.current, first.current);
+  t.deepEqual(first.current(), { position: '10', data: { votes: 1 } });
+  t.deepEqual(second.current(), first.current());
   t.is(views.size, 1);
   t.is((await gauge.get()).values[0]!.value, 1);
   t.is(reads.length, 1, 'the second watcher is served what the first read');
@@ -58,12 +60,12 @@ test('many watchers of one key are one subscription; each gets the current frame
   second.unwatch();
   t.is(views.size, 0);
   t.is((await gauge.get()).values[0]!.value, 0);
-  await views.close();
+  await stop();
 });
 
 test('a burst of batches is coalesced: at most one read per interval, and the last state always arrives', async (t) => {
   const state = new Map<string, LiveFrame>([['poll-1', { position: '0', data: 0 }]]);
-  const { views, progress, reads } = hub(state, { minIntervalMs: 200, recheckMs: 60_000 });
+  const { views, progress, reads, stop } = hub(state, { minIntervalMs: 200, recheckMs: 60_000 });
   const frames: LiveFrame[] = [];
   const { unwatch } = await views.watch('poll-1', (frame) => frames.push(frame));
   const started = performance.now();
@@ -79,45 +81,45 @@ test('a burst of batches is coalesced: at most one read per interval, and the la
   t.true(reads.length - 1 <= allowed, `${reads.length - 1} reads`);
   t.deepEqual(frames.at(-1), { position: '100', data: 100 }, 'the latest state arrives');
   unwatch();
-  await views.close();
+  await stop();
 });
 
 test('with no news from the projection, the loop still looks every recheck interval', async (t) => {
   const state = new Map<string, LiveFrame>([['poll-1', { position: '1', data: 'a' }]]);
-  const { views } = hub(state, { minIntervalMs: 10, recheckMs: 50 });
+  const { views, stop } = hub(state, { minIntervalMs: 10, recheckMs: 50 });
   const frames: LiveFrame[] = [];
   const { unwatch } = await views.watch('poll-1', (frame) => frames.push(frame));
   state.set('poll-1', { position: '2', data: 'b' });
   await pause(200);
   t.deepEqual(frames, [{ position: '2', data: 'b' }]);
   unwatch();
-  await views.close();
+  await stop();
 });
 
 test('watchers that arrive together share the first read; a failed first read leaves nothing watched', async (t) => {
   const state = new Map<string, LiveFrame>([['poll-1', { position: '3', data: 'c' }]]);
-  const { views, reads } = hub(state);
+  const { views, reads, stop } = hub(state);
   const [a, b] = await Promise.all([views.watch('poll-1', () => undefined), views.watch('poll-1', () => undefined)]);
-  t.deepEqual(a.current, { position: '3', data: 'c' });
-  t.deepEqual(b.current, a.current);
+  t.deepEqual(a.current(), { position: '3', data: 'c' });
+  t.deepEqual(b.current(), a.current());
   t.is(reads.length, 1);
   a.unwatch();
   b.unwatch();
-  await views.close();
+  await stop();
 
   const progress = new ProjectionProgress(10);
   const gauge = new Gauge({ name: 'live_subscriptions_failing', help: 'test', registers: [new Registry()] });
-  const failing = new LiveViews({ projection: 'tally', read: () => Promise.reject(new Error('database down')) }, progress, gauge, { minIntervalMs: 10, recheckMs: 50 }, () => undefined);
+  const failing = new LiveViews({ projection: 'tally', read: () => Promise.reject(new Error('database down')) }, progress, gauge, { minIntervalMs: 10, recheckMs: 50 }, () => undefined, new AbortController().signal);
   await t.throwsAsync(failing.watch('poll-1', () => undefined), { message: 'database down' });
   t.is(failing.size, 0);
   t.is((await gauge.get()).values[0]!.value, 0);
-  await failing.close();
+  await failing.stopped();
 });
 
 test('close stops the loop while keys are still watched', async (t) => {
-  const { views } = hub(new Map());
+  const { views, stop } = hub(new Map());
   const { current } = await views.watch('absent', () => t.fail('nothing changes'));
-  t.is(current, null, 'a key without a view has no current frame');
-  await views.close();
+  t.is(current(), null, 'a key without a view has no current frame');
+  await stop();
   t.pass();
 });

@@ -23,6 +23,7 @@ test('migrations go up, report their status, and come down one at a time', async
       'instance',
       'poll_comments',
       'poll_follows',
+      'poll_live',
       'poll_reaction_counts',
       'poll_reactions',
       'poll_tallies',
