@@ -66,6 +66,25 @@ export function pollsHttpSuite(profile: Profile): void {
     await when('POST', '/v1/polls', { raw: '{"question":', headers: { 'content-type': 'application/json' } }).then(t, { status: 400, code: 'HTTP.MALFORMED_JSON' });
   });
 
+  it('hostile queries, paths and cursors get 400 or 404 with a code, never a 500', async (t) => {
+    const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const badCursors = [cursorOf(['2026-01-01T00:00:00.000Z', 'not-a-uuid']), cursorOf(['yesterday', uuidv7()]), cursorOf(['0000-01-01T00:00:00.000Z', uuidv7()]), cursorOf({}), 'bm9wZQ'];
+    for (const cursor of badCursors) await when('GET', `/v1/polls?cursor=${cursor}`).then(t, { status: 400, code: 'QUERY.INVALID_CURSOR' });
+    await when('GET', `/v1/users/as:member/followers?cursor=${cursorOf(['2026-01-01T00:00:00.000Z', '\ud800'])}`).then(t, { status: 400, code: 'QUERY.INVALID_CURSOR' });
+    await when('GET', `/v1/users/as:member/followers?cursor=${cursorOf(['2026-01-01T00:00:00.000Z', 'x'.repeat(201)])}`).then(t, { status: 400, code: 'QUERY.INVALID_CURSOR' });
+    await when('GET', '/v1/polls?author=%00').then(t, { status: 400, code: 'HTTP.UNSUPPORTED_CHARACTER' });
+    await when('GET', `/v1/polls?author=${'a'.repeat(201)}`).then(t, { status: 400, code: 'REQUEST.INVALID' });
+    await when('GET', '/v1/polls?surprise=1').then(t, { status: 400, code: 'REQUEST.INVALID' });
+    await when('GET', '/v1/polls/%00').then(t, { status: 400, code: 'HTTP.UNSUPPORTED_CHARACTER' });
+    await when('POST', `/v1/users/${'9'.repeat(300)}/follow`).then(t, { status: 404, code: 'FOLLOW.USER_NOT_FOUND' });
+    const created = await create();
+    await when('POST', `/v1/polls/${created.body.id}/votes`, { json: { optionId: 'x'.repeat(101) } }).then(t, { status: 400, code: 'REQUEST.INVALID' });
+    await when('POST', `/v1/polls/${created.body.id}/votes`, { json: { optionId: 7 } }).then(t, { status: 400, code: 'REQUEST.INVALID' });
+    await when('POST', `/v1/polls/${created.body.id.toUpperCase()}/votes`, { json: { optionId: 'nope' } }).then(t, { status: 400, code: 'POLL.UNKNOWN_OPTION' });
+    await when('POST', '/v1/polls', { json: { ...question, closesAt: '+275760-09-13T00:00:00Z' } }).then(t, { status: 400, code: 'REQUEST.INVALID' });
+    await when('POST', '/v1/polls', { json: { ...question, closesAt: '2999-02-30T00:00:00Z' } }).then(t, { status: 400, code: 'REQUEST.INVALID' });
+  });
+
   it('signed-in users read, viewers may not write, anonymous callers may do neither', async (t) => {
     const created = await create();
     await when('POST', '/v1/polls', { json: question, as: 'anonymous' }).then(t, { status: 401, code: 'AUTH.REQUIRED' });
