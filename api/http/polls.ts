@@ -181,7 +181,8 @@ export const pollsRoutes = (deps: HttpDependencies) => {
       },
       async handle(ctx, { params, body, commands }) {
         const id = pollIdOf(params.id);
-        respond(ctx, 201, await castVote(commands, id, body.optionId, viewerOf(ctx), commandContextOf(ctx)), `/v1/polls/${id}/votes/me`);
+        // The vote has no view of its own: the poll's shows it as myVote.
+        respond(ctx, 201, await castVote(commands, id, body.optionId, viewerOf(ctx), commandContextOf(ctx)), `/v1/polls/${id}`);
       },
     }),
     route({

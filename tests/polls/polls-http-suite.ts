@@ -105,7 +105,7 @@ export function pollsHttpSuite(profile: Profile): void {
     await when('POST', `/v1/polls/${created.body.id}/votes`, { json: { optionId: 'nope' } }).then(t, { status: 400, code: 'POLL.UNKNOWN_OPTION' });
     await when('POST', `/v1/polls/${created.body.id}/votes`, { json: {} }).then(t, { status: 400, code: 'REQUEST.INVALID' });
     const voted = await vote(tea!.id);
-    expect(t, voted, { status: 201, body: { id: created.body.id, revision: 0 }, headers: { location: `/v1/polls/${created.body.id}/votes/me` } });
+    expect(t, voted, { status: 201, body: { id: created.body.id, revision: 0 }, headers: { location: `/v1/polls/${created.body.id}` } });
     expect(t, await vote(coffee!.id), { status: 409, code: 'POLL.ALREADY_VOTED' });
     const read = await call('GET', `/v1/polls/${created.body.id}`, { headers: after(voted) });
     t.like(read.body, { totalVotes: 1, myVote: tea!.id });
