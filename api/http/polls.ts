@@ -10,8 +10,7 @@ import { castVote, closePoll, createPoll, retractVote } from '../../application/
 import { NotFound } from '../../domain/kernel/errors.js';
 import { isUuid } from '../../domain/kernel/uuid.js';
 import { POLL_OPTION_MAX_LENGTH, POLL_OPTIONS_MAX, POLL_OPTIONS_MIN, POLL_QUESTION_MAX_LENGTH, POLL_VISIBILITIES } from '../../domain/polls/poll-events.js';
-import { pollsProjection } from '../../projections/polls/polls-projection.js';
-import type { PollRow } from '../../projections/polls/polls-projection.js';
+import { pollsProjection, type PollRow } from '../../projections/polls/polls-projection.js';
 import { findPoll, getPoll, listFollows, listPolls, pollResults, type PollReader } from '../../projections/polls/polls-queries.js';
 import type { Schema } from '../../projections/schema.js';
 import { commandContextOf, isAdmin, principalOf } from './access.js';
