@@ -9,7 +9,7 @@ export type Worker = Readonly<{ run(signal: AbortSignal): Promise<void>; health?
 export type WorkerState = 'starting' | 'running' | 'stuck' | 'restarting' | 'stopped';
 
 const RESTART_PAUSE_MS = 1000;
-const LISTENERS_PER_RUNNER = 2;
+const LISTENERS_PER_RUNNER = 4;
 
 export class Workers {
   private readonly states = new Map<string, WorkerState>();
@@ -22,8 +22,8 @@ export class Workers {
     /** A worker failing without progress for this long is reported stuck. */
     private readonly stuckAfterMs: number,
   ) {
-    // Every runner listens to the one signal while it waits (a subscription's pause, a retry's backoff): a listener
-    // or two per runner is expected, not a leak, and Node's default of 10 is passed once a dozen consumers run.
+    // Every runner listens to the one signal while it waits (a subscription's pause, a retry's backoff): a few
+    // listeners per runner are expected, not a leak, and Node's default of 10 is soon passed.
     setMaxListeners(Math.max(10, LISTENERS_PER_RUNNER * runners.size), this.controller.signal);
   }
 

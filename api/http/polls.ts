@@ -10,8 +10,7 @@ import { castVote, closePoll, createPoll, retractVote } from '../../application/
 import { NotFound } from '../../domain/kernel/errors.js';
 import { isUuid } from '../../domain/kernel/uuid.js';
 import { POLL_OPTION_MAX_LENGTH, POLL_OPTIONS_MAX, POLL_OPTIONS_MIN, POLL_QUESTION_MAX_LENGTH, POLL_VISIBILITIES } from '../../domain/polls/poll-events.js';
-import { pollsProjection } from '../../projections/polls/polls-projection.js';
-import type { PollRow } from '../../projections/polls/polls-projection.js';
+import { pollsProjection, type PollRow } from '../../projections/polls/polls-projection.js';
 import { findPoll, getPoll, listFollows, listPolls, liveResults, pollResults, type PollReader } from '../../projections/polls/polls-queries.js';
 import type { Schema } from '../../projections/schema.js';
 import { commandContextOf, isAdmin, principalOf } from './access.js';
@@ -218,7 +217,8 @@ export const pollsRoutes = (deps: HttpDependencies) => {
       },
       async handle(ctx, { params, body, commands }) {
         const id = pollIdOf(params.id);
-        respond(ctx, 201, await castVote(commands, id, body.optionId, viewerOf(ctx), commandContextOf(ctx)), `/v1/polls/${id}/votes/me`);
+        // The vote has no view of its own: the poll's shows it as myVote.
+        respond(ctx, 201, await castVote(commands, id, body.optionId, viewerOf(ctx), commandContextOf(ctx)), `/v1/polls/${id}`);
       },
     }),
     route({

@@ -87,6 +87,7 @@ if (databaseUrl !== undefined) {
         'projection.api-keys': 'running',
         'projection.audit': 'running',
         'projection.feedback': 'running',
+        'projection.polls': 'running',
       });
       t.is((await fetch(`${url}/v1/feedback`)).status, 404, 'the API is another role');
       const operator = await bearerSignedWith(TEST_JWT_SECRET, ['operator']);
