@@ -42,7 +42,7 @@ async function apply(tx: Transaction<Schema>, events: readonly RecordedEvent[]):
   if (events.length === 0) return;
   const ids = [...new Set(events.map((event) => (event.data as { commentId: string }).commentId))];
   const before = new Map(
-    (await sql<CommentThreadRow>`select * from poll_comment_threads where comment_id = any(${ids}::text[])`.execute(tx)).rows.map((row) => [row.comment_id, row]),
+    (await sql<CommentThreadRow>`select /* plan per run */ * from poll_comment_threads where comment_id = any(${ids}::text[])`.execute(tx)).rows.map((row) => [row.comment_id, row]),
   );
   const after = new Map<string, CommentThreadRow | null>(before);
   for (const event of events) {
@@ -53,7 +53,7 @@ async function apply(tx: Transaction<Schema>, events: readonly RecordedEvent[]):
   if (rows.length === 0) return;
   const column = <T>(pick: (row: CommentThreadRow) => T): T[] => rows.map(pick);
   await sql`
-    insert into poll_comment_threads (comment_id, poll_id, parent_id, author_id, replied_to_author_id, text, deleted, posted_at, deleted_at, revision)
+    insert /* plan per run */ into poll_comment_threads (comment_id, poll_id, parent_id, author_id, replied_to_author_id, text, deleted, posted_at, deleted_at, revision)
     select * from unnest(${column((r) => r.comment_id)}::text[], ${column((r) => r.poll_id)}::uuid[], ${column((r) => r.parent_id)}::text[],
       ${column((r) => r.author_id)}::text[], ${column((r) => r.replied_to_author_id)}::text[], ${column((r) => r.text)}::text[],
       ${column((r) => r.deleted)}::boolean[], ${column((r) => r.posted_at.toISOString())}::timestamptz[],

@@ -94,7 +94,7 @@ const data = (event: RecordedEvent): Data => event.data as Data;
 async function trim(tx: Transaction<Schema>, owners: readonly string[], cap: number): Promise<void> {
   if (owners.length === 0) return;
   await sql`
-    delete from poll_feed_items i using (
+    delete /* plan per run */ from poll_feed_items i using (
       select o.owner_id, edge.created_at, edge.poll_id
       from unnest(${[...new Set(owners)]}::text[]) as o(owner_id)
       cross join lateral (
@@ -107,13 +107,13 @@ async function trim(tx: Transaction<Schema>, owners: readonly string[], cap: num
 async function applyPolls(tx: Transaction<Schema>, events: readonly RecordedEvent[], options: FeedOptions): Promise<void> {
   if (events.length === 0) return;
   const ids = [...new Set(events.map((event) => data(event).pollId!))];
-  const loaded = (await sql<FeedPollRow>`select * from poll_feed_polls where poll_id = any(${ids}::uuid[])`.execute(tx)).rows;
+  const loaded = (await sql<FeedPollRow>`select /* plan per run */ * from poll_feed_polls where poll_id = any(${ids}::uuid[])`.execute(tx)).rows;
   const changed = foldRows(new Map(loaded.map((row) => [row.poll_id, row])), events, (event) => data(event).pollId!, evolveFeedPoll);
   if (changed.length === 0) return;
   const rows = changed.map(([, row]) => row);
   const column = <T>(pick: (row: FeedPollRow) => T): T[] => rows.map(pick);
   await sql`
-    insert into poll_feed_polls (poll_id, author_id, question, options, visibility, closes_at, status, closed_at, created_at, revision)
+    insert /* plan per run */ into poll_feed_polls (poll_id, author_id, question, options, visibility, closes_at, status, closed_at, created_at, revision)
     select * from unnest(${column((r) => r.poll_id)}::uuid[], ${column((r) => r.author_id)}::text[], ${column((r) => r.question)}::text[],
       ${column((r) => JSON.stringify(r.options))}::jsonb[], ${column((r) => r.visibility)}::text[], ${column((r) => r.closes_at?.toISOString() ?? null)}::timestamptz[],
       ${column((r) => r.status)}::text[], ${column((r) => r.closed_at?.toISOString() ?? null)}::timestamptz[],
@@ -127,8 +127,8 @@ async function applyPolls(tx: Transaction<Schema>, events: readonly RecordedEven
   const authors = created.map((r) => r.author_id);
   const times = created.map((r) => r.created_at.toISOString());
   const { rows: owners } = await sql<{ owner_id: string }>`
-    with fresh as (select * from unnest(${pollIds}::uuid[], ${authors}::text[], ${times}::timestamptz[]) as x(poll_id, author_id, created_at))
-    insert into poll_feed_items (owner_id, poll_id, author_id, created_at)
+    with /* plan per run */ fresh as (select * from unnest(${pollIds}::uuid[], ${authors}::text[], ${times}::timestamptz[]) as x(poll_id, author_id, created_at))
+    insert /* plan per run */ into poll_feed_items (owner_id, poll_id, author_id, created_at)
     select author_id, poll_id, author_id, created_at from fresh
     union all
     select f.follower_id, x.poll_id, x.author_id, x.created_at from fresh x
@@ -147,7 +147,7 @@ async function applyFollows(tx: Transaction<Schema>, events: readonly RecordedEv
   if (events.length === 0) return;
   const key = (followerId: string, followeeId: string): string => `${followerId}\n${followeeId}`;
   const loaded = (
-    await sql<FeedFollowRow>`select * from poll_feed_follows where (follower_id, followee_id) in
+    await sql<FeedFollowRow>`select /* plan per run */ * from poll_feed_follows where (follower_id, followee_id) in
       (select * from unnest(${events.map((event) => data(event).followerId!)}::text[], ${events.map((event) => data(event).followeeId!)}::text[]))`.execute(tx)
   ).rows;
   const changed = foldRows(
@@ -159,7 +159,7 @@ async function applyFollows(tx: Transaction<Schema>, events: readonly RecordedEv
   if (changed.length === 0) return;
   const rows = changed.map(([, row]) => row);
   await sql`
-    insert into poll_feed_follows (follower_id, followee_id, following, revision)
+    insert /* plan per run */ into poll_feed_follows (follower_id, followee_id, following, revision)
     select * from unnest(${rows.map((r) => r.follower_id)}::text[], ${rows.map((r) => r.followee_id)}::text[], ${rows.map((r) => r.following)}::boolean[], ${rows.map((r) => r.revision)}::integer[])
     on conflict (follower_id, followee_id) do update set following = excluded.following, revision = excluded.revision`.execute(tx);
 
@@ -173,7 +173,7 @@ async function applyFollows(tx: Transaction<Schema>, events: readonly RecordedEv
   const moved = [...deltas].filter(([, by]) => by !== 0);
   if (moved.length > 0) {
     await sql`
-      insert into poll_feed_authors (author_id, followers, fan_in)
+      insert /* plan per run */ into poll_feed_authors (author_id, followers, fan_in)
       select author_id, by, by > ${options.fanOutLimit} from unnest(${moved.map(([author]) => author)}::text[], ${moved.map(([, by]) => by)}::integer[]) as x(author_id, by)
       on conflict (author_id) do update set followers = poll_feed_authors.followers + excluded.followers,
         fan_in = poll_feed_authors.fan_in or poll_feed_authors.followers + excluded.followers > ${options.fanOutLimit}`.execute(tx);
@@ -181,13 +181,13 @@ async function applyFollows(tx: Transaction<Schema>, events: readonly RecordedEv
 
   if (stopped.length > 0) {
     await sql`
-      delete from poll_feed_items where (owner_id, author_id) in
+      delete /* plan per run */ from poll_feed_items where (owner_id, author_id) in
         (select * from unnest(${stopped.map((r) => r.follower_id)}::text[], ${stopped.map((r) => r.followee_id)}::text[]))`.execute(tx);
   }
   if (started.length > 0) {
     // A fan-in followee's polls are merged in at read time: nothing to copy.
     await sql`
-      insert into poll_feed_items (owner_id, poll_id, author_id, created_at)
+      insert /* plan per run */ into poll_feed_items (owner_id, poll_id, author_id, created_at)
       select x.follower_id, p.poll_id, p.author_id, p.created_at
       from unnest(${started.map((r) => r.follower_id)}::text[], ${started.map((r) => r.followee_id)}::text[]) as x(follower_id, followee_id)
       cross join lateral (
