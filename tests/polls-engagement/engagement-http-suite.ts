@@ -210,6 +210,26 @@ export function engagementHttpSuite(profile: Profile): void {
     t.like(last, { type: 'ReactionSet', data: { kind: 'sad', previous: null } });
   });
 
+  it('30 racing reactions of one user: each answered 200 or REACTION.CHANGED, and the counts hold exactly one reaction', async (t) => {
+    const alice = await user();
+    const racer = await user();
+    const pollId = (await createPoll(alice)).body.id as string;
+    const kinds = ['like', 'love', 'laugh', 'wow', 'sad', 'angry'];
+    const replies = await Promise.all(kinds.flatMap((kind) => Array.from({ length: 5 }, () => call('PUT', `/v1/polls/${pollId}/reactions/me`, { json: { kind }, ...as(racer) }))));
+    for (const reply of replies) {
+      if (reply.status !== 200) t.like(reply, { status: 409, body: { code: 'REACTION.CHANGED' } });
+    }
+    t.true(replies.some((reply) => reply.status === 200));
+    const events = await collect(store().readStream(reactionStreamId(pollId, racer.id)));
+    const kindsInOrder = events.map((event) => (event.data as { kind: string; previous: string | null }));
+    kindsInOrder.forEach((data, n) => t.is(data.previous, n === 0 ? null : kindsInOrder[n - 1]!.kind, 'each ReactionSet names the kind it replaced'));
+    const head = await store().headPosition();
+    const view = await call('GET', `/v1/polls/${pollId}`, as(racer, { 'X-Chorus-Min-Position': head! }));
+    const counts = view.body.reactions as Record<string, number>;
+    t.is(Object.values(counts).reduce((sum, n) => sum + n, 0), 1);
+    t.is(counts[kindsInOrder[kindsInOrder.length - 1]!.kind], 1);
+  });
+
   it('bad reactions are refused with a code; viewers may not react', async (t) => {
     const alice = await user();
     const pollId = (await createPoll(alice)).body.id as string;
