@@ -348,6 +348,20 @@ export function engagementHttpSuite(profile: Profile): void {
     await when('GET', '/v1/feed', { as: 'anonymous' }).then(t, { status: 401, code: 'AUTH.REQUIRED' });
   });
 
+  it('feed: a followers-only poll the feed model still holds for someone no longer following (a lagging unfollow) is left out', async (t) => {
+    const alice = await user();
+    const bob = await user();
+    const secret = await createPoll(alice, 'followers', 'Stale?');
+    const open = await createPoll(alice, 'public', 'Open?');
+    await call('GET', '/v1/feed', as(alice, after(open)));
+    // The rows an unfollow not yet applied would leave behind in bob's feed.
+    const rows = [secret, open].map((reply) => ({ owner_id: bob.id, poll_id: reply.body.id as string, author_id: alice.id, created_at: new Date() }));
+    await chorus().system.database.db.insertInto('poll_feed_items').values(rows).execute();
+    t.deepEqual(ids(await feedOf(bob)), [open.body.id], 'the event store says bob does not follow alice: her followers-only poll is not his to see');
+    const followed = await call('POST', `/v1/users/${alice.id}/follow`, as(bob));
+    t.true(ids(await feedOf(bob, followed)).includes(secret.body.id));
+  });
+
   it('feed: a cursor page at a time, newest first; bad pages are 400', async (t) => {
     const alice = await user();
     const bob = await user();
