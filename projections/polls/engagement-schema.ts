@@ -1,7 +1,7 @@
 // Tables of the polls context's engagement read models: comment threads (with tombstones), and the feed (its own
 // copies of polls and follows, per-follower feed rows written on fan-out, and per-author follower counts that
 // decide whether an author's polls are fanned out on write or merged in on read). See the README's "Feed" section.
-import { type Migration } from 'kysely';
+import { sql, type Migration } from 'kysely';
 import type { PollVisibility } from '../../domain/polls/poll-events.js';
 import type { Json } from '../schema.js';
 
@@ -82,8 +82,8 @@ const pollsEngagement: Migration = {
       .addColumn('deleted_at', 'timestamptz')
       .addColumn('revision', 'integer', (c) => c.notNull())
       .execute();
-    // Pages of a poll's top-level comments, oldest first; the replies of a page's comments.
-    await db.schema.createIndex('poll_comment_threads_poll').on('poll_comment_threads').columns(['poll_id', 'posted_at', 'comment_id']).execute();
+    // Pages of a poll's top-level comments, oldest first (replies, however many, are not in the way); the replies of a page's comments.
+    await db.schema.createIndex('poll_comment_threads_poll').on('poll_comment_threads').columns(['poll_id', 'posted_at', 'comment_id']).where(sql.ref('parent_id'), 'is', null).execute();
     await db.schema.createIndex('poll_comment_threads_parent').on('poll_comment_threads').columns(['parent_id', 'posted_at', 'comment_id']).execute();
 
     await db.schema
