@@ -1,7 +1,6 @@
 // The polls context's engagement routes: comments (threads one level deep, tombstones on delete), reactions (one per
 // user per poll) and the feed. Signed-in users read; every role but viewer writes. A poll the caller may not see is
 // 404 here too, whatever is asked of it: visibility is read from the event store, as the poll views read it.
-import type { Context } from 'koa';
 import { z } from 'zod';
 import { deleteComment, postComment } from '../../application/polls/comment-commands.js';
 import { pollVisibleTo, readVisiblePoll } from '../../application/polls/poll-access.js';
@@ -14,6 +13,7 @@ import { pollCommentsProjection } from '../../projections/polls/comments-project
 import { listCommentThreads } from '../../projections/polls/comments-queries.js';
 import { pollFeedProjection } from '../../projections/polls/feed-projection.js';
 import { readFeed } from '../../projections/polls/feed-queries.js';
+import type { PollSummaryView } from '../../projections/polls/polls-queries.js';
 import { commandContextOf, isAdmin, principalOf } from './access.js';
 import type { HttpDependencies } from './dependencies.js';
 import { actorOf, PageQuery, pollIdOf, READ_HEADERS, respond, WRITERS } from './polls.js';
@@ -33,8 +33,6 @@ function commentIdOf(id: string | undefined): string {
   return id.toLowerCase();
 }
 
-const context = (ctx: Context) => commandContextOf(ctx);
-
 export const pollEngagementRoutes = (deps: HttpDependencies) => [
   route({
     method: 'post',
@@ -51,7 +49,7 @@ export const pollEngagementRoutes = (deps: HttpDependencies) => [
     },
     async handle(ctx, { params, body, commands }) {
       const pollId = pollIdOf(params.id);
-      const result = await postComment(commands, pollId, actorOf(ctx), { text: body.text, parentId: body.parentId ?? null }, context(ctx));
+      const result = await postComment(commands, pollId, actorOf(ctx), { text: body.text, parentId: body.parentId ?? null }, commandContextOf(ctx));
       respond(ctx, 201, result, `/v1/polls/${pollId}/comments`);
     },
   }),
@@ -80,7 +78,7 @@ export const pollEngagementRoutes = (deps: HttpDependencies) => [
     access: WRITERS,
     responses: { 200: 'Deleted: { id, revision, position }', 403: 'Not allowed (COMMENT.NOT_ALLOWED)', 404: 'Unknown comment, or on a poll the caller may not see (COMMENT.NOT_FOUND)' },
     async handle(ctx, { params, commands }) {
-      respond(ctx, 200, await deleteComment(commands, commentIdOf(params.id), actorOf(ctx), context(ctx)));
+      respond(ctx, 200, await deleteComment(commands, commentIdOf(params.id), actorOf(ctx), commandContextOf(ctx)));
     },
   }),
   route({
@@ -92,7 +90,7 @@ export const pollEngagementRoutes = (deps: HttpDependencies) => [
     body: ReactionBody,
     responses: { 200: 'Set: { id, revision, position } (the revision of your reaction stream)', 400: 'Unknown kind', 404: 'Unknown poll (POLL.NOT_FOUND)', 409: 'Changed meanwhile by your other requests (REACTION.CHANGED)' },
     async handle(ctx, { params, body, commands }) {
-      respond(ctx, 200, await setReaction(commands, pollIdOf(params.id), body.kind, actorOf(ctx), context(ctx)));
+      respond(ctx, 200, await setReaction(commands, pollIdOf(params.id), body.kind, actorOf(ctx), commandContextOf(ctx)));
     },
   }),
   route({
@@ -103,7 +101,7 @@ export const pollEngagementRoutes = (deps: HttpDependencies) => [
     access: WRITERS,
     responses: { 200: 'Removed: { id, revision, position }', 404: 'Unknown poll (POLL.NOT_FOUND), or no reaction (REACTION.NOT_FOUND)', 409: 'Changed meanwhile (REACTION.CHANGED)' },
     async handle(ctx, { params, commands }) {
-      respond(ctx, 200, await removeReaction(commands, pollIdOf(params.id), actorOf(ctx), context(ctx)));
+      respond(ctx, 200, await removeReaction(commands, pollIdOf(params.id), actorOf(ctx), commandContextOf(ctx)));
     },
   }),
   route({
@@ -123,7 +121,7 @@ export const pollEngagementRoutes = (deps: HttpDependencies) => [
       // The feed model follows the log; who may see a followers-only poll is read from the store, exactly as the
       // poll views read it, so an unfollow the feed has not applied yet hides the followee's followers-only polls.
       const visible = new Map<string, boolean>();
-      const items = [];
+      const items: PollSummaryView[] = [];
       for (const item of page.items) {
         if (item.visibility === 'followers' && item.authorId !== principal.sub && !isAdmin(principal)) {
           if (!visible.has(item.authorId)) visible.set(item.authorId, await pollVisibleTo(deps.commands, actorOf(ctx), item));
