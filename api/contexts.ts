@@ -7,6 +7,7 @@ import { pollsModule } from '../projections/polls/module.js';
 import type { HttpDependencies } from './http/dependencies.js';
 import { feedbackRoutes } from './http/feedback.js';
 import { pollsRoutes } from './http/polls.js';
+import { pollEngagementRoutes } from './http/poll-engagement.js';
 import { identityRoutes } from './http/identity.js';
 import { identityModule } from '../projections/identity/module.js';
 import { idempotencyMigrations } from './http/idempotency-schema.js';
@@ -19,7 +20,7 @@ export const context = (module: ContextModule, routes: (deps: HttpDependencies) 
 export const contexts: readonly BoundedContext[] = [
   context(identityModule, identityRoutes),
   context(feedbackModule, feedbackRoutes),
-  context(pollsModule, pollsRoutes),
+  context(pollsModule, (deps) => [...pollsRoutes(deps), ...pollEngagementRoutes(deps)]),
 ];
 
 /** Tables of the HTTP layer itself, migrated with those of the core and the contexts. */

@@ -23,7 +23,7 @@ import type { EventStream } from './server-sent-events.js';
 import { route } from './routes.js';
 
 /** Who may write (create, close, vote, follow): every role but viewer; admins are admitted everywhere. */
-const WRITERS = ['member', 'agent', 'operator'] as const;
+export const WRITERS = ['member', 'agent', 'operator'] as const;
 
 const Instant = z.iso.datetime({ offset: true }).refine((value) => !value.startsWith('0000'), 'a year from 1 to 9999');
 
@@ -43,12 +43,12 @@ const ListQuery = z.strictObject({
   cursor: z.string().min(1).max(500).optional(),
 });
 
-const PageQuery = z.strictObject({
+export const PageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(500).optional(),
 });
 
-const READ_HEADERS = [MIN_POSITION_HEADER, CONSISTENCY_HEADER];
+export const READ_HEADERS = [MIN_POSITION_HEADER, CONSISTENCY_HEADER];
 
 /** A live stream reads its poll's results at most this often: at most five frames a second per poll. */
 const LIVE_MIN_INTERVAL_MS = 200;
@@ -58,7 +58,7 @@ const LIVE_RECHECK_MS = 1000;
 const pollNotFound = (id: string | undefined): NotFound => new NotFound('POLL.NOT_FOUND', `Poll ${id ?? ''} does not exist`);
 const userNotFound = (id: string | undefined): NotFound => new NotFound('FOLLOW.USER_NOT_FOUND', `User ${id ?? ''} does not exist`);
 
-function pollIdOf(id: string | undefined): string {
+export function pollIdOf(id: string | undefined): string {
   if (id === undefined || !isUuid(id)) throw pollNotFound(id);
   return id.toLowerCase();
 }
@@ -75,12 +75,12 @@ const readerOf = (ctx: Context): PollReader => {
   return { sub: principal.sub, admin: isAdmin(principal) };
 };
 
-const viewerOf = (ctx: Context): Viewer => {
+export const viewerOf = (ctx: Context): Viewer => {
   const { sub, roles } = principalOf(ctx);
   return { sub, roles };
 };
 
-function respond(ctx: Context, status: 200 | 201, result: CommandResult & { id: string }, location?: string): void {
+export function respond(ctx: Context, status: 200 | 201, result: CommandResult & { id: string }, location?: string): void {
   ctx.status = status;
   if (location !== undefined) ctx.set('Location', location);
   ctx.set('ETag', etag(result.revision));

@@ -188,17 +188,17 @@ export async function listFollows(
   return { items: page.map((row) => ({ userId: row[theirs], since: row.since.toISOString() })), nextCursor };
 }
 
-const encodeCursor = (at: Date, id: string): string => Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
+export const encodeCursor = (at: Date, id: string): string => Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
 
 /** PostgreSQL writes uuids in lower case. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** User ids are a token's subject: any text a cursor of ours could hold. */
 const isUserId = (id: string): boolean => id.length >= 1 && id.length <= 200 && !id.includes('\u0000') && !/\p{Surrogate}/u.test(id);
-const isUuidText = (id: string): boolean => UUID.test(id);
+export const isUuidText = (id: string): boolean => UUID.test(id);
 const CURSOR_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** Takes only what encodeCursor gives (see feedback-queries: nothing else may reach PostgreSQL as a value it refuses). */
-function decodeCursor(cursor: string, isId: (id: string) => boolean): [Date, string] {
+export function decodeCursor(cursor: string, isId: (id: string) => boolean): [Date, string] {
   try {
     const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(decoded) && decoded.length === 2) {
