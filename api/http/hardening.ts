@@ -53,7 +53,7 @@ export async function jsonWritesOnly(ctx: Context, next: Next): Promise<void> {
   await next();
 }
 
-const REQUEST_HEADERS = ['Authorization', API_KEY_HEADER, 'Content-Type', 'Idempotency-Key', 'If-Match', 'If-None-Match', 'X-Correlation-ID', 'X-Chorus-Min-Position', 'X-Chorus-Consistency'];
+const REQUEST_HEADERS = ['Authorization', API_KEY_HEADER, 'Content-Type', 'Idempotency-Key', 'If-Match', 'If-None-Match', 'X-Correlation-ID', 'X-Chorus-Min-Position', 'X-Chorus-Consistency', 'Last-Event-ID'];
 const RESPONSE_HEADERS = ['ETag', 'Location', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'X-Correlation-ID', 'X-Chorus-Position', 'X-Chorus-Cache', 'WWW-Authenticate'];
 
 /** Browsers on these origins may call the API; credentials travel in headers, never cookies. */
@@ -61,7 +61,7 @@ export function corsAllowList(origins: readonly string[]): Middleware {
   const allowed = new Set(origins);
   return cors({
     origin: (ctx) => (allowed.has(ctx.get('Origin')) ? ctx.get('Origin') : ''),
-    allowMethods: ['GET', 'POST'],
+    allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowHeaders: REQUEST_HEADERS,
     exposeHeaders: RESPONSE_HEADERS,
     maxAge: 600,

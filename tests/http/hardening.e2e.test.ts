@@ -70,6 +70,8 @@ test('a CORS preflight from an allowed origin may send credentials headers; from
   t.is(allowed.status, 204);
   t.is(allowed.headers.get('access-control-allow-origin'), ORIGIN);
   t.regex(allowed.headers.get('access-control-allow-headers') ?? '', /Authorization/);
+  // Every method a route answers: votes are retracted, reactions set and profiles changed from browsers too.
+  t.is(allowed.headers.get('access-control-allow-methods'), 'GET,POST,PUT,PATCH,DELETE');
   t.is((await preflight('https://evil.example')).headers.get('access-control-allow-origin'), null);
 });
 
