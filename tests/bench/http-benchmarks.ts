@@ -8,6 +8,7 @@ import { startRoles } from '../../api/main.js';
 import { loadConfig } from '../../infrastructure/config.js';
 import { serverTestDatabase } from '../support/databases.js';
 import { startBareKoa } from './bare-koa.js';
+import { bearerSignedWith } from '../support/tokens.js';
 import { BENCH_AUTH_CONFIG, BENCH_JWT_SECRET, benchBearer, loggedProblems, peakResidentMegabytes, startChorusProcess } from './chorus-process.js';
 import type { Details, Figure } from './figures.js';
 import { generateLoad, type LoadResult } from './http-load.js';
@@ -42,15 +43,18 @@ export async function postgresHttpFigures(serverUrl: string): Promise<Figure[]> 
     const chorus = await startRoles(config, logger);
     let load: Load;
     let voting: Figure;
+    let feed: Figure;
     try {
       load = await submitThenRead(chorus.url, 'PostgreSQL');
       voting = await votesPerSecond(chorus.url, 'PostgreSQL');
+      feed = await feedReadsPerSecond(chorus.url, 'PostgreSQL');
     } finally {
       await chorus.stop();
     }
     return [
       ...httpFigures('PostgreSQL', `, ${CONNECTIONS} connections`, load, await keepLogIfFailed(logFile, logDir), reference),
       voting,
+      feed,
       ...referenceFigures(reference),
     ];
   } finally {
@@ -128,6 +132,50 @@ async function votesPerSecond(url: string, profile: string): Promise<Figure> {
       value: result.requestsPerSecond,
       details: { 'p50 ms': result.p50Ms, 'p99 ms': result.p99Ms, errors: result.errors, 'non-2xx': result.non2xx, tally: results.totalVotes, 'tally exact': results.totalVotes === accepted },
     },
+  };
+}
+
+/** Authors whose polls a feed reader follows, and polls by each. */
+const FEED_AUTHORS = 20;
+const FEED_POLLS_PER_AUTHOR = 10;
+
+/**
+ * GET /v1/feed?limit=20 by one reader who follows FEED_AUTHORS authors of FEED_POLLS_PER_AUTHOR polls each (and
+ * checks the first page holds twenty of their polls), CONNECTIONS connections for LOAD_SECONDS.
+ */
+async function feedReadsPerSecond(url: string, profile: string): Promise<Figure> {
+  progress(`HTTP ${profile}: ${FEED_AUTHORS} authors of ${FEED_POLLS_PER_AUTHOR} polls each, followed by one reader`);
+  const register = async (n: number): Promise<string> => {
+    const reply = await fetch(`${url}/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: `bench-feed-${n}-${Date.now()}@example.test`, password: 'a benchmark password', displayName: `Author ${n}` }),
+    });
+    if (reply.status !== 201) throw new Error(`registering a feed author answered ${reply.status}`);
+    return ((await reply.json()) as { id: string }).id;
+  };
+  const reader = await bearerSignedWith(BENCH_JWT_SECRET, ['member'], await register(-1));
+  let last = '';
+  for (let a = 0; a < FEED_AUTHORS; a++) {
+    const author = await register(a);
+    const headers = { ...(await bearerSignedWith(BENCH_JWT_SECRET, ['member'], author)), 'content-type': 'application/json' };
+    for (let p = 0; p < FEED_POLLS_PER_AUTHOR; p++) {
+      const created = await fetch(`${url}/v1/polls`, { method: 'POST', headers, body: JSON.stringify({ question: `Poll ${p} of author ${a}?`, options: ['Yes', 'No'] }) });
+      if (created.status !== 201) throw new Error(`creating a feed poll answered ${created.status}`);
+    }
+    const followed = await fetch(`${url}/v1/users/${author}/follow`, { method: 'POST', headers: reader });
+    if (followed.status !== 200 && followed.status !== 201) throw new Error(`following a feed author answered ${followed.status}`);
+    last = ((await followed.json()) as { position: string }).position;
+  }
+  const page = (await (await fetch(`${url}/v1/feed?limit=20`, { headers: { ...reader, 'X-Chorus-Min-Position': last } })).json()) as { items: unknown[] };
+  if (page.items.length !== 20) throw new Error(`the feed's first page held ${page.items.length} polls, not 20`);
+  await untilConsumersCaughtUp(url);
+  progress(`HTTP ${profile}: GET /v1/feed?limit=20, ${CONNECTIONS} connections, ${LOAD_SECONDS} s`);
+  const result = await generateLoad({ url, kind: 'get', path: '/v1/feed?limit=20', connections: CONNECTIONS, seconds: LOAD_SECONDS, headers: reader });
+  return {
+    name: `feed reads per second (${FEED_AUTHORS} followed authors, ${CONNECTIONS} connections), ${profile}`,
+    unit: 'req/s',
+    chorus: { value: result.requestsPerSecond, details: { 'p50 ms': result.p50Ms, 'p99 ms': result.p99Ms, errors: result.errors, 'non-2xx': result.non2xx } },
   };
 }
 

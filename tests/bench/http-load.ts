@@ -5,11 +5,13 @@ import { fileURLToPath } from 'node:url';
 
 export type LoadRequest = Readonly<{
   url: string;
-  kind: 'submit' | 'read' | 'vote';
+  kind: 'submit' | 'read' | 'vote' | 'get';
   connections: number;
   seconds: number;
   /** read: the feedback ids to GET, picked at random. */
   ids?: readonly string[];
+  /** get: the one path every request GETs. */
+  path?: string;
   /** vote: the poll, its options (voted for in turn), and the key to sign each vote's token with, one voter per vote. */
   votes?: Readonly<{ pollId: string; optionIds: readonly string[]; jwtSecret: string; count: number }>;
   /** Sent with every request of the load: the reads' credentials (submitting needs none). */

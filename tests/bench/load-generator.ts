@@ -25,13 +25,15 @@ async function load(request: LoadRequest): Promise<LoadResult> {
             },
           },
         ]
-      : [
-          {
-            method: 'GET',
-            headers: { ...request.headers },
-            setupRequest: (req) => ({ ...req, path: `/v1/feedback/${wanted[Math.floor(Math.random() * wanted.length)]}` }),
-          },
-        ];
+      : request.kind === 'get'
+        ? [{ method: 'GET', headers: { ...request.headers }, path: request.path! }]
+        : [
+            {
+              method: 'GET',
+              headers: { ...request.headers },
+              setupRequest: (req) => ({ ...req, path: `/v1/feedback/${wanted[Math.floor(Math.random() * wanted.length)]}` }),
+            },
+          ];
   const result = await autocannon({ url: request.url, connections: request.connections, duration: request.seconds, requests });
   return {
     requestsPerSecond: result.requests.average,
