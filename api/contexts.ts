@@ -3,9 +3,11 @@
 import type { Migrations } from '../infrastructure/db/migrations.js';
 import type { ContextModule } from '../projections/context-module.js';
 import { feedbackModule } from '../projections/feedback/module.js';
+import { pollsModule } from '../projections/polls/module.js';
 import type { HttpDependencies } from './http/dependencies.js';
 import { feedbackRoutes } from './http/feedback.js';
 import { identityRoutes } from './http/identity.js';
+import { socialRoutes } from './http/social.js';
 import { identityModule } from '../projections/identity/module.js';
 import { idempotencyMigrations } from './http/idempotency-schema.js';
 import type { AnyRoute } from './http/routes.js';
@@ -14,7 +16,11 @@ export type BoundedContext = ContextModule & Readonly<{ routes(deps: HttpDepende
 
 export const context = (module: ContextModule, routes: (deps: HttpDependencies) => readonly AnyRoute[]): BoundedContext => ({ ...module, routes });
 
-export const contexts: readonly BoundedContext[] = [context(identityModule, identityRoutes), context(feedbackModule, feedbackRoutes)];
+export const contexts: readonly BoundedContext[] = [
+  context(identityModule, identityRoutes),
+  context(feedbackModule, feedbackRoutes),
+  context(pollsModule, (deps) => [...socialRoutes(deps)]),
+];
 
 /** Tables of the HTTP layer itself, migrated with those of the core and the contexts. */
 export const apiMigrations: readonly Migrations[] = [idempotencyMigrations];

@@ -20,7 +20,7 @@ import type { ContextModule } from '../projections/context-module.js';
 import { ProjectionApplier, type ConsumerOptions } from '../projections/projection-applier.js';
 import { ProjectionProgress } from '../projections/projection-progress.js';
 import { appliedCheckpoint, appliedWatermark, logLag, type AppliedPosition, type LagOf } from '../projections/projection-status.js';
-import type { Projection } from '../projections/projection.js';
+import { keptBy, type Projection } from '../projections/projection.js';
 import { Workers, type Worker } from '../projections/workers.js';
 import { ProjectionRebuilds } from '../projections/rebuild/projection-rebuilds.js';
 import { VerificationJobs } from '../projections/rebuild/verification-jobs.js';
@@ -372,7 +372,7 @@ function buildWorkers(
     .map((enricher) => new EnricherConsumer(database.db, enricher, logger, { ...options, retryMinMs: 500, retryMaxMs: 60_000 }));
 
   const running: EventConsumer[] = [
-    ...(roles.includes('projector') ? appliers.filter((applier) => only === undefined || only.includes(applier.projection.name)) : []),
+    ...appliers.filter((applier) => keptBy(applier.projection, roles) && (only === undefined || only.includes(applier.projection.name))),
     ...(roles.includes('enricher') ? enrichers : []),
   ];
   const bus: EventBus =

@@ -61,7 +61,7 @@ export function corsAllowList(origins: readonly string[]): Middleware {
   const allowed = new Set(origins);
   return cors({
     origin: (ctx) => (allowed.has(ctx.get('Origin')) ? ctx.get('Origin') : ''),
-    allowMethods: ['GET', 'POST'],
+    allowMethods: ['GET', 'POST', 'PATCH'],
     allowHeaders: REQUEST_HEADERS,
     exposeHeaders: RESPONSE_HEADERS,
     maxAge: 600,

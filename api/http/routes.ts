@@ -19,7 +19,7 @@ export type RouteInput<Body, Query> = Readonly<{
 export type Route<Body = unknown, Query = unknown> = Guarded & RouteDefinition<Body, Query>;
 
 type RouteDefinition<Body, Query> = Readonly<{
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'patch';
   /** Koa style: /v1/feedback/:id */
   path: string;
   summary: string;
@@ -41,12 +41,12 @@ type RouteDefinition<Body, Query> = Readonly<{
 export type AnyRoute = Route<any, any>;
 
 /** Whether retries with an Idempotency-Key get the stored first answer. */
-const honoursIdempotencyKey = (definition: AnyRoute): boolean => definition.method === 'post' && definition.idempotent !== false;
+const honoursIdempotencyKey = (definition: AnyRoute): boolean => definition.method !== 'get' && definition.idempotent !== false;
 
 /** Keeps Body and Query inferred from the schemas at each declaration. */
 export const route = <Body = undefined, Query = undefined>(definition: Route<Body, Query>): Route<Body, Query> => definition;
 
-/** Registers the routes behind their guard (rate limits, credentials, roles); every POST honours Idempotency-Key unless it says otherwise. */
+/** Registers the routes behind their guard (rate limits, credentials, roles); every POST and PATCH honours Idempotency-Key unless it says otherwise. */
 export function mount(router: Router, routes: readonly AnyRoute[], deps: HttpDependencies): void {
   const idempotency = { db: deps.db, leaseMs: deps.config.idempotencyLeaseMs };
   for (const definition of routes) {
