@@ -34,7 +34,10 @@ const HANDLES: readonly NotificationSourceEvent['type'][] = [
 
 /** The namespace of notification ids derived from event ids; changing it would change every derived id. */
 const NOTIFICATION_NAMESPACE = '3d1f5b0e-8a47-5c21-9e6b-0f2a7d4c8e13';
-const derivedId = (name: string): string => uuidv5(name, NOTIFICATION_NAMESPACE);
+/** The notification of a reply, made by the comment's event beside the one its poll's author may get. */
+export const replyNotificationId = (commentEventId: string): string => uuidv5(`reply:${commentEventId}`, NOTIFICATION_NAMESPACE);
+/** The notification of one voter of a poll that closed. */
+export const pollClosedNotificationId = (closedEventId: string, voterId: string): string => uuidv5(`poll_closed:${closedEventId}:${voterId}`, NOTIFICATION_NAMESPACE);
 
 /** How much of a comment or a message a notification shows. */
 export const EXCERPT_LENGTH = 140;
@@ -80,7 +83,7 @@ async function pollClosed(tx: Transaction<Schema>, eventId: string, closed: Poll
   for (const vote of votes) {
     if (vote.voter_id === closed.closedBy) continue;
     await notify(tx, {
-      id: derivedId(`poll_closed:${eventId}:${vote.voter_id}`),
+      id: pollClosedNotificationId(eventId, vote.voter_id),
       userId: vote.voter_id,
       type: 'poll_closed',
       at: closed.closedAt,
@@ -96,7 +99,7 @@ async function commentPosted(tx: Transaction<Schema>, eventId: string, comment: 
   const data = { pollId, question, commentId, parentId, authorId, excerpt: excerpt(text) };
   // The author replied to hears of a reply; the poll's author, of any other comment (once, when they are both).
   if (repliedToAuthorId !== null && repliedToAuthorId !== authorId) {
-    await notify(tx, { id: derivedId(`reply:${eventId}`), userId: repliedToAuthorId, type: 'reply', at: postedAt, pollId, data });
+    await notify(tx, { id: replyNotificationId(eventId), userId: repliedToAuthorId, type: 'reply', at: postedAt, pollId, data });
   }
   if (pollAuthorId !== authorId && pollAuthorId !== repliedToAuthorId) {
     await notify(tx, { id: eventId, userId: pollAuthorId, type: 'comment', at: postedAt, pollId, data });
