@@ -1,5 +1,6 @@
 // Runs every consumer (projections, enrichers, the relay) and restarts one that died (a lost database or
 // broker, say) after a pause. A consumer that runs but makes no progress (failing again and again) is stuck.
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { ConsumerHealth, ConsumerHealthSnapshot } from './consumer-health.js';
 
@@ -8,6 +9,7 @@ export type Worker = Readonly<{ run(signal: AbortSignal): Promise<void>; health?
 export type WorkerState = 'starting' | 'running' | 'stuck' | 'restarting' | 'stopped';
 
 const RESTART_PAUSE_MS = 1000;
+const LISTENERS_PER_RUNNER = 4;
 
 export class Workers {
   private readonly states = new Map<string, WorkerState>();
@@ -19,7 +21,11 @@ export class Workers {
     private readonly logger: Logger,
     /** A worker failing without progress for this long is reported stuck. */
     private readonly stuckAfterMs: number,
-  ) {}
+  ) {
+    // Every runner listens to the one stop signal, a few times over while it waits (a poll's pause, a retry's):
+    // more than Node's default of 10 listeners is expected once a few contexts run their consumers here.
+    setMaxListeners(LISTENERS_PER_RUNNER * Math.max(1, runners.size), this.controller.signal);
+  }
 
   start(): void {
     this.running ??= Promise.all([...this.runners].map(([name, runner]) => this.supervise(name, runner))).then(() => undefined);
