@@ -367,6 +367,35 @@ export function socialHttpSuite(profile: Profile): void {
     t.is((await read('/v1/notifications', other, readAll.body.position)).body.unreadCount, 0, 'nothing of anyone else changed');
   });
 
+  it('a rebuild of each social read model from the log gives the same answers, read marks included', async (t) => {
+    const [ben, cy] = [await register('Ben'), await register('Cy')];
+    await follow(cy.id, ben.id);
+    const poll = await createPoll(ben.id);
+    await vote(poll.pollId, cy.id, poll.options[0]!.id);
+    await call('POST', '/v1/messages', { json: { to: ben.id, text: 'hello' }, headers: cy.headers });
+    await call('PATCH', '/v1/profiles/me', { json: { bio: 'Rebuilt' }, headers: ben.headers });
+    const position = await appendAs(pollStreamId(poll.pollId), { type: 'PollClosed', data: { pollId: poll.pollId, closedBy: ben.id, reason: 'closed', closedAt: now() } } satisfies PollClosed);
+    const first = await read('/v1/notifications', ben, position);
+    const votes = first.body.items.find((n: { type: string }) => n.type === 'votes');
+    const marked = await call('POST', `/v1/notifications/${votes.id}/read`, { headers: ben.headers });
+    const conversationRead = await call('POST', `/v1/conversations/${cy.id}/read`, { headers: ben.headers });
+    const last = [marked.body.position, conversationRead.body.position].sort((a, b) => http.chorus().system.store.comparePositions(a, b)).at(-1);
+    const views = async () =>
+      Promise.all([
+        read('/v1/notifications', ben, last).then((reply) => reply.body),
+        read('/v1/notifications', cy, last).then((reply) => reply.body),
+        read(`/v1/profiles/${ben.id}`, ben, last).then((reply) => reply.body),
+        read('/v1/conversations', ben, last).then((reply) => reply.body),
+        read(`/v1/conversations/${cy.id}`, ben, last).then((reply) => reply.body),
+      ]);
+    const before = await views();
+    t.is(before[0].unreadCount, 2, 'the follow and the message; the votes were marked read');
+    for (const name of ['polls-notifications', 'polls-profiles', 'polls-conversations']) {
+      t.like(await http.chorus().system.rebuilds.run(name), { status: 'completed' }, name);
+    }
+    t.deepEqual(await views(), before);
+  });
+
   it('X-Chorus-Min-Position on every read: 400 when malformed, 503 with Retry-After when not reached in time', async (t) => {
     const amy = await register('Amy');
     for (const path of [`/v1/profiles/${amy.id}`, '/v1/conversations', `/v1/conversations/${uuidv7()}`, '/v1/notifications']) {
