@@ -36,6 +36,8 @@ const HANDLES: readonly NotificationSourceEvent['type'][] = [
 const NOTIFICATION_NAMESPACE = '3d1f5b0e-8a47-5c21-9e6b-0f2a7d4c8e13';
 /** The notification of a reply, made by the comment's event beside the one its poll's author may get. */
 export const replyNotificationId = (commentEventId: string): string => uuidv5(`reply:${commentEventId}`, NOTIFICATION_NAMESPACE);
+/** The votes notification of the votes applied before their poll was. */
+export const votesBeforePollNotificationId = (pollCreatedEventId: string): string => uuidv5(`votes:${pollCreatedEventId}`, NOTIFICATION_NAMESPACE);
 /** The notification of one voter of a poll that closed. */
 export const pollClosedNotificationId = (closedEventId: string, voterId: string): string => uuidv5(`poll_closed:${closedEventId}:${voterId}`, NOTIFICATION_NAMESPACE);
 
@@ -55,6 +57,27 @@ async function notify(tx: Transaction<Schema>, notification: NewNotification): P
 
 async function pollOf(tx: Transaction<Schema>, pollId: string): Promise<{ author_id: string; question: string } | undefined> {
   return tx.selectFrom('social_polls').select(['author_id', 'question']).where('poll_id', '=', pollId).executeTakeFirst();
+}
+
+/**
+ * Keeps what notifications need of the poll. Votes of it applied before it (on Kafka its stream and its votes' may
+ * sit in different partitions) had no author to notify: they are counted now, into the author's votes row.
+ */
+async function pollCreated(tx: Transaction<Schema>, eventId: string, poll: PollCreated['data']): Promise<void> {
+  const { pollId, authorId, question, options, createdAt } = poll;
+  const inserted = await tx
+    .insertInto('social_polls')
+    .values({ poll_id: pollId, author_id: authorId, question, options: JSON.stringify(options), closed: false })
+    .onConflict((oc) => oc.column('poll_id').doNothing())
+    .returning('poll_id')
+    .executeTakeFirst();
+  if (inserted === undefined) return;
+  await sql`
+    insert into social_notifications (id, user_id, type, created_at, updated_at, read, poll_id, data)
+    select ${votesBeforePollNotificationId(eventId)}, ${authorId}, 'votes', ${createdAt}::timestamptz, ${createdAt}::timestamptz, false, ${pollId},
+           jsonb_build_object('pollId', ${pollId}::text, 'question', ${question}::text, 'count', count(*))
+    from social_poll_votes where poll_id = ${pollId} and active and voter_id <> ${authorId}
+    having count(*) > 0`.execute(tx);
 }
 
 /** A vote by someone else counts into the author's unread votes row of the poll, made by the first such vote. */
@@ -114,15 +137,8 @@ async function applyOne(tx: Transaction<Schema>, recorded: RecordedEvent): Promi
       if (followerId !== followeeId) await notify(tx, { id: recorded.eventId, userId: followeeId, type: 'follow', at, pollId: null, data: { followerId } });
       return;
     }
-    case 'PollCreated': {
-      const { pollId, authorId, question, options } = event.data;
-      await tx
-        .insertInto('social_polls')
-        .values({ poll_id: pollId, author_id: authorId, question, options: JSON.stringify(options), closed: false })
-        .onConflict((oc) => oc.column('poll_id').doNothing())
-        .execute();
-      return;
-    }
+    case 'PollCreated':
+      return pollCreated(tx, recorded.eventId, event.data);
     case 'PollClosed':
       return pollClosed(tx, recorded.eventId, event.data);
     case 'VoteCast': {

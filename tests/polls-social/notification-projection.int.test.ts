@@ -7,7 +7,7 @@ import { notificationReadStreamId, type AllNotificationsRead, type NotificationR
 import { pollStreamId, type PollClosed, type PollCreated } from '../../domain/polls/poll-events.js';
 import { followStreamId, messageStreamId, type MessageSent, type UserFollowed } from '../../domain/polls/social-events.js';
 import { voteStreamId, type VoteCast, type VoteRetracted } from '../../domain/polls/vote-events.js';
-import { notificationProjection, pollClosedNotificationId, replyNotificationId } from '../../projections/polls/notification-projection.js';
+import { notificationProjection, pollClosedNotificationId, replyNotificationId, votesBeforePollNotificationId } from '../../projections/polls/notification-projection.js';
 import type { NotificationType } from '../../projections/polls/social-schema.js';
 import { ProjectionSpecification, recordedEventLog } from '../support/projection-specification.js';
 
@@ -80,6 +80,17 @@ test('given votes by others on a poll, then its author has one unread row counti
   const first = voted(bob, 'o1', 1);
   await spec.given([created, first, voted(ann, 'o2', 2)]).when([voted(cat, 'o2', 3), voted(dan, 'o2', 4)]).then(t, {
     social_notifications: [row(first.eventId, ann, 'votes', 1, { pollId, question: 'Tea or coffee?', count: 3 }, { poll_id: pollId, updated_at: new Date(at(4)) })],
+  });
+});
+
+test('given votes applied before their poll (another partition), then the poll counts them into one row when it arrives', async (t) => {
+  const early = [voted(bob, 'o1', 1), voted(ann, 'o2', 2), voted(cat, 'o1', 3), retracted(cat, 'o1', 4)];
+  const created = pollCreated();
+  const later = voted(dan, 'o2', 6);
+  await spec.given(early).when([created, later]).then(t, {
+    social_notifications: [
+      row(votesBeforePollNotificationId(created.eventId), ann, 'votes', 0, { pollId, question: 'Tea or coffee?', count: 2 }, { poll_id: pollId, updated_at: new Date(at(6)) }),
+    ],
   });
 });
 
