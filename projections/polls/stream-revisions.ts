@@ -11,8 +11,9 @@ export type StreamRevisionsTableName = 'social_profile_streams' | 'social_conver
 export async function freshEvents(tx: Transaction<Schema>, table: StreamRevisionsTableName, events: readonly RecordedEvent[]): Promise<RecordedEvent[]> {
   if (events.length === 0) return [];
   const streamIds = [...new Set(events.map((event) => event.streamId))];
+  // Planned at each run (see PLAN_PER_RUN in infrastructure/db): a plan made while the table was empty reads it whole.
   const { rows } = await sql<{ stream_id: string; revision: number }>`
-    select stream_id, revision from ${sql.table(table)} where stream_id = any(${streamIds}::text[])`.execute(tx);
+    select /* plan per run */ stream_id, revision from ${sql.table(table)} where stream_id = any(${streamIds}::text[])`.execute(tx);
   const applied = new Map(rows.map((row) => [row.stream_id, Number(row.revision)]));
   const reached = new Map<string, number>();
   const fresh: RecordedEvent[] = [];
