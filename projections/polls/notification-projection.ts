@@ -3,9 +3,10 @@
 // message), never for their own actions. It keeps its own copy of polls and votes (question, options, who voted
 // what), so that it rebuilds alone. It runs in the enricher role: see Projection.role.
 //
-// Ids are those of the events that made the rows (the first vote of an unread votes row), or derived from them by
-// name where one event notifies several users: a rebuild makes the same ids, which the read marks name.
-import { sql, type Transaction } from 'kysely';
+// Ids are those of the events that made the rows, or derived by name (from the event, and the user where one event
+// notifies several; from the poll and a count for votes rows): whatever order partitions deliver in, and in a
+// rebuild, the same ids, which the read marks name.
+import { sql, type Selectable, type Transaction } from 'kysely';
 import { v5 as uuidv5 } from 'uuid';
 import type { RecordedEvent } from '../../application/ports/event-store.js';
 import type { CommentPosted } from '../../domain/polls/comment-events.js';
@@ -16,7 +17,7 @@ import type { VoteCast, VoteRetracted } from '../../domain/polls/vote-events.js'
 import { assertNever } from '../../domain/kernel/decider.js';
 import type { Projection } from '../projection.js';
 import type { Schema } from '../schema.js';
-import type { NotificationType } from './social-schema.js';
+import type { NotificationType, SocialPollsTable } from './social-schema.js';
 import { freshEvents } from './stream-revisions.js';
 
 type NotificationSourceEvent = UserFollowed | PollCreated | PollClosed | VoteCast | VoteRetracted | CommentPosted | MessageSent | NotificationReadEvent;
@@ -36,8 +37,8 @@ const HANDLES: readonly NotificationSourceEvent['type'][] = [
 const NOTIFICATION_NAMESPACE = '3d1f5b0e-8a47-5c21-9e6b-0f2a7d4c8e13';
 /** The notification of a reply, made by the comment's event beside the one its poll's author may get. */
 export const replyNotificationId = (commentEventId: string): string => uuidv5(`reply:${commentEventId}`, NOTIFICATION_NAMESPACE);
-/** The votes notification of the votes applied before their poll was. */
-export const votesBeforePollNotificationId = (pollCreatedEventId: string): string => uuidv5(`votes:${pollCreatedEventId}`, NOTIFICATION_NAMESPACE);
+/** The `generation`-th votes notification of a poll's author (the ones before it were read). */
+export const votesNotificationId = (authorId: string, pollId: string, generation: number): string => uuidv5(`votes:${authorId}:${pollId}:${generation}`, NOTIFICATION_NAMESPACE);
 /** The notification of one voter of a poll that closed. */
 export const pollClosedNotificationId = (closedEventId: string, voterId: string): string => uuidv5(`poll_closed:${closedEventId}:${voterId}`, NOTIFICATION_NAMESPACE);
 
@@ -55,65 +56,119 @@ async function notify(tx: Transaction<Schema>, notification: NewNotification): P
     on conflict (id) do nothing`.execute(tx);
 }
 
-async function pollOf(tx: Transaction<Schema>, pollId: string): Promise<{ author_id: string; question: string } | undefined> {
-  return tx.selectFrom('social_polls').select(['author_id', 'question']).where('poll_id', '=', pollId).executeTakeFirst();
+async function pollOf(tx: Transaction<Schema>, pollId: string): Promise<Selectable<SocialPollsTable> | undefined> {
+  return tx.selectFrom('social_polls').selectAll().where('poll_id', '=', pollId).executeTakeFirst();
+}
+
+/**
+ * Counts `votes` more votes, cast between `first` and `last`, into the author's unread votes row of the poll, made
+ * when there is none. Its id names the poll and how many votes rows the author had of it before: the same id
+ * whichever order the poll and its votes arrive in, so that a read mark names the same row in a rebuild.
+ */
+async function countVotes(tx: Transaction<Schema>, poll: Selectable<SocialPollsTable>, votes: number, first: Date, last: Date): Promise<void> {
+  const open = await tx
+    .selectFrom('social_notifications')
+    .select('id')
+    .where('user_id', '=', poll.author_id)
+    .where('poll_id', '=', poll.poll_id)
+    .where('type', '=', 'votes')
+    .where('read', '=', false)
+    .executeTakeFirst();
+  if (open !== undefined) {
+    await sql`
+      update social_notifications
+      set data = jsonb_set(data, '{count}', to_jsonb((data->>'count')::integer + ${votes}::integer)),
+          created_at = least(created_at, ${first.toISOString()}::timestamptz), updated_at = greatest(updated_at, ${last.toISOString()}::timestamptz)
+      where id = ${open.id}`.execute(tx);
+    return;
+  }
+  const earlier = await tx
+    .selectFrom('social_notifications')
+    .select(sql<string>`count(*)`.as('rows'))
+    .where('user_id', '=', poll.author_id)
+    .where('poll_id', '=', poll.poll_id)
+    .where('type', '=', 'votes')
+    .executeTakeFirstOrThrow();
+  const data = JSON.stringify({ pollId: poll.poll_id, question: poll.question, count: votes });
+  await sql`
+    insert into social_notifications (id, user_id, type, created_at, updated_at, read, poll_id, data)
+    values (${votesNotificationId(poll.author_id, poll.poll_id, Number(earlier.rows))}, ${poll.author_id}, 'votes', ${first.toISOString()}::timestamptz,
+            ${last.toISOString()}::timestamptz, false, ${poll.poll_id}, ${data}::jsonb)`.execute(tx);
 }
 
 /**
  * Keeps what notifications need of the poll. Votes of it applied before it (on Kafka its stream and its votes' may
- * sit in different partitions) had no author to notify: they are counted now, into the author's votes row.
+ * sit in different partitions) had no author to notify: they are counted now.
  */
-async function pollCreated(tx: Transaction<Schema>, eventId: string, poll: PollCreated['data']): Promise<void> {
-  const { pollId, authorId, question, options, createdAt } = poll;
-  const inserted = await tx
+async function pollCreated(tx: Transaction<Schema>, created: PollCreated['data']): Promise<void> {
+  const { pollId, authorId, question, options } = created;
+  const poll = await tx
     .insertInto('social_polls')
-    .values({ poll_id: pollId, author_id: authorId, question, options: JSON.stringify(options), closed: false })
+    .values({ poll_id: pollId, author_id: authorId, question, options: JSON.stringify(options), closed_event_id: null, closed_by: null, close_reason: null, closed_at: null })
     .onConflict((oc) => oc.column('poll_id').doNothing())
-    .returning('poll_id')
+    .returningAll()
     .executeTakeFirst();
-  if (inserted === undefined) return;
-  await sql`
-    insert into social_notifications (id, user_id, type, created_at, updated_at, read, poll_id, data)
-    select ${votesBeforePollNotificationId(eventId)}, ${authorId}, 'votes', ${createdAt}::timestamptz, ${createdAt}::timestamptz, false, ${pollId},
-           jsonb_build_object('pollId', ${pollId}::text, 'question', ${question}::text, 'count', count(*))
-    from social_poll_votes where poll_id = ${pollId} and active and voter_id <> ${authorId}
-    having count(*) > 0`.execute(tx);
+  if (poll === undefined) return;
+  const early = await tx
+    .selectFrom('social_poll_votes')
+    .select([sql<string>`count(*)`.as('votes'), sql<Date | null>`min(cast_at)`.as('first'), sql<Date | null>`max(cast_at)`.as('last')])
+    .where('poll_id', '=', pollId)
+    .where('active', '=', true)
+    .where('voter_id', '<>', authorId)
+    .executeTakeFirstOrThrow();
+  if (Number(early.votes) > 0) await countVotes(tx, poll, Number(early.votes), new Date(early.first!), new Date(early.last!));
 }
 
-/** A vote by someone else counts into the author's unread votes row of the poll, made by the first such vote. */
-async function countVote(tx: Transaction<Schema>, voteEventId: string, vote: VoteCast['data']): Promise<void> {
-  const poll = await pollOf(tx, vote.pollId);
-  if (poll === undefined || poll.author_id === vote.voterId) return;
-  const data = JSON.stringify({ pollId: vote.pollId, question: poll.question, count: 1 });
-  await sql`
-    insert into social_notifications as n (id, user_id, type, created_at, updated_at, read, poll_id, data)
-    values (${voteEventId}, ${poll.author_id}, 'votes', ${vote.castAt}::timestamptz, ${vote.castAt}::timestamptz, false, ${vote.pollId}, ${data}::jsonb)
-    on conflict (user_id, poll_id) where type = 'votes' and not read do update
-      set data = jsonb_set(n.data, '{count}', to_jsonb((n.data->>'count')::integer + 1)), updated_at = greatest(n.updated_at, excluded.updated_at)`.execute(tx);
+/** What a voter of a closed poll is told: the winning option(s) by the votes standing, and their own. */
+async function tellOfClose(tx: Transaction<Schema>, poll: Selectable<SocialPollsTable>, voters: readonly Readonly<{ voter_id: string; option_id: string }>[]): Promise<void> {
+  const votes = await tx.selectFrom('social_poll_votes').select(['voter_id', 'option_id']).where('poll_id', '=', poll.poll_id).where('active', '=', true).execute();
+  const options = poll.options as PollOption[];
+  const tally = new Map<string, number>(options.map((option) => [option.id, 0]));
+  for (const vote of votes) tally.set(vote.option_id, (tally.get(vote.option_id) ?? 0) + 1);
+  const most = Math.max(0, ...tally.values());
+  const winningOptions = most === 0 ? [] : options.filter((option) => tally.get(option.id) === most).map((option) => ({ id: option.id, text: option.text, votes: most }));
+  for (const voter of voters) {
+    if (voter.voter_id === poll.closed_by) continue;
+    await notify(tx, {
+      id: pollClosedNotificationId(poll.closed_event_id!, voter.voter_id),
+      userId: voter.voter_id,
+      type: 'poll_closed',
+      at: poll.closed_at!.toISOString(),
+      pollId: poll.poll_id,
+      data: { pollId: poll.poll_id, question: poll.question, reason: poll.close_reason, totalVotes: votes.length, winningOptions, yourOptionId: voter.option_id },
+    });
+  }
 }
 
 /** Voters (their votes standing when it closed) hear of the close, with the winning option(s), except whoever closed it. */
 async function pollClosed(tx: Transaction<Schema>, eventId: string, closed: PollClosed['data']): Promise<void> {
-  const { rows } = await sql<{ question: string; options: PollOption[] }>`
-    update social_polls set closed = true where poll_id = ${closed.pollId} and not closed returning question, options`.execute(tx);
-  const poll = rows[0];
-  if (poll === undefined) return; // unknown, or closed already
-  const votes = await tx.selectFrom('social_poll_votes').select(['voter_id', 'option_id']).where('poll_id', '=', closed.pollId).where('active', '=', true).execute();
-  const tally = new Map<string, number>(poll.options.map((option) => [option.id, 0]));
-  for (const vote of votes) tally.set(vote.option_id, (tally.get(vote.option_id) ?? 0) + 1);
-  const most = Math.max(0, ...tally.values());
-  const winningOptions = most === 0 ? [] : poll.options.filter((option) => tally.get(option.id) === most).map((option) => ({ id: option.id, text: option.text, votes: most }));
-  for (const vote of votes) {
-    if (vote.voter_id === closed.closedBy) continue;
-    await notify(tx, {
-      id: pollClosedNotificationId(eventId, vote.voter_id),
-      userId: vote.voter_id,
-      type: 'poll_closed',
-      at: closed.closedAt,
-      pollId: closed.pollId,
-      data: { pollId: closed.pollId, question: poll.question, reason: closed.reason, totalVotes: votes.length, winningOptions, yourOptionId: vote.option_id },
-    });
-  }
+  const poll = await tx
+    .updateTable('social_polls')
+    .set({ closed_event_id: eventId, closed_by: closed.closedBy, close_reason: closed.reason, closed_at: new Date(closed.closedAt) })
+    .where('poll_id', '=', closed.pollId)
+    .where('closed_event_id', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+  if (poll === undefined) return; // unknown (it is in the same stream: never on its way), or closed already
+  const voters = await tx.selectFrom('social_poll_votes').select(['voter_id', 'option_id']).where('poll_id', '=', closed.pollId).where('active', '=', true).execute();
+  await tellOfClose(tx, poll, voters);
+}
+
+/**
+ * A vote counts into its poll's votes row. A vote applied after its poll closed was cast before (votes after the
+ * close are refused) and arrived late from another partition: its voter hears of the close now.
+ */
+async function voteCast(tx: Transaction<Schema>, vote: VoteCast['data']): Promise<void> {
+  const { pollId, voterId, optionId, castAt } = vote;
+  await tx
+    .insertInto('social_poll_votes')
+    .values({ poll_id: pollId, voter_id: voterId, option_id: optionId, active: true, cast_at: new Date(castAt) })
+    .onConflict((oc) => oc.columns(['poll_id', 'voter_id']).doUpdateSet({ option_id: optionId, active: true, cast_at: new Date(castAt) }))
+    .execute();
+  const poll = await pollOf(tx, pollId);
+  if (poll === undefined) return; // counted when the poll arrives
+  if (poll.author_id !== voterId) await countVotes(tx, poll, 1, new Date(castAt), new Date(castAt));
+  if (poll.closed_event_id !== null) await tellOfClose(tx, poll, [{ voter_id: voterId, option_id: optionId }]);
 }
 
 async function commentPosted(tx: Transaction<Schema>, eventId: string, comment: CommentPosted['data']): Promise<void> {
@@ -138,18 +193,11 @@ async function applyOne(tx: Transaction<Schema>, recorded: RecordedEvent): Promi
       return;
     }
     case 'PollCreated':
-      return pollCreated(tx, recorded.eventId, event.data);
+      return pollCreated(tx, event.data);
     case 'PollClosed':
       return pollClosed(tx, recorded.eventId, event.data);
-    case 'VoteCast': {
-      const { pollId, voterId, optionId } = event.data;
-      await tx
-        .insertInto('social_poll_votes')
-        .values({ poll_id: pollId, voter_id: voterId, option_id: optionId, active: true })
-        .onConflict((oc) => oc.columns(['poll_id', 'voter_id']).doUpdateSet({ option_id: optionId, active: true }))
-        .execute();
-      return countVote(tx, recorded.eventId, event.data);
-    }
+    case 'VoteCast':
+      return voteCast(tx, event.data);
     case 'VoteRetracted':
       await tx.updateTable('social_poll_votes').set({ active: false }).where('poll_id', '=', event.data.pollId).where('voter_id', '=', event.data.voterId).execute();
       return;

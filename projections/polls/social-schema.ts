@@ -70,7 +70,11 @@ export interface SocialPollsTable {
   question: string;
   /** [{ id, text }] in the poll's order. */
   options: Json;
-  closed: boolean;
+  /** The PollClosed that closed it, and what it said; null while open. */
+  closed_event_id: string | null;
+  closed_by: string | null;
+  close_reason: string | null;
+  closed_at: Date | null;
 }
 
 export interface SocialPollVotesTable {
@@ -79,6 +83,7 @@ export interface SocialPollVotesTable {
   option_id: string;
   /** False once retracted. */
   active: boolean;
+  cast_at: Date;
 }
 
 declare module '../schema.js' {
@@ -172,7 +177,10 @@ const pollsSocial: Migration = {
       .addColumn('author_id', 'text', (c) => c.notNull())
       .addColumn('question', 'text', (c) => c.notNull())
       .addColumn('options', 'jsonb', (c) => c.notNull())
-      .addColumn('closed', 'boolean', (c) => c.notNull())
+      .addColumn('closed_event_id', 'text')
+      .addColumn('closed_by', 'text')
+      .addColumn('close_reason', 'text')
+      .addColumn('closed_at', 'timestamptz')
       .execute();
     await db.schema
       .createTable('social_poll_votes')
@@ -180,6 +188,7 @@ const pollsSocial: Migration = {
       .addColumn('voter_id', 'text', (c) => c.notNull())
       .addColumn('option_id', 'text', (c) => c.notNull())
       .addColumn('active', 'boolean', (c) => c.notNull())
+      .addColumn('cast_at', 'timestamptz', (c) => c.notNull())
       .addPrimaryKeyConstraint('social_poll_votes_pk', ['poll_id', 'voter_id'])
       .execute();
   },

@@ -106,11 +106,11 @@ if (urls.database && urls.replicas && urls.kafka && urls.redis) {
     await admin.connect();
     try {
       // One topic per hosted context module, and the dead letters'.
-      t.deepEqual(chorus.system.topology.allTopics().sort(), [`${prefix}.dlq`, `${prefix}.feedback`, `${prefix}.identity`]);
+      t.deepEqual(chorus.system.topology.allTopics().sort(), [`${prefix}.dlq`, `${prefix}.feedback`, `${prefix}.identity`, `${prefix}.polls`]);
       const { topics } = await admin.fetchTopicMetadata({ topics: [`${prefix}.feedback`, `${prefix}.identity`, `${prefix}.dlq`] });
       t.deepEqual(
         topics.map((topic) => [topic.name, topic.partitions.length]).sort(),
-        [`${prefix}.dlq`, `${prefix}.feedback`, `${prefix}.identity`].map((name) => [name, 3]),
+        [`${prefix}.dlq`, `${prefix}.feedback`, `${prefix}.identity`, `${prefix}.polls`].map((name) => [name, 3]),
         'created at start-up with KAFKA_TOPIC_PARTITIONS partitions',
       );
     } finally {

@@ -7,7 +7,7 @@ import { notificationReadStreamId, type AllNotificationsRead, type NotificationR
 import { pollStreamId, type PollClosed, type PollCreated } from '../../domain/polls/poll-events.js';
 import { followStreamId, messageStreamId, type MessageSent, type UserFollowed } from '../../domain/polls/social-events.js';
 import { voteStreamId, type VoteCast, type VoteRetracted } from '../../domain/polls/vote-events.js';
-import { notificationProjection, pollClosedNotificationId, replyNotificationId, votesBeforePollNotificationId } from '../../projections/polls/notification-projection.js';
+import { notificationProjection, pollClosedNotificationId, replyNotificationId, votesNotificationId } from '../../projections/polls/notification-projection.js';
 import type { NotificationType } from '../../projections/polls/social-schema.js';
 import { ProjectionSpecification, recordedEventLog } from '../support/projection-specification.js';
 
@@ -79,7 +79,7 @@ test('given votes by others on a poll, then its author has one unread row counti
   const created = pollCreated();
   const first = voted(bob, 'o1', 1);
   await spec.given([created, first, voted(ann, 'o2', 2)]).when([voted(cat, 'o2', 3), voted(dan, 'o2', 4)]).then(t, {
-    social_notifications: [row(first.eventId, ann, 'votes', 1, { pollId, question: 'Tea or coffee?', count: 3 }, { poll_id: pollId, updated_at: new Date(at(4)) })],
+    social_notifications: [row(votesNotificationId(ann, pollId, 0), ann, 'votes', 1, { pollId, question: 'Tea or coffee?', count: 3 }, { poll_id: pollId, updated_at: new Date(at(4)) })],
   });
 });
 
@@ -89,7 +89,7 @@ test('given votes applied before their poll (another partition), then the poll c
   const later = voted(dan, 'o2', 6);
   await spec.given(early).when([created, later]).then(t, {
     social_notifications: [
-      row(votesBeforePollNotificationId(created.eventId), ann, 'votes', 0, { pollId, question: 'Tea or coffee?', count: 2 }, { poll_id: pollId, updated_at: new Date(at(6)) }),
+      row(votesNotificationId(ann, pollId, 0), ann, 'votes', 1, { pollId, question: 'Tea or coffee?', count: 2 }, { poll_id: pollId, updated_at: new Date(at(6)) }),
     ],
   });
 });
@@ -98,10 +98,10 @@ test('given the votes row is read, then the next votes start a new unread row', 
   const created = pollCreated();
   const first = voted(bob, 'o1', 1);
   const after = voted(cat, 'o1', 3);
-  await spec.given([created, first, readOne(ann, first.eventId, 2)]).when([after, voted(dan, 'o2', 4)]).then(t, {
+  await spec.given([created, first, readOne(ann, votesNotificationId(ann, pollId, 0), 2)]).when([after, voted(dan, 'o2', 4)]).then(t, {
     social_notifications: byKey([
-      row(first.eventId, ann, 'votes', 1, { pollId, question: 'Tea or coffee?', count: 1 }, { poll_id: pollId, read: true }),
-      row(after.eventId, ann, 'votes', 3, { pollId, question: 'Tea or coffee?', count: 2 }, { poll_id: pollId, updated_at: new Date(at(4)) }),
+      row(votesNotificationId(ann, pollId, 0), ann, 'votes', 1, { pollId, question: 'Tea or coffee?', count: 1 }, { poll_id: pollId, read: true }),
+      row(votesNotificationId(ann, pollId, 1), ann, 'votes', 3, { pollId, question: 'Tea or coffee?', count: 2 }, { poll_id: pollId, updated_at: new Date(at(4)) }),
     ]),
   });
 });
@@ -109,7 +109,6 @@ test('given the votes row is read, then the next votes start a new unread row', 
 test('given a poll closes, then those whose votes stand hear of it with the winner, except whoever closed it', async (t) => {
   // Recorded in log order: a poll's stream is closed after it was created.
   const history = [pollCreated(), voted(bob, 'o2', 1), voted(cat, 'o2', 2), voted(dan, 'o1', 3), voted(ann, 'o1', 4)];
-  const bobs = history[1]!;
   const closed = pollClosed(ann, 10);
   const data = { pollId, question: 'Tea or coffee?', reason: 'closed', totalVotes: 3, winningOptions: [{ id: 'o2', text: 'Coffee', votes: 2 }] };
   await spec
@@ -117,18 +116,17 @@ test('given a poll closes, then those whose votes stand hear of it with the winn
     .when([retracted(dan, 'o1', 5), closed])
     .then(t, {
       social_notifications: byKey([
-        row(bobs.eventId, ann, 'votes', 1, { pollId, question: 'Tea or coffee?', count: 3 }, { poll_id: pollId, updated_at: new Date(at(3)) }),
+        row(votesNotificationId(ann, pollId, 0), ann, 'votes', 1, { pollId, question: 'Tea or coffee?', count: 3 }, { poll_id: pollId, updated_at: new Date(at(3)) }),
         row(pollClosedNotificationId(closed.eventId, bob), bob, 'poll_closed', 10, { ...data, yourOptionId: 'o2' }, { poll_id: pollId }),
         row(pollClosedNotificationId(closed.eventId, cat), cat, 'poll_closed', 10, { ...data, yourOptionId: 'o2' }, { poll_id: pollId }),
       ]),
-      social_polls: [{ poll_id: pollId, author_id: ann, question: 'Tea or coffee?', options, closed: true }],
+      social_polls: [{ poll_id: pollId, author_id: ann, question: 'Tea or coffee?', options, closed_event_id: closed.eventId, closed_by: ann, close_reason: 'closed', closed_at: new Date(at(10)) }],
     });
 });
 
 test('given a poll that expires with a tie, then every voter hears of it with both winners; without votes nobody does', async (t) => {
   const other = '01a2041a-9df6-7589-a81b-b54b10957601';
   const history = [pollCreated(), pollCreated(ann, other), voted(bob, 'o1', 1), voted(ann, 'o2', 2)];
-  const bobs = history[2]!;
   const closed = pollClosed(null, 10);
   const data = {
     pollId,
@@ -143,8 +141,29 @@ test('given a poll that expires with a tie, then every voter hears of it with bo
   await spec.given(history).when([closed, pollClosed(null, 11, other)]).then(t, {
     social_notifications: byKey([
       row(pollClosedNotificationId(closed.eventId, ann), ann, 'poll_closed', 10, { ...data, yourOptionId: 'o2' }, { poll_id: pollId }),
-      row(bobs.eventId, ann, 'votes', 1, { pollId, question: 'Tea or coffee?', count: 1 }, { poll_id: pollId }),
+      row(votesNotificationId(ann, pollId, 0), ann, 'votes', 1, { pollId, question: 'Tea or coffee?', count: 1 }, { poll_id: pollId }),
       row(pollClosedNotificationId(closed.eventId, bob), bob, 'poll_closed', 10, { ...data, yourOptionId: 'o1' }, { poll_id: pollId }),
+    ]),
+  });
+});
+
+test('given a vote that arrives after its poll closed (cast before, from another partition), then its voter hears of the close too', async (t) => {
+  const history = [pollCreated(), voted(bob, 'o1', 1)];
+  const closed = pollClosed(null, 10);
+  const late = voted(cat, 'o2', 2);
+  const told = { pollId, question: 'Tea or coffee?', reason: 'expired' };
+  await spec.given(history).when([closed, late]).then(t, {
+    social_notifications: byKey([
+      row(votesNotificationId(ann, pollId, 0), ann, 'votes', 1, { pollId, question: 'Tea or coffee?', count: 2 }, { poll_id: pollId, updated_at: new Date(at(2)) }),
+      row(pollClosedNotificationId(closed.eventId, bob), bob, 'poll_closed', 10, { ...told, totalVotes: 1, winningOptions: [{ id: 'o1', text: 'Tea', votes: 1 }], yourOptionId: 'o1' }, { poll_id: pollId }),
+      row(
+        pollClosedNotificationId(closed.eventId, cat),
+        cat,
+        'poll_closed',
+        10,
+        { ...told, totalVotes: 2, winningOptions: [{ id: 'o1', text: 'Tea', votes: 1 }, { id: 'o2', text: 'Coffee', votes: 1 }], yourOptionId: 'o2' },
+        { poll_id: pollId },
+      ),
     ]),
   });
 });
