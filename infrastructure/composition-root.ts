@@ -349,6 +349,8 @@ function buildWorkers(
   const { config, logger, metrics, database, store, upcasting, topology, lagOf, progress } = system;
   const unknown = (only ?? []).filter((name) => !system.projections.some((projection) => projection.name === name));
   if (unknown.length > 0) throw new ConfigError(`Unknown projection(s) for --only: ${unknown.join(', ')}`);
+  const elsewhere = system.projections.filter((projection) => only?.includes(projection.name) === true && !keptBy(projection, roles));
+  if (elsewhere.length > 0) throw new ConfigError(`Not kept by the ${roles.join(', ')} role(s), so not for --only: ${elsewhere.map((p) => `${p.name} (${p.role ?? 'projector'} role)`).join(', ')}`);
 
   const deadLetterProducer: Producer | null = kafkaSide === null ? null : kafkaSide.deadLetterProducer(kafkaSide.client);
   const options: ConsumerOptions = {

@@ -4,7 +4,7 @@ import test from 'ava';
 import { pino } from 'pino';
 import { apiMigrations, contexts } from '../../api/contexts.js';
 import { openSystem, type Role } from '../../infrastructure/composition-root.js';
-import { loadConfig } from '../../infrastructure/config.js';
+import { ConfigError, loadConfig } from '../../infrastructure/config.js';
 import { TEST_CONFIG } from '../support/http-specification.js';
 
 const SOCIAL = ['projection.polls-profiles', 'projection.polls-conversations', 'projection.polls-notifications'];
@@ -28,4 +28,10 @@ test('the enricher role keeps the notifications processor, not the read models',
 
 test('a process of every role keeps them all', async (t) => {
   t.deepEqual(await socialWorkersOf(['api', 'projector', 'enricher']), [...SOCIAL].sort());
+});
+
+test('a projector run --only for the notifications processor is refused: no projector keeps it', async (t) => {
+  const opened = openSystem(loadConfig({ ...TEST_CONFIG }), pino({ level: 'silent' }), { roles: ['projector'], modules: contexts, migrations: apiMigrations, only: ['polls-notifications'] });
+  const error = await t.throwsAsync(opened, { instanceOf: ConfigError });
+  t.regex(error.message, /polls-notifications \(enricher role\)/);
 });
