@@ -12,7 +12,7 @@ import type { RecordedEvent } from '../../application/ports/event-store.js';
 import type { CommentPosted } from '../../domain/polls/comment-events.js';
 import { NOTIFICATION_READ_EVENT_TYPES, type NotificationReadEvent } from '../../domain/polls/notification-read.js';
 import type { PollClosed, PollCreated, PollOption } from '../../domain/polls/poll-events.js';
-import type { MessageSent, UserFollowed } from '../../domain/polls/social-events.js';
+import type { ConversationRead, MessageSent, UserFollowed } from '../../domain/polls/social-events.js';
 import type { VoteCast, VoteRetracted } from '../../domain/polls/vote-events.js';
 import { assertNever } from '../../domain/kernel/decider.js';
 import type { Projection } from '../projection.js';
@@ -20,7 +20,16 @@ import type { Schema } from '../schema.js';
 import type { NotificationType, SocialPollsTable } from './social-schema.js';
 import { freshEvents } from './stream-revisions.js';
 
-type NotificationSourceEvent = UserFollowed | PollCreated | PollClosed | VoteCast | VoteRetracted | CommentPosted | MessageSent | NotificationReadEvent;
+type NotificationSourceEvent =
+  | UserFollowed
+  | PollCreated
+  | PollClosed
+  | VoteCast
+  | VoteRetracted
+  | CommentPosted
+  | MessageSent
+  | ConversationRead
+  | NotificationReadEvent;
 
 const HANDLES: readonly NotificationSourceEvent['type'][] = [
   'UserFollowed',
@@ -30,6 +39,7 @@ const HANDLES: readonly NotificationSourceEvent['type'][] = [
   'VoteRetracted',
   'CommentPosted',
   'MessageSent',
+  'ConversationRead',
   ...NOTIFICATION_READ_EVENT_TYPES,
 ];
 
@@ -97,8 +107,8 @@ async function countVotes(tx: Transaction<Schema>, poll: Selectable<SocialPollsT
 }
 
 /**
- * Keeps what notifications need of the poll. Votes of it applied before it (on Kafka its stream and its votes' may
- * sit in different partitions) had no author to notify: they are counted now.
+ * Keeps what notifications need of the poll. Votes and comments of it applied before it (on Kafka its stream and
+ * theirs may sit in different partitions) are counted now, and named its question.
  */
 async function pollCreated(tx: Transaction<Schema>, created: PollCreated['data']): Promise<void> {
   const { pollId, authorId, question, options } = created;
@@ -109,6 +119,10 @@ async function pollCreated(tx: Transaction<Schema>, created: PollCreated['data']
     .returningAll()
     .executeTakeFirst();
   if (poll === undefined) return;
+  // Comments applied before it could not name its question.
+  await sql`
+    update social_notifications set data = jsonb_set(data, '{question}', to_jsonb(${question}::text))
+    where poll_id = ${pollId} and data->'question' = 'null'::jsonb`.execute(tx);
   const early = await tx
     .selectFrom('social_poll_votes')
     .select([sql<string>`count(*)`.as('votes'), sql<Date | null>`min(cast_at)`.as('first'), sql<Date | null>`max(cast_at)`.as('last')])
@@ -208,6 +222,14 @@ async function applyOne(tx: Transaction<Schema>, recorded: RecordedEvent): Promi
       if (from !== to) await notify(tx, { id: recorded.eventId, userId: to, type: 'message', at: sentAt, pollId: null, data: { messageId, from, excerpt: excerpt(text) } });
       return;
     }
+    case 'ConversationRead': {
+      // Reading a conversation reads the notifications of its messages too.
+      const { readerId, counterpartId, upTo } = event.data;
+      await sql`
+        update social_notifications set read = true
+        where user_id = ${readerId} and type = 'message' and not read and data->>'from' = ${counterpartId} and created_at <= ${upTo}::timestamptz`.execute(tx);
+      return;
+    }
     case 'NotificationRead':
       await tx.updateTable('social_notifications').set({ read: true }).where('id', '=', event.data.notificationId).where('user_id', '=', event.data.userId).execute();
       return;
@@ -233,7 +255,7 @@ export const notificationProjection: Projection = {
   name: 'polls-notifications',
   version: 1,
   role: 'enricher',
-  categories: ['follow', 'poll', 'vote', 'comment', 'message', 'notificationread'],
+  categories: ['follow', 'poll', 'vote', 'comment', 'message', 'conversationread', 'notificationread'],
   handles: HANDLES,
   tables: ['social_notifications', 'social_polls', 'social_poll_votes', 'social_notification_streams'],
   apply,

@@ -5,7 +5,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { commentStreamId, type CommentPosted } from '../../domain/polls/comment-events.js';
 import { notificationReadStreamId, type AllNotificationsRead, type NotificationRead } from '../../domain/polls/notification-read.js';
 import { pollStreamId, type PollClosed, type PollCreated } from '../../domain/polls/poll-events.js';
-import { followStreamId, messageStreamId, type MessageSent, type UserFollowed } from '../../domain/polls/social-events.js';
+import { conversationReadStreamId, followStreamId, messageStreamId, type ConversationRead, type MessageSent, type UserFollowed } from '../../domain/polls/social-events.js';
 import { voteStreamId, type VoteCast, type VoteRetracted } from '../../domain/polls/vote-events.js';
 import { notificationProjection, pollClosedNotificationId, replyNotificationId, votesNotificationId } from '../../projections/polls/notification-projection.js';
 import type { NotificationType } from '../../projections/polls/social-schema.js';
@@ -195,6 +195,20 @@ test('given follows, comments, replies and messages, then the user concerned hea
         row(message.eventId, dan, 'message', 5, { messageId: message.data.messageId, from: cat, excerpt: 'Hi' }),
       ]),
     });
+});
+
+test('given a comment applied before its poll, then the poll names its question when it arrives', async (t) => {
+  const comment = commented(bob, null, 2);
+  const created = pollCreated();
+  const data = { pollId, question: 'Tea or coffee?', commentId: comment.data.commentId, parentId: null, authorId: bob, excerpt: 'Coffee, obviously' };
+  await spec.given([comment]).when([created]).then(t, { social_notifications: [row(comment.eventId, ann, 'comment', 2, data, { poll_id: pollId })] });
+});
+
+test('given a conversation read, then the notifications of its messages up to the mark are read, and no others', async (t) => {
+  const [first, other, later] = [messaged(bob, ann, 1), messaged(cat, ann, 2), messaged(bob, ann, 5)];
+  const mark = log.record(conversationReadStreamId(ann, bob), { type: 'ConversationRead', data: { readerId: ann, counterpartId: bob, upTo: at(3), readAt: at(3) } } satisfies ConversationRead);
+  const message = (event: typeof first, rest: Partial<Row> = {}) => row(event.eventId, ann, 'message', Number(event.data.sentAt.slice(14, 16)), { messageId: event.data.messageId, from: event.data.from, excerpt: 'Hi' }, rest);
+  await spec.given([first, other, mark]).when([later]).then(t, { social_notifications: [message(first, { read: true }), message(other), message(later)] });
 });
 
 test('given read-all, then what changed up to it is read, only for that user, and later notifications are not', async (t) => {

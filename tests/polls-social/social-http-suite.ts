@@ -196,6 +196,12 @@ export function socialHttpSuite(profile: Profile): void {
     const marked = await when('POST', `/v1/conversations/${jon.id}/read`, { headers: ida.headers }).then(t, { status: 200, body: { revision: 0 } });
     const after = await read('/v1/conversations', ida, marked.body.position);
     t.deepEqual(after.body.items.map((c: { unreadCount: number }) => c.unreadCount), [1, 0]);
+    const notifications = await read('/v1/notifications', ida, marked.body.position);
+    t.deepEqual(
+      notifications.body.items.map((n: { read: boolean; data: { from: string } }) => [n.data.from, n.read]).sort(),
+      [[jon.id, true], [jon.id, true], [jon.id, true], [kim.id, false]].sort(),
+      "reading Jon's conversation read the notifications of his messages",
+    );
     const jons = await read('/v1/conversations', jon, marked.body.position);
     t.deepEqual(jons.body.items.map((c: { userId: string; unreadCount: number }) => [c.userId, c.unreadCount]), [[ida.id, 1]], "Jon's side counts Ida's reply");
   });
@@ -389,7 +395,7 @@ export function socialHttpSuite(profile: Profile): void {
         read(`/v1/conversations/${cy.id}`, ben, last).then((reply) => reply.body),
       ]);
     const before = await views();
-    t.is(before[0].unreadCount, 2, 'the follow and the message; the votes were marked read');
+    t.is(before[0].unreadCount, 1, 'the follow: the votes were marked read, the message by reading its conversation');
     for (const name of ['polls-notifications', 'polls-profiles', 'polls-conversations']) {
       t.like(await http.chorus().system.rebuilds.run(name), { status: 'completed' }, name);
     }
