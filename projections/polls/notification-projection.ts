@@ -58,12 +58,23 @@ const excerpt = (text: string): string => (text.length <= EXCERPT_LENGTH ? text 
 
 type NewNotification = Readonly<{ id: string; userId: string; type: NotificationType; at: string; pollId: string | null; data: Record<string, unknown> }>;
 
+/** A new notification, read already when a mark applied before it covers it (read-all, or its conversation's). */
 async function notify(tx: Transaction<Schema>, notification: NewNotification): Promise<void> {
   const { id, userId, type, at, pollId, data } = notification;
+  const conversation = type === 'message' ? String(data.from) : null;
   await sql`
     insert into social_notifications (id, user_id, type, created_at, updated_at, read, poll_id, data)
-    values (${id}, ${userId}, ${type}, ${at}::timestamptz, ${at}::timestamptz, false, ${pollId}, ${JSON.stringify(data)}::jsonb)
+    select ${id}, ${userId}, ${type}, ${at}::timestamptz, ${at}::timestamptz,
+           exists (select 1 from social_read_marks m where m.user_id = ${userId} and m.counterpart_id in ('', ${conversation}) and m.up_to >= ${at}::timestamptz),
+           ${pollId}, ${JSON.stringify(data)}::jsonb
     on conflict (id) do nothing`.execute(tx);
+}
+
+/** Keeps a read mark, never moving it back. */
+async function markRead(tx: Transaction<Schema>, userId: string, counterpartId: string, upTo: string): Promise<void> {
+  await sql`
+    insert into social_read_marks as m (user_id, counterpart_id, up_to) values (${userId}, ${counterpartId}, ${upTo}::timestamptz)
+    on conflict (user_id, counterpart_id) do update set up_to = greatest(m.up_to, excluded.up_to)`.execute(tx);
 }
 
 async function pollOf(tx: Transaction<Schema>, pollId: string): Promise<Selectable<SocialPollsTable> | undefined> {
@@ -225,6 +236,7 @@ async function applyOne(tx: Transaction<Schema>, recorded: RecordedEvent): Promi
     case 'ConversationRead': {
       // Reading a conversation reads the notifications of its messages too.
       const { readerId, counterpartId, upTo } = event.data;
+      await markRead(tx, readerId, counterpartId, upTo);
       await sql`
         update social_notifications set read = true
         where user_id = ${readerId} and type = 'message' and not read and data->>'from' = ${counterpartId} and created_at <= ${upTo}::timestamptz`.execute(tx);
@@ -234,6 +246,7 @@ async function applyOne(tx: Transaction<Schema>, recorded: RecordedEvent): Promi
       await tx.updateTable('social_notifications').set({ read: true }).where('id', '=', event.data.notificationId).where('user_id', '=', event.data.userId).execute();
       return;
     case 'AllNotificationsRead':
+      await markRead(tx, event.data.userId, '', event.data.upTo);
       await tx
         .updateTable('social_notifications')
         .set({ read: true })
@@ -257,6 +270,6 @@ export const notificationProjection: Projection = {
   role: 'enricher',
   categories: ['follow', 'poll', 'vote', 'comment', 'message', 'conversationread', 'notificationread'],
   handles: HANDLES,
-  tables: ['social_notifications', 'social_polls', 'social_poll_votes', 'social_notification_streams'],
+  tables: ['social_notifications', 'social_polls', 'social_poll_votes', 'social_read_marks', 'social_notification_streams'],
   apply,
 };

@@ -86,6 +86,17 @@ export interface SocialPollVotesTable {
   cast_at: Date;
 }
 
+/**
+ * Read marks as the notifications processor keeps them, so that a notification applied after a mark that covers it
+ * (from another partition) is read as it would have been in log order: a conversation's (counterpart_id the other
+ * user) and read-all's (counterpart_id '').
+ */
+export interface SocialReadMarksTable {
+  user_id: string;
+  counterpart_id: string;
+  up_to: Date;
+}
+
 declare module '../schema.js' {
   interface Schema {
     social_profiles: SocialProfilesTable;
@@ -96,6 +107,7 @@ declare module '../schema.js' {
     social_notifications: SocialNotificationsTable;
     social_polls: SocialPollsTable;
     social_poll_votes: SocialPollVotesTable;
+    social_read_marks: SocialReadMarksTable;
     social_notification_streams: StreamRevisionsTable;
   }
 }
@@ -191,9 +203,17 @@ const pollsSocial: Migration = {
       .addColumn('cast_at', 'timestamptz', (c) => c.notNull())
       .addPrimaryKeyConstraint('social_poll_votes_pk', ['poll_id', 'voter_id'])
       .execute();
+    await db.schema
+      .createTable('social_read_marks')
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('counterpart_id', 'text', (c) => c.notNull())
+      .addColumn('up_to', 'timestamptz', (c) => c.notNull())
+      .addPrimaryKeyConstraint('social_read_marks_pk', ['user_id', 'counterpart_id'])
+      .execute();
   },
   async down(db) {
     for (const table of [
+      'social_read_marks',
       'social_poll_votes',
       'social_polls',
       'social_notifications',

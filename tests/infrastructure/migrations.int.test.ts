@@ -37,6 +37,7 @@ test('migrations go up, report their status, and come down one at a time', async
       'social_polls',
       'social_profile_streams',
       'social_profiles',
+      'social_read_marks',
       'streams',
       'user_credentials',
     ]);

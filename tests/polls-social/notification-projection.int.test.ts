@@ -15,6 +15,7 @@ const spec = ProjectionSpecification(notificationProjection, {
   social_notifications: ['user_id', 'type', 'created_at'],
   social_polls: ['poll_id'],
   social_poll_votes: ['poll_id', 'voter_id'],
+  social_read_marks: ['user_id', 'counterpart_id'],
   social_notification_streams: ['stream_id'],
 });
 
@@ -209,6 +210,20 @@ test('given a conversation read, then the notifications of its messages up to th
   const mark = log.record(conversationReadStreamId(ann, bob), { type: 'ConversationRead', data: { readerId: ann, counterpartId: bob, upTo: at(3), readAt: at(3) } } satisfies ConversationRead);
   const message = (event: typeof first, rest: Partial<Row> = {}) => row(event.eventId, ann, 'message', Number(event.data.sentAt.slice(14, 16)), { messageId: event.data.messageId, from: event.data.from, excerpt: 'Hi' }, rest);
   await spec.given([first, other, mark]).when([later]).then(t, { social_notifications: [message(first, { read: true }), message(other), message(later)] });
+});
+
+test('given read marks applied before what they cover (from other partitions), then those notifications come read', async (t) => {
+  const conversationMark = log.record(conversationReadStreamId(ann, bob), { type: 'ConversationRead', data: { readerId: ann, counterpartId: bob, upTo: at(3), readAt: at(3) } } satisfies ConversationRead);
+  const [seen, fromCat, unseen] = [messaged(bob, ann, 1), messaged(cat, ann, 2), messaged(bob, ann, 5)];
+  const follow = followed(dan, cat, 4);
+  const message = (event: typeof seen, rest: Partial<Row> = {}) => row(event.eventId, ann, 'message', Number(event.data.sentAt.slice(14, 16)), { messageId: event.data.messageId, from: event.data.from, excerpt: 'Hi' }, rest);
+  await spec.given([conversationMark, readAll(cat, 6)]).when([seen, fromCat, unseen, follow]).then(t, {
+    social_notifications: [message(seen, { read: true }), message(fromCat), message(unseen), row(follow.eventId, cat, 'follow', 4, { followerId: dan }, { read: true })],
+    social_read_marks: [
+      { user_id: ann, counterpart_id: bob, up_to: new Date(at(3)) },
+      { user_id: cat, counterpart_id: '', up_to: new Date(at(6)) },
+    ],
+  });
 });
 
 test('given read-all, then what changed up to it is read, only for that user, and later notifications are not', async (t) => {
