@@ -98,11 +98,11 @@ export const socialRoutes = (deps: HttpDependencies) => [
       412: 'If-Match does not match',
     },
     async handle(ctx, { body, commands }) {
-      const clear = (value: string | null | undefined): string | undefined => (value === null ? '' : value);
+      // The events keep strings: an empty one is how a bio or an avatar is cleared.
       const input = {
         ...(body.displayName === undefined ? {} : { displayName: body.displayName }),
-        ...(body.bio === undefined ? {} : { bio: clear(body.bio)! }),
-        ...(body.avatarUrl === undefined ? {} : { avatarUrl: clear(body.avatarUrl)! }),
+        ...(body.bio === undefined ? {} : { bio: body.bio ?? '' }),
+        ...(body.avatarUrl === undefined ? {} : { avatarUrl: body.avatarUrl ?? '' }),
       };
       const expectedRevision = ifMatchRevision(ctx);
       const context = expectedRevision === undefined ? commandContextOf(ctx) : { ...commandContextOf(ctx), expectedRevision };
