@@ -9,6 +9,7 @@ import { feedbackRoutes } from './http/feedback.js';
 import { pollsRoutes } from './http/polls.js';
 import { pollEngagementRoutes } from './http/poll-engagement.js';
 import { identityRoutes } from './http/identity.js';
+import { socialRoutes } from './http/social.js';
 import { identityModule } from '../projections/identity/module.js';
 import { idempotencyMigrations } from './http/idempotency-schema.js';
 import type { AnyRoute } from './http/routes.js';
@@ -20,7 +21,7 @@ export const context = (module: ContextModule, routes: (deps: HttpDependencies) 
 export const contexts: readonly BoundedContext[] = [
   context(identityModule, identityRoutes),
   context(feedbackModule, feedbackRoutes),
-  context(pollsModule, (deps) => [...pollsRoutes(deps), ...pollEngagementRoutes(deps)]),
+  context(pollsModule, (deps) => [...pollsRoutes(deps), ...pollEngagementRoutes(deps), ...socialRoutes(deps)]),
 ];
 
 /** Tables of the HTTP layer itself, migrated with those of the core and the contexts. */

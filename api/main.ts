@@ -3,6 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../infrastructure/config.js';
+import { keptBy } from '../projections/projection.js';
 import { rebuildOutdatedProjections } from '../projections/rebuild/outdated-projections.js';
 import { describeDatabase, IN_MEMORY } from '../infrastructure/config.js';
 import { ALL_ROLES, openSystem, type Role, type System } from '../infrastructure/composition-root.js';
@@ -71,7 +72,7 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
   }
   system.workers.start();
   const sweeping = new AbortController();
-  const projected = roles.includes('projector') ? system.projections.map((projection) => projection.name).filter((name) => only === undefined || only.includes(name)) : [];
+  const projected = system.projections.filter((projection) => keptBy(projection, roles)).map((projection) => projection.name).filter((name) => only === undefined || only.includes(name));
   const rebuilt = rebuildOutdatedProjections(system.rebuilds, system.database.db, projected, config.rebuildOnVersionChange, logger, sweeping.signal).catch((error: unknown) =>
     logger.error({ err: error }, 'could not look for projections whose version changed'),
   );

@@ -20,7 +20,7 @@ import type { ContextModule } from '../projections/context-module.js';
 import { ProjectionApplier, type ConsumerOptions } from '../projections/projection-applier.js';
 import { ProjectionProgress } from '../projections/projection-progress.js';
 import { appliedCheckpoint, appliedWatermark, logLag, type AppliedPosition, type LagOf } from '../projections/projection-status.js';
-import type { Projection } from '../projections/projection.js';
+import { keptBy, type Projection } from '../projections/projection.js';
 import { Workers, type Worker } from '../projections/workers.js';
 import { scheduleWorker } from '../projections/schedule-worker.js';
 import { ProjectionRebuilds } from '../projections/rebuild/projection-rebuilds.js';
@@ -350,6 +350,8 @@ function buildWorkers(
   const { config, logger, metrics, database, store, upcasting, topology, lagOf, progress } = system;
   const unknown = (only ?? []).filter((name) => !system.projections.some((projection) => projection.name === name));
   if (unknown.length > 0) throw new ConfigError(`Unknown projection(s) for --only: ${unknown.join(', ')}`);
+  const elsewhere = system.projections.filter((projection) => only?.includes(projection.name) === true && !keptBy(projection, roles));
+  if (elsewhere.length > 0) throw new ConfigError(`Not kept by the ${roles.join(', ')} role(s), so not for --only: ${elsewhere.map((p) => `${p.name} (${p.role ?? 'projector'} role)`).join(', ')}`);
 
   const deadLetterProducer: Producer | null = kafkaSide === null ? null : kafkaSide.deadLetterProducer(kafkaSide.client);
   const options: ConsumerOptions = {
@@ -373,7 +375,7 @@ function buildWorkers(
     .map((enricher) => new EnricherConsumer(database.db, enricher, logger, { ...options, retryMinMs: 500, retryMaxMs: 60_000 }));
 
   const running: EventConsumer[] = [
-    ...(roles.includes('projector') ? appliers.filter((applier) => only === undefined || only.includes(applier.projection.name)) : []),
+    ...appliers.filter((applier) => keptBy(applier.projection, roles) && (only === undefined || only.includes(applier.projection.name))),
     ...(roles.includes('enricher') ? enrichers : []),
   ];
   const bus: EventBus =

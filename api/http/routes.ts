@@ -19,7 +19,7 @@ export type RouteInput<Body, Query> = Readonly<{
 export type Route<Body = unknown, Query = unknown> = Guarded & RouteDefinition<Body, Query>;
 
 type RouteDefinition<Body, Query> = Readonly<{
-  method: 'get' | 'post' | 'put' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Koa style: /v1/feedback/:id */
   path: string;
   summary: string;
@@ -40,13 +40,13 @@ type RouteDefinition<Body, Query> = Readonly<{
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRoute = Route<any, any>;
 
-/** Whether retries with an Idempotency-Key get the stored first answer: every command (POST, PUT, DELETE) unless it says otherwise. */
+/** Whether retries with an Idempotency-Key get the stored first answer: every command (POST, PUT, PATCH, DELETE) unless it says otherwise. */
 const honoursIdempotencyKey = (definition: AnyRoute): boolean => definition.method !== 'get' && definition.idempotent !== false;
 
 /** Keeps Body and Query inferred from the schemas at each declaration. */
 export const route = <Body = undefined, Query = undefined>(definition: Route<Body, Query>): Route<Body, Query> => definition;
 
-/** Registers the routes behind their guard (rate limits, credentials, roles); every POST, PUT and DELETE honours Idempotency-Key unless it says otherwise. */
+/** Registers the routes behind their guard (rate limits, credentials, roles); every POST, PUT, PATCH and DELETE honours Idempotency-Key unless it says otherwise. */
 export function mount(router: Router, routes: readonly AnyRoute[], deps: HttpDependencies): void {
   const idempotency = { db: deps.db, leaseMs: deps.config.idempotencyLeaseMs };
   for (const definition of routes) {

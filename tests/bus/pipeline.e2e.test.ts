@@ -110,7 +110,7 @@ if (urls.database && urls.replicas && urls.kafka && urls.redis) {
       const { topics } = await admin.fetchTopicMetadata({ topics: [`${prefix}.feedback`, `${prefix}.identity`, `${prefix}.dlq`] });
       t.deepEqual(
         topics.map((topic) => [topic.name, topic.partitions.length]).sort(),
-        [`${prefix}.dlq`, `${prefix}.feedback`, `${prefix}.identity`].map((name) => [name, 3]),
+        [`${prefix}.dlq`, `${prefix}.feedback`, `${prefix}.identity`, `${prefix}.polls`].map((name) => [name, 3]),
         'created at start-up with KAFKA_TOPIC_PARTITIONS partitions',
       );
     } finally {

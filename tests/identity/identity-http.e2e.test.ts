@@ -265,7 +265,7 @@ test.serial("the README's access table says what the route definitions say, rout
   const documented = new Map<string, string>();
   for (const line of table.split('\n').filter((row) => row.startsWith('| `'))) {
     const [routes, who] = line.split('|').slice(1, 3).map((cell) => cell.trim());
-    for (const [, method, path] of routes!.matchAll(/`(GET|POST|PUT|DELETE) ([^`]+)`/g)) documented.set(`${method} ${path!.replace(/:(\w+)/g, '{$1}')}`, who!.replace(/ \(.*\)$/, ''));
+    for (const [, method, path] of routes!.matchAll(/`(GET|POST|PUT|PATCH|DELETE) ([^`]+)`/g)) documented.set(`${method} ${path!.replace(/:(\w+)/g, '{$1}')}`, who!.replace(/ \(.*\)$/, ''));
   }
   const { paths } = (await call('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { 'x-chorus-access': string }>> };
   const declared = new Map(Object.entries(paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => [`${method.toUpperCase()} ${path}`, operation['x-chorus-access']] as const)));

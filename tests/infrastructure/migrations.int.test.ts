@@ -10,7 +10,7 @@ test('migrations go up, report their status, and come down one at a time', async
     const tables = async () =>
       (await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = 'public' and tablename not like 'kysely%' order by 1`.execute(database.db)).rows.map((r) => r.name);
     const applied = await migrate(database.db, 'up', allMigrations);
-    t.deepEqual(applied.map((r) => r.migrationName), ['0001_event_store', '0002_projections', '0003_feedback_read_model', '0004_feedback_triage', '0005_consumers', '0006_instance_identity', '0007_idempotency_keys', '0008_dead_letters_of_any_consumer', '0009_idempotency_leases', '0010_partition_watermarks', '0011_streams_room_for_updates', '0012_identity', '0013_snapshots', '0014_feedback_channel', '0015_projection_generations', '0016_replays', '0017_polls', '0019_polls_engagement']);
+    t.deepEqual(applied.map((r) => r.migrationName), ['0001_event_store', '0002_projections', '0003_feedback_read_model', '0004_feedback_triage', '0005_consumers', '0006_instance_identity', '0007_idempotency_keys', '0008_dead_letters_of_any_consumer', '0009_idempotency_leases', '0010_partition_watermarks', '0011_streams_room_for_updates', '0012_identity', '0013_snapshots', '0014_feedback_channel', '0015_projection_generations', '0016_replays', '0017_polls', '0018_polls_social', '0019_polls_engagement']);
     t.deepEqual(await tables(), [
       'api_keys',
       'audit_entries',
@@ -41,6 +41,16 @@ test('migrations go up, report their status, and come down one at a time', async
       'projections',
       'replays',
       'snapshots',
+      'social_conversation_streams',
+      'social_conversations',
+      'social_messages',
+      'social_notification_streams',
+      'social_notifications',
+      'social_poll_votes',
+      'social_polls',
+      'social_profile_streams',
+      'social_profiles',
+      'social_read_marks',
       'streams',
       'user_credentials',
     ]);
@@ -48,6 +58,7 @@ test('migrations go up, report their status, and come down one at a time', async
     t.true((await createMigrator(database.db, allMigrations).getMigrations()).every((m) => m.executedAt !== undefined));
 
     t.deepEqual((await migrate(database.db, 'down', allMigrations)).map((r) => r.migrationName), ['0019_polls_engagement']);
+    t.deepEqual((await migrate(database.db, 'down', allMigrations)).map((r) => r.migrationName), ['0018_polls_social']);
     t.deepEqual((await migrate(database.db, 'down', allMigrations)).map((r) => r.migrationName), ['0017_polls']);
     t.deepEqual((await migrate(database.db, 'down', allMigrations)).map((r) => r.migrationName), ['0016_replays']);
     t.deepEqual((await migrate(database.db, 'down', allMigrations)).map((r) => r.migrationName), ['0015_projection_generations']);
@@ -62,7 +73,7 @@ test('migrations go up, report their status, and come down one at a time', async
     t.deepEqual(undone.map((r) => [r.migrationName, r.direction]), [['0007_idempotency_keys', 'Down']]);
     t.deepEqual(await tables(), ['checkpoints', 'dead_letters', 'events', 'feedback', 'feedback_counts', 'instance', 'projection_offsets', 'projection_streams', 'projections', 'streams']);
     const status = await createMigrator(database.db, allMigrations).getMigrations();
-    t.deepEqual(status.map((m) => m.executedAt === undefined), [false, false, false, false, false, false, true, true, true, true, true, true, true, true, true, true, true, true]);
+    t.deepEqual(status.map((m) => m.executedAt === undefined), [false, false, false, false, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true]);
     for (let n = 0; n < 6; n++) await migrate(database.db, 'down', allMigrations);
     t.deepEqual(await tables(), []);
   } finally {
