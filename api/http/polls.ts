@@ -177,10 +177,12 @@ export const pollsRoutes = (deps: HttpDependencies) => {
       tag: 'polls',
       summary: 'The vote booth: the results as Server-Sent Events, `event: tally` at once and at each change (at most five a second), `id:` the log position, heartbeats, Last-Event-ID honoured',
       access: 'signed-in',
-      headers: ['Last-Event-ID'],
-      responses: { 200: 'text/event-stream of `tally` events ({ pollId, status, totalVotes, options })', 404: 'Unknown poll, or one the caller may not see (POLL.NOT_FOUND)' },
+      headers: [MIN_POSITION_HEADER, 'Last-Event-ID'],
+      responses: { 200: 'text/event-stream of `tally` events ({ pollId, status, totalVotes, options })', 404: 'Unknown poll, or one the caller may not see (POLL.NOT_FOUND)', 503: 'Read model behind' },
       async handle(ctx, { params }) {
         const id = pollIdOf(params.id);
+        // The first frame then holds the caller's own vote.
+        await awaitMinPosition(ctx, deps, pollsProjection, deps.db);
         await visiblePollRow(ctx, deps.db, id);
         let stream: EventStream | null = null;
         const { current, unwatch } = await live.watch(id, (frame) => stream?.send('tally', frame.position, frame.data));

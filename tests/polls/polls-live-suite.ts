@@ -103,6 +103,18 @@ export function pollsLiveSuite(profile: Profile): void {
     behind.close();
   });
 
+  it('X-Chorus-Min-Position: the first tally holds the caller\'s own vote', async (t) => {
+    const { id, options } = await poll();
+    const voter = await user();
+    const cast = await call('POST', `/v1/polls/${id}/votes`, { json: { optionId: options[0] }, headers: voter });
+    const reader = await openSse(`${chorus().url}/v1/polls/${id}/live`, { ...voter, 'X-Chorus-Min-Position': cast.headers.get('x-chorus-position')! });
+    t.like((await nextTally(reader)).tally, { totalVotes: 1 });
+    reader.close();
+    const bad = await openSse(`${chorus().url}/v1/polls/${id}/live`, { ...voter, 'X-Chorus-Min-Position': 'not-a-position' });
+    t.is(bad.status, 400);
+    bad.close();
+  });
+
   it('a burst of votes arrives coalesced, at most five frames a second, ending exact', async (t) => {
     const { id, options } = await poll();
     const reader = await watch(id);
