@@ -12,6 +12,7 @@ import type { RecordedEvent } from '../../application/ports/event-store.js';
 import type { Projection } from '../projection.js';
 import type { Schema } from '../schema.js';
 import type { PollFeedFollowsTable, PollFeedPollsTable } from './engagement-schema.js';
+import { foldRows } from './polls-rows.js';
 
 export type FeedOptions = Readonly<{
   /** Authors with more followers than this are fan-in: merged in at read time instead of copied on write. */
@@ -68,23 +69,6 @@ export function evolveFeedFollow(row: FeedFollowRow | null, event: RecordedEvent
     default:
       return assertNever(followEvent);
   }
-}
-
-/** Rows of one kind a batch touches: read once, evolved in log order; the changed ones with their before. */
-function foldRows<Row>(
-  before: ReadonlyMap<string, Row>,
-  events: readonly RecordedEvent[],
-  keyOfEvent: (event: RecordedEvent) => string,
-  evolve: (row: Row | null, event: RecordedEvent) => Row | null,
-): [before: Row | null, after: Row][] {
-  const after = new Map<string, Row | null>(before);
-  for (const event of events) {
-    const key = keyOfEvent(event);
-    after.set(key, evolve(after.get(key) ?? null, event));
-  }
-  const changed: [Row | null, Row][] = [];
-  for (const [key, row] of after) if (row !== null && row !== before.get(key)) changed.push([before.get(key) ?? null, row]);
-  return changed;
 }
 
 type Data = Record<string, string>;

@@ -11,7 +11,7 @@ import { VOTE_EVENT_TYPES } from '../../domain/polls/vote-events.js';
 import type { RecordedEvent } from '../../application/ports/event-store.js';
 import type { Projection } from '../projection.js';
 import type { Schema } from '../schema.js';
-import { evolveComment, evolveFollow, evolvePoll, evolveReaction, evolveVote, type CommentRow, type FollowRow, type PollRow, type ReactionRow, type VoteRow } from './polls-rows.js';
+import { evolveComment, evolveFollow, evolvePoll, evolveReaction, evolveVote, foldRows, type CommentRow, type FollowRow, type PollRow, type ReactionRow, type VoteRow } from './polls-rows.js';
 
 export type { PollRow } from './polls-rows.js';
 
@@ -28,15 +28,7 @@ async function fold<Row>(
   evolve: (row: Row | null, event: RecordedEvent) => Row | null,
 ): Promise<[before: Row | null, after: Row][]> {
   if (events.length === 0) return [];
-  const before = new Map((await load(events)).map((row) => [keyOfRow(row), row]));
-  const after = new Map<string, Row | null>(before);
-  for (const event of events) {
-    const key = keyOfEvent(event);
-    after.set(key, evolve(after.get(key) ?? null, event));
-  }
-  const changed: [Row | null, Row][] = [];
-  for (const [key, row] of after) if (row !== null && row !== before.get(key)) changed.push([before.get(key) ?? null, row]);
-  return changed;
+  return foldRows(new Map((await load(events)).map((row) => [keyOfRow(row), row])), events, keyOfEvent, evolve);
 }
 
 type Data = Record<string, string>;

@@ -101,3 +101,23 @@ export function evolveFollow(row: FollowRow | null, event: RecordedEvent): Follo
       return assertNever(followEvent);
   }
 }
+
+/**
+ * Rows of one kind a batch touches, given as they were before it (`before`, by key), evolved in log order: the
+ * changed ones, each with its before.
+ */
+export function foldRows<Row>(
+  before: ReadonlyMap<string, Row>,
+  events: readonly RecordedEvent[],
+  keyOfEvent: (event: RecordedEvent) => string,
+  evolve: (row: Row | null, event: RecordedEvent) => Row | null,
+): [before: Row | null, after: Row][] {
+  const after = new Map<string, Row | null>(before);
+  for (const event of events) {
+    const key = keyOfEvent(event);
+    after.set(key, evolve(after.get(key) ?? null, event));
+  }
+  const changed: [Row | null, Row][] = [];
+  for (const [key, row] of after) if (row !== null && row !== before.get(key)) changed.push([before.get(key) ?? null, row]);
+  return changed;
+}
