@@ -2,6 +2,7 @@
 // triage enricher → read model on the writer → streaming replica → API.
 import test from 'ava';
 import { pino } from 'pino';
+import { contexts } from '../../api/contexts.js';
 import { startRoles, type RunningChorus } from '../../api/main.js';
 import { loadConfig } from '../../infrastructure/config.js';
 import { serverTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -106,11 +107,12 @@ if (urls.database && urls.replicas && urls.kafka && urls.redis) {
     await admin.connect();
     try {
       // One topic per hosted context module, and the dead letters'.
-      t.deepEqual(chorus.system.topology.allTopics().sort(), [`${prefix}.dlq`, `${prefix}.feedback`, `${prefix}.identity`, `${prefix}.polls`]);
-      const { topics } = await admin.fetchTopicMetadata({ topics: [`${prefix}.feedback`, `${prefix}.identity`, `${prefix}.dlq`] });
+      const expected = [`${prefix}.dlq`, ...contexts.map((module) => `${prefix}.${module.name}`)].sort();
+      t.deepEqual(chorus.system.topology.allTopics().sort(), expected);
+      const { topics } = await admin.fetchTopicMetadata({ topics: expected });
       t.deepEqual(
         topics.map((topic) => [topic.name, topic.partitions.length]).sort(),
-        [`${prefix}.dlq`, `${prefix}.feedback`, `${prefix}.identity`, `${prefix}.polls`].map((name) => [name, 3]),
+        expected.map((name) => [name, 3]),
         'created at start-up with KAFKA_TOPIC_PARTITIONS partitions',
       );
     } finally {

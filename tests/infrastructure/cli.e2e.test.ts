@@ -7,6 +7,8 @@ import { serverTestDatabase, type TestDatabase } from '../support/databases.js';
 import { serviceUrl } from '../support/services.js';
 import { TEST_JWT_SECRET } from '../support/http-specification.js';
 import { bearerSignedWith } from '../support/tokens.js';
+import { contexts } from '../../api/contexts.js';
+import { keptBy } from '../../projections/projection.js';
 
 const databaseUrl = serviceUrl('DATABASE_URL', 'the chorus command on PostgreSQL');
 
@@ -83,12 +85,12 @@ if (databaseUrl !== undefined) {
       }
       const ready = await fetch(`${url}/health/ready`);
       t.is(ready.status, 200);
-      t.deepEqual(((await ready.json()) as { checks: { workers: unknown } }).checks.workers, {
-        'projection.api-keys': 'running',
-        'projection.audit': 'running',
-        'projection.feedback': 'running',
-        'projection.polls': 'running',
-      });
+      // Every read model of every context, and none of the enricher role's processors.
+      const projectorWorkers = contexts.flatMap((module) => module.projections.filter((projection) => keptBy(projection, ['projector'])));
+      t.deepEqual(
+        ((await ready.json()) as { checks: { workers: unknown } }).checks.workers,
+        Object.fromEntries(projectorWorkers.map((projection) => [`projection.${projection.name}`, 'running'])),
+      );
       t.is((await fetch(`${url}/v1/feedback`)).status, 404, 'the API is another role');
       const operator = await bearerSignedWith(TEST_JWT_SECRET, ['operator']);
       const metrics = await (await fetch(`${url}/metrics`, { headers: operator })).text();

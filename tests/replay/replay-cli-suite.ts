@@ -298,7 +298,7 @@ export function replayCliSuite(profile: Profile): void {
     const onceOpen: [string[], string][] = [
       [['--to-jsonl', '-', '--from-position', 'the start'], 'fromPosition is not a position of this event store'],
       [['--to-jsonl', '-', '--from-position', log[5]!.position, '--to-position', log[4]!.position], 'fromPosition is after toPosition'],
-      [['--to-projection', 'ghosts'], 'No projection is called "ghosts": use api-keys, audit, feedback, polls'],
+      [['--to-projection', 'ghosts'], `No projection is called "ghosts": use ${contexts.flatMap((module) => module.projections.map((projection) => projection.name)).join(', ')}`],
       [['--to-kafka'], '--to-kafka needs Kafka: set KAFKA_BROKERS'],
     ];
     // The embedded data directory has one owner at a time: one after the other.
