@@ -2,6 +2,7 @@
 // its files plus one line here.
 import type { Migrations } from '../infrastructure/db/migrations.js';
 import type { ContextModule } from '../projections/context-module.js';
+import { draftsModule } from '../projections/drafts/module.js';
 import { feedbackModule } from '../projections/feedback/module.js';
 import { pollsModule } from '../projections/polls/module.js';
 import type { HttpDependencies } from './http/dependencies.js';
@@ -22,6 +23,7 @@ export const contexts: readonly BoundedContext[] = [
   context(identityModule, identityRoutes),
   context(feedbackModule, feedbackRoutes),
   context(pollsModule, (deps) => [...pollsRoutes(deps), ...pollEngagementRoutes(deps), ...socialRoutes(deps)]),
+  context(draftsModule, () => []),
 ];
 
 /** Tables of the HTTP layer itself, migrated with those of the core and the contexts. */

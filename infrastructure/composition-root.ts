@@ -369,7 +369,7 @@ function buildWorkers(
         },
       }),
   );
-  const enricherDependencies = { store, ids: system.ids, clock: system.clock, upcasting, ai: system.aiChain };
+  const enricherDependencies = { store, ids: system.ids, clock: system.clock, upcasting, ai: system.aiChain, db: database.db };
   const enrichers = system.modules
     .flatMap((module) => module.enrichers(enricherDependencies))
     .map((enricher) => new EnricherConsumer(database.db, enricher, logger, { ...options, retryMinMs: 500, retryMaxMs: 60_000 }));
@@ -390,7 +390,7 @@ function buildWorkers(
     runners.set(consumer.name, { run: (signal) => bus.run(consumer, signal), health: consumer.health });
   }
   if (roles.includes('enricher')) {
-    for (const schedule of system.modules.flatMap((module) => module.schedules?.({ ...enricherDependencies, db: database.db }) ?? [])) {
+    for (const schedule of system.modules.flatMap((module) => module.schedules?.(enricherDependencies) ?? [])) {
       runners.set(schedule.name, scheduleWorker(schedule, logger));
     }
   }

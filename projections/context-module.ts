@@ -12,11 +12,14 @@ import type { Enricher } from './enricher.js';
 import type { Projection } from './projection.js';
 import type { Schema } from './schema.js';
 
-/** What an enricher may use: it appends to the store (events of their current schema), and asks the AI provider chain. */
-export type EnricherDependencies = Readonly<{ store: EventStore; ids: Ids; clock: Clock; upcasting: Upcasting; ai: ProviderChain }>;
+/**
+ * What an enricher may use: it appends to the store (events of their current schema), asks the AI provider chain,
+ * and may read the writer database's read models (to find what is due, or what to retrieve).
+ */
+export type EnricherDependencies = Readonly<{ store: EventStore; ids: Ids; clock: Clock; upcasting: Upcasting; ai: ProviderChain; db: Kysely<Schema> }>;
 
-/** What a schedule may use: what an enricher may, and the writer database (to find what is due in a read model). */
-export type ScheduleDependencies = EnricherDependencies & Readonly<{ db: Kysely<Schema> }>;
+/** What a schedule may use: what an enricher may. */
+export type ScheduleDependencies = EnricherDependencies;
 
 /**
  * Work that falls due with time rather than with an event (a poll reaching its closesAt). Runs in the enricher role,
