@@ -1,7 +1,7 @@
 // Draft handlers. Ingestion claims the externalId within its speaker (its claim stream names the draft), then
 // appends DraftIngested to that draft's stream with no_stream: the same externalId again, at once or later, lands
 // on the same draft, and answers as the first ingestion did (201, the same body) or 409 for other text.
-import { draftDecider, type IngestDraft, type RecordFinalNote } from '../../domain/drafts/draft-commands.js';
+import { assertText, draftDecider, type IngestDraft, type RecordFinalNote } from '../../domain/drafts/draft-commands.js';
 import { draftExternalIdStreamId, draftStreamId } from '../../domain/drafts/events.js';
 import { IllegalState } from '../../domain/kernel/errors.js';
 import { sha256Hex } from '../identity/identity-secrets.js';
@@ -17,6 +17,8 @@ export type IngestDraftInput = Readonly<{
 }>;
 
 export async function ingestDraft(deps: CommandDependencies, speakerId: string, input: IngestDraftInput, context: CommandContext): Promise<DraftsCommandResult> {
+  // Before the claim: a refused draft should not claim its externalId.
+  assertText(input.text, 'body.text');
   await existingSpeaker(deps.store, speakerId);
   const candidateId = deps.ids.next();
   const draftId = await claimExternalId(deps, draftExternalIdStreamId(speakerId, input.externalId), input.externalId, candidateId, context);

@@ -24,7 +24,8 @@ export type RecordFinalNote = Command<'RecordFinalNote', { draftId: string; text
 
 export type DraftCommand = IngestDraft | RecordFinalNote;
 
-function assertText(text: string, path: string): void {
+/** Refuses an empty (white space only) or too long text, as the decider would: handlers check before any append. */
+export function assertText(text: string, path: string): void {
   if (text.trim().length === 0) throw new ValidationError('DRAFT.EMPTY_TEXT', 'The text holds nothing but white space', [{ path, message: 'Empty text' }]);
   if (isTooLong(text)) {
     throw new ValidationError('DRAFT.TEXT_TOO_LONG', `The text may be at most ${DRAFT_TEXT_MAX_LENGTH} characters`, [{ path, message: `More than ${DRAFT_TEXT_MAX_LENGTH} characters` }]);
