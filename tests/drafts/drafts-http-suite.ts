@@ -231,6 +231,11 @@ export function draftsHttpSuite(profile: Profile): void {
     t.deepEqual(replies[0]!.body, replies[1]!.body);
     const list = await call('GET', `/v1/drafts?speakerId=${speakerId}`, after(replies[0]!));
     t.deepEqual(list.body.items.map((d: { id: string }) => d.id), [replies[0]!.body.id]);
+    // With different texts at once: one is ingested, the other is a conflict.
+    const contested = unique('contested');
+    const rivals = await Promise.all([ingest(speakerId, { externalId: contested, text: 'one text' }), ingest(speakerId, { externalId: contested, text: 'another text' })]);
+    t.deepEqual(rivals.map((reply) => reply.status).sort(), [201, 409]);
+    t.is(rivals.find((reply) => reply.status === 409)!.body.code, 'DRAFT.EXTERNAL_ID_CONFLICT');
   });
 
   it('a claim whose draft was never ingested (its process died) is completed by the next ingestion', async (t) => {
