@@ -197,7 +197,9 @@ const draftsReadModels: Migration = {
       .addColumn('revision', 'integer', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('draft_evaluations_draft').on('draft_evaluations').columns(['draft_id', 'revision']).execute();
+    // The dashboard reads evaluations by time; the bucket recommendation reads a speaker's latest ones.
     await sql`create index draft_evaluations_evaluated on draft_evaluations (evaluated_at)`.execute(db);
+    await db.schema.createIndex('draft_evaluations_speaker_evaluated').on('draft_evaluations').columns(['speaker_id', 'evaluated_at desc']).execute();
   },
   async down(db) {
     for (const table of ['draft_evaluations', 'drafts', 'speaker_bucket_history', 'speakers']) {
