@@ -1,12 +1,14 @@
 // The drafts context: speakers, the raw drafts of their dictations, the draft final notes (DFN) the AI generates by
 // retrieval from past corrections, the final notes humans write, and the evaluations of how close the DFN came.
 import type { ContextModule } from '../context-module.js';
+import { draftsProjection } from './drafts-projection.js';
+import { draftsMigrations } from './drafts-schema.js';
 
 export const draftsModule: ContextModule = {
   name: 'drafts',
   categories: ['speaker', 'draft', 'speakerexternalid', 'draftexternalid'],
-  migrations: {},
-  projections: [],
+  migrations: { ...draftsMigrations },
+  projections: [draftsProjection],
   enrichers: () => [],
   upcasters: [],
 };

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 export type LoadRequest = Readonly<{
   url: string;
-  kind: 'submit' | 'read' | 'vote' | 'get';
+  kind: 'submit' | 'read' | 'vote' | 'get' | 'ingest';
   connections: number;
   seconds: number;
   /** read: the feedback ids to GET, picked at random. */
@@ -14,6 +14,8 @@ export type LoadRequest = Readonly<{
   path?: string;
   /** vote: the poll, its options (voted for in turn), and the key to sign each vote's token with, one voter per vote. */
   votes?: Readonly<{ pollId: string; optionIds: readonly string[]; jwtSecret: string; count: number }>;
+  /** ingest: the speaker whose drafts are ingested (each with an externalId of its own) and the text of each. */
+  ingest?: Readonly<{ speakerId: string; text: string }>;
   /** Sent with every request of the load: the reads' credentials (submitting needs none). */
   headers?: Readonly<Record<string, string>>;
 }>;

@@ -25,6 +25,18 @@ async function load(request: LoadRequest): Promise<LoadResult> {
             },
           },
         ]
+      : request.kind === 'ingest'
+        ? [
+            {
+              method: 'POST',
+              path: `/v1/speakers/${request.ingest!.speakerId}/drafts`,
+              headers: { ...request.headers, 'content-type': 'application/json' },
+              setupRequest: (req) => {
+                submitted++;
+                return { ...req, body: JSON.stringify({ externalId: `bench-${process.pid}-${submitted}`, text: `${request.ingest!.text} (${submitted})` }) };
+              },
+            },
+          ]
       : request.kind === 'get'
         ? [{ method: 'GET', headers: { ...request.headers }, path: request.path! }]
         : [
