@@ -87,7 +87,7 @@ const BY_STATUS: Readonly<Record<LeadStatus, (name: string) => string>> = {
 };
 
 /** A date the latest activity names ("next Tuesday", "on Friday", "tomorrow", "2026-12-04"), as written. */
-const WHEN = /\b(tomorrow|next week|next month|(?:next |this |on )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|\d{4}-\d{2}-\d{2}|end of (?:the )?(?:week|month|quarter))\b/u;
+const WHEN = /\b(tomorrow|next week|next month|(?:next |this |on |by )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|\d{4}-\d{2}-\d{2}|end of (?:the )?(?:week|month|quarter))\b/u;
 
 export function nextActionOf({ lead, activities }: SummarizeActivityInput): string {
   const latest = activities[activities.length - 1]!.text.toLowerCase().normalize('NFKC').replace(/[\u2018\u2019]/gu, "'");
@@ -96,7 +96,7 @@ export function nextActionOf({ lead, activities }: SummarizeActivityInput): stri
   const cue = closed ? undefined : CUES.find(([pattern]) => pattern.test(latest));
   const action = (cue?.[1] ?? BY_STATUS[lead.status])(lead.name);
   const when = closed ? null : WHEN.exec(latest);
-  return clip(when === null ? `${action}.` : `${action} (${when[1]} was mentioned).`, 300);
+  return clip(when === null ? `${action}.` : `${action} (they mentioned: ${when[1]}).`, 300);
 }
 
 /** The latest activities weigh most: the sentiment is read over the last three. */
