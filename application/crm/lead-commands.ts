@@ -12,8 +12,9 @@ import {
 } from '../../domain/crm/lead-commands.js';
 import { leadStreamId, type ActivityKind, type LeadDetails, type LeadStatus } from '../../domain/crm/lead-events.js';
 import type { Role } from '../../domain/identity/roles.js';
-import { ValidationError } from '../../domain/kernel/errors.js';
+import { NotFound, ValidationError } from '../../domain/kernel/errors.js';
 import { loadUser } from '../identity/users.js';
+import { foldStream } from '../kernel/fold-stream.js';
 import { handleCommand, type CommandContext, type CommandDependencies, type CommandResult } from '../kernel/handle-command.js';
 
 export type LeadCommandResult = CommandResult & Readonly<{ id: string }>;
@@ -53,6 +54,8 @@ export const changeLeadStatus = (deps: CommandDependencies, leadId: string, inpu
 export async function assignLead(deps: CommandDependencies, leadId: string, agentId: string, context: CommandContext): Promise<LeadCommandResult> {
   const user = await loadUser(deps.store, agentId);
   if (user.status === 'initial' || !user.roles.some((role) => LEAD_OWNER_ROLES.includes(role))) {
+    // An unknown lead answers 404 first, whoever the body names.
+    if ((await foldStream(deps.store, leadDecider, leadStreamId(leadId))).state.status === 'initial') throw new NotFound('LEAD.NOT_FOUND', `Lead ${leadId} does not exist`);
     throw new ValidationError('LEAD.UNKNOWN_AGENT', `User ${agentId} is not an agent who can own leads`, [
       { path: 'body.agentId', message: `Not a user with one of the roles ${LEAD_OWNER_ROLES.join(', ')}` },
     ]);

@@ -178,6 +178,7 @@ export function crmHttpSuite(profile: Profile): void {
     await when('POST', `/v1/leads/${body.id}/assign`, { json: { agentId: unknown } }).then(t, { status: 400, code: 'LEAD.UNKNOWN_AGENT' });
     await when('POST', `/v1/leads/${body.id}/assign`, { json: { agentId: memberId } }).then(t, { status: 400, code: 'LEAD.UNKNOWN_AGENT' });
     await when('POST', `/v1/leads/${unknown}/assign`, { json: { agentId } }).then(t, { status: 404, code: 'LEAD.NOT_FOUND' });
+    await when('POST', `/v1/leads/${unknown}/assign`, { json: { agentId: unknown } }).then(t, { status: 404, code: 'LEAD.NOT_FOUND' });
     t.deepEqual(ids(await list(`owner=${agentId}`, assigned.body.position)), [body.id]);
     const none = ids(await list('owner=none&limit=100', unowned.body.position));
     t.true(none.includes(unowned.body.id));

@@ -3,7 +3,7 @@
 // lead that moved between the read and the append is read again.
 import test from 'ava';
 import { pino } from 'pino';
-import { createLead, logActivity } from '../../application/crm/lead-commands.js';
+import { changeLeadStatus, createLead, logActivity } from '../../application/crm/lead-commands.js';
 import type { SummarizeActivityInput } from '../../application/crm/lead-ai-tasks.js';
 import type { EventStore, RecordedEvent } from '../../application/ports/event-store.js';
 import { systemClock, uuidV7Ids } from '../../infrastructure/clock-and-ids.js';
@@ -99,6 +99,26 @@ test('an activity after a summary gets a summary of its own, of every activity s
   await enricher.process(later, noCheckpoint, signal());
   t.is((await summariesOf(streamId)).length, 2);
   t.deepEqual(asked[1]!.activities.map((a) => a.text), ['Before', 'After']);
+});
+
+test('a status change after the activities is summarised with them, as the lead now stands; a lead without activities has no summary', async (t) => {
+  const { asked, summarize } = recordingSummarizer();
+  const { streamId, activities } = await leadWithActivities(['Signed the order form']);
+  const lead = streamId.slice('lead-'.length);
+  for (const status of ['contacted', 'qualified', 'won'] as const) await changeLeadStatus(deps(), lead, { status, reason: null }, context);
+  const triggers = (await collect(store.readStream(streamId))).filter((event) => event.type === 'ActivityLogged' || event.type === 'LeadStatusChanged');
+  await consumer(summarize).process(triggers, noCheckpoint, signal());
+  const summaries = await summariesOf(streamId);
+  t.is(summaries.length, 1);
+  t.like(summaries[0]!.data, { asOfActivityId: (activities[0]!.data as { activityId: string }).activityId });
+  t.is(asked[0]!.lead.status, 'won');
+
+  const bare = await leadWithActivities([]);
+  await changeLeadStatus(deps(), bare.streamId.slice('lead-'.length), { status: 'lost', reason: null }, context);
+  const moved = (await collect(store.readStream(bare.streamId))).filter((event) => event.type === 'LeadStatusChanged');
+  await consumer(summarize).process(moved, noCheckpoint, signal());
+  t.is((await summariesOf(bare.streamId)).length, 0);
+  t.is(asked.length, 1);
 });
 
 test('the debounce waits until the activity is quietMs old, then reads the stream again: an activity logged meanwhile takes over', async (t) => {
