@@ -116,4 +116,5 @@ function definedOnly(changes: Partial<LeadDetails>): Partial<LeadDetails> {
   return Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as Partial<LeadDetails>;
 }
 
-export const leadDecider: Decider<Lead, LeadCommand, LeadEvent> = { decide, evolve, initialState };
+/** A busy lead's stream grows with its activities: commands load it from a snapshot kept every 100 events. */
+export const leadDecider: Decider<Lead, LeadCommand, LeadEvent> = { decide, evolve, initialState, snapshots: { every: 100, schema: 1 } };
