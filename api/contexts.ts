@@ -2,11 +2,13 @@
 // its files plus one line here.
 import type { Migrations } from '../infrastructure/db/migrations.js';
 import type { ContextModule } from '../projections/context-module.js';
+import { crmModule } from '../projections/crm/module.js';
 import { draftsModule } from '../projections/drafts/module.js';
 import { feedbackModule } from '../projections/feedback/module.js';
 import { pollsModule } from '../projections/polls/module.js';
 import type { HttpDependencies } from './http/dependencies.js';
 import { draftsRoutes } from './http/drafts.js';
+import { crmRoutes } from './http/crm.js';
 import { feedbackRoutes } from './http/feedback.js';
 import { pollsRoutes } from './http/polls.js';
 import { pollEngagementRoutes } from './http/poll-engagement.js';
@@ -25,6 +27,7 @@ export const contexts: readonly BoundedContext[] = [
   context(feedbackModule, feedbackRoutes),
   context(pollsModule, (deps) => [...pollsRoutes(deps), ...pollEngagementRoutes(deps), ...socialRoutes(deps)]),
   context(draftsModule, (deps) => [...draftsRoutes(deps)]),
+  context(crmModule, crmRoutes),
 ];
 
 /** Tables of the HTTP layer itself, migrated with those of the core and the contexts. */

@@ -1,5 +1,7 @@
 // Every task the local provider runs. A context that adds an AI task adds its offline implementation here.
 import { localFeedbackTriage } from './local-feedback-triage.js';
+import { localLeadExtraction } from './local-lead-extraction.js';
+import { localLeadSummary } from './local-lead-summary.js';
 import type { LocalTask } from './local-ai-provider.js';
 
-export const localTasks: readonly LocalTask[] = [localFeedbackTriage];
+export const localTasks: readonly LocalTask[] = [localFeedbackTriage, localLeadSummary, localLeadExtraction];
