@@ -6,6 +6,7 @@ import { draftsModule } from '../projections/drafts/module.js';
 import { feedbackModule } from '../projections/feedback/module.js';
 import { pollsModule } from '../projections/polls/module.js';
 import type { HttpDependencies } from './http/dependencies.js';
+import { draftsDashboardRoutes } from './http/drafts-dashboard.js';
 import { feedbackRoutes } from './http/feedback.js';
 import { pollsRoutes } from './http/polls.js';
 import { pollEngagementRoutes } from './http/poll-engagement.js';
@@ -23,7 +24,7 @@ export const contexts: readonly BoundedContext[] = [
   context(identityModule, identityRoutes),
   context(feedbackModule, feedbackRoutes),
   context(pollsModule, (deps) => [...pollsRoutes(deps), ...pollEngagementRoutes(deps), ...socialRoutes(deps)]),
-  context(draftsModule, () => []),
+  context(draftsModule, (deps) => [...draftsDashboardRoutes(deps)]),
 ];
 
 /** Tables of the HTTP layer itself, migrated with those of the core and the contexts. */

@@ -1,12 +1,19 @@
 // The drafts context: speakers, the raw drafts of their dictations, the draft final notes (DFN) the AI generates by
 // retrieval from past corrections, the final notes humans write, and the evaluations of how close the DFN came.
 import type { ContextModule } from '../context-module.js';
+import { draftsBucketRecommender } from './bucket-recommender.js';
+import { draftsDashboardProjection } from './dashboard-projection.js';
+import { draftsDashboardMigrations } from './dashboard-schema.js';
+import { draftsEvaluator } from './draft-evaluator.js';
 
 export const draftsModule: ContextModule = {
   name: 'drafts',
   categories: ['speaker', 'draft', 'speakerexternalid', 'draftexternalid'],
-  migrations: {},
-  projections: [],
-  enrichers: () => [],
+  migrations: { ...draftsDashboardMigrations },
+  projections: [draftsDashboardProjection],
+  enrichers: ({ store, ids, clock, upcasting, db, appliedPosition, settings }) => [
+    draftsEvaluator({ store, ids, clock, upcasting }),
+    draftsBucketRecommender({ store, ids, clock, upcasting, db, appliedPosition, window: settings.draftsBucketWindow }),
+  ],
   upcasters: [],
 };
