@@ -2,7 +2,7 @@
 // its latest evaluation; every evaluation with its log position (the bucket recommender's window); each speaker's
 // current bucket. Rows fold by pure functions guarded by stream revision, and evaluations are keyed by their id, so a
 // batch applied twice writes nothing new.
-import type { Selectable, Transaction } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import type { DraftEvent, SpeakerEvent } from '../../domain/drafts/events.js';
 import type { RecordedEvent } from '../../application/ports/event-store.js';
 import type { Projection } from '../projection.js';
@@ -93,7 +93,7 @@ async function apply(tx: Transaction<Schema>, events: readonly RecordedEvent[]):
 async function applyDrafts(tx: Transaction<Schema>, events: readonly RecordedEvent[]): Promise<void> {
   if (events.length === 0) return;
   const ids = [...new Set(events.map(draftIdOf))];
-  const before = new Map((await tx.selectFrom('drafts_dashboard_drafts').selectAll().where('draft_id', 'in', ids).execute()).map((row) => [row.draft_id, row]));
+  const before = new Map((await tx.selectFrom('drafts_dashboard_drafts').modifyFront(sql`/* plan per run */`).selectAll().where('draft_id', 'in', ids).execute()).map((row) => [row.draft_id, row]));
   const after = new Map<string, DashboardDraftRow | null>(before);
   for (const event of events) after.set(draftIdOf(event), evolveDraft(after.get(draftIdOf(event)) ?? null, event));
   const changed = [...after.values()].filter((row): row is DashboardDraftRow => row !== null && row !== before.get(row.draft_id));
@@ -118,7 +118,7 @@ async function applyDrafts(tx: Transaction<Schema>, events: readonly RecordedEve
 async function applySpeakers(tx: Transaction<Schema>, events: readonly RecordedEvent[]): Promise<void> {
   if (events.length === 0) return;
   const ids = [...new Set(events.map(speakerIdOf))];
-  const before = new Map((await tx.selectFrom('drafts_dashboard_speakers').selectAll().where('speaker_id', 'in', ids).execute()).map((row) => [row.speaker_id, row]));
+  const before = new Map((await tx.selectFrom('drafts_dashboard_speakers').modifyFront(sql`/* plan per run */`).selectAll().where('speaker_id', 'in', ids).execute()).map((row) => [row.speaker_id, row]));
   const after = new Map<string, DashboardSpeakerRow | null>(before);
   for (const event of events) after.set(speakerIdOf(event), evolveSpeaker(after.get(speakerIdOf(event)) ?? null, event));
   const changed = [...after.values()].filter((row): row is DashboardSpeakerRow => row !== null && row !== before.get(row.speaker_id));
