@@ -5,6 +5,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { v7 as uuidv7 } from 'uuid';
 import { draftStreamId, speakerStreamId, type Bucket } from '../../domain/drafts/events.js';
+import type { RecordedEvent } from '../../application/ports/event-store.js';
 import { collect, metadata } from '../support/events.js';
 import { HttpSpecification, type HttpEnvironment } from '../support/http-specification.js';
 
@@ -20,7 +21,7 @@ const near = (t: ExecutionContext, actual: number | null, expected: number, labe
 export function draftsDashboardHttpSuite(profile: Profile): void {
   const { call, when, chorus } = HttpSpecification({
     environment: () => profile.env(),
-    config: { CHORUS_MIN_POSITION_TIMEOUT_MS: '10000', CHORUS_POLL_INTERVAL_MS: '100' },
+    config: { CHORUS_MIN_POSITION_TIMEOUT_MS: '10000', CHORUS_POLL_INTERVAL_MS: '100', CHORUS_DRAFTS_BUCKET_WINDOW: '2' },
     as: ['viewer'],
   });
   const it = (title: string, body: (t: ExecutionContext) => Promise<void>) => test.serial(`${profile.name}: ${title}`, body);
@@ -163,23 +164,49 @@ export function draftsDashboardHttpSuite(profile: Profile): void {
     await when('GET', '/v1/drafts/dashboard', { as: 'anonymous' }).then(t, { status: 401 });
   });
 
-  it('a draft through the running evaluator: DFN and final note in, evaluation out, on the dashboard', async (t) => {
-    const speakerId = await speaker('medium_edit');
+  /** Polls the stream until `found` picks an event, for up to 30 s. */
+  async function eventually(t: ExecutionContext, streamId: string, found: (event: RecordedEvent) => boolean, what: string): Promise<RecordedEvent | undefined> {
+    for (let waited = 0; waited < 300; waited++) {
+      const event = (await collect(store().readStream(streamId))).find(found);
+      if (event !== undefined) return event;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    t.fail(`no ${what} within 30 s`);
+    return undefined;
+  }
+
+  /** A draft with its DFN and final note, as the other parts of the drafts context append them. */
+  async function draftToEvaluate(speakerId: string, texts: Readonly<{ raw: string; dfn: string; finalNote: string; day: string }>): Promise<string> {
     const draftId = uuidv7();
     const stream = draftStreamId(draftId);
-    await append(stream, 'DraftIngested', { draftId, speakerId, externalId: draftId, text: 'um patient is stable period', textHash: 'h', recordedAt: '2031-07-01T08:00:00.000Z', metadata: null, ingestedAt: '2031-07-01T08:00:00.000Z' });
-    await append(stream, 'DfnGenerated', { draftId, speakerId, text: 'Patient is stable.', provider: 'local', model: 'test', retrieved: [], latencyMs: 1, generatedAt: '2031-07-01T08:00:01.000Z' });
-    await append(stream, 'FinalNoteRecorded', { draftId, speakerId, text: 'The patient is stable.', recordedBy: 'test', recordedAt: '2031-07-01T09:00:00.000Z' });
-    let evaluation;
-    for (let waited = 0; evaluation === undefined && waited < 200; waited++) {
-      evaluation = (await collect(store().readStream(stream))).find((event) => event.type === 'EvaluationCompleted');
-      if (evaluation === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    if (evaluation === undefined) return t.fail('no evaluation within 20 s');
+    await append(stream, 'DraftIngested', { draftId, speakerId, externalId: draftId, text: texts.raw, textHash: 'h', recordedAt: `${texts.day}T08:00:00.000Z`, metadata: null, ingestedAt: `${texts.day}T08:00:00.000Z` });
+    await append(stream, 'DfnGenerated', { draftId, speakerId, text: texts.dfn, provider: 'local', model: 'test', retrieved: [], latencyMs: 1, generatedAt: `${texts.day}T08:00:01.000Z` });
+    await append(stream, 'FinalNoteRecorded', { draftId, speakerId, text: texts.finalNote, recordedBy: 'test', recordedAt: `${texts.day}T09:00:00.000Z` });
+    return stream;
+  }
+
+  it('a draft through the running evaluator: DFN and final note in, evaluation out, on the dashboard', async (t) => {
+    const speakerId = await speaker('medium_edit');
+    const stream = await draftToEvaluate(speakerId, { raw: 'um patient is stable period', dfn: 'Patient is stable.', finalNote: 'The patient is stable.', day: '2031-07-01' });
+    const evaluation = await eventually(t, stream, (event) => event.type === 'EvaluationCompleted', 'evaluation');
+    if (evaluation === undefined) return;
     // final: the patient is stable (4); raw: um patient is stable period → um→the (S), period (I): 2/4; dfn: the (D): 1/4
     t.like(evaluation.data, { bucket: 'medium_edit', rawWer: 0.5, dfnWer: 0.25, improvement: 0.25 });
     const reply = await dashboard('from=2031-07-01&to=2031-07-01', { 'X-Chorus-Min-Position': evaluation.position });
     t.like(reply.body, { totals: { drafts: 1, evaluatedDrafts: 1, rawWer: { mean: 0.5 }, dfnWer: { mean: 0.25 } } });
     t.like(reply.body.byBucket[2], { bucket: 'medium_edit', drafts: 1, evaluatedDrafts: 1 });
+  });
+
+  it('two clean drafts through the running evaluator and recommender (window 2): a recommendation, no reassignment', async (t) => {
+    const speakerId = await speaker('high_edit');
+    const note = 'Assessment: stable. Plan: review in two weeks.';
+    for (const day of ['2031-08-01', '2031-08-02']) {
+      const stream = await draftToEvaluate(speakerId, { raw: 'assessment stable plan review in two weeks', dfn: note, finalNote: note, day });
+      await eventually(t, stream, (event) => event.type === 'EvaluationCompleted', 'evaluation');
+    }
+    const recommendation = await eventually(t, speakerStreamId(speakerId), (event) => event.type === 'SpeakerBucketRecommended', 'recommendation');
+    t.like(recommendation?.data, { speakerId, from: 'high_edit', to: 'no_edit', meanRawWer: 0, window: 2 });
+    const types = (await collect(store().readStream(speakerStreamId(speakerId)))).map((event) => event.type);
+    t.deepEqual(types, ['SpeakerCreated', 'SpeakerBucketRecommended'], 'recommended once, never reassigned');
   });
 }
