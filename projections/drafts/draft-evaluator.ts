@@ -10,7 +10,7 @@ import type { Clock } from '../../application/ports/clock.js';
 import type { EventStore, RecordedEvent } from '../../application/ports/event-store.js';
 import type { Ids } from '../../application/ports/ids.js';
 import type { Enricher } from '../enricher.js';
-import { evaluateDraftTexts, type DraftTexts } from './draft-metrics.js';
+import { boundedDraftEvaluation } from './draft-metrics.js';
 
 export const DRAFTS_EVALUATOR = 'enricher.drafts-evaluator';
 
@@ -22,8 +22,8 @@ export type DraftsEvaluatorDependencies = Readonly<{
   ids: Ids;
   clock: Clock;
   upcasting: Upcasting;
-  /** How the texts are measured; by default inline for small texts and in a worker thread for large ones. */
-  evaluate?: (texts: DraftTexts, signal: AbortSignal) => ReturnType<typeof evaluateDraftTexts>;
+  /** How the texts are measured; by default inline for small texts and in a bounded number of worker threads for large ones. */
+  evaluate?: ReturnType<typeof boundedDraftEvaluation>;
 }>;
 
 /** What the draft stream says up to the triggering event, and what it holds at all of evaluations. */
@@ -75,7 +75,7 @@ async function readStream(store: EventStore, streamId: string): Promise<Recorded
   return events;
 }
 
-export function draftsEvaluator({ store, ids, clock, upcasting, evaluate = (texts, signal) => evaluateDraftTexts(texts, { signal }) }: DraftsEvaluatorDependencies): Enricher {
+export function draftsEvaluator({ store, ids, clock, upcasting, evaluate = boundedDraftEvaluation() }: DraftsEvaluatorDependencies): Enricher {
   const evaluationIdOf = (draftId: string, finalNoteRevision: number): string => ids.fromName(`${DRAFTS_EVALUATOR}:${draftId}:${finalNoteRevision}`);
   const draftIdOf = (event: RecordedEvent): string => (event.data as { draftId: string }).draftId;
   return {

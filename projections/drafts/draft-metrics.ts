@@ -3,6 +3,7 @@
 // 100k-character texts take seconds (tests/bench/draft-metrics.ts prints the figures). Small texts, the common case,
 // are evaluated inline; larger ones in a worker thread of their own, so that the event loop (the HTTP API and every
 // other consumer of an embedded process) keeps answering meanwhile.
+import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -31,17 +32,43 @@ const startWorker = (texts: DraftTexts): Worker =>
 
 export function evaluateDraftTexts(texts: DraftTexts, options: Readonly<{ signal?: AbortSignal; inlineCostLimit?: number }> = {}): Promise<DraftEvaluationMetrics> {
   if (evaluationCost(texts) <= (options.inlineCostLimit ?? INLINE_COST_LIMIT)) return Promise.resolve(evaluateDraft(texts));
+  return evaluateInWorker(texts, options.signal);
+}
+
+/**
+ * evaluateDraftTexts with at most `workersAtOnce` worker threads at a time (by default one core fewer than the
+ * machine has): the enricher works on several streams at once, and a burst of large drafts should queue, not take
+ * every core from the API. Inline evaluations never wait.
+ */
+export function boundedDraftEvaluation(workersAtOnce = Math.max(1, availableParallelism() - 1)): (texts: DraftTexts, signal?: AbortSignal) => Promise<DraftEvaluationMetrics> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (texts, signal) => {
+    if (evaluationCost(texts) <= INLINE_COST_LIMIT) return evaluateDraft(texts);
+    while (running >= workersAtOnce) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await evaluateInWorker(texts, signal);
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+function evaluateInWorker(texts: DraftTexts, signal: AbortSignal | undefined): Promise<DraftEvaluationMetrics> {
+  if (signal?.aborted === true) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('Draft evaluation aborted'));
   return new Promise((resolve, reject) => {
     const worker = startWorker(texts);
     const abort = (): void => {
       void worker.terminate();
-      reject(options.signal?.reason instanceof Error ? options.signal.reason : new Error('Draft evaluation aborted'));
+      reject(signal?.reason instanceof Error ? signal.reason : new Error('Draft evaluation aborted'));
     };
-    options.signal?.addEventListener('abort', abort, { once: true });
+    signal?.addEventListener('abort', abort, { once: true });
     worker.once('message', (metrics: DraftEvaluationMetrics) => resolve(metrics));
     worker.once('error', reject);
     worker.once('exit', (code) => {
-      options.signal?.removeEventListener('abort', abort);
+      signal?.removeEventListener('abort', abort);
       if (code !== 0) reject(new Error(`The draft evaluation worker stopped with code ${code}`));
     });
   });
