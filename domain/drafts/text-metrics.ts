@@ -229,11 +229,12 @@ export function evaluateDraft(texts: Readonly<{ raw: string; dfn: string; finalN
 }
 
 /**
- * A rough count of the elementary steps evaluateDraft takes, to decide whether it may run on the event loop:
- * word cells of the two alignments plus the character level's 32-symbol blocks.
+ * At most how many elementary steps evaluateDraft takes, to decide whether it may run on the event loop: the word
+ * alignments' cells (a text of n characters has at most ⌈n/2⌉ words) plus the character level's 32-symbol blocks.
+ * Counted from lengths alone, so that deciding costs nothing for the large texts that go elsewhere.
  */
 export function evaluationCost(texts: Readonly<{ raw: string; dfn: string; finalNote: string }>): number {
   const reference = texts.finalNote.length;
-  const pair = (other: string): number => (reference / 5) * (other.length / 5) + (Math.min(reference, other.length) / 32) * Math.max(reference, other.length);
+  const pair = (other: string): number => Math.ceil(reference / 2) * Math.ceil(other.length / 2) + Math.ceil(Math.min(reference, other.length) / 32) * Math.max(reference, other.length);
   return pair(texts.raw) + pair(texts.dfn);
 }

@@ -11,8 +11,11 @@ import { evaluateDraft, evaluationCost, type DraftEvaluationMetrics } from '../.
 
 export type DraftTexts = Parameters<typeof evaluateDraft>[0];
 
-/** Above this many elementary steps (a few tens of milliseconds), a worker thread evaluates. */
-export const INLINE_COST_LIMIT = 2_000_000;
+/**
+ * Above this bound on the elementary steps (evaluationCost; tens of milliseconds at worst, a few for real drafts,
+ * whose words are longer than the bound assumes), a worker thread evaluates: texts of about 3,000 characters and up.
+ */
+export const INLINE_COST_LIMIT = 5_000_000;
 
 /** The worker's own file, .ts when run from source (tsx) and .js when built. */
 const fromSource = extname(fileURLToPath(import.meta.url)) === '.ts';
