@@ -209,4 +209,16 @@ export function draftsDashboardHttpSuite(profile: Profile): void {
     const types = (await collect(store().readStream(speakerStreamId(speakerId)))).map((event) => event.type);
     t.deepEqual(types, ['SpeakerCreated', 'SpeakerBucketRecommended'], 'recommended once, never reassigned');
   });
+
+  it('the dashboard read model, folded anew from the log, equals the live one (verify)', async (t) => {
+    const started = await call('POST', '/v1/ops/projections/drafts-dashboard/verify', { as: ['operator'] });
+    t.is(started.status, 202);
+    const location = started.headers.get('location')!;
+    let verified: { status: string } | undefined;
+    for (let waited = 0; waited < 300 && (verified === undefined || verified.status === 'running'); waited++) {
+      if (waited > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      verified = (await call('GET', location, { as: ['operator'] })).body as { status: string };
+    }
+    t.like(verified, { status: 'completed', equal: true, missing: 0, extra: 0, different: 0 });
+  });
 }
