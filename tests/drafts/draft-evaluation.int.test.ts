@@ -218,6 +218,18 @@ test.serial('the window is the speaker\'s drafts as of the trigger, each by its 
   t.deepEqual(await recommendationsOf(speakerId), []);
 });
 
+test.serial('an evaluation delivered after later ones are projected sees only what preceded it in the log', async (t) => {
+  const speakerId = await speaker('high_edit');
+  const earlier = await evaluatedDraft(speakerId, 0);
+  const later = await evaluatedDraft(speakerId, 0);
+  await projectAll(); // the read model already holds both
+  const run = consumer(recommender(2));
+  await deliver(run, [earlier]);
+  t.deepEqual(await recommendationsOf(speakerId), [], 'as of the earlier evaluation the window of two is not full');
+  await deliver(run, [later]);
+  t.like((await recommendationsOf(speakerId))[0]?.data, { from: 'high_edit', to: 'no_edit', evaluationIds: [later.eventId, earlier.eventId] });
+});
+
 test.serial('the recommender waits for the dashboard to apply the trigger: a transient failure, never a guess', async (t) => {
   const speakerId = await speaker('high_edit');
   const evaluation = await evaluatedDraft(speakerId, 0);
