@@ -15,6 +15,7 @@ import { bucketForRawWer } from '../../domain/drafts/bucket-thresholds.js';
 import type { Bucket, EvaluationCompleted, SpeakerBucketRecommended, SpeakerEvent } from '../../domain/drafts/events.js';
 import { speakerStreamId } from '../../domain/drafts/events.js';
 import { WrongExpectedRevision } from '../../domain/kernel/errors.js';
+import { retryOrThrow } from '../../application/kernel/retry.js';
 import type { Upcasting } from '../../application/eventstore/upcasting.js';
 import type { Clock } from '../../application/ports/clock.js';
 import type { EventStore, RecordedEvent } from '../../application/ports/event-store.js';
@@ -26,7 +27,8 @@ import { draftsDashboardProjection } from './dashboard-projection.js';
 
 export const DRAFTS_BUCKET_RECOMMENDER = 'enricher.drafts-bucket-recommender';
 
-const APPEND_ATTEMPTS = 5;
+/** Appends lost to a concurrent writer of the speaker's stream are decided again, this often. */
+const CONFLICT_RETRIES = { maxAttempts: 5, minMs: 5, maxMs: 100 } as const;
 
 /** The read model has not applied the trigger yet: retried until it has, never parked. */
 export class DashboardBehind extends Error {
@@ -107,12 +109,12 @@ export function draftsBucketRecommender(deps: BucketRecommenderDependencies): En
       const stored = await store.storedEventIds(events.map((event) => ({ streamId: speakerStreamId(speakerIdOf(event)), eventId: recommendationIdOf(event) })));
       return new Set([...stored].map((id) => sources.get(id)!));
     },
-    async enrich(trigger: RecordedEvent): Promise<void> {
+    async enrich(trigger: RecordedEvent, signal: AbortSignal): Promise<void> {
       const speakerId = speakerIdOf(trigger);
       const evaluations = await evaluationWindow(deps, trigger, speakerId, window);
       if (evaluations === null) return;
       const to = bucketForRawWer(evaluations.meanRawWer);
-      for (let attempt = 1; ; attempt++) {
+      const recommendOnce = async (): Promise<void> => {
         const speaker = await speakerBucketState(store, speakerId);
         if (speaker.bucket === null || speaker.bucket === to) return;
         // The same advice, still unanswered, is not given again.
@@ -133,16 +135,12 @@ export function draftsBucketRecommender(deps: BucketRecommenderDependencies): En
           occurredAt: data.at,
           schema: upcasting.currentSchema('SpeakerBucketRecommended'),
         };
-        try {
-          await store.append(speakerStreamId(speakerId), [{ eventId: recommendationIdOf(trigger), type: 'SpeakerBucketRecommended', data, metadata }], {
-            expectedRevision: speaker.lastRevision,
-          });
-          return;
-        } catch (error) {
-          // A reassignment or another recommendation landed meanwhile: decide again on the speaker as it now stands.
-          if (!(error instanceof WrongExpectedRevision) || attempt >= APPEND_ATTEMPTS) throw error;
-        }
-      }
+        await store.append(speakerStreamId(speakerId), [{ eventId: recommendationIdOf(trigger), type: 'SpeakerBucketRecommended', data, metadata }], {
+          expectedRevision: speaker.lastRevision,
+        });
+      };
+      // A reassignment or another recommendation landed meanwhile: decide again on the speaker as it now stands.
+      await retryOrThrow(recommendOnce, { ...CONFLICT_RETRIES, isFatal: (error) => !(error instanceof WrongExpectedRevision), signal });
     },
   };
 }

@@ -5,6 +5,7 @@
 import type { Bucket, DfnGenerated, DraftEvent, DraftIngested, EvaluationCompleted, FinalNoteRecorded, SpeakerEvent } from '../../domain/drafts/events.js';
 import { speakerStreamId } from '../../domain/drafts/events.js';
 import { WrongExpectedRevision } from '../../domain/kernel/errors.js';
+import { retryOrThrow } from '../../application/kernel/retry.js';
 import type { Upcasting } from '../../application/eventstore/upcasting.js';
 import type { Clock } from '../../application/ports/clock.js';
 import type { EventStore, RecordedEvent } from '../../application/ports/event-store.js';
@@ -14,8 +15,8 @@ import { boundedDraftEvaluation } from './draft-metrics.js';
 
 export const DRAFTS_EVALUATOR = 'enricher.drafts-evaluator';
 
-/** Appends lost to a concurrent writer of the stream (the DFN enricher, a new final note) are decided again this often. */
-const APPEND_ATTEMPTS = 5;
+/** Appends lost to a concurrent writer of the stream (the DFN enricher, a new final note) are decided again, this often. */
+const CONFLICT_RETRIES = { maxAttempts: 5, minMs: 5, maxMs: 100 } as const;
 
 export type DraftsEvaluatorDependencies = Readonly<{
   store: EventStore;
@@ -94,14 +95,14 @@ export function draftsEvaluator({ store, ids, clock, upcasting, evaluate = bound
       return new Set([...stored].map((id) => sources.get(id)!));
     },
     async enrich(trigger: RecordedEvent, signal: AbortSignal): Promise<void> {
-      for (let attempt = 1; ; attempt++) {
+      // Measured once, even when the append is decided again: the draft as of the trigger never changes.
+      let measured: ReturnType<typeof evaluate> | undefined;
+      const evaluateOnce = async (): Promise<void> => {
         const draft = draftAsOf(await readStream(store, trigger.streamId), trigger.revision);
         const { ingested, dfn, finalNote } = draft;
         if (ingested === null || dfn === null || finalNote === null || draft.evaluated.has(finalNote.revision)) return;
-        const [bucket, metrics] = await Promise.all([
-          currentBucket(store, ingested.speakerId),
-          evaluate({ raw: ingested.text, dfn: dfn.text, finalNote: finalNote.data.text }, signal),
-        ]);
+        measured ??= evaluate({ raw: ingested.text, dfn: dfn.text, finalNote: finalNote.data.text }, signal);
+        const [bucket, metrics] = await Promise.all([currentBucket(store, ingested.speakerId), measured]);
         const evaluationId = evaluationIdOf(ingested.draftId, finalNote.revision);
         const data: EvaluationCompleted['data'] = {
           evaluationId,
@@ -129,14 +130,11 @@ export function draftsEvaluator({ store, ids, clock, upcasting, evaluate = bound
           occurredAt: data.evaluatedAt,
           schema: upcasting.currentSchema('EvaluationCompleted'),
         };
-        try {
-          await store.append(trigger.streamId, [{ eventId: evaluationId, type: 'EvaluationCompleted', data, metadata }], { expectedRevision: draft.lastRevision });
-          return;
-        } catch (error) {
-          // Someone wrote to the draft meanwhile (maybe this very evaluation, from another process): decide again.
-          if (!(error instanceof WrongExpectedRevision) || attempt >= APPEND_ATTEMPTS) throw error;
-        }
-      }
+        await store.append(trigger.streamId, [{ eventId: evaluationId, type: 'EvaluationCompleted', data, metadata }], { expectedRevision: draft.lastRevision });
+      };
+      // Someone wrote to the draft meanwhile (maybe this very evaluation, from another process): decide again on the
+      // stream as it now stands. Anything else is the consumer's to retry or park.
+      await retryOrThrow(evaluateOnce, { ...CONFLICT_RETRIES, isFatal: (error) => !(error instanceof WrongExpectedRevision), signal });
     },
   };
 }
