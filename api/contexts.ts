@@ -9,6 +9,7 @@ import { pollsModule } from '../projections/polls/module.js';
 import type { HttpDependencies } from './http/dependencies.js';
 import { draftsRoutes } from './http/drafts.js';
 import { crmRoutes } from './http/crm.js';
+import { draftsDashboardRoutes } from './http/drafts-dashboard.js';
 import { feedbackRoutes } from './http/feedback.js';
 import { pollsRoutes } from './http/polls.js';
 import { pollEngagementRoutes } from './http/poll-engagement.js';
@@ -26,7 +27,7 @@ export const contexts: readonly BoundedContext[] = [
   context(identityModule, identityRoutes),
   context(feedbackModule, feedbackRoutes),
   context(pollsModule, (deps) => [...pollsRoutes(deps), ...pollEngagementRoutes(deps), ...socialRoutes(deps)]),
-  context(draftsModule, (deps) => [...draftsRoutes(deps)]),
+  context(draftsModule, (deps) => [...draftsDashboardRoutes(deps), ...draftsRoutes(deps)]),
   context(crmModule, crmRoutes),
 ];
 

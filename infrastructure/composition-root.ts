@@ -369,7 +369,16 @@ function buildWorkers(
         },
       }),
   );
-  const enricherDependencies = { store, ids: system.ids, clock: system.clock, upcasting, ai: system.aiChain, db: database.db };
+  const enricherDependencies = {
+    store,
+    ids: system.ids,
+    clock: system.clock,
+    upcasting,
+    ai: system.aiChain,
+    db: database.db,
+    appliedPosition: system.appliedPosition,
+    settings: { draftsBucketWindow: config.draftsBucketWindow },
+  };
   const enrichers = system.modules
     .flatMap((module) => module.enrichers(enricherDependencies))
     .map((enricher) => new EnricherConsumer(database.db, enricher, logger, { ...options, retryMinMs: 500, retryMaxMs: 60_000 }));

@@ -93,6 +93,8 @@ const EnvSchema = z.object({
     .regex(/^(esdb|esdb\+discover):\/\/\S+$/, 'must be an esdb:// or esdb+discover:// connection string')
     .optional(),
   CHORUS_AI_TIMEOUT_MS: integer(100, 600_000, 10_000),
+  /** Evaluations of a speaker the drafts bucket recommender averages (README: drafts buckets). */
+  CHORUS_DRAFTS_BUCKET_WINDOW: integer(1, 1000, 20),
   CHORUS_AI_PROVIDERS: z
     .string()
     .transform((value) => value.split(',').map((name) => name.trim()).filter((name) => name !== ''))
@@ -169,6 +171,7 @@ export type Config = Readonly<{
   eventStore: 'postgres' | 'esdb';
   esdbUrl: string | undefined;
   aiTimeoutMs: number;
+  draftsBucketWindow: number;
   /** The AI providers, in the order the chain asks them. */
   aiProviders: readonly AiProviderName[];
   /** Set when GEMINI_API_KEY is. */
@@ -295,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventStore: e.CHORUS_EVENT_STORE,
     esdbUrl: e.CHORUS_ESDB_URL,
     aiTimeoutMs: e.CHORUS_AI_TIMEOUT_MS,
+    draftsBucketWindow: e.CHORUS_DRAFTS_BUCKET_WINDOW,
     aiProviders,
     gemini: e.GEMINI_API_KEY === undefined ? undefined : { apiKey: new Secret(e.GEMINI_API_KEY), model: e.GEMINI_MODEL, baseUrl: e.GEMINI_BASE_URL },
     // Node wants the header deadline inside the request deadline.

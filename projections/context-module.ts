@@ -10,13 +10,28 @@ import type { Ids } from '../application/ports/ids.js';
 import type { Kysely } from 'kysely';
 import type { Enricher } from './enricher.js';
 import type { Projection } from './projection.js';
+import type { AppliedPosition } from './projection-status.js';
 import type { Schema } from './schema.js';
+
+/** Settings of the contexts' enrichers, from the validated configuration. */
+export type EnricherSettings = Readonly<{ draftsBucketWindow: number }>;
 
 /**
  * What an enricher may use: it appends to the store (events of their current schema), asks the AI provider chain,
- * and may read the writer database's read models (to find what is due, or what to retrieve).
+ * and may read the writer database's read models (to find what is due, or what to retrieve). `appliedPosition`
+ * says how far a projection has applied the whole log on that database, so that an enricher reading a read model
+ * can wait until it covers the event at hand.
  */
-export type EnricherDependencies = Readonly<{ store: EventStore; ids: Ids; clock: Clock; upcasting: Upcasting; ai: ProviderChain; db: Kysely<Schema> }>;
+export type EnricherDependencies = Readonly<{
+  store: EventStore;
+  ids: Ids;
+  clock: Clock;
+  upcasting: Upcasting;
+  ai: ProviderChain;
+  db: Kysely<Schema>;
+  appliedPosition: AppliedPosition;
+  settings: EnricherSettings;
+}>;
 
 /** What a schedule may use: what an enricher may. */
 export type ScheduleDependencies = EnricherDependencies;

@@ -3,12 +3,19 @@
 import type { ContextModule } from '../context-module.js';
 import { draftsProjection } from './drafts-projection.js';
 import { draftsMigrations } from './drafts-schema.js';
+import { draftsBucketRecommender } from './bucket-recommender.js';
+import { draftsDashboardProjection } from './dashboard-projection.js';
+import { draftsDashboardMigrations } from './dashboard-schema.js';
+import { draftsEvaluator } from './draft-evaluator.js';
 
 export const draftsModule: ContextModule = {
   name: 'drafts',
   categories: ['speaker', 'draft', 'speakerexternalid', 'draftexternalid'],
-  migrations: { ...draftsMigrations },
-  projections: [draftsProjection],
-  enrichers: () => [],
+  migrations: { ...draftsMigrations, ...draftsDashboardMigrations },
+  projections: [draftsProjection, draftsDashboardProjection],
+  enrichers: ({ store, ids, clock, upcasting, db, appliedPosition, settings }) => [
+    draftsEvaluator({ store, ids, clock, upcasting }),
+    draftsBucketRecommender({ store, ids, clock, upcasting, db, appliedPosition, window: settings.draftsBucketWindow }),
+  ],
   upcasters: [],
 };

@@ -9,12 +9,13 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { asJson, skipped, table, type Figure } from './figures.js';
 import { draftsFigures } from './drafts-benchmarks.js';
+import { draftMetricsFigures } from './draft-metrics.js';
 import { embeddedFigures, postgresHttpFigures } from './http-benchmarks.js';
 import { kafkaFigures } from './kafka-benchmark.js';
 import { progress } from './progress.js';
 import { appendFigures, readFigures, type EmmettLoader } from './store-benchmarks.js';
 
-const GROUPS = ['append', 'read', 'http', 'embedded', 'kafka', 'drafts'] as const;
+const GROUPS = ['append', 'read', 'http', 'embedded', 'kafka', 'drafts', 'metrics'] as const;
 type Group = (typeof GROUPS)[number];
 const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const EMMETT_PACKAGE = fileURLToPath(new URL('./emmett/', import.meta.url));
@@ -64,6 +65,7 @@ const runners: Record<Group, () => Promise<Figure[]>> = {
   embedded: () => embeddedFigures(),
   kafka: () => kafkaFigures(serverUrl, process.env),
   drafts: () => draftsFigures(serverUrl, Number(process.env.CHORUS_BENCH_DRAFTS_SECONDS) || undefined),
+  metrics: () => draftMetricsFigures(),
 };
 const figures: Figure[] = [];
 for (const group of GROUPS.filter((candidate) => groups.includes(candidate))) {

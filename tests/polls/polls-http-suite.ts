@@ -368,7 +368,7 @@ export function pollsHttpSuite(profile: Profile): void {
     await call('GET', `/v1/polls/${created.body.id}`, { headers: after(created) });
     await new Promise((resolve) => setTimeout(resolve, Date.parse(closesAt) - Date.now() + 20));
     const { system } = chorus();
-    const deps = { store: system.store, ids: system.ids, clock: system.clock, upcasting: system.upcasting, ai: system.aiChain, db: system.database.db };
+    const deps = { store: system.store, ids: system.ids, clock: system.clock, upcasting: system.upcasting, ai: system.aiChain, db: system.database.db, appliedPosition: system.appliedPosition, settings: { draftsBucketWindow: system.config.draftsBucketWindow } };
     const closedPerRun = await Promise.all(Array.from({ length: 5 }, () => expireDuePolls(deps)));
     t.true(closedPerRun.reduce((sum, n) => sum + n, 0) <= 1);
     await new Promise((resolve) => setTimeout(resolve, 1200)); // the running schedule's next turn
