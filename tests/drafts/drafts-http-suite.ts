@@ -13,6 +13,7 @@ import {
   type ExternalIdClaimed,
   type SpeakerBucketRecommended,
 } from '../../domain/drafts/events.js';
+import { contexts } from '../../api/contexts.js';
 import { DRAFT_BODY_MAX_BYTES } from '../../api/http/drafts.js';
 import { metadata } from '../support/events.js';
 import { HttpSpecification, type HttpEnvironment, type Reply } from '../support/http-specification.js';
@@ -22,6 +23,9 @@ export type Profile = Readonly<{ name: string; env(): Promise<HttpEnvironment> }
 export function draftsHttpSuite(profile: Profile): void {
   const { call, when, expect, chorus } = HttpSpecification({
     environment: () => profile.env(),
+    // DFNs and evaluations are appended here by hand, so the drafts enrichers that would append their own stay off
+    // (tests/drafts/drafts-flow-*.e2e runs them).
+    contexts: contexts.map((hosted) => (hosted.name === 'drafts' ? { ...hosted, enrichers: () => [] } : hosted)),
     config: { CHORUS_MIN_POSITION_TIMEOUT_MS: '5000', CHORUS_POLL_INTERVAL_MS: '100' },
     as: ['agent'],
   });

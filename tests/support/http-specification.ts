@@ -2,6 +2,7 @@
 // port), when a real client sends a request, then the status, the problem code and the body (a partial match).
 import test, { type ExecutionContext } from 'ava';
 import { pino } from 'pino';
+import type { BoundedContext } from '../../api/contexts.js';
 import { startAll, type RunningChorus } from '../../api/main.js';
 import { loadConfig } from '../../infrastructure/config.js';
 import type { Role } from '../../domain/identity/roles.js';
@@ -36,6 +37,8 @@ export type HttpSpecificationOptions = Readonly<{
   config?: Record<string, string>;
   /** Requests go with a token for these roles unless they say otherwise; unset: anonymous. */
   as?: readonly Role[];
+  /** The contexts to host; unset: all of them. */
+  contexts?: readonly BoundedContext[];
 }>;
 
 /** Signs the test servers' tokens when DATABASE_URL is set (the embedded profile makes its own key). */
@@ -67,7 +70,7 @@ export function HttpSpecification(options: HttpSpecificationOptions = {}) {
     const prepared = (await options.environment?.()) ?? { env: {}, cleanup: async () => undefined };
     cleanup = prepared.cleanup;
     const config = loadConfig({ ...TEST_CONFIG, ...options.config, ...prepared.env });
-    running = await startAll(config, pino({ level: 'silent' }));
+    running = await startAll(config, pino({ level: 'silent' }), options.contexts);
   });
   test.after.always(async () => {
     await running?.stop();
