@@ -1,0 +1,3 @@
+import { draftsFlowSuite } from './drafts-flow-suite.js';
+
+draftsFlowSuite({ name: 'embedded', kafka: false, env: async () => ({ env: { CHORUS_DATA_DIR: 'memory://' }, cleanup: async () => undefined }) });
