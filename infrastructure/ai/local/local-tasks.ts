@@ -1,5 +1,6 @@
 // Every task the local provider runs. A context that adds an AI task adds its offline implementation here.
 import { localFeedbackTriage } from './local-feedback-triage.js';
+import { localFinalNote } from './local-final-note.js';
 import type { LocalTask } from './local-ai-provider.js';
 
-export const localTasks: readonly LocalTask[] = [localFeedbackTriage];
+export const localTasks: readonly LocalTask[] = [localFeedbackTriage, localFinalNote];

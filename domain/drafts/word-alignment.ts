@@ -1,0 +1,90 @@
+// Word-level alignment of a hypothesis (a draft) to a reference (its final note) by edit distance: the minimum
+// number of substituted, deleted and inserted words, and one alignment that achieves it. The DFN's local provider
+// learns corrections from it; the word error rate is its edits over the reference's words.
+
+/** One step of an alignment: `hyp` is the draft's word, `ref` the final note's. */
+export type AlignmentStep =
+  | Readonly<{ kind: 'equal'; hyp: string; ref: string }>
+  | Readonly<{ kind: 'substitute'; hyp: string; ref: string }>
+  /** A draft word the final note has not (the draft said too much). */
+  | Readonly<{ kind: 'delete'; hyp: string }>
+  /** A final-note word the draft has not. */
+  | Readonly<{ kind: 'insert'; ref: string }>;
+
+export type AlignmentCounts = Readonly<{ substitutions: number; deletions: number; insertions: number; reference: number }>;
+
+/**
+ * Splits on whitespace, keeping punctuation on its word: "HISTORY:" and "tension." are words of their own. Callers
+ * that want case- or punctuation-blind comparison normalise the words first.
+ */
+export const words = (text: string): string[] => text.split(/\s+/u).filter((word) => word !== '');
+
+/**
+ * An alignment with the fewest edits (Levenshtein over words, every edit costing 1). Among equally short ones,
+ * the backtrace prefers a match, then a substitution, then a deletion, then an insertion, so it is deterministic.
+ * O(n·m) time and memory: callers bound the texts they align.
+ */
+export function alignWords(hyp: readonly string[], ref: readonly string[]): AlignmentStep[] {
+  const n = hyp.length;
+  const m = ref.length;
+  const width = m + 1;
+  const cost = new Uint32Array((n + 1) * width);
+  for (let j = 0; j <= m; j++) cost[j] = j;
+  for (let i = 1; i <= n; i++) {
+    cost[i * width] = i;
+    for (let j = 1; j <= m; j++) {
+      const diagonal = cost[(i - 1) * width + j - 1]! + (hyp[i - 1] === ref[j - 1] ? 0 : 1);
+      const deletion = cost[(i - 1) * width + j]! + 1;
+      const insertion = cost[i * width + j - 1]! + 1;
+      cost[i * width + j] = Math.min(diagonal, deletion, insertion);
+    }
+  }
+  const steps: AlignmentStep[] = [];
+  let i = n;
+  let j = m;
+  while (i > 0 || j > 0) {
+    const here = cost[i * width + j]!;
+    if (i > 0 && j > 0) {
+      const same = hyp[i - 1] === ref[j - 1];
+      if (here === cost[(i - 1) * width + j - 1]! + (same ? 0 : 1)) {
+        steps.push(same ? { kind: 'equal', hyp: hyp[i - 1]!, ref: ref[j - 1]! } : { kind: 'substitute', hyp: hyp[i - 1]!, ref: ref[j - 1]! });
+        i--;
+        j--;
+        continue;
+      }
+    }
+    if (i > 0 && here === cost[(i - 1) * width + j]! + 1) {
+      steps.push({ kind: 'delete', hyp: hyp[i - 1]! });
+      i--;
+      continue;
+    }
+    steps.push({ kind: 'insert', ref: ref[j - 1]! });
+    j--;
+  }
+  return steps.reverse();
+}
+
+export function countEdits(steps: readonly AlignmentStep[]): AlignmentCounts {
+  let substitutions = 0;
+  let deletions = 0;
+  let insertions = 0;
+  let reference = 0;
+  for (const step of steps) {
+    if (step.kind !== 'delete') reference++;
+    if (step.kind === 'substitute') substitutions++;
+    else if (step.kind === 'delete') deletions++;
+    else if (step.kind === 'insert') insertions++;
+  }
+  return { substitutions, deletions, insertions, reference };
+}
+
+/**
+ * Word error rate of `hyp` against `ref`, compared word for word as given: (S + D + I) / N. An empty reference
+ * gives 0 for an empty hypothesis and 1 otherwise (a rate over no words is taken as all wrong, not infinite).
+ */
+export function wordErrorRate(hyp: readonly string[], ref: readonly string[]): number {
+  const { substitutions, deletions, insertions, reference } = countEdits(alignWords(hyp, ref));
+  const edits = substitutions + deletions + insertions;
+  if (reference === 0) return edits === 0 ? 0 : 1;
+  return edits / reference;
+}

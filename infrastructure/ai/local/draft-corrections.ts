@@ -1,0 +1,336 @@
+// The local provider's draft final note: corrections learned from retrieved (draft, final note) pairs and applied
+// to a new draft. Each pair's draft is aligned to its final note word by word (domain/drafts/word-alignment.ts)
+// in two passes: the first finds the words a speaker's drafts lose every time (fillers, spoken formatting
+// commands); the second, on drafts without them, finds phrase replacements (misrecognitions, deletions) and
+// insertions (section headings) with the words around them. Only what recurs across pairs, and holds at most of
+// the places it could apply, is applied: a correction seen once, or contradicted as often as confirmed, is not.
+import { alignWords, type AlignmentStep } from '../../../domain/drafts/word-alignment.js';
+
+export const LOCAL_FINAL_NOTE_MODEL = 'local-corrections-v1';
+
+export type CorrectionOptions = Readonly<{
+  /** Times a correction must be seen, in at least `minPairs` different pairs. */
+  minSupport: number;
+  minPairs: number;
+  /** Share of the places a correction could apply at which the final notes made it. */
+  minConsistency: number;
+  /** Words of each pair aligned: alignment costs their product in time and memory. */
+  maxAlignedWords: number;
+}>;
+
+export const DEFAULT_CORRECTION_OPTIONS: CorrectionOptions = { minSupport: 2, minPairs: 2, minConsistency: 0.6, maxAlignedWords: 1500 };
+/** Words that vanish are held to more: dropping a word that mattered loses content, not just form. */
+const DROP_CONSISTENCY = 0.8;
+const MAX_REPLACED_WORDS = 3;
+const MAX_INSERTED_WORDS = 6;
+
+/** Spoken formatting commands and what they become when a speaker's final notes show they mean them. */
+const COMMANDS: ReadonlyMap<string, Readonly<{ punctuation: string } | { lineBreak: string }>> = new Map([
+  ['period', { punctuation: '.' }],
+  ['full stop', { punctuation: '.' }],
+  ['comma', { punctuation: ',' }],
+  ['colon', { punctuation: ':' }],
+  ['semicolon', { punctuation: ';' }],
+  ['question mark', { punctuation: '?' }],
+  ['new line', { lineBreak: '\n' }],
+  ['next line', { lineBreak: '\n' }],
+  ['new paragraph', { lineBreak: '\n\n' }],
+  ['next paragraph', { lineBreak: '\n\n' }],
+]);
+const TWO_WORD_COMMANDS = new Set([...COMMANDS.keys()].filter((command) => command.includes(' ')));
+
+type Token = Readonly<{ surface: string; key: string; lineStart: boolean }>;
+
+/** Case- and edge-punctuation-blind: "Hypertension." and "hypertension" are the same word, said the same. */
+export const wordKey = (word: string): string => word.toLowerCase().replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '') || word;
+
+/** Words with their keys; spoken two-word commands become one token ("new paragraph"), so they align as one. */
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  for (const line of text.split('\n')) {
+    let lineStart = true;
+    for (const surface of line.split(/\s+/u)) {
+      if (surface === '') continue;
+      const key = wordKey(surface);
+      const previous = tokens.at(-1);
+      if (!lineStart && previous !== undefined && TWO_WORD_COMMANDS.has(`${previous.key} ${key}`)) {
+        tokens[tokens.length - 1] = { surface: `${previous.surface} ${surface}`, key: `${previous.key} ${key}`, lineStart: previous.lineStart };
+      } else {
+        tokens.push({ surface, key, lineStart });
+      }
+      lineStart = false;
+    }
+  }
+  return tokens;
+}
+
+/** A stretch of an alignment between two matched words: what the draft had there and what the note has instead. */
+type Region = Readonly<{ hyp: readonly Token[]; ref: readonly Token[]; at: number; touchesEnd: boolean }>;
+
+function regionsOf(hyp: readonly Token[], ref: readonly Token[], steps: readonly AlignmentStep[]): Region[] {
+  const regions: Region[] = [];
+  let i = 0;
+  let j = 0;
+  let open: { hyp: Token[]; ref: Token[]; at: number } | null = null;
+  const close = (touchesEnd: boolean): void => {
+    if (open !== null) regions.push({ ...open, touchesEnd });
+    open = null;
+  };
+  for (const step of steps) {
+    if (step.kind === 'equal') {
+      close(false);
+      i++;
+      j++;
+      continue;
+    }
+    open ??= { hyp: [], ref: [], at: i };
+    if (step.kind !== 'insert') open.hyp.push(hyp[i++]!);
+    if (step.kind !== 'delete') open.ref.push(ref[j++]!);
+  }
+  close(true);
+  // A line the note starts inside a rewritten stretch opens an insertion of its own (a heading after a corrected
+  // word): "hyper tension" to "hypertension." then "EXAMINATION:", not to both at once.
+  return regions.flatMap((region) => {
+    const split = region.ref.findIndex((token, n) => n > 0 && token.lineStart);
+    if (region.hyp.length === 0 || split < 0) return [region];
+    return [
+      { hyp: region.hyp, ref: region.ref.slice(0, split), at: region.at, touchesEnd: false },
+      { hyp: [], ref: region.ref.slice(split), at: region.at + region.hyp.length, touchesEnd: region.touchesEnd },
+    ];
+  });
+}
+
+/** The pair cut to `max` draft words and as much of the note; the cut's ragged end is left out of what is learned. */
+function alignable(draft: Token[], note: Token[], max: number): { hyp: Token[]; ref: Token[]; cut: boolean } {
+  if (draft.length <= max && note.length <= max) return { hyp: draft, ref: note, cut: false };
+  const ratio = max / Math.max(draft.length, note.length);
+  return { hyp: draft.slice(0, Math.ceil(draft.length * ratio)), ref: note.slice(0, Math.ceil(note.length * ratio)), cut: true };
+}
+
+/**
+ * Whether the note shows the command's effect where the alignment has reached `next` (the note's next word): the
+ * mark on the word before, or a line starting there (or just before, when the alignment gave the command that word).
+ */
+function marked(command: string, ref: readonly Token[], next: number): boolean {
+  const effect = COMMANDS.get(command)!;
+  if ('lineBreak' in effect) return ref[next]?.lineStart === true || (next > 0 && ref[next - 1]!.lineStart);
+  return next > 0 && ref[next - 1]!.surface.endsWith(effect.punctuation);
+}
+
+const keysOf = (tokens: readonly Token[]): string[] => tokens.map((token) => token.key);
+const phraseKey = (tokens: readonly Token[]): string => keysOf(tokens).join(' ');
+
+/** A note's word as a replacement: sentence case and closing punctuation are formatting, not the word ("COPD" stays). */
+function replacementSurface(surface: string): string {
+  const bare = surface.replace(/[.,;:?!]+$/u, '');
+  const rest = bare.slice(1);
+  return rest === rest.toLowerCase() ? bare.toLowerCase() : bare;
+}
+
+type Tally = { count: number; pairs: Set<number> };
+const tally = (map: Map<string, Tally>, key: string, pair: number): void => {
+  const entry = map.get(key) ?? { count: 0, pairs: new Set<number>() };
+  entry.count++;
+  entry.pairs.add(pair);
+  map.set(key, entry);
+};
+const count = (map: Map<string, number>, key: string): void => void map.set(key, (map.get(key) ?? 0) + 1);
+
+export type Insertion = Readonly<{ text: string; lineStart: boolean; support: number }>;
+
+/** What was learned: words to drop (or, for commands, to render), phrase replacements, and insertions by context. */
+export type Corrections = Readonly<{
+  dropped: ReadonlySet<string>;
+  /** Draft phrase (keys, space-separated) to the note's words; an empty list deletes the phrase. */
+  replacements: ReadonlyMap<string, readonly string[]>;
+  /** By context: `L:<previous word>`, `R:<next two words>` or `LR:<previous> <next>` (`^`, `$` at the ends). */
+  insertions: ReadonlyMap<string, Insertion>;
+}>;
+
+const START = '^';
+const END = '$';
+
+/** The contexts of the gap before `keys[gap]`, most specific first. */
+function contextsAt(keys: readonly string[], gap: number): string[] {
+  const previous = keys[gap - 1] ?? START;
+  const next = keys[gap] ?? END;
+  const nextTwo = gap + 1 < keys.length ? `${next} ${keys[gap + 1]}` : next === END ? END : `${next} ${END}`;
+  return [`LR:${previous} ${next}`, `R:${nextTwo}`, `L:${previous}`];
+}
+
+export type TrainingPair = Readonly<{ draft: string; finalNote: string }>;
+
+export function learnCorrections(pairs: readonly TrainingPair[], options: CorrectionOptions = DEFAULT_CORRECTION_OPTIONS): Corrections {
+  const tokenized = pairs.map((pair) => alignable(tokenize(pair.draft), tokenize(pair.finalNote), options.maxAlignedWords));
+  const qualifies = (entry: Tally, occurrences: number, consistency: number): boolean =>
+    entry.count >= options.minSupport && entry.pairs.size >= options.minPairs && entry.count / Math.max(occurrences, entry.count) >= consistency;
+
+  // Pass 1: words the notes drop. A spoken command counts as meant wherever the note has its mark instead (the
+  // punctuation on the word before, a line starting there), whatever the words around it became; any
+  // other word only where it stands alone between matched words.
+  const droppedTally = new Map<string, Tally>();
+  const keptCounts = new Map<string, number>();
+  tokenized.forEach(({ hyp, ref, cut }, pair) => {
+    const steps = alignWords(keysOf(hyp), keysOf(ref));
+    let i = 0;
+    let j = 0;
+    for (const step of steps) {
+      if (step.kind === 'equal') count(keptCounts, hyp[i]!.key);
+      else if (step.kind !== 'insert' && COMMANDS.has(hyp[i]!.key) && marked(hyp[i]!.key, ref, j)) tally(droppedTally, hyp[i]!.key, pair);
+      if (step.kind !== 'insert') i++;
+      if (step.kind !== 'delete') j++;
+    }
+    for (const region of regionsOf(hyp, ref, steps)) {
+      if (region.ref.length > 0 || (cut && region.touchesEnd)) continue;
+      for (const token of region.hyp) if (!COMMANDS.has(token.key)) tally(droppedTally, token.key, pair);
+    }
+  });
+  // Against a drop counts only a note that kept the word; a word inside a rewritten stretch says nothing either way.
+  const dropped = new Set([...droppedTally].filter(([key, entry]) => qualifies(entry, entry.count + (keptCounts.get(key) ?? 0), DROP_CONSISTENCY)).map(([key]) => key));
+
+  // Pass 2: on drafts without those words, replacements and insertions, each against how often it could have applied.
+  const replacementTally = new Map<string, Map<string, Tally>>();
+  const insertionTally = new Map<string, Map<string, Tally & { lineStart: number }>>();
+  const phraseCounts = new Map<string, number>();
+  const contextCounts = new Map<string, number>();
+  tokenized.forEach(({ hyp: full, ref, cut }, pair) => {
+    const hyp = full.filter((token) => !dropped.has(token.key));
+    const keys = keysOf(hyp);
+    for (let start = 0; start < keys.length; start++) {
+      for (let length = 1; length <= MAX_REPLACED_WORDS && start + length <= keys.length; length++) count(phraseCounts, keys.slice(start, start + length).join(' '));
+    }
+    for (let gap = 0; gap <= keys.length; gap++) for (const context of contextsAt(keys, gap)) count(contextCounts, context);
+    for (const region of regionsOf(hyp, ref, alignWords(keys, keysOf(ref)))) {
+      if (cut && region.touchesEnd) continue;
+      if (region.hyp.length === 0) {
+        if (region.ref.length > MAX_INSERTED_WORDS) continue;
+        const text = region.ref.map((token) => token.surface).join(' ');
+        for (const context of contextsAt(keys, region.at)) {
+          const byText = insertionTally.get(context) ?? new Map<string, Tally & { lineStart: number }>();
+          const entry = byText.get(text) ?? { count: 0, pairs: new Set<number>(), lineStart: 0 };
+          entry.count++;
+          entry.pairs.add(pair);
+          if (region.ref[0]!.lineStart) entry.lineStart++;
+          byText.set(text, entry);
+          insertionTally.set(context, byText);
+        }
+      } else if (region.hyp.length <= MAX_REPLACED_WORDS && region.ref.length <= MAX_REPLACED_WORDS) {
+        const from = phraseKey(region.hyp);
+        const byReplacement = replacementTally.get(from) ?? new Map<string, Tally>();
+        tally(byReplacement, region.ref.map((token) => replacementSurface(token.surface)).join(' '), pair);
+        replacementTally.set(from, byReplacement);
+      }
+    }
+  });
+  const best = <T extends Tally>(candidates: Map<string, T>): [string, T] =>
+    [...candidates].sort(([a, x], [b, y]) => y.count - x.count || (a < b ? -1 : a > b ? 1 : 0))[0]!;
+  const replacements = new Map<string, readonly string[]>();
+  for (const [from, candidates] of replacementTally) {
+    const [to, entry] = best(candidates);
+    if (qualifies(entry, phraseCounts.get(from) ?? 0, from.includes(' ') || to !== '' ? options.minConsistency : DROP_CONSISTENCY)) {
+      replacements.set(from, to === '' ? [] : to.split(' '));
+    }
+  }
+  const insertions = new Map<string, Insertion>();
+  for (const [context, candidates] of insertionTally) {
+    const [text, entry] = best(candidates);
+    if (qualifies(entry, contextCounts.get(context) ?? 0, options.minConsistency)) insertions.set(context, { text, lineStart: entry.lineStart * 2 > entry.count, support: entry.count });
+  }
+  return { dropped, replacements, insertions };
+}
+
+/** Builds the note word by word: punctuation sticks to the word before it, a line break replaces the space. */
+class NoteWriter {
+  #text = '';
+  #pendingBreak: string | null = null;
+  #capitalize = false;
+  #formatted = false;
+
+  word(surface: string): void {
+    if (this.#text !== '') this.#text += this.#pendingBreak ?? ' ';
+    this.#text += this.#capitalize ? surface.charAt(0).toUpperCase() + surface.slice(1) : surface;
+    this.#pendingBreak = null;
+    this.#capitalize = false;
+  }
+
+  punctuation(mark: string): void {
+    if (this.#text === '') return;
+    this.#text = this.#text.replace(/[.,;:?!]$/u, '') + mark;
+    this.#formatted = true;
+    if (mark === '.' || mark === '?') this.#capitalize = true;
+  }
+
+  lineBreak(lineBreak: string): void {
+    if (this.#text === '') return;
+    if (this.#pendingBreak === null || lineBreak.length > this.#pendingBreak.length) this.#pendingBreak = lineBreak;
+    this.#formatted = true;
+    this.#capitalize = true;
+  }
+
+  /** Formatting the speaker dictated means they expect a note that reads as sentences: its first word too. */
+  text(): string {
+    return this.#formatted ? this.#text.charAt(0).toUpperCase() + this.#text.slice(1) : this.#text;
+  }
+}
+
+export function applyCorrections(corrections: Corrections, draft: string): string {
+  const writer = new NoteWriter();
+  // Dropped words go; a dropped command leaves its mark, attached to the word kept before it.
+  const kept: { token: Token; marks: ((writer: NoteWriter) => void)[] }[] = [];
+  const leading: ((writer: NoteWriter) => void)[] = [];
+  for (const token of tokenize(draft)) {
+    if (!corrections.dropped.has(token.key)) {
+      kept.push({ token, marks: [] });
+      continue;
+    }
+    const command = COMMANDS.get(token.key);
+    if (command === undefined) continue;
+    const mark = 'punctuation' in command ? (w: NoteWriter) => w.punctuation(command.punctuation) : (w: NoteWriter) => w.lineBreak(command.lineBreak);
+    (kept.at(-1)?.marks ?? leading).push(mark);
+  }
+  for (const mark of leading) mark(writer);
+  const keys = kept.map(({ token }) => token.key);
+  // Each learned insertion once, where its context is best supported (a heading heads one section); one per gap.
+  const placed = new Map<string, { gap: number; insertion: Insertion }>();
+  for (let gap = 0; gap <= keys.length; gap++) {
+    for (const context of contextsAt(keys, gap)) {
+      const insertion = corrections.insertions.get(context);
+      const best = insertion === undefined ? undefined : placed.get(insertion.text);
+      if (insertion !== undefined && (best === undefined || insertion.support > best.insertion.support)) placed.set(insertion.text, { gap, insertion });
+    }
+  }
+  const byGap = new Map<number, Insertion>();
+  for (const { gap, insertion } of placed.values()) if ((byGap.get(gap)?.support ?? 0) < insertion.support) byGap.set(gap, insertion);
+  const insertAt = (gap: number): void => {
+    const insertion = byGap.get(gap);
+    if (insertion === undefined) return;
+    if (insertion.lineStart) writer.lineBreak('\n');
+    for (const word of insertion.text.split(' ')) writer.word(word);
+  };
+  let at = 0;
+  while (at < kept.length) {
+    insertAt(at);
+    let consumed = 1;
+    let replaced: readonly string[] | undefined;
+    for (let length = Math.min(MAX_REPLACED_WORDS, kept.length - at); length >= 1; length--) {
+      replaced = corrections.replacements.get(keys.slice(at, at + length).join(' '));
+      if (replaced !== undefined) {
+        consumed = length;
+        break;
+      }
+    }
+    const span = kept.slice(at, at + consumed);
+    if (replaced === undefined) writer.word(span[0]!.token.surface);
+    else for (const word of replaced) writer.word(word);
+    for (const { marks } of span) for (const mark of marks) mark(writer);
+    at += consumed;
+  }
+  insertAt(kept.length);
+  return writer.text();
+}
+
+/** The DFN of `draft` from the retrieved pairs; the draft as it stands when nothing is left of it. */
+export function correctDraft(draft: string, examples: readonly TrainingPair[], options?: CorrectionOptions): string {
+  const note = applyCorrections(learnCorrections(examples, options), draft);
+  return note.trim() === '' ? draft : note;
+}
