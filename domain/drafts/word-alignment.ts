@@ -6,11 +6,12 @@
 export type AlignmentStep =
   | Readonly<{ kind: 'equal'; hyp: string; ref: string }>
   | Readonly<{ kind: 'substitute'; hyp: string; ref: string }>
-  /** A draft word the final note has not (the draft said too much). */
-  | Readonly<{ kind: 'delete'; hyp: string }>
-  /** A final-note word the draft has not. */
-  | Readonly<{ kind: 'insert'; ref: string }>;
+  /** A draft word the final note has not: in WER terms an insertion (the hypothesis says too much). */
+  | Readonly<{ kind: 'extra'; hyp: string }>
+  /** A final-note word the draft has not: in WER terms a deletion (the hypothesis lost it). */
+  | Readonly<{ kind: 'missing'; ref: string }>;
 
+/** In WER's terms, the hypothesis against the reference: `reference` is the reference's word count. */
 export type AlignmentCounts = Readonly<{ substitutions: number; deletions: number; insertions: number; reference: number }>;
 
 /**
@@ -21,7 +22,7 @@ export const words = (text: string): string[] => text.split(/\s+/u).filter((word
 
 /**
  * An alignment with the fewest edits (Levenshtein over words, every edit costing 1). Among equally short ones,
- * the backtrace prefers a match, then a substitution, then a deletion, then an insertion, so it is deterministic.
+ * the backtrace prefers a match, then a substitution, then an extra draft word, then a missing one, so it is deterministic.
  * O(n·m) time and memory: callers bound the texts they align.
  */
 export function alignWords(hyp: readonly string[], ref: readonly string[]): AlignmentStep[] {
@@ -34,9 +35,9 @@ export function alignWords(hyp: readonly string[], ref: readonly string[]): Alig
     cost[i * width] = i;
     for (let j = 1; j <= m; j++) {
       const diagonal = cost[(i - 1) * width + j - 1]! + (hyp[i - 1] === ref[j - 1] ? 0 : 1);
-      const deletion = cost[(i - 1) * width + j]! + 1;
-      const insertion = cost[i * width + j - 1]! + 1;
-      cost[i * width + j] = Math.min(diagonal, deletion, insertion);
+      const extra = cost[(i - 1) * width + j]! + 1;
+      const missing = cost[i * width + j - 1]! + 1;
+      cost[i * width + j] = Math.min(diagonal, extra, missing);
     }
   }
   const steps: AlignmentStep[] = [];
@@ -54,11 +55,11 @@ export function alignWords(hyp: readonly string[], ref: readonly string[]): Alig
       }
     }
     if (i > 0 && here === cost[(i - 1) * width + j]! + 1) {
-      steps.push({ kind: 'delete', hyp: hyp[i - 1]! });
+      steps.push({ kind: 'extra', hyp: hyp[i - 1]! });
       i--;
       continue;
     }
-    steps.push({ kind: 'insert', ref: ref[j - 1]! });
+    steps.push({ kind: 'missing', ref: ref[j - 1]! });
     j--;
   }
   return steps.reverse();
@@ -70,10 +71,10 @@ export function countEdits(steps: readonly AlignmentStep[]): AlignmentCounts {
   let insertions = 0;
   let reference = 0;
   for (const step of steps) {
-    if (step.kind !== 'delete') reference++;
+    if (step.kind !== 'extra') reference++;
     if (step.kind === 'substitute') substitutions++;
-    else if (step.kind === 'delete') deletions++;
-    else if (step.kind === 'insert') insertions++;
+    else if (step.kind === 'missing') deletions++;
+    else if (step.kind === 'extra') insertions++;
   }
   return { substitutions, deletions, insertions, reference };
 }

@@ -84,8 +84,8 @@ function regionsOf(hyp: readonly Token[], ref: readonly Token[], steps: readonly
       continue;
     }
     open ??= { hyp: [], ref: [], at: i };
-    if (step.kind !== 'insert') open.hyp.push(hyp[i++]!);
-    if (step.kind !== 'delete') open.ref.push(ref[j++]!);
+    if (step.kind !== 'missing') open.hyp.push(hyp[i++]!);
+    if (step.kind !== 'extra') open.ref.push(ref[j++]!);
   }
   close(true);
   // A line the note starts inside a rewritten stretch opens an insertion of its own (a heading after a corrected
@@ -176,9 +176,9 @@ export function learnCorrections(pairs: readonly TrainingPair[], options: Correc
     let j = 0;
     for (const step of steps) {
       if (step.kind === 'equal') count(keptCounts, hyp[i]!.key);
-      else if (step.kind !== 'insert' && COMMANDS.has(hyp[i]!.key) && marked(hyp[i]!.key, ref, j)) tally(droppedTally, hyp[i]!.key, pair);
-      if (step.kind !== 'insert') i++;
-      if (step.kind !== 'delete') j++;
+      else if (step.kind !== 'missing' && COMMANDS.has(hyp[i]!.key) && marked(hyp[i]!.key, ref, j)) tally(droppedTally, hyp[i]!.key, pair);
+      if (step.kind !== 'missing') i++;
+      if (step.kind !== 'extra') j++;
     }
     for (const region of regionsOf(hyp, ref, steps)) {
       if (region.ref.length > 0 || (cut && region.touchesEnd)) continue;
