@@ -88,3 +88,15 @@ test('pairs longer than the alignment bound are learned from their opening', (t)
   const pairs = [pair(`uh ${body} uh`, body), pair(`uh ${body}`, body)];
   t.true(learnCorrections(pairs, { minSupport: 2, minPairs: 2, minConsistency: 0.6, maxAlignedWords: 100 }).dropped.has('uh'));
 });
+
+test('a filler beside a misrecognition is still learned as a filler: the run of words that spells the correction is kept', (t) => {
+  const pairs = [
+    pair('known hyper tension um on treatment', 'known hypertension on treatment'),
+    pair('um hyper tension controlled', 'hypertension controlled'),
+  ];
+  const { dropped, replacements } = learnCorrections(pairs);
+  t.true(dropped.has('um'));
+  t.false(dropped.has('hyper') || dropped.has('tension'), 'the misheard words spell the correction: they are replaced, not dropped');
+  t.deepEqual(replacements.get('hyper tension'), ['hypertension']);
+  t.is(correctDraft('um severe hyper tension', pairs), 'severe hypertension');
+});

@@ -109,12 +109,48 @@ function alignable(draft: Token[], note: Token[], max: number): { hyp: Token[]; 
 
 /**
  * Whether the note shows the command's effect where the alignment has reached `next` (the note's next word): the
- * mark on the word before, or a line starting there (or just before, when the alignment gave the command that word).
+ * mark on the word before, or a line starting at the next. A command the alignment paired with a note word
+ * (`paired`) may stand for either side of that word: which word of a rewritten stretch pairs with which is arbitrary.
  */
-function marked(command: string, ref: readonly Token[], next: number): boolean {
+function marked(command: string, ref: readonly Token[], next: number, paired: boolean): boolean {
   const effect = COMMANDS.get(command)!;
-  if ('lineBreak' in effect) return ref[next]?.lineStart === true || (next > 0 && ref[next - 1]!.lineStart);
-  return next > 0 && ref[next - 1]!.surface.endsWith(effect.punctuation);
+  const at = (index: number): Token | undefined => (index >= 0 ? ref[index] : undefined);
+  if ('lineBreak' in effect) return at(next)?.lineStart === true || (paired && at(next + 1)?.lineStart === true);
+  return at(next - 1)?.surface.endsWith(effect.punctuation) === true || (paired && at(next)?.surface.endsWith(effect.punctuation) === true);
+}
+
+/** Levenshtein distance over characters, for the few short words of one region. */
+function characterDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+const MAX_REGION_WORDS = 6;
+
+/**
+ * The draft words of a region that the note simply lost: all of them when the note has nothing there; otherwise
+ * those outside the run of draft words that spells the note's words best ("um hyper tension" for "hypertension"
+ * loses "um"), when that run spells them closely. Which words an alignment pairs inside a region is arbitrary;
+ * spelling is not.
+ */
+function extraWords(region: Region): readonly Token[] {
+  if (region.ref.length === 0) return region.hyp;
+  if (region.hyp.length < 2 || region.hyp.length > MAX_REGION_WORDS || region.ref.length > MAX_REGION_WORDS) return [];
+  const target = region.ref.map((token) => token.key).join('');
+  let best = { start: 0, end: region.hyp.length, distance: Number.POSITIVE_INFINITY };
+  for (let start = 0; start < region.hyp.length; start++) {
+    for (let end = start + 1; end <= region.hyp.length; end++) {
+      const distance = characterDistance(keysOf(region.hyp.slice(start, end)).join(''), target);
+      if (distance < best.distance) best = { start, end, distance };
+    }
+  }
+  if (best.distance * 3 > target.length) return [];
+  return [...region.hyp.slice(0, best.start), ...region.hyp.slice(best.end)];
 }
 
 const keysOf = (tokens: readonly Token[]): string[] => tokens.map((token) => token.key);
@@ -176,13 +212,13 @@ export function learnCorrections(pairs: readonly TrainingPair[], options: Correc
     let j = 0;
     for (const step of steps) {
       if (step.kind === 'equal') count(keptCounts, hyp[i]!.key);
-      else if (step.kind !== 'missing' && COMMANDS.has(hyp[i]!.key) && marked(hyp[i]!.key, ref, j)) tally(droppedTally, hyp[i]!.key, pair);
+      else if (step.kind !== 'missing' && COMMANDS.has(hyp[i]!.key) && marked(hyp[i]!.key, ref, j, step.kind === 'substitute')) tally(droppedTally, hyp[i]!.key, pair);
       if (step.kind !== 'missing') i++;
       if (step.kind !== 'extra') j++;
     }
     for (const region of regionsOf(hyp, ref, steps)) {
-      if (region.ref.length > 0 || (cut && region.touchesEnd)) continue;
-      for (const token of region.hyp) if (!COMMANDS.has(token.key)) tally(droppedTally, token.key, pair);
+      if (cut && region.touchesEnd) continue;
+      for (const token of extraWords(region)) if (!COMMANDS.has(token.key)) tally(droppedTally, token.key, pair);
     }
   });
   // Against a drop counts only a note that kept the word; a word inside a rewritten stretch says nothing either way.
