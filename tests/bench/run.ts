@@ -1,5 +1,5 @@
 // `npm run bench`: prints every benchmark figure as a table (`--json`: as JSON), Chorus beside Emmett where both
-// apply; `--only append,read,http,embedded,kafka` runs some groups. Figures only: nothing here asserts.
+// apply; `--only append,read,http,embedded,kafka,dfn` runs some groups. Figures only: nothing here asserts.
 // What each figure measures, and how: tests/bench/README.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,12 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { asJson, skipped, table, type Figure } from './figures.js';
+import { dfnFigures } from './dfn-benchmark.js';
 import { embeddedFigures, postgresHttpFigures } from './http-benchmarks.js';
 import { kafkaFigures } from './kafka-benchmark.js';
 import { progress } from './progress.js';
 import { appendFigures, readFigures, type EmmettLoader } from './store-benchmarks.js';
 
-const GROUPS = ['append', 'read', 'http', 'embedded', 'kafka'] as const;
+const GROUPS = ['append', 'read', 'http', 'embedded', 'kafka', 'dfn'] as const;
 type Group = (typeof GROUPS)[number];
 const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const EMMETT_PACKAGE = fileURLToPath(new URL('./emmett/', import.meta.url));
@@ -62,6 +63,7 @@ const runners: Record<Group, () => Promise<Figure[]>> = {
   http: () => postgresHttpFigures(serverUrl),
   embedded: () => embeddedFigures(),
   kafka: () => kafkaFigures(serverUrl, process.env),
+  dfn: () => dfnFigures(),
 };
 const figures: Figure[] = [];
 for (const group of GROUPS.filter((candidate) => groups.includes(candidate))) {
