@@ -138,3 +138,12 @@ test('a speaker with no past pairs gets the draft back with only what needs no l
   const [, generated] = await collect(store.readStream(ingested.streamId));
   t.like(generated?.data, { text: 'ünïcödé «text» — 🫀 "quoted" \\ um', retrieved: [] });
 });
+
+test('two enrichments of the same draft racing (two processes, a lost checkpoint) append one DFN', async (t) => {
+  const { speakerId } = await speakerWithPairs(PAIRS);
+  const ingested = await ingest(speakerId, 'hyper tension period');
+  const { enricher } = dfnConsumer(local);
+  await Promise.all([enricher.enrich(ingested, signal()), enricher.enrich(ingested, signal())]);
+  await enricher.enrich(ingested, signal());
+  t.deepEqual((await collect(store.readStream(ingested.streamId))).map((event) => event.type), ['DraftIngested', 'DfnGenerated']);
+});
