@@ -1,7 +1,8 @@
 // The local provider's corrections, one kind at a time: what recurs across pairs is applied, what is seen once or
 // contradicted is not.
 import test from 'ava';
-import { applyCorrections, correctDraft, learnCorrections, type TrainingPair } from '../../infrastructure/ai/local/draft-corrections.js';
+import { applyCorrections, correctDraft } from '../../infrastructure/ai/local/apply-corrections.js';
+import { learnCorrections, type TrainingPair } from '../../infrastructure/ai/local/draft-corrections.js';
 
 const pair = (draft: string, finalNote: string): TrainingPair => ({ draft, finalNote });
 

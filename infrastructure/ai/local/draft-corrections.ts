@@ -1,10 +1,11 @@
-// The local provider's draft final note: corrections learned from retrieved (draft, final note) pairs and applied
-// to a new draft. Each pair's draft is aligned to its final note word by word (domain/drafts/word-alignment.ts)
+// The local provider's draft final note, learning: corrections from retrieved (draft, final note) pairs (applied to
+// a new draft by apply-corrections.ts). Each pair's draft is aligned to its final note word by word (domain/drafts/word-alignment.ts)
 // in two passes: the first finds the words a speaker's drafts lose every time (fillers, spoken formatting
 // commands); the second, on drafts without them, finds phrase replacements (misrecognitions, deletions) and
 // insertions (section headings) with the words around them. Only what recurs across pairs, and holds at most of
 // the places it could apply, is applied: a correction seen once, or contradicted as often as confirmed, is not.
 import { alignWords, type AlignmentStep } from '../../../domain/drafts/word-alignment.js';
+import { COMMANDS, contextsAt, keysOf, tokenize, type Token } from './draft-words.js';
 
 export const LOCAL_FINAL_NOTE_MODEL = 'local-corrections-v1';
 
@@ -21,48 +22,9 @@ export type CorrectionOptions = Readonly<{
 export const DEFAULT_CORRECTION_OPTIONS: CorrectionOptions = { minSupport: 2, minPairs: 2, minConsistency: 0.6, maxAlignedWords: 1500 };
 /** Words that vanish are held to more: dropping a word that mattered loses content, not just form. */
 const DROP_CONSISTENCY = 0.8;
-const MAX_REPLACED_WORDS = 3;
+/** The longest draft phrase a replacement is learned for. */
+export const MAX_REPLACED_WORDS = 3;
 const MAX_INSERTED_WORDS = 6;
-
-/** Spoken formatting commands and what they become when a speaker's final notes show they mean them. */
-const COMMANDS: ReadonlyMap<string, Readonly<{ punctuation: string } | { lineBreak: string }>> = new Map([
-  ['period', { punctuation: '.' }],
-  ['full stop', { punctuation: '.' }],
-  ['comma', { punctuation: ',' }],
-  ['colon', { punctuation: ':' }],
-  ['semicolon', { punctuation: ';' }],
-  ['question mark', { punctuation: '?' }],
-  ['new line', { lineBreak: '\n' }],
-  ['next line', { lineBreak: '\n' }],
-  ['new paragraph', { lineBreak: '\n\n' }],
-  ['next paragraph', { lineBreak: '\n\n' }],
-]);
-const TWO_WORD_COMMANDS = new Set([...COMMANDS.keys()].filter((command) => command.includes(' ')));
-
-type Token = Readonly<{ surface: string; key: string; lineStart: boolean }>;
-
-/** Case- and edge-punctuation-blind: "Hypertension." and "hypertension" are the same word, said the same. */
-export const wordKey = (word: string): string => word.toLowerCase().replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '') || word;
-
-/** Words with their keys; spoken two-word commands become one token ("new paragraph"), so they align as one. */
-function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  for (const line of text.split('\n')) {
-    let lineStart = true;
-    for (const surface of line.split(/\s+/u)) {
-      if (surface === '') continue;
-      const key = wordKey(surface);
-      const previous = tokens.at(-1);
-      if (!lineStart && previous !== undefined && TWO_WORD_COMMANDS.has(`${previous.key} ${key}`)) {
-        tokens[tokens.length - 1] = { surface: `${previous.surface} ${surface}`, key: `${previous.key} ${key}`, lineStart: previous.lineStart };
-      } else {
-        tokens.push({ surface, key, lineStart });
-      }
-      lineStart = false;
-    }
-  }
-  return tokens;
-}
 
 /** A stretch of an alignment between two matched words: what the draft had there and what the note has instead. */
 type Region = Readonly<{ hyp: readonly Token[]; ref: readonly Token[]; at: number; touchesEnd: boolean }>;
@@ -153,7 +115,6 @@ function extraWords(region: Region): readonly Token[] {
   return [...region.hyp.slice(0, best.start), ...region.hyp.slice(best.end)];
 }
 
-const keysOf = (tokens: readonly Token[]): string[] => tokens.map((token) => token.key);
 const phraseKey = (tokens: readonly Token[]): string => keysOf(tokens).join(' ');
 
 /** A note's word as a replacement: sentence case and closing punctuation are formatting, not the word ("COPD" stays). */
@@ -183,16 +144,6 @@ export type Corrections = Readonly<{
   insertions: ReadonlyMap<string, Insertion>;
 }>;
 
-const START = '^';
-const END = '$';
-
-/** The contexts of the gap before `keys[gap]`, most specific first. */
-function contextsAt(keys: readonly string[], gap: number): string[] {
-  const previous = keys[gap - 1] ?? START;
-  const next = keys[gap] ?? END;
-  const nextTwo = gap + 1 < keys.length ? `${next} ${keys[gap + 1]}` : next === END ? END : `${next} ${END}`;
-  return [`LR:${previous} ${next}`, `R:${nextTwo}`, `L:${previous}`];
-}
 
 export type TrainingPair = Readonly<{ draft: string; finalNote: string }>;
 
@@ -273,100 +224,4 @@ export function learnCorrections(pairs: readonly TrainingPair[], options: Correc
     if (qualifies(entry, contextCounts.get(context) ?? 0, options.minConsistency)) insertions.set(context, { text, lineStart: entry.lineStart * 2 > entry.count, support: entry.count });
   }
   return { dropped, replacements, insertions };
-}
-
-/** Builds the note word by word: punctuation sticks to the word before it, a line break replaces the space. */
-class NoteWriter {
-  #text = '';
-  #pendingBreak: string | null = null;
-  #capitalize = false;
-  #formatted = false;
-
-  word(surface: string): void {
-    if (this.#text !== '') this.#text += this.#pendingBreak ?? ' ';
-    this.#text += this.#capitalize ? surface.charAt(0).toUpperCase() + surface.slice(1) : surface;
-    this.#pendingBreak = null;
-    this.#capitalize = false;
-  }
-
-  punctuation(mark: string): void {
-    if (this.#text === '') return;
-    this.#text = this.#text.replace(/[.,;:?!]$/u, '') + mark;
-    this.#formatted = true;
-    if (mark === '.' || mark === '?') this.#capitalize = true;
-  }
-
-  lineBreak(lineBreak: string): void {
-    if (this.#text === '') return;
-    if (this.#pendingBreak === null || lineBreak.length > this.#pendingBreak.length) this.#pendingBreak = lineBreak;
-    this.#formatted = true;
-    this.#capitalize = true;
-  }
-
-  /** Formatting the speaker dictated means they expect a note that reads as sentences: its first word too. */
-  text(): string {
-    return this.#formatted ? this.#text.charAt(0).toUpperCase() + this.#text.slice(1) : this.#text;
-  }
-}
-
-export function applyCorrections(corrections: Corrections, draft: string): string {
-  const writer = new NoteWriter();
-  // Dropped words go; a dropped command leaves its mark, attached to the word kept before it.
-  const kept: { token: Token; marks: ((writer: NoteWriter) => void)[] }[] = [];
-  const leading: ((writer: NoteWriter) => void)[] = [];
-  for (const token of tokenize(draft)) {
-    if (!corrections.dropped.has(token.key)) {
-      kept.push({ token, marks: [] });
-      continue;
-    }
-    const command = COMMANDS.get(token.key);
-    if (command === undefined) continue;
-    const mark = 'punctuation' in command ? (w: NoteWriter) => w.punctuation(command.punctuation) : (w: NoteWriter) => w.lineBreak(command.lineBreak);
-    (kept.at(-1)?.marks ?? leading).push(mark);
-  }
-  for (const mark of leading) mark(writer);
-  const keys = kept.map(({ token }) => token.key);
-  // Each learned insertion once, where its context is best supported (a heading heads one section); one per gap.
-  const placed = new Map<string, { gap: number; insertion: Insertion }>();
-  for (let gap = 0; gap <= keys.length; gap++) {
-    for (const context of contextsAt(keys, gap)) {
-      const insertion = corrections.insertions.get(context);
-      const best = insertion === undefined ? undefined : placed.get(insertion.text);
-      if (insertion !== undefined && (best === undefined || insertion.support > best.insertion.support)) placed.set(insertion.text, { gap, insertion });
-    }
-  }
-  const byGap = new Map<number, Insertion>();
-  for (const { gap, insertion } of placed.values()) if ((byGap.get(gap)?.support ?? 0) < insertion.support) byGap.set(gap, insertion);
-  const insertAt = (gap: number): void => {
-    const insertion = byGap.get(gap);
-    if (insertion === undefined) return;
-    if (insertion.lineStart) writer.lineBreak('\n');
-    for (const word of insertion.text.split(' ')) writer.word(word);
-  };
-  let at = 0;
-  while (at < kept.length) {
-    insertAt(at);
-    let consumed = 1;
-    let replaced: readonly string[] | undefined;
-    for (let length = Math.min(MAX_REPLACED_WORDS, kept.length - at); length >= 1; length--) {
-      replaced = corrections.replacements.get(keys.slice(at, at + length).join(' '));
-      if (replaced !== undefined) {
-        consumed = length;
-        break;
-      }
-    }
-    const span = kept.slice(at, at + consumed);
-    if (replaced === undefined) writer.word(span[0]!.token.surface);
-    else for (const word of replaced) writer.word(word);
-    for (const { marks } of span) for (const mark of marks) mark(writer);
-    at += consumed;
-  }
-  insertAt(kept.length);
-  return writer.text();
-}
-
-/** The DFN of `draft` from the retrieved pairs; the draft as it stands when nothing is left of it. */
-export function correctDraft(draft: string, examples: readonly TrainingPair[], options?: CorrectionOptions): string {
-  const note = applyCorrections(learnCorrections(examples, options), draft);
-  return note.trim() === '' ? draft : note;
 }
