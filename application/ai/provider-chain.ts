@@ -34,7 +34,8 @@ export type ProviderChainOptions = Readonly<{
   onCall?: (provider: string, outcome: ProviderCallOutcome) => void;
 }>;
 
-export type ChainedAnswer<Answer> = Readonly<{ answer: Answer; provider: string }>;
+/** `model`: what the provider says answered the task (see AiProvider.modelFor), else its name. */
+export type ChainedAnswer<Answer> = Readonly<{ answer: Answer; provider: string; model: string }>;
 
 /** `unavailable`: the provider was skipped, timed out or said it is unavailable; it said nothing about the input. */
 export type ProviderAttempt = Readonly<{ provider: string; reason: string; unavailable: boolean }>;
@@ -148,7 +149,7 @@ export class ProviderChain {
         const answer = await slot.breaker.execute(() => this.#call(slot, task, input, signal));
         slot.lastSuccessAt = this.#options.clock.now().toISOString();
         this.#report(name, 'success');
-        return { answer, provider: name };
+        return { answer, provider: name, model: slot.provider.modelFor?.(task) ?? name };
       } catch (error) {
         if (signal?.aborted === true) throw signal.reason;
         const reason = describeError(error);

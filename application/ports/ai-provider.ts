@@ -25,6 +25,8 @@ export interface AiProvider {
    * chain calls it without a timeout, whose timer and abort would cost more than the answer.
    */
   readonly answersInProcess?: boolean;
+  /** Which model answers the task (`gemini-2.0-flash`, `local-corrections-v1`), as the events record it; omitted: the provider's name. */
+  modelFor?(task: AnyAiTask): string;
   /** Whether it can run this task at all; the chain skips it otherwise, without counting a failure. */
   supports(task: AnyAiTask): boolean;
   /**

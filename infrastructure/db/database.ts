@@ -6,6 +6,7 @@ import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Schema } from '../../projections/schema.js';
@@ -33,7 +34,9 @@ const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers
 /** Embedded PostgreSQL; `dataDir` undefined keeps it in memory. */
 export async function openPglite(dataDir: string | undefined): Promise<SqlDatabase> {
   if (dataDir !== undefined && !existsSync(path.join(dataDir, 'PG_VERSION'))) await initialiseApart(dataDir);
-  const pglite = await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), startParams: PGLITE_START_PARAMS });
+  // pg_trgm (PostgreSQL's contrib, bundled with PGlite) is loaded so that the drafts retrieval ranks by trigrams here
+  // as on a server (migration 0022_drafts_retrieval creates the extension wherever it can).
+  const pglite = await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), startParams: PGLITE_START_PARAMS, extensions: { pg_trgm } });
   // The dialect serialises all access to PGlite's single connection, so transactions never interleave.
   const db = new Kysely<Schema>({ dialect: new PgliteDialect(pglite) });
   return {

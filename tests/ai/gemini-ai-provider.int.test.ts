@@ -64,7 +64,7 @@ test('through the chain, a Gemini answer is validated and credited to gemini', a
   server.reply({ kind: 'json', value: { ...ANALYSIS, reasoning: 'it says crashes' } });
   const chain = chainOf([geminiAt(server), new LocalAiProvider(localTasks)]);
 
-  t.deepEqual(await chain.run(feedbackTriageTask, { text: TEXT }), { answer: ANALYSIS, provider: 'gemini' });
+  t.deepEqual(await chain.run(feedbackTriageTask, { text: TEXT }), { answer: ANALYSIS, provider: 'gemini', model: MODEL });
   t.like(chain.health()[0], { name: 'gemini', calls: 1, failures: 0 });
 });
 

@@ -101,7 +101,7 @@ test('the first provider that answers wins, and later ones are not asked', async
   const { chain, clock, outcomes, triage } = setup([primary, fallback]);
   clock.advance(2_000);
 
-  t.deepEqual(await triage('The export is broken'), { answer: ANALYSIS, provider: 'primary' });
+  t.deepEqual(await triage('The export is broken'), { answer: ANALYSIS, provider: 'primary', model: 'primary' });
   t.deepEqual(primary.inputs, [{ text: 'The export is broken' }]);
   t.is(fallback.calls, 0);
   t.deepEqual(outcomes, [['primary', 'success']]);
@@ -121,7 +121,7 @@ test('the chain runs any task, and validates each answer against that task’s o
   primary.answer = { summary: 'Called twice', bullets: ['no answer'], extra: true };
   const { chain } = setup([primary]);
 
-  t.deepEqual(await chain.run(summaryTask, { notes: 'called, called again' }), { answer: { summary: 'Called twice', bullets: ['no answer'] }, provider: 'primary' });
+  t.deepEqual(await chain.run(summaryTask, { notes: 'called, called again' }), { answer: { summary: 'Called twice', bullets: ['no answer'] }, provider: 'primary', model: 'primary' });
   t.deepEqual(primary.inputs, [{ notes: 'called, called again' }]);
   primary.answer = ANALYSIS;
   const error = await t.throwsAsync(chain.run(summaryTask, { notes: 'x' }), { instanceOf: AllProvidersFailed });
@@ -232,7 +232,7 @@ test('the answer carries only the fields of its schema and the provider name', a
   const chatty = new ScriptedProvider('chatty', 'answer');
   chatty.answer = { ...ANALYSIS, rawResponse: 'model output', apiKey: 'k' };
   const { triage } = setup([chatty]);
-  t.deepEqual(await triage('text'), { answer: ANALYSIS, provider: 'chatty' });
+  t.deepEqual(await triage('text'), { answer: ANALYSIS, provider: 'chatty', model: 'chatty' });
 });
 
 test('a provider that does not run the task is passed over without a call, a failure or a metric', async (t) => {
@@ -459,6 +459,12 @@ test('the provider gets a signal of its own, aborted by the caller as well as by
   controller.abort(new Error('gone'));
   t.true(received?.aborted, 'and the caller can still abort it');
   await t.throwsAsync(pending, { message: 'gone' });
+});
+
+test('the answer names the model the provider says answered the task, else the provider', async (t) => {
+  const modelled = Object.assign(new ScriptedProvider('modelled', 'answer'), { modelFor: (task: AnyAiTask) => `model-for-${task.name}` });
+  const { triage } = setup([modelled]);
+  t.like(await triage('text'), { provider: 'modelled', model: 'model-for-feedback.triage' });
 });
 
 test('a throwing onCall hook does not change the answer', async (t) => {

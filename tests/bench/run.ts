@@ -10,12 +10,13 @@ import pg from 'pg';
 import { asJson, skipped, table, type Figure } from './figures.js';
 import { draftsFigures } from './drafts-benchmarks.js';
 import { draftMetricsFigures } from './draft-metrics.js';
+import { dfnFigures } from './dfn-benchmark.js';
 import { embeddedFigures, postgresHttpFigures } from './http-benchmarks.js';
 import { kafkaFigures } from './kafka-benchmark.js';
 import { progress } from './progress.js';
 import { appendFigures, readFigures, type EmmettLoader } from './store-benchmarks.js';
 
-const GROUPS = ['append', 'read', 'http', 'embedded', 'kafka', 'drafts', 'metrics'] as const;
+const GROUPS = ['append', 'read', 'http', 'embedded', 'kafka', 'drafts', 'metrics', 'dfn'] as const;
 type Group = (typeof GROUPS)[number];
 const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const EMMETT_PACKAGE = fileURLToPath(new URL('./emmett/', import.meta.url));
@@ -66,6 +67,7 @@ const runners: Record<Group, () => Promise<Figure[]>> = {
   kafka: () => kafkaFigures(serverUrl, process.env),
   drafts: () => draftsFigures(serverUrl, Number(process.env.CHORUS_BENCH_DRAFTS_SECONDS) || undefined),
   metrics: () => draftMetricsFigures(),
+  dfn: () => dfnFigures(),
 };
 const figures: Figure[] = [];
 for (const group of GROUPS.filter((candidate) => groups.includes(candidate))) {

@@ -4,6 +4,8 @@
 // the running evaluator. Each test keeps to days of its own, so that the shared database's other drafts stay out.
 import test, { type ExecutionContext } from 'ava';
 import { v7 as uuidv7 } from 'uuid';
+import { contexts } from '../../api/contexts.js';
+import { DRAFTS_DFN } from '../../projections/drafts/dfn-enricher.js';
 import { draftStreamId, speakerStreamId, type Bucket } from '../../domain/drafts/events.js';
 import type { RecordedEvent } from '../../application/ports/event-store.js';
 import { collect, metadata } from '../support/events.js';
@@ -23,6 +25,11 @@ export function draftsDashboardHttpSuite(profile: Profile): void {
     environment: () => profile.env(),
     config: { CHORUS_MIN_POSITION_TIMEOUT_MS: '10000', CHORUS_POLL_INTERVAL_MS: '100', CHORUS_DRAFTS_BUCKET_WINDOW: '2' },
     as: ['viewer'],
+    // The DFNs are appended here by hand: the DFN enricher that would append its own stays off (the evaluator and
+    // the recommender run; tests/drafts/drafts-flow-*.e2e runs them all).
+    contexts: contexts.map((hosted) =>
+      hosted.name === 'drafts' ? { ...hosted, enrichers: (deps) => hosted.enrichers(deps).filter((enricher) => enricher.name !== DRAFTS_DFN) } : hosted,
+    ),
   });
   const it = (title: string, body: (t: ExecutionContext) => Promise<void>) => test.serial(`${profile.name}: ${title}`, body);
   const store = () => chorus().system.store;

@@ -5,6 +5,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { v7 as uuidv7 } from 'uuid';
 import { draftStreamId } from '../../domain/drafts/events.js';
+import { DRAFTS_DFN } from '../../projections/drafts/dfn-enricher.js';
 import { consumerGroupLag, withAdmin } from '../../infrastructure/bus/kafka/kafka.js';
 import { collect } from '../support/events.js';
 import { HttpSpecification, type HttpEnvironment } from '../support/http-specification.js';
@@ -94,7 +95,7 @@ export function draftsFlowSuite(profile: Profile): void {
       }
       // The DFN enricher's group has read everything on the topic, the replayed message too.
       const { kafka, topology } = chorus().system;
-      const groupId = topology.groupIdOf('enricher.drafts-dfn');
+      const groupId = topology.groupIdOf(DRAFTS_DFN);
       let lag = -1;
       for (let attempt = 0; attempt < 300 && lag !== 0; attempt++) {
         lag = await withAdmin(kafka!, (admin) => consumerGroupLag(admin, groupId, [topology.topicOf('draft')!]));

@@ -5,13 +5,6 @@ import { coreMigrations, createMigrator, mergeMigrations, migrate } from '../../
 import { contexts } from '../../api/contexts.js';
 import { allMigrations } from '../support/databases.js';
 
-/** The migrations of the core and of the contexts that came first; later ones sort after them. */
-const CORE = [
-  '0001_event_store', '0002_projections', '0003_feedback_read_model', '0004_feedback_triage', '0005_consumers', '0006_instance_identity', '0007_idempotency_keys',
-  '0008_dead_letters_of_any_consumer', '0009_idempotency_leases', '0010_partition_watermarks', '0011_streams_room_for_updates', '0012_identity', '0013_snapshots',
-  '0014_feedback_channel', '0015_projection_generations', '0016_replays', '0017_polls', '0018_polls_social', '0019_polls_engagement',
-] as const;
-
 test('migrations go up, report their status, and come down one at a time', async (t) => {
   const database = await openPglite(undefined);
   try {

@@ -108,6 +108,10 @@ export class GeminiAiProvider implements AiProvider {
     this.#client = new GoogleGenerativeAI(options.apiKey);
   }
 
+  modelFor(): string {
+    return this.#options.model;
+  }
+
   supports(task: AnyAiTask): boolean {
     return !(this.#schemaOf(task) instanceof UnsupportedSchema);
   }

@@ -5,12 +5,14 @@ import { ProviderUnavailable, type AiProvider, type AiTask, type AnyAiTask } fro
 /** How the local provider runs one task. Answers are checked by the chain against the task's schema like any other. */
 export type LocalTask = Readonly<{
   task: string;
+  /** What events record as the model that answered; omitted: `local`. */
+  model?: string;
   run(input: unknown): unknown;
 }>;
 
 /** Pairs a task with its local implementation, so the two agree on the input type. */
-export function localTask<Input, Answer>(task: AiTask<Input, Answer>, run: (input: Input) => Answer): LocalTask {
-  return { task: task.name, run: (input) => run(input as Input) };
+export function localTask<Input, Answer>(task: AiTask<Input, Answer>, run: (input: Input) => Answer, model?: string): LocalTask {
+  return { task: task.name, ...(model === undefined ? {} : { model }), run: (input) => run(input as Input) };
 }
 
 export class LocalAiProvider implements AiProvider {
@@ -25,6 +27,10 @@ export class LocalAiProvider implements AiProvider {
       byName.set(task.task, task);
     }
     this.#tasks = byName;
+  }
+
+  modelFor(task: AnyAiTask): string {
+    return this.#tasks.get(task.name)?.model ?? this.name;
   }
 
   supports(task: AnyAiTask): boolean {
