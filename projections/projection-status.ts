@@ -211,3 +211,35 @@ export async function waitForPosition(
     leave();
   }
 }
+
+/** A read model an enricher reads has not applied the event at hand yet: retried with backoff, never parked. */
+export class ReadModelBehind extends Error {
+  constructor(
+    readonly projection: string,
+    readonly position: Position,
+  ) {
+    super(`${projection} has not applied position ${position} yet`);
+    this.name = 'ReadModelBehind';
+  }
+}
+
+/**
+ * Resolves once `projection` has applied the log up to `position` on `db`, so that what an enricher reads there
+ * covers the event at hand (and a redelivery reads the same). Waits a little in place, since a read model is
+ * usually milliseconds behind; then throws ReadModelBehind for the consumer's backoff.
+ */
+export async function awaitApplied(
+  deps: Readonly<{ db: Kysely<Schema>; store: Pick<EventStore, 'comparePositions'>; appliedPosition: AppliedPosition }>,
+  projection: Projection,
+  position: Position,
+  signal?: AbortSignal,
+  patienceMs = 1000,
+): Promise<void> {
+  const until = Date.now() + patienceMs;
+  for (;;) {
+    const applied = await deps.appliedPosition(deps.db, projection);
+    if (applied !== null && deps.store.comparePositions(applied, position) >= 0) return;
+    if (Date.now() >= until || signal?.aborted === true) throw new ReadModelBehind(projection.name, position);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -21,7 +21,7 @@ import type { Clock } from '../../application/ports/clock.js';
 import type { EventStore, RecordedEvent } from '../../application/ports/event-store.js';
 import type { Ids } from '../../application/ports/ids.js';
 import type { Enricher } from '../enricher.js';
-import type { AppliedPosition } from '../projection-status.js';
+import { awaitApplied, ReadModelBehind, type AppliedPosition } from '../projection-status.js';
 import type { Schema } from '../schema.js';
 import { draftsDashboardProjection } from './dashboard-projection.js';
 
@@ -29,14 +29,6 @@ export const DRAFTS_BUCKET_RECOMMENDER = 'enricher.drafts-bucket-recommender';
 
 /** Appends lost to a concurrent writer of the speaker's stream are decided again, this often. */
 const CONFLICT_RETRIES = { maxAttempts: 5, minMs: 5, maxMs: 100 } as const;
-
-/** The read model has not applied the trigger yet: retried until it has, never parked. */
-export class DashboardBehind extends Error {
-  constructor(readonly position: string) {
-    super(`${draftsDashboardProjection.name} has not applied position ${position} yet`);
-    this.name = 'DashboardBehind';
-  }
-}
 
 export type BucketRecommenderDependencies = Readonly<{
   store: EventStore;
@@ -73,12 +65,11 @@ export type EvaluationWindow = Readonly<{ evaluationIds: string[]; meanRawWer: n
 
 /**
  * The speaker's last `size` evaluated drafts as of `trigger`, each by its latest evaluation, newest first; null when
- * fewer drafts are evaluated. Throws DashboardBehind while the read model has not applied the trigger.
+ * fewer drafts are evaluated. Throws ReadModelBehind while the read model has not applied the trigger.
  */
-export async function evaluationWindow(deps: Pick<BucketRecommenderDependencies, 'store' | 'db' | 'appliedPosition'>, trigger: RecordedEvent, speakerId: string, size: number): Promise<EvaluationWindow | null> {
-  const { store, db, appliedPosition } = deps;
-  const applied = await appliedPosition(db, draftsDashboardProjection);
-  if (applied === null || store.comparePositions(applied, trigger.position) < 0) throw new DashboardBehind(trigger.position);
+export async function evaluationWindow(deps: Pick<BucketRecommenderDependencies, 'store' | 'db' | 'appliedPosition'>, trigger: RecordedEvent, speakerId: string, size: number, signal?: AbortSignal): Promise<EvaluationWindow | null> {
+  const { store, db } = deps;
+  await awaitApplied(deps, draftsDashboardProjection, trigger.position, signal);
   const rows = await db
     .selectFrom('drafts_dashboard_evaluations')
     .select(['evaluation_id', 'draft_id', 'final_note_revision', 'raw_wer', 'position'])
@@ -103,7 +94,7 @@ export function draftsBucketRecommender(deps: BucketRecommenderDependencies): En
     name: DRAFTS_BUCKET_RECOMMENDER,
     categories: ['draft'],
     handles: ['EvaluationCompleted'],
-    isUnavailable: (error) => error instanceof DashboardBehind,
+    isUnavailable: (error) => error instanceof ReadModelBehind,
     async enrichedAlready(events: readonly RecordedEvent[]): Promise<ReadonlySet<string>> {
       const sources = new Map(events.map((event) => [recommendationIdOf(event).toLowerCase(), event.eventId]));
       const stored = await store.storedEventIds(events.map((event) => ({ streamId: speakerStreamId(speakerIdOf(event)), eventId: recommendationIdOf(event) })));
@@ -111,7 +102,7 @@ export function draftsBucketRecommender(deps: BucketRecommenderDependencies): En
     },
     async enrich(trigger: RecordedEvent, signal: AbortSignal): Promise<void> {
       const speakerId = speakerIdOf(trigger);
-      const evaluations = await evaluationWindow(deps, trigger, speakerId, window);
+      const evaluations = await evaluationWindow(deps, trigger, speakerId, window, signal);
       if (evaluations === null) return;
       const to = bucketForRawWer(evaluations.meanRawWer);
       const recommendOnce = async (): Promise<void> => {

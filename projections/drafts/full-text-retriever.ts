@@ -1,7 +1,8 @@
 // The Retriever over PostgreSQL text search (the `drafts-retrieval` read model): candidates are the speaker's own
-// pairs and the pairs of speakers of the same specialty, whose draft shares a search term with the new one; ranked by ts_rank (own
-// pairs count double) plus, where pg_trgm is installed, trigram similarity of the drafts' openings. One SQL text
-// per capability, the same on PGlite and on PostgreSQL.
+// pairs (whatever they are about: a speaker's habits, such as fillers and spoken commands, show in every one) and
+// the pairs of speakers of the same specialty whose draft shares a search term with the new one; ranked by ts_rank
+// (own pairs count double) plus, where pg_trgm is installed, trigram similarity of the drafts' openings, then the
+// newest first. One SQL text per capability, the same on PGlite and on PostgreSQL.
 import { sql, type Kysely } from 'kysely';
 import { searchTermsOf, type RetrievalQuery, type RetrievedPair, type Retriever } from '../../application/drafts/retriever.js';
 import type { Schema } from '../schema.js';
@@ -65,8 +66,7 @@ export class FullTextRetriever implements Retriever {
               from drafts_retrieval_pairs p
               left join drafts_retrieval_speakers s on s.speaker_id = p.speaker_id
               where p.final_note is not null and p.draft_id <> ${draftId}
-                and p.draft_search @@ to_tsquery('simple', ${terms.join(' | ')})
-                and (${own}${specialty === null ? sql`` : sql` or s.specialty = ${specialty}`})
+                and (${own}${specialty === null ? sql`` : sql` or (s.specialty = ${specialty} and p.draft_search @@ to_tsquery('simple', ${terms.join(' | ')}))`})
               order by p.ingested_at desc, p.draft_id
               limit ${CANDIDATES}
             ) c

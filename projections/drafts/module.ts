@@ -19,7 +19,11 @@ export const draftsModule: ContextModule = {
   migrations: { ...draftsMigrations, ...draftsDashboardMigrations, ...draftsRetrievalMigrations },
   projections: [draftsProjection, draftsDashboardProjection, draftsRetrievalProjection],
   enrichers: ({ store, ids, clock, upcasting, ai, db, appliedPosition, settings }) => [
-    draftsDfn({ store, ids, clock, upcasting, retriever: new FullTextRetriever(db), generate: (input, signal) => generateFinalNote(ai, input, signal) }),
+    draftsDfn({
+      store, ids, clock, upcasting, db, appliedPosition,
+      retriever: new FullTextRetriever(db),
+      generate: (input, signal) => generateFinalNote(ai, input, signal),
+    }),
     draftsEvaluator({ store, ids, clock, upcasting }),
     draftsBucketRecommender({ store, ids, clock, upcasting, db, appliedPosition, window: settings.draftsBucketWindow }),
   ],

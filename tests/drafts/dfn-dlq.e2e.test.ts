@@ -19,6 +19,8 @@ import { DRAFTS_DFN, draftsDfn } from '../../projections/drafts/dfn-enricher.js'
 import { FullTextRetriever } from '../../projections/drafts/full-text-retriever.js';
 import { draftsRetrievalProjection } from '../../projections/drafts/retrieval-projection.js';
 import { EnricherConsumer } from '../../projections/enricher.js';
+import { ProjectionApplier } from '../../projections/projection-applier.js';
+import { appliedCheckpoint } from '../../projections/projection-status.js';
 import { allMigrations } from '../support/databases.js';
 import { collect } from '../support/events.js';
 import { upcasting } from '../support/upcasting.js';
@@ -53,16 +55,21 @@ test('chorus dlq retry generates a parked draft\'s DFN with the module\'s retrie
       past.push(id);
       await appendTo(store, draftStreamId(id), draftIngested(id, speakerId, draft!), finalNoteRecorded(id, speakerId, note!));
     }
-    const projected = (await Promise.all([speakerStreamId(speakerId), ...past.map(draftStreamId)].map((stream) => collect(store.readStream(stream))))).flat();
-    await database.db.transaction().execute((tx) => draftsRetrievalProjection.apply(tx, projected));
     const draftId = uuidv7();
     await appendTo(store, draftStreamId(draftId), draftIngested(draftId, speakerId, 'um severe hyper tension period'));
     const [ingested] = await collect(store.readStream(draftStreamId(draftId)));
+    // The projector's work, up to the new draft: its checkpoint is what the DFN enricher waits for.
+    const projected = (await Promise.all([speakerStreamId(speakerId), ...past.map(draftStreamId), draftStreamId(draftId)].map((stream) => collect(store.readStream(stream))))).flat();
+    const projector = new ProjectionApplier(database.db, store, draftsRetrievalProjection, pino({ level: 'silent' }), { maxAttempts: 1, retryMinMs: 1, retryMaxMs: 2, isTransient: () => false });
+    await projector.start();
+    await projector.process(projected.sort((a, b) => store.comparePositions(a.position, b.position)), { kind: 'checkpoint', position: ingested!.position }, new AbortController().signal);
     const failing = draftsDfn({
       store,
       ids: uuidV7Ids,
       clock: systemClock,
       upcasting,
+      db: database.db,
+      appliedPosition: appliedCheckpoint,
       retriever: new FullTextRetriever(database.db),
       generate: () => Promise.reject(new Error('invalid answer to drafts.final-note')),
     });

@@ -18,7 +18,7 @@ import { DRAFTS_DFN, draftsDfn, type GenerateFinalNote } from '../../projections
 import { FullTextRetriever } from '../../projections/drafts/full-text-retriever.js';
 import { draftsRetrievalProjection } from '../../projections/drafts/retrieval-projection.js';
 import { EnricherConsumer } from '../../projections/enricher.js';
-import { collect } from '../support/events.js';
+import { appliedEverything, collect } from '../support/events.js';
 import { embeddedTestDatabase, type TestDatabase } from '../support/databases.js';
 import { upcasting } from '../support/upcasting.js';
 import { appendSpeaker, appendTo, draftIngested, finalNoteRecorded } from './dfn-events.js';
@@ -36,7 +36,7 @@ const localChain = new ProviderChain([new LocalAiProvider(localTasks)], { clock:
 const local: GenerateFinalNote = (input, signal) => generateFinalNote(localChain, input, signal);
 
 function dfnConsumer(generate: GenerateFinalNote): { consumer: EnricherConsumer; enricher: ReturnType<typeof draftsDfn> } {
-  const enricher = draftsDfn({ store, ids: uuidV7Ids, clock: systemClock, upcasting, retriever: new FullTextRetriever(testDb.database.db), generate });
+  const enricher = draftsDfn({ store, ids: uuidV7Ids, clock: systemClock, upcasting, db: testDb.database.db, appliedPosition: appliedEverything(store), retriever: new FullTextRetriever(testDb.database.db), generate });
   const consumer = new EnricherConsumer(testDb.database.db, enricher, pino({ level: 'silent' }), { maxAttempts: 2, retryMinMs: 1, retryMaxMs: 5, isTransient: () => false });
   return { consumer, enricher };
 }

@@ -20,7 +20,7 @@ import { FullTextRetriever } from '../../projections/drafts/full-text-retriever.
 import { draftsRetrievalProjection } from '../../projections/drafts/retrieval-projection.js';
 import { EnricherConsumer } from '../../projections/enricher.js';
 import { embeddedTestDatabase, type TestDatabase } from '../support/databases.js';
-import { collect } from '../support/events.js';
+import { appliedEverything, collect } from '../support/events.js';
 import { startFakeGemini, type FakeGemini } from '../support/fake-gemini.js';
 import { upcasting } from '../support/upcasting.js';
 import { appendSpeaker, appendTo, draftIngested, finalNoteRecorded } from './dfn-events.js';
@@ -62,7 +62,7 @@ test('the enricher sends the retrieved pairs to Gemini as examples in JSON mode,
   const [ingested] = await collect(store.readStream(draftStreamId(draftId)));
   server.reply({ kind: 'json', value: { finalNote: 'Known hypertension on "metoprolol".' } });
   const chain = chainOf([geminiAt(server), new LocalAiProvider(localTasks)]);
-  const enricher = draftsDfn({ store, ids: uuidV7Ids, clock: systemClock, upcasting, retriever: new FullTextRetriever(testDb!.database.db), generate: (input, signal) => generateFinalNote(chain, input, signal) });
+  const enricher = draftsDfn({ store, ids: uuidV7Ids, clock: systemClock, upcasting, db: testDb!.database.db, appliedPosition: appliedEverything(store), retriever: new FullTextRetriever(testDb!.database.db), generate: (input, signal) => generateFinalNote(chain, input, signal) });
   await new EnricherConsumer(testDb!.database.db, enricher, pino({ level: 'silent' }), { maxAttempts: 1, retryMinMs: 1, retryMaxMs: 5, isTransient: () => false }).process(
     [ingested!],
     { kind: 'checkpoint', position: ingested!.position },

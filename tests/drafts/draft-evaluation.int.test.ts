@@ -9,13 +9,13 @@ import type { EventStore, RecordedEvent } from '../../application/ports/event-st
 import { draftStreamId, speakerStreamId, type Bucket } from '../../domain/drafts/events.js';
 import { systemClock, uuidV7Ids } from '../../infrastructure/clock-and-ids.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
-import { DashboardBehind, DRAFTS_BUCKET_RECOMMENDER, draftsBucketRecommender } from '../../projections/drafts/bucket-recommender.js';
+import { DRAFTS_BUCKET_RECOMMENDER, draftsBucketRecommender } from '../../projections/drafts/bucket-recommender.js';
 import { draftsDashboardProjection } from '../../projections/drafts/dashboard-projection.js';
 import { DRAFTS_EVALUATOR, draftsEvaluator } from '../../projections/drafts/draft-evaluator.js';
 import { EnricherConsumer } from '../../projections/enricher.js';
 import type { Enricher } from '../../projections/enricher.js';
 import { ProjectionApplier } from '../../projections/projection-applier.js';
-import { appliedCheckpoint } from '../../projections/projection-status.js';
+import { appliedCheckpoint, ReadModelBehind } from '../../projections/projection-status.js';
 import { embeddedTestDatabase, type TestDatabase } from '../support/databases.js';
 import { collect, metadata } from '../support/events.js';
 import { upcasting } from '../support/upcasting.js';
@@ -233,7 +233,7 @@ test.serial('an evaluation delivered after later ones are projected sees only wh
 test.serial('the recommender waits for the dashboard to apply the trigger: a transient failure, never a guess', async (t) => {
   const speakerId = await speaker('high_edit');
   const evaluation = await evaluatedDraft(speakerId, 0);
-  const error = await t.throwsAsync(recommender(1).enrich(evaluation, signal), { instanceOf: DashboardBehind });
+  const error = await t.throwsAsync(recommender(1).enrich(evaluation, signal), { instanceOf: ReadModelBehind });
   t.true(recommender(1).isUnavailable(error), 'retried for as long as it takes, never parked');
   await projectAll();
   await recommender(1).enrich(evaluation, signal);

@@ -1,6 +1,7 @@
 // Events and streams for tests: fresh categories keep a test's reads of a shared log to its own streams.
 import { v7 as uuidv7 } from 'uuid';
-import type { NewEvent } from '../../application/ports/event-store.js';
+import type { EventStore, NewEvent } from '../../application/ports/event-store.js';
+import type { AppliedPosition } from '../../projections/projection-status.js';
 
 export const metadata = {
   correlationId: 'contract',
@@ -23,3 +24,9 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   for await (const item of items) all.push(item);
   return all;
 }
+
+/** For an enricher tested without its projector, the read models it waits for are given as up to date (with the rows a test projected by hand). */
+export const appliedEverything =
+  (store: Pick<EventStore, 'headPosition'>): AppliedPosition =>
+  () =>
+    store.headPosition();
