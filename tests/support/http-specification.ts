@@ -2,7 +2,8 @@
 // port), when a real client sends a request, then the status, the problem code and the body (a partial match).
 import test, { type ExecutionContext } from 'ava';
 import { pino } from 'pino';
-import { startAll, type RunningChorus } from '../../api/main.js';
+import { startRoles, type RunningChorus } from '../../api/main.js';
+import type { AiProvider } from '../../application/ports/ai-provider.js';
 import { loadConfig } from '../../infrastructure/config.js';
 import type { Role } from '../../domain/identity/roles.js';
 
@@ -36,6 +37,8 @@ export type HttpSpecificationOptions = Readonly<{
   config?: Record<string, string>;
   /** Requests go with a token for these roles unless they say otherwise; unset: anonymous. */
   as?: readonly Role[];
+  /** AI providers instead of those CHORUS_AI_PROVIDERS names (a stub that fails), made once the environment is ready. */
+  aiProviders?: () => readonly AiProvider[];
 }>;
 
 /** Signs the test servers' tokens when DATABASE_URL is set (the embedded profile makes its own key). */
@@ -67,7 +70,8 @@ export function HttpSpecification(options: HttpSpecificationOptions = {}) {
     const prepared = (await options.environment?.()) ?? { env: {}, cleanup: async () => undefined };
     cleanup = prepared.cleanup;
     const config = loadConfig({ ...TEST_CONFIG, ...options.config, ...prepared.env });
-    running = await startAll(config, pino({ level: 'silent' }));
+    const aiProviders = options.aiProviders?.();
+    running = await startRoles(config, pino({ level: 'silent' }), aiProviders === undefined ? {} : { aiProviders });
   });
   test.after.always(async () => {
     await running?.stop();
