@@ -33,12 +33,14 @@ export function aiRoutes(deps: HttpDependencies, intents: readonly AnyAiIntent[]
       tag: 'ai',
       summary: `Run an AI intent through the provider chain: ${known}`,
       access: CALLERS,
+      callsAi: true,
       body: OrchestrateBody,
       maxBodyBytes: ORCHESTRATE_MAX_BODY_BYTES,
       responses: {
         200: '{ intent, result, usedProvider, latencyMs, attempts: [{ provider, ok, error?, latencyMs }] } (+ applied with apply: true)',
         400: 'Unknown intent (AI.UNKNOWN_INTENT, listing the known ones), invalid input (REQUEST.INVALID naming body.input.<field>), apply unsupported',
         413: 'Body over 64 KiB',
+        429: 'Over CHORUS_RATE_LIMIT_AI_PER_MIN for this user (RATE_LIMITED), or another rate limit',
         502: 'Every provider failed (AI.ALL_PROVIDERS_FAILED), with each one\'s error and latency',
       },
       async handle(ctx, { body, commands }) {

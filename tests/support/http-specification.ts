@@ -53,6 +53,7 @@ export const TEST_CONFIG: Readonly<Record<string, string>> = {
   CHORUS_RATE_LIMIT_IP_PER_MIN: '10000000',
   CHORUS_RATE_LIMIT_USER_PER_MIN: '10000000',
   CHORUS_RATE_LIMIT_PASSWORD_PER_MIN: '10000000',
+  CHORUS_RATE_LIMIT_AI_PER_MIN: '10000000',
 };
 
 /** An Authorization header for a token with these roles, signed by the running Chorus. */
