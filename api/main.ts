@@ -2,6 +2,7 @@
 // the API there too. `start` runs every role in one process (embedded PGlite unless DATABASE_URL is set).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AiProvider } from '../application/ports/ai-provider.js';
 import type { Config } from '../infrastructure/config.js';
 import { keptBy } from '../projections/projection.js';
 import { rebuildOutdatedProjections } from '../projections/rebuild/outdated-projections.js';
@@ -49,6 +50,7 @@ export const httpDependencies = (system: System, identity: IdentityServices, rep
   identity,
   replays,
   eventStreams: new EventStreams(system.config.liveHeartbeatMs),
+  ai: system.aiChain,
   dependencyHealth: async () => ({ replicas: system.readers.status(), ai: system.aiChain.health() }),
 });
 
@@ -58,11 +60,19 @@ export type StartOptions = Readonly<{
   only?: readonly string[];
   /** The bounded contexts to host; all of them unless a test hosts others. */
   contexts?: readonly BoundedContext[];
+  /** The AI providers instead of those CHORUS_AI_PROVIDERS names (tests). */
+  aiProviders?: readonly AiProvider[];
 }>;
 
 export async function startRoles(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningChorus> {
-  const { roles = ALL_ROLES, only, contexts = allContexts } = options;
-  const system = await openSystem(config, logger, { roles, modules: contexts, migrations: apiMigrations, ...(only === undefined ? {} : { only }) });
+  const { roles = ALL_ROLES, only, contexts = allContexts, aiProviders } = options;
+  const system = await openSystem(config, logger, {
+    roles,
+    modules: contexts,
+    migrations: apiMigrations,
+    ...(only === undefined ? {} : { only }),
+    ...(aiProviders === undefined ? {} : { aiProviders }),
+  });
   let identity: IdentityServices;
   try {
     identity = await openIdentity({ ...system, db: system.database.db, storeId: system.topology.storeId });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
 import { container, type DependencyContainer } from 'tsyringe';
 import { ProviderChain } from '../application/ai/provider-chain.js';
+import type { AiProvider } from '../application/ports/ai-provider.js';
 import { Upcasting, upcastingEventStore } from '../application/eventstore/upcasting.js';
 import type { Cache } from '../application/ports/cache.js';
 import type { EventBus } from '../application/ports/event-bus.js';
@@ -106,6 +107,8 @@ export type SystemOptions = Readonly<{
   migrations?: readonly Migrations[];
   /** Only these projections (by name), for `chorus run projector --only`. */
   only?: readonly string[];
+  /** The AI providers, in chain order, instead of those CHORUS_AI_PROVIDERS names (tests: a stub that fails). */
+  aiProviders?: readonly AiProvider[];
 }>;
 
 export type System = Readonly<{
@@ -181,7 +184,7 @@ export async function openSystem(config: Config, logger: Logger, options: System
   }
   const { id: instanceId } = await database.db.selectFrom('instance').select('id').executeTakeFirstOrThrow();
   const adapters = await loadAdapters(config);
-  const c = register(container.createChildContainer(), config, logger, database, instanceId, upcasting, adapters);
+  const c = register(container.createChildContainer(), config, logger, database, instanceId, upcasting, adapters, options.aiProviders);
   const kafka = resolve(c, tokens.kafka);
   const kafkaSide: KafkaSide | null = kafka === null || adapters.kafka === null ? null : { ...adapters.kafka, client: kafka };
   // The store's identity on Kafka: this database's instance row (with EventStoreDB, that of its read models).
@@ -282,6 +285,7 @@ function register(
   instanceId: string,
   upcasting: Upcasting,
   { kafka, RedisCache, EsdbEventStore }: Adapters,
+  providers: readonly AiProvider[] | undefined,
 ): DependencyContainer {
   provideValue(c, tokens.config, config);
   provideValue(c, tokens.logger, logger);
@@ -316,7 +320,7 @@ function register(
   provideSingleton(c, tokens.kafka, () => (kafka === null || config.kafkaBrokers === undefined ? null : kafka.createKafka(config.kafkaBrokers, config.kafkaClientId, logger)));
   provideSingleton(c, tokens.aiChain, (r) => {
       const metrics = resolve(r, tokens.metrics);
-      return new ProviderChain(aiProviders(config), {
+      return new ProviderChain(providers ?? aiProviders(config), {
         clock: systemClock,
         timeoutMs: config.aiTimeoutMs,
         failureThreshold: 5,

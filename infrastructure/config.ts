@@ -126,6 +126,7 @@ const EnvSchema = z.object({
   CHORUS_RATE_LIMIT_USER_PER_MIN: integer(1, 10_000_000, 100),
   CHORUS_RATE_LIMIT_IP_PER_MIN: integer(1, 10_000_000, 1000),
   CHORUS_RATE_LIMIT_PASSWORD_PER_MIN: integer(1, 10_000_000, 30),
+  CHORUS_RATE_LIMIT_AI_PER_MIN: integer(1, 10_000_000, 30),
   CHORUS_TRUST_PROXY: flag.default(false),
   CHORUS_ALLOWED_HOSTS: list(z.string().regex(/^[A-Za-z0-9.[\]:*-]{1,260}$/, 'each a host name or host:port (*.example.com for subdomains)')).optional(),
   CHORUS_CORS_ORIGINS: list(z.string().regex(/^https?:\/\/[^\s/?#]+$/, 'each an origin such as https://app.example.com')).optional(),
@@ -204,6 +205,8 @@ export type Config = Readonly<{
   rateLimitIpPerMinute: number;
   /** Logins and registrations per minute per client address: each hashes a password. */
   rateLimitPasswordPerMinute: number;
+  /** AI orchestrator calls per minute per signed-in user: each may cost a paid model call. */
+  rateLimitAiPerMinute: number;
   /** Take the client's address from X-Forwarded-For (as set by the proxy nearest to Chorus). */
   trustProxy: boolean;
   /** Unset: any Host header. */
@@ -319,6 +322,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitUserPerMinute: e.CHORUS_RATE_LIMIT_USER_PER_MIN,
     rateLimitIpPerMinute: e.CHORUS_RATE_LIMIT_IP_PER_MIN,
     rateLimitPasswordPerMinute: e.CHORUS_RATE_LIMIT_PASSWORD_PER_MIN,
+    rateLimitAiPerMinute: e.CHORUS_RATE_LIMIT_AI_PER_MIN,
     trustProxy: e.CHORUS_TRUST_PROXY,
     allowedHosts: e.CHORUS_ALLOWED_HOSTS,
     corsOrigins: e.CHORUS_CORS_ORIGINS ?? [],

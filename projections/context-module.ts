@@ -2,6 +2,7 @@
 // root, the relay (its stream categories name its Kafka topic), the projector and enricher roles, the migrator.
 // Its HTTP routes join it in api/contexts.ts. Adding a context is new files plus one line in that list.
 import type { Migration } from 'kysely';
+import type { AnyAiIntent } from '../application/ai/intents.js';
 import type { ProviderChain } from '../application/ai/provider-chain.js';
 import type { Upcaster, Upcasting } from '../application/eventstore/upcasting.js';
 import type { Clock } from '../application/ports/clock.js';
@@ -56,4 +57,6 @@ export type ContextModule = Readonly<{
   schedules?(deps: ScheduleDependencies): readonly Schedule[];
   /** How its events of older schemas read as the current ones; they also say which schema is current. */
   upcasters: readonly Upcaster[];
+  /** What the AI orchestrator (POST /v1/ai/orchestrate) may run on demand for it; omitted: none. Names are unique across contexts. */
+  intents?: readonly AnyAiIntent[];
 }>;

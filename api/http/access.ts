@@ -25,6 +25,8 @@ export type Guarded = Readonly<{
   acceptsMetricsToken?: boolean;
   /** Hashes a password (register, login): a further, tighter limit per client address, as each costs ~100 ms of CPU. */
   hashesPasswords?: boolean;
+  /** Runs AI tasks on demand (each may be a paid model call): a further limit per user, counted once the caller is admitted. */
+  callsAi?: boolean;
 }>;
 
 export const API_KEY_HEADER = 'X-API-Key';
@@ -72,8 +74,10 @@ export async function guard(ctx: Context, route: Guarded, deps: HttpDependencies
   }
   if (route.access === 'anyone') return;
   if (principal === null) throw signInRequired();
-  if (route.access === 'signed-in' || isAdmin(principal) || route.access.some((role) => principal.roles.includes(role))) return;
-  throw new Forbidden('AUTH.FORBIDDEN', `This needs one of the roles ${accessOf(route)}`);
+  if (!(route.access === 'signed-in' || isAdmin(principal) || route.access.some((role) => principal.roles.includes(role)))) {
+    throw new Forbidden('AUTH.FORBIDDEN', `This needs one of the roles ${accessOf(route)}`);
+  }
+  if (route.callsAi === true) admit(ctx, await deps.identity.limits.aiRequests.take(principal.sub));
 }
 
 async function authenticate(ctx: Context, deps: HttpDependencies): Promise<Principal | null> {

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import type { HttpDependencies } from './dependencies.js';
 import type { BoundedContext } from '../contexts.js';
+import { aiRoutes } from './ai.js';
 import { operationsRoutes } from './operations.js';
 import { rebuildRoutes } from './rebuilds.js';
 import { replayRoutes } from './replays.js';
@@ -13,9 +14,19 @@ import { mount, openApiDocument, type AnyRoute } from './routes.js';
 
 export const API_VERSION = '0.1.0';
 
-/** The operations and replay routes always; the routes of the contexts it is given (none when this process has no api role). */
-export function createHttpApp(deps: HttpDependencies, contexts: readonly Pick<BoundedContext, 'routes'>[]): Koa {
-  const routes: readonly AnyRoute[] = [...operationsRoutes(deps), ...rebuildRoutes(deps), ...replayRoutes(deps), ...contexts.flatMap((context) => context.routes(deps))];
+/**
+ * The operations and replay routes always; the routes of the contexts it is given (none when this process has no api
+ * role), and with them the AI orchestrator over their intents.
+ */
+export function createHttpApp(deps: HttpDependencies, contexts: readonly Pick<BoundedContext, 'routes' | 'intents'>[]): Koa {
+  const orchestrator = contexts.length === 0 ? [] : aiRoutes(deps, contexts.flatMap((context) => context.intents ?? []));
+  const routes: readonly AnyRoute[] = [
+    ...operationsRoutes(deps),
+    ...rebuildRoutes(deps),
+    ...replayRoutes(deps),
+    ...orchestrator,
+    ...contexts.flatMap((context) => context.routes(deps)),
+  ];
   const router = new Router();
   mount(router, routes, deps);
   const openapi = openApiDocument(routes, API_VERSION);

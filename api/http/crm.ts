@@ -23,6 +23,7 @@ import {
   LEAD_SOURCE_MAX_LENGTH,
   LEAD_STATUSES,
   LEAD_VALUE_MAX_CENTS,
+  isPhoneShaped,
   type LeadDetails,
 } from '../../domain/crm/lead-events.js';
 import { isEmailShaped, normalizeEmail } from '../../domain/identity/email.js';
@@ -58,10 +59,7 @@ const Phone = z
   .string()
   .trim()
   .max(LEAD_PHONE_MAX_LENGTH)
-  .refine((phone) => {
-    const digits = phone.replace(/\D/g, '').length;
-    return /^\+?[0-9 ().-]+$/.test(phone) && digits >= 6 && digits <= 15;
-  }, 'A phone number: an optional leading +, then 6 to 15 digits with spaces, dots, dashes or parentheses');
+  .refine(isPhoneShaped, 'A phone number: an optional leading +, then 6 to 15 digits with spaces, dots, dashes or parentheses');
 
 /** The deal's value in the organisation's currency units, at most two decimals (cents), never negative. */
 const Value = z

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { ProviderChain } from '../../application/ai/provider-chain.js';
 import type { CommandDependencies } from '../../application/kernel/handle-command.js';
 import type { Cache } from '../../application/ports/cache.js';
 import type { EventStore } from '../../application/ports/event-store.js';
@@ -52,6 +53,8 @@ export type HttpDependencies = Readonly<{
   replays: BackgroundReplays;
   /** Server-Sent Events streams open in this process, ended when it shuts down. */
   eventStreams: EventStreams;
+  /** The AI provider chain of this process: what the orchestrator runs intents through, and its providers' health. */
+  ai: ProviderChain;
   /** Health of whatever else this process depends on (replicas, Kafka, AI providers), for /health/ready. */
   dependencyHealth(): Promise<Record<string, unknown>>;
 }>;

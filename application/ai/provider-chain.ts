@@ -37,8 +37,20 @@ export type ProviderChainOptions = Readonly<{
 /** `model`: what the provider says answered the task (see AiProvider.modelFor), else its name. */
 export type ChainedAnswer<Answer> = Readonly<{ answer: Answer; provider: string; model: string }>;
 
-/** `unavailable`: the provider was skipped, timed out or said it is unavailable; it said nothing about the input. */
-export type ProviderAttempt = Readonly<{ provider: string; reason: string; unavailable: boolean }>;
+/**
+ * `unavailable`: the provider was skipped, timed out or said it is unavailable; it said nothing about the input.
+ * `latencyMs`: how long the call took; 0 for a provider skipped without a call.
+ */
+export type ProviderAttempt = Readonly<{ provider: string; reason: string; unavailable: boolean; latencyMs: number }>;
+
+/** One provider's turn in a call, as the orchestrator reports it: whether it answered, why not, how long it took. */
+export type AttemptRecord = Readonly<{ provider: string; ok: boolean; error?: string; latencyMs: number }>;
+
+/** The answer with every provider's turn that led to it, in chain order (the last one is the provider that answered). */
+export type TracedAnswer<Answer> = ChainedAnswer<Answer> & Readonly<{ attempts: readonly AttemptRecord[] }>;
+
+/** A failed attempt as the orchestrator reports it. */
+export const attemptRecordOf = ({ provider, reason, latencyMs }: ProviderAttempt): AttemptRecord => ({ provider, ok: false, error: reason, latencyMs });
 
 /** Every provider failed or was skipped; `attempts` says why, in chain order. */
 export class AllProvidersFailed extends Error {
@@ -101,7 +113,13 @@ type Slot = {
   lastError: string | null;
   lastErrorAt: string | null;
   lastSuccessAt: string | null;
+  /** Whether the latest call (not a skip) failed. */
+  lastCallFailed: boolean;
+  /** Summed over every call made, skips excluded: the mean latency's numerator. */
+  totalLatencyMs: number;
 };
+
+const roundedMs = (ms: number): number => Math.round(ms * 10) / 10;
 
 /** "Error at path: message" for each issue, with no input values: answers can quote the text they were given. */
 function describeIssues(error: z.ZodError): string {
@@ -130,33 +148,48 @@ export class ProviderChain {
    * chain and rejects with the signal's reason, charging no provider; otherwise, when none answers, AllProvidersFailed.
    */
   async run<Input, Answer>(task: AiTask<Input, Answer>, input: Input, signal?: AbortSignal): Promise<ChainedAnswer<Answer>> {
+    const { answer, provider, model } = await this.runTraced(task, input, signal);
+    return { answer, provider, model };
+  }
+
+  /** As run, with every provider's turn (ok, error, latency) that led to the answer; AllProvidersFailed carries theirs. */
+  async runTraced<Input, Answer>(task: AiTask<Input, Answer>, input: Input, signal?: AbortSignal): Promise<TracedAnswer<Answer>> {
     const attempts: ProviderAttempt[] = [];
+    const traced = (provider: string, latencyMs: number): AttemptRecord[] => [...attempts.map(attemptRecordOf), { provider, ok: true, latencyMs }];
     for (const slot of this.#slots) {
       signal?.throwIfAborted();
       const name = slot.provider.name;
       if (!slot.provider.supports(task)) {
-        attempts.push({ provider: name, reason: `does not run ${task.name}`, unavailable: true });
+        attempts.push({ provider: name, reason: `does not run ${task.name}`, unavailable: true, latencyMs: 0 });
         continue;
       }
       const skipReason = this.#skipReason(slot);
       if (skipReason !== null) {
-        attempts.push({ provider: name, reason: skipReason, unavailable: true });
+        attempts.push({ provider: name, reason: skipReason, unavailable: true, latencyMs: 0 });
         this.#report(name, 'skipped');
         continue;
       }
       slot.calls += 1;
+      // By the injected clock, as every other time here: tests with a manual clock see the latencies they script.
+      const started = this.#options.clock.now().getTime();
       try {
         const answer = await slot.breaker.execute(() => this.#call(slot, task, input, signal));
+        const latencyMs = this.#elapsedSince(started);
+        slot.totalLatencyMs += latencyMs;
+        slot.lastCallFailed = false;
         slot.lastSuccessAt = this.#options.clock.now().toISOString();
         this.#report(name, 'success');
-        return { answer, provider: name, model: slot.provider.modelFor?.(task) ?? name };
+        return { answer, provider: name, model: slot.provider.modelFor?.(task) ?? name, attempts: traced(name, latencyMs) };
       } catch (error) {
         if (signal?.aborted === true) throw signal.reason;
+        const latencyMs = this.#elapsedSince(started);
         const reason = describeError(error);
         slot.failures += 1;
+        slot.totalLatencyMs += latencyMs;
+        slot.lastCallFailed = true;
         slot.lastError = reason;
         slot.lastErrorAt = this.#options.clock.now().toISOString();
-        attempts.push({ provider: name, reason, unavailable: error instanceof ProviderTimedOut || error instanceof ProviderUnavailable });
+        attempts.push({ provider: name, reason, unavailable: error instanceof ProviderTimedOut || error instanceof ProviderUnavailable, latencyMs });
         this.#report(name, 'failure');
       }
     }
@@ -173,6 +206,9 @@ export class ProviderChain {
       lastErrorAt: slot.lastErrorAt,
       lastSuccessAt: slot.lastSuccessAt,
       circuit: this.#circuitOf(slot),
+      lastCheckedAt: laterOf(slot.lastErrorAt, slot.lastSuccessAt),
+      meanLatencyMs: slot.calls === 0 ? null : roundedMs(slot.totalLatencyMs / slot.calls),
+      healthy: this.#circuitOf(slot) === 'closed' && !slot.lastCallFailed,
     }));
   }
 
@@ -206,6 +242,8 @@ export class ProviderChain {
       lastError: null,
       lastErrorAt: null,
       lastSuccessAt: null,
+      lastCallFailed: false,
+      totalLatencyMs: 0,
     };
     return slot;
   }
@@ -262,6 +300,10 @@ export class ProviderChain {
     }
   }
 
+  #elapsedSince(started: number): number {
+    return Math.max(0, this.#options.clock.now().getTime() - started);
+  }
+
   #isDue(slot: Slot): boolean {
     return this.#options.clock.now().getTime() >= slot.reopensAt;
   }
@@ -274,3 +316,6 @@ export class ProviderChain {
     }
   }
 }
+
+/** The later of two ISO instants of the same clock (either may be missing). */
+const laterOf = (a: string | null, b: string | null): string | null => (a === null ? b : b === null ? a : a > b ? a : b);

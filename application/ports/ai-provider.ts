@@ -49,4 +49,10 @@ export type ProviderHealth = Readonly<{
   lastErrorAt: string | null;
   lastSuccessAt: string | null;
   circuit: 'closed' | 'open' | 'half_open';
+  /** When a call last answered or failed (skips do not count); null before the first call. */
+  lastCheckedAt: string | null;
+  /** Mean duration of its calls, failures included; null before the first call. */
+  meanLatencyMs: number | null;
+  /** Its circuit is closed and its latest call, if any, answered. */
+  healthy: boolean;
 }>;

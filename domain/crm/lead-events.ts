@@ -21,6 +21,12 @@ export const ACTIVITY_TEXT_MAX_LENGTH = 5000;
 /** Value is kept in cents of the organisation's one currency: at most 10^13 cents, well inside a double's exact integers. */
 export const LEAD_VALUE_MAX_CENTS = 10_000_000_000_000;
 
+/** A phone number as people write it: an optional +, digits and spaces, dots, dashes or parentheses; 6 to 15 digits. */
+export function isPhoneShaped(phone: string): boolean {
+  const digits = phone.replace(/\D/g, '').length;
+  return phone.length <= LEAD_PHONE_MAX_LENGTH && /^\+?[0-9 ().-]+$/.test(phone) && digits >= 6 && digits <= 15;
+}
+
 export const leadStreamId = (leadId: string): string => `lead-${leadId}`;
 
 /** What describes a lead, as created or after an edit: every field, so that a reader needs no earlier event. */

@@ -55,6 +55,7 @@ export async function openIdentity({ config, logger, metrics, db, store, ids, cl
     perIpPerMinute: config.rateLimitIpPerMinute,
     perUserPerMinute: config.rateLimitUserPerMinute,
     passwordAttemptsPerMinute: config.rateLimitPasswordPerMinute,
+    aiRequestsPerMinute: config.rateLimitAiPerMinute,
     loginFailures: LOGIN_FAILURES,
     loginWindowSeconds: LOGIN_WINDOW_SECONDS,
     redisUrl: config.redisUrl,

@@ -16,6 +16,8 @@ export type RateLimits = Readonly<{
   perUser: RequestLimiter;
   /** Requests that hash a password (register, login), per client address. */
   passwordAttempts: RequestLimiter;
+  /** Requests that run AI tasks on demand (the orchestrator), per user. */
+  aiRequests: RequestLimiter;
   loginAttempts: AttemptLimiter;
   close(): Promise<void>;
 }>;
@@ -24,6 +26,7 @@ export type RateLimitSettings = Readonly<{
   perIpPerMinute: number;
   perUserPerMinute: number;
   passwordAttemptsPerMinute: number;
+  aiRequestsPerMinute: number;
   /** Failed logins for one email within `loginWindowSeconds` that lock it out until the window passes. */
   loginFailures: number;
   loginWindowSeconds: number;
@@ -46,6 +49,7 @@ export async function openRateLimits(settings: RateLimitSettings): Promise<RateL
     perIp: requestLimiter(store.limiter('ip', settings.perIpPerMinute, 60), settings.perIpPerMinute),
     perUser: requestLimiter(store.limiter('user', settings.perUserPerMinute, 60), settings.perUserPerMinute),
     passwordAttempts: requestLimiter(store.limiter('password', settings.passwordAttemptsPerMinute, 60), settings.passwordAttemptsPerMinute),
+    aiRequests: requestLimiter(store.limiter('ai', settings.aiRequestsPerMinute, 60), settings.aiRequestsPerMinute),
     loginAttempts: attemptLimiter(store.limiter('login', settings.loginFailures, settings.loginWindowSeconds), settings.loginFailures),
     close: () => store.close(),
   };

@@ -1,5 +1,6 @@
 // The drafts context: speakers, the raw drafts of their dictations, the draft final notes (DFN) the AI generates by
 // retrieval from past corrections, the final notes humans write, and the evaluations of how close the DFN came.
+import { draftsIntents } from '../../application/drafts/draft-intents.js';
 import { generateFinalNote } from '../../application/drafts/final-note-task.js';
 import type { ContextModule } from '../context-module.js';
 import { draftsProjection } from './drafts-projection.js';
@@ -27,5 +28,6 @@ export const draftsModule: ContextModule = {
     draftsEvaluator({ store, ids, clock, upcasting }),
     draftsBucketRecommender({ store, ids, clock, upcasting, db, appliedPosition, window: settings.draftsBucketWindow }),
   ],
+  intents: draftsIntents,
   upcasters: [],
 };

@@ -1,5 +1,6 @@
 // The feedback context: customer feedback, its read model and stats, and AI triage.
 import { triageFeedback } from '../../application/feedback/feedback-triage-task.js';
+import { feedbackIntents } from '../../application/feedback/feedback-intents.js';
 import { feedbackUpcasters } from '../../application/feedback/feedback-upcasters.js';
 import type { ContextModule } from '../context-module.js';
 import { feedbackProjection } from './feedback-projection.js';
@@ -13,4 +14,5 @@ export const feedbackModule: ContextModule = {
   projections: [feedbackProjection],
   enrichers: ({ store, ids, clock, upcasting, ai }) => [feedbackTriage({ store, ids, clock, upcasting, analyze: (text, signal) => triageFeedback(ai, text, signal) })],
   upcasters: feedbackUpcasters,
+  intents: feedbackIntents,
 };

@@ -106,8 +106,19 @@ test('the first provider that answers wins, and later ones are not asked', async
   t.is(fallback.calls, 0);
   t.deepEqual(outcomes, [['primary', 'success']]);
   t.deepEqual(chain.health(), [
-    { name: 'primary', calls: 1, failures: 0, lastError: null, lastErrorAt: null, lastSuccessAt: '2026-11-22T10:00:02.000Z', circuit: 'closed' },
-    { name: 'fallback', calls: 0, failures: 0, lastError: null, lastErrorAt: null, lastSuccessAt: null, circuit: 'closed' },
+    {
+      name: 'primary',
+      calls: 1,
+      failures: 0,
+      lastError: null,
+      lastErrorAt: null,
+      lastSuccessAt: '2026-11-22T10:00:02.000Z',
+      circuit: 'closed',
+      lastCheckedAt: '2026-11-22T10:00:02.000Z',
+      meanLatencyMs: 0,
+      healthy: true,
+    },
+    { name: 'fallback', calls: 0, failures: 0, lastError: null, lastErrorAt: null, lastSuccessAt: null, circuit: 'closed', lastCheckedAt: null, meanLatencyMs: null, healthy: true },
   ]);
 });
 
@@ -147,8 +158,72 @@ test('a failing provider falls through to the next, and its failure is recorded 
     lastErrorAt: '2026-11-22T10:00:05.000Z',
     lastSuccessAt: null,
     circuit: 'closed',
+    lastCheckedAt: '2026-11-22T10:00:05.000Z',
+    meanLatencyMs: 0,
+    healthy: false,
   });
-  t.like(healthOf('fallback'), { calls: 1, failures: 0, lastSuccessAt: '2026-11-22T10:00:05.000Z' });
+  t.like(healthOf('fallback'), { calls: 1, failures: 0, lastSuccessAt: '2026-11-22T10:00:05.000Z', healthy: true });
+});
+
+/** Answers or fails after moving the clock on, as a call that takes that long would. */
+class TimedProvider implements AiProvider {
+  constructor(
+    readonly name: string,
+    private readonly clock: FakeClock,
+    private readonly script: readonly (readonly [ms: number, outcome: 'answer' | 'fail'])[],
+  ) {}
+
+  #call = 0;
+
+  supports(): boolean {
+    return true;
+  }
+
+  async run(): Promise<unknown> {
+    const [ms, outcome] = this.script[this.#call++ % this.script.length]!;
+    this.clock.advance(ms);
+    if (outcome === 'fail') throw new ProviderUnavailable(`${this.name} answered HTTP 503`);
+    return ANALYSIS;
+  }
+}
+
+test('runTraced records each provider\'s turn with its latency; run answers as before; health keeps the mean latency', async (t) => {
+  const clock = new FakeClock();
+  const chain = new ProviderChain([new TimedProvider('primary', clock, [[120, 'fail'], [40, 'answer']]), new TimedProvider('fallback', clock, [[30, 'answer']])], {
+    clock,
+    timeoutMs: 1_000,
+    failureThreshold: 3,
+    openMs: 30_000,
+  });
+
+  const traced = await chain.runTraced(feedbackTriageTask, { text: 'x' });
+  t.deepEqual(traced, {
+    answer: ANALYSIS,
+    provider: 'fallback',
+    attempts: [
+      { provider: 'primary', ok: false, error: 'ProviderUnavailable: primary answered HTTP 503', latencyMs: 120 },
+      { provider: 'fallback', ok: true, latencyMs: 30 },
+    ],
+  });
+  t.deepEqual(await chain.run(feedbackTriageTask, { text: 'y' }), { answer: ANALYSIS, provider: 'primary' });
+  t.like(chain.health()[0], { calls: 2, failures: 1, meanLatencyMs: 80, healthy: true, lastCheckedAt: '2026-11-22T10:00:00.190Z' });
+  t.like(chain.health()[1], { calls: 1, failures: 0, meanLatencyMs: 30, healthy: true });
+});
+
+test('when every provider fails, AllProvidersFailed carries each one\'s latency', async (t) => {
+  const clock = new FakeClock();
+  const chain = new ProviderChain([new TimedProvider('primary', clock, [[15, 'fail']]), new TimedProvider('fallback', clock, [[25, 'fail']])], {
+    clock,
+    timeoutMs: 1_000,
+    failureThreshold: 3,
+    openMs: 30_000,
+  });
+  const error = await t.throwsAsync(chain.runTraced(feedbackTriageTask, { text: 'x' }), { instanceOf: AllProvidersFailed });
+  t.deepEqual(
+    error.attempts.map(({ provider, latencyMs }) => [provider, latencyMs]),
+    [['primary', 15], ['fallback', 25]],
+  );
+  t.deepEqual(chain.health().map(({ healthy }) => healthy), [false, false]);
 });
 
 test('a provider that ignores its timeout is abandoned as failed and the next one answers', async (t) => {
@@ -248,7 +323,7 @@ test('a provider that does not run the task is passed over without a call, a fai
 
   fallback.behaviour = 'fail';
   const error = await t.throwsAsync(triage('text'), { instanceOf: AllProvidersFailed });
-  t.deepEqual(error.attempts[0], { provider: 'specialist', reason: 'does not run feedback.triage', unavailable: true });
+  t.deepEqual(error.attempts[0], { provider: 'specialist', reason: 'does not run feedback.triage', unavailable: true, latencyMs: 0 });
 });
 
 test('the circuit opens after the threshold of consecutive failures and the provider is skipped while open', async (t) => {

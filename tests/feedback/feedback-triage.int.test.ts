@@ -130,7 +130,7 @@ test('while every provider is unavailable the event is retried, never parked, an
   let calls = 0;
   const triage = triageConsumer(async () => {
     calls++;
-    if (unavailable) throw new AllProvidersFailed([{ provider: 'gemini', reason: 'circuit open', unavailable: true }]);
+    if (unavailable) throw new AllProvidersFailed([{ provider: 'gemini', reason: 'circuit open', unavailable: true, latencyMs: 0 }]);
     return answer;
   });
   const event = await submitted('Provider down');

@@ -1,6 +1,7 @@
 // A new bounded context is its own files plus one line in the list of contexts: this test-only "notes" context
 // (its events, its table and migration, one projection, two routes) is hosted next to feedback without editing
-// a shared file, migrated, projected through the in-process bus and served over HTTP.
+// a shared file, migrated, projected through the in-process bus and served over HTTP; its AI intent joins the
+// orchestrator's from its module entry alone.
 import test from 'ava';
 import { sql, type Migration } from 'kysely';
 import { pino } from 'pino';
@@ -8,10 +9,14 @@ import { z } from 'zod';
 import { contexts, context } from '../../api/contexts.js';
 import { awaitMinPosition, MIN_POSITION_HEADER } from '../../api/http/read-your-writes.js';
 import { actorOf } from '../../api/http/access.js';
-import { TEST_CONFIG } from '../support/http-specification.js';
+import { bearerFor, TEST_CONFIG } from '../support/http-specification.js';
 import { route } from '../../api/http/routes.js';
 import type { HttpDependencies } from '../../api/http/dependencies.js';
-import { startAll, type RunningChorus } from '../../api/main.js';
+import { startRoles, type RunningChorus } from '../../api/main.js';
+import type { AiIntent } from '../../application/ai/intents.js';
+import type { AiTask } from '../../application/ports/ai-provider.js';
+import { LocalAiProvider, localTask } from '../../infrastructure/ai/local/local-ai-provider.js';
+import { localTasks } from '../../infrastructure/ai/local/local-tasks.js';
 import { NotFound } from '../../domain/kernel/errors.js';
 import { loadConfig } from '../../infrastructure/config.js';
 import type { ContextModule } from '../../projections/context-module.js';
@@ -60,6 +65,19 @@ const notesProjection: Projection = {
   },
 };
 
+const noteTitleTask: AiTask<{ text: string }, { title: string }> = {
+  name: 'notes.title',
+  answer: z.object({ title: z.string().min(1) }),
+  describe: ({ text }) => ({ instruction: 'Title this note.', text }),
+};
+
+const noteTitleIntent: AiIntent<{ text: string }, { title: string }> = {
+  name: 'note-title',
+  summary: 'A title for a note',
+  input: z.strictObject({ text: z.string().min(1).max(200) }),
+  task: noteTitleTask,
+};
+
 const notesModule: ContextModule = {
   name: 'notes',
   categories: ['note'],
@@ -67,6 +85,7 @@ const notesModule: ContextModule = {
   projections: [notesProjection],
   enrichers: () => [],
   upcasters: [],
+  intents: [noteTitleIntent],
 };
 
 const notesRoutes = (deps: HttpDependencies) => [
@@ -107,7 +126,9 @@ let chorus: RunningChorus;
 
 test.before(async () => {
   const config = loadConfig({ ...TEST_CONFIG, CHORUS_MIN_POSITION_TIMEOUT_MS: '10000' });
-  chorus = await startAll(config, pino({ level: 'silent' }), [...contexts, context(notesModule, notesRoutes)]);
+  // A provider that runs the context's task: here the local one, given an implementation of it.
+  const aiProviders = [new LocalAiProvider([...localTasks, localTask(noteTitleTask, ({ text }) => ({ title: text.split(' ')[0]! }))])];
+  chorus = await startRoles(config, pino({ level: 'silent' }), { contexts: [...contexts, context(notesModule, notesRoutes)], aiProviders });
 });
 test.after.always(() => chorus?.stop());
 
@@ -131,4 +152,16 @@ test('a context added as a module is migrated, projected and served next to the 
   const topics = ['chorus.dlq', 'chorus.notes', ...contexts.map((known) => `chorus.${known.name}`)].sort();
   t.deepEqual(chorus.system.topology.allTopics().sort(), topics, 'its events get a Kafka topic of their own');
   t.true(topics.includes('chorus.feedback') && topics.includes('chorus.polls'), 'next to the others');
+});
+
+test('a context\'s intent, declared in its module, runs through the orchestrator next to the others', async (t) => {
+  const headers = { ...(await bearerFor(chorus, ['agent'])), 'content-type': 'application/json' };
+  const orchestrate = (body: unknown) => fetch(`${chorus.url}/v1/ai/orchestrate`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const titled = await orchestrate({ intent: 'note-title', input: { text: 'Groceries for the weekend' } });
+  t.is(titled.status, 200);
+  t.like(await titled.json(), { intent: 'note-title', result: { title: 'Groceries' }, usedProvider: 'local', attempts: [{ provider: 'local', ok: true }] });
+  const unknown = await orchestrate({ intent: 'nothing', input: {} });
+  t.is(unknown.status, 400);
+  const { detail } = (await unknown.json()) as { detail: string };
+  for (const name of ['note-title', 'extract-lead', 'categorize-feedback']) t.true(detail.includes(name), `${name} is listed`);
 });

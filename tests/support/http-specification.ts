@@ -3,7 +3,8 @@
 import test, { type ExecutionContext } from 'ava';
 import { pino } from 'pino';
 import type { BoundedContext } from '../../api/contexts.js';
-import { startAll, type RunningChorus } from '../../api/main.js';
+import { startRoles, type RunningChorus } from '../../api/main.js';
+import type { AiProvider } from '../../application/ports/ai-provider.js';
 import { loadConfig } from '../../infrastructure/config.js';
 import type { Role } from '../../domain/identity/roles.js';
 
@@ -39,6 +40,8 @@ export type HttpSpecificationOptions = Readonly<{
   as?: readonly Role[];
   /** The contexts to host; unset: all of them. */
   contexts?: readonly BoundedContext[];
+  /** AI providers instead of those CHORUS_AI_PROVIDERS names (a stub that fails), made once the environment is ready. */
+  aiProviders?: () => readonly AiProvider[];
 }>;
 
 /** Signs the test servers' tokens when DATABASE_URL is set (the embedded profile makes its own key). */
@@ -53,6 +56,7 @@ export const TEST_CONFIG: Readonly<Record<string, string>> = {
   CHORUS_RATE_LIMIT_IP_PER_MIN: '10000000',
   CHORUS_RATE_LIMIT_USER_PER_MIN: '10000000',
   CHORUS_RATE_LIMIT_PASSWORD_PER_MIN: '10000000',
+  CHORUS_RATE_LIMIT_AI_PER_MIN: '10000000',
 };
 
 /** An Authorization header for a token with these roles, signed by the running Chorus. */
@@ -70,7 +74,11 @@ export function HttpSpecification(options: HttpSpecificationOptions = {}) {
     const prepared = (await options.environment?.()) ?? { env: {}, cleanup: async () => undefined };
     cleanup = prepared.cleanup;
     const config = loadConfig({ ...TEST_CONFIG, ...options.config, ...prepared.env });
-    running = await startAll(config, pino({ level: 'silent' }), options.contexts);
+    const aiProviders = options.aiProviders?.();
+    running = await startRoles(config, pino({ level: 'silent' }), {
+      ...(options.contexts === undefined ? {} : { contexts: options.contexts }),
+      ...(aiProviders === undefined ? {} : { aiProviders }),
+    });
   });
   test.after.always(async () => {
     await running?.stop();
