@@ -200,12 +200,13 @@ test('runTraced records each provider\'s turn with its latency; run answers as b
   t.deepEqual(traced, {
     answer: ANALYSIS,
     provider: 'fallback',
+    model: 'fallback',
     attempts: [
       { provider: 'primary', ok: false, error: 'ProviderUnavailable: primary answered HTTP 503', latencyMs: 120 },
       { provider: 'fallback', ok: true, latencyMs: 30 },
     ],
   });
-  t.deepEqual(await chain.run(feedbackTriageTask, { text: 'y' }), { answer: ANALYSIS, provider: 'primary' });
+  t.deepEqual(await chain.run(feedbackTriageTask, { text: 'y' }), { answer: ANALYSIS, provider: 'primary', model: 'primary' });
   t.like(chain.health()[0], { calls: 2, failures: 1, meanLatencyMs: 80, healthy: true, lastCheckedAt: '2026-11-22T10:00:00.190Z' });
   t.like(chain.health()[1], { calls: 1, failures: 0, meanLatencyMs: 30, healthy: true });
 });
