@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import type { HttpDependencies } from './dependencies.js';
 import type { BoundedContext } from '../contexts.js';
+import { commandCenterRoutes } from './command-center.js';
 import { operationsRoutes } from './operations.js';
 import { rebuildRoutes } from './rebuilds.js';
 import { replayRoutes } from './replays.js';
@@ -15,7 +16,7 @@ export const API_VERSION = '0.1.0';
 
 /** The operations and replay routes always; the routes of the contexts it is given (none when this process has no api role). */
 export function createHttpApp(deps: HttpDependencies, contexts: readonly Pick<BoundedContext, 'routes'>[]): Koa {
-  const routes: readonly AnyRoute[] = [...operationsRoutes(deps), ...rebuildRoutes(deps), ...replayRoutes(deps), ...contexts.flatMap((context) => context.routes(deps))];
+  const routes: readonly AnyRoute[] = [...operationsRoutes(deps), ...commandCenterRoutes(deps), ...rebuildRoutes(deps), ...replayRoutes(deps), ...contexts.flatMap((context) => context.routes(deps))];
   const router = new Router();
   mount(router, routes, deps);
   const openapi = openApiDocument(routes, API_VERSION);
