@@ -340,7 +340,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditRefusalsPerSourcePerMinute: e.CHORUS_AUDIT_REFUSALS_PER_SOURCE_PER_MIN,
     autohealIntervalMs: e.CHORUS_AUTOHEAL_INTERVAL_MS,
     autohealStallMs: e.CHORUS_AUTOHEAL_STALL_MS,
-    autohealTargets: e.CHORUS_AUTOHEAL_TARGETS ?? ['relay', 'projector', 'enricher'],
+    autohealTargets: e.CHORUS_AUTOHEAL_TARGETS ?? ['api', 'relay', 'projector', 'enricher'],
     peers: e.CHORUS_PEERS ?? [],
     peerTimeoutMs: e.CHORUS_PEER_TIMEOUT_MS,
   };

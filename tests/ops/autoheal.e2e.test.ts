@@ -84,7 +84,7 @@ test('a crashed and a stalled worker are restarted, come back, and every attempt
     const status = await get<{ targets: string[]; intervalMs: number; stallMs: number; workers: { name: string; healed: boolean; role: string }[] }>('/v1/ops/autoheal/status');
     t.is(status.status, 200);
     t.like(status.body, { intervalMs: 200, stallMs: 1500 });
-    t.deepEqual(status.body.targets, ['relay', 'projector', 'enricher']);
+    t.deepEqual(status.body.targets, ['api', 'relay', 'projector', 'enricher']);
     t.like(status.body.workers.find((worker) => worker.name === TARGET), { healed: true, role: 'projector' });
     t.deepEqual(await history(), []);
 

@@ -1,0 +1,105 @@
+// `chorus supervise` end to end: it starts api, projector and enricher as child processes (against PostgreSQL),
+// restarts a child killed with SIGKILL, records the attempt (read back through the api child's routes), and on
+// SIGTERM stops every child and exits 0.
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
+import { serverTestDatabase } from '../support/databases.js';
+import { TEST_CONFIG, TEST_JWT_SECRET } from '../support/http-specification.js';
+import { serviceUrl } from '../support/services.js';
+import { bearerSignedWith } from '../support/tokens.js';
+
+type Line = { supervisor?: boolean; child?: string; pid?: number; url?: string; msg?: string };
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, tries = 600): Promise<T> {
+  for (let attempt = 0; attempt < tries; attempt++) {
+    const value = await read().catch(() => undefined);
+    if (value !== undefined && done(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+const databaseUrl = serviceUrl('DATABASE_URL', 'chorus supervise');
+if (databaseUrl !== undefined) {
+  test('supervise starts every role, restarts a killed child and records it, and SIGTERM stops them all', async (t) => {
+    t.timeout(300_000);
+    const database = await serverTestDatabase(databaseUrl);
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, ...TEST_CONFIG, PORT: String(port), DATABASE_URL: database.url!, CHORUS_AUTOHEAL_INTERVAL_MS: '500', LOG_LEVEL: 'info' };
+    for (const name of ['KAFKA_BROKERS', 'REDIS_URL', 'DATABASE_REPLICA_URLS', 'CHORUS_PEERS', 'CHORUS_AUTOHEAL_TARGETS']) delete env[name];
+    const supervisor = spawn(process.execPath, ['--import', 'tsx', 'api/cli/chorus.ts', 'supervise'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = once(supervisor, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    const started: Line[] = [];
+    createInterface({ input: supervisor.stdout! }).on('line', (text) => {
+      try {
+        const line = JSON.parse(text) as Line;
+        if (line.supervisor === true && line.pid !== undefined) started.push(line);
+      } catch {
+        // Not a log line.
+      }
+    });
+    const latest = (role: string): Line | undefined => started.filter((line) => line.child === role).at(-1);
+    try {
+      await until(async () => started, (lines) => ['api', 'projector', 'enricher'].every((role) => lines.some((line) => line.child === role)), 'every child started', 240);
+      t.is(latest('api')!.url, `http://127.0.0.1:${port}`);
+      t.falsy(latest('relay'), 'no relay without KAFKA_BROKERS');
+      const ports = ['projector', 'enricher'].map((role) => Number(new URL(latest(role)!.url!).port));
+      t.true(ports.every((childPort) => childPort > port), 'the others on the next free ports');
+      const api = latest('api')!.url!;
+      const operator = await bearerSignedWith(TEST_JWT_SECRET, ['operator']);
+      const ready = (url: string) => fetch(`${url}/health/ready`).then((response) => response.status);
+      for (const role of ['api', 'projector', 'enricher']) await until(() => ready(latest(role)!.url!), (status) => status === 200, `${role} ready`, 480);
+
+      const killed = latest('projector')!.pid!;
+      process.kill(killed, 'SIGKILL');
+      const restarted = await until(async () => latest('projector')!, (line) => line.pid !== killed, 'projector restarted');
+      t.not(restarted.pid, killed);
+      type Attempt = { target: string; reason: string; action: string; ok: boolean; message: string };
+      const history = await until(
+        async () => ((await (await fetch(`${api}/v1/ops/autoheal/history`, { headers: operator })).json()) as { items: Attempt[] }).items,
+        (items) => items.some((item) => item.target === 'projector'),
+        'the restart recorded',
+        480,
+      );
+      t.like(history.find((item) => item.target === 'projector'), { reason: 'exited', action: 'restart', ok: true });
+      t.regex(history.find((item) => item.target === 'projector')!.message, /SIGKILL.*ready again/);
+      const stats = (await (await fetch(`${api}/v1/ops/autoheal/stats`, { headers: operator })).json()) as { total_attempts: number; most_healed: { target: string } };
+      t.like(stats, { total_attempts: 1, most_healed: { target: 'projector' } });
+      // The api child folds its siblings into the command center's health.
+      const health = (await (await fetch(`${api}/v1/ops/health`, { headers: operator })).json()) as { components: { kind: string; status: string }[] };
+      t.is(health.components.filter((component) => component.kind === 'peer').length, 2);
+
+      const children = ['api', 'projector', 'enricher'].map((role) => latest(role)!.pid!);
+      supervisor.kill('SIGTERM');
+      const [code, signal] = await exited;
+      t.is(signal, null);
+      t.is(code, 0);
+      t.deepEqual(children.filter(alive), [], 'every child stopped');
+    } finally {
+      supervisor.kill('SIGKILL');
+      for (const line of started) if (alive(line.pid!)) process.kill(line.pid!, 'SIGKILL');
+      await database.drop();
+    }
+  });
+}
