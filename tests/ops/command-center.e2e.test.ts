@@ -3,8 +3,10 @@
 import test from 'ava';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
 import { pino } from 'pino';
 import { startAll, startRoles, type RunningChorus } from '../../api/main.js';
+import type { Role } from '../../infrastructure/composition-root.js';
 import { loadConfig } from '../../infrastructure/config.js';
 import type { SystemHealth } from '../../infrastructure/ops/system-health.js';
 import { serverTestDatabase } from '../support/databases.js';
@@ -114,9 +116,61 @@ test.serial('health: degraded when Redis is down, and when a peer is unreachable
   }
 });
 
+test.serial('health: degraded while a projection is stuck, with its last error; ok again once it recovers', async (t) => {
+  t.timeout(120_000);
+  const chorus = await start({ CHORUS_STUCK_AFTER_MS: '1000', CHORUS_PROJECTION_MAX_ATTEMPTS: '100', CHORUS_AUTOHEAL_TARGETS: 'api' });
+  try {
+    const db = chorus.system.database.db;
+    await sql`alter table feedback_counts rename to feedback_counts_away`.execute(db);
+    const created = await fetch(`${chorus.url}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"while broken"}' });
+    t.is(created.status, 201);
+    const { status, body } = await until(() => health(chorus), (r) => component(r.body, 'feedback')?.status === 'degraded', 'the projection degraded');
+    t.is(status, 200);
+    t.is(body.status, 'degraded');
+    t.regex(String(component(body, 'feedback')!.detail.error), /^stuck: database error 42P01/);
+    await sql`alter table feedback_counts_away rename to feedback_counts`.execute(db);
+    const recovered = await until(() => health(chorus), (r) => r.body.status === 'ok', 'ok again');
+    t.like(component(recovered.body, 'feedback'), { status: 'ok', detail: { worker: 'running', failures: 0 } });
+  } finally {
+    await chorus.stop();
+  }
+});
+
 // The server profile: a replica that is down degrades; a writer that cannot be reached is down.
 const databaseUrl = serviceUrl('DATABASE_URL', 'the command center against PostgreSQL');
 if (databaseUrl !== undefined) {
+  test.serial('ping and health from a process of each role: its roles, its workers, and ok', async (t) => {
+    t.timeout(240_000);
+    const database = await serverTestDatabase(databaseUrl);
+    // Kafka and Redis join when the environment names them: the relay role needs Kafka.
+    const services = Object.fromEntries(['KAFKA_BROKERS', 'REDIS_URL'].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
+    const roles: readonly Role[] = ['api', 'projector', 'enricher', ...(services.KAFKA_BROKERS === undefined ? [] : (['relay'] as const))];
+    try {
+      for (const role of roles) {
+        const chorus = await startRoles(loadConfig({ ...TEST_CONFIG, ...services, DATABASE_URL: database.url! }), pino({ level: 'silent' }), { roles: [role] });
+        try {
+          const ping = await fetch(`${chorus.url}/v1/ops/ping`, { headers: await bearerFor(chorus, ['operator']) });
+          t.deepEqual(((await ping.json()) as { roles: string[] }).roles, [role]);
+          const { status, body } = await until(() => health(chorus), (r) => r.body.status === 'ok', `${role}: ok`);
+          t.is(status, 200, role);
+          t.deepEqual(body.roles, [role]);
+          const kinds = new Set(body.components.map((entry) => entry.kind));
+          t.true(kinds.has('event-store') && kinds.has('database') && kinds.has('ai-provider'), role);
+          t.is(kinds.has('kafka'), services.KAFKA_BROKERS !== undefined, role);
+          t.is(kinds.has('redis'), services.REDIS_URL !== undefined, role);
+          const feedback = component(body, 'feedback')!;
+          t.is(feedback.detail.worker, role === 'projector' ? 'running' : 'not run by this process', role);
+          t.is(body.components.some((entry) => entry.kind === 'enricher'), role === 'enricher', role);
+          if (role === 'relay') t.like(component(body, 'relay'), { kind: 'worker', status: 'ok', detail: { role: 'relay' } });
+        } finally {
+          await chorus.stop();
+        }
+      }
+    } finally {
+      await database.drop();
+    }
+  });
+
   test.serial('health: degraded when a replica is down', async (t) => {
     const database = await serverTestDatabase(databaseUrl);
     const replica = `postgres://postgres@127.0.0.1:${await closedPort()}/test`;
