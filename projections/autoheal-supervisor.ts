@@ -141,13 +141,14 @@ export class AutohealSupervisor {
       reason: 'crashed',
       message: `crashed (${describeError(error)}); restarted after ${pauseMs} ms`,
       sinceMs: now,
-      deadlineMs: now + pauseMs + this.verifyWithinMs(),
+      deadlineMs: now + pauseMs + this.verifyWithinMs('crashed'),
       progressBefore: this.workers.worker(worker)?.health?.snapshot(this.options.stuckAfterMs).lastProgressAt ?? null,
     });
   }
 
-  private verifyWithinMs(): number {
-    return Math.max(this.options.stallMs, 5 * this.options.intervalMs);
+  /** How long a restarted worker has to make progress before the attempt counts as failed. */
+  private verifyWithinMs(reason: AutohealReason): number {
+    return Math.max(reason === 'stalled' ? this.options.stallMs : this.options.stuckAfterMs, 5 * this.options.intervalMs);
   }
 
   private async look(): Promise<void> {
@@ -196,7 +197,7 @@ export class AutohealSupervisor {
       return;
     }
     const now = this.now();
-    this.pending.set(name, { reason, message, sinceMs: now, deadlineMs: now + this.verifyWithinMs(), progressBefore });
+    this.pending.set(name, { reason, message, sinceMs: now, deadlineMs: now + this.verifyWithinMs(reason), progressBefore });
   }
 
   private async settle(name: string, pending: Pending, ok: boolean, message: string): Promise<void> {

@@ -6,6 +6,7 @@ import test from 'ava';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { pino } from 'pino';
 import { startRoles, type RunningChorus } from '../../api/main.js';
 import { loadConfig } from '../../infrastructure/config.js';
@@ -135,5 +136,47 @@ test('a crashed and a stalled worker are restarted, come back, and every attempt
   } finally {
     await chorus.stop();
     await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a worker that keeps failing its health is restarted; attempts that do not bring it back are recorded as failed', async (t) => {
+  t.timeout(180_000);
+  const config = loadConfig({
+    ...TEST_CONFIG,
+    CHORUS_AUTOHEAL_INTERVAL_MS: '200',
+    CHORUS_AUTOHEAL_STALL_MS: '600000',
+    CHORUS_STUCK_AFTER_MS: '1000',
+    // Many attempts, so that the failing event is not dead-lettered (which would be progress).
+    CHORUS_PROJECTION_MAX_ATTEMPTS: '100',
+  });
+  const chorus = await startRoles(config, pino({ level: 'silent' }));
+  try {
+    const operator = await bearerFor(chorus, ['operator']);
+    const get = async <T>(route: string): Promise<T> => (await (await fetch(`${chorus.url}${route}`, { headers: operator })).json()) as T;
+    const history = async (): Promise<Attempt[]> => (await get<{ items: Attempt[] }>('/v1/ops/autoheal/history?limit=50')).items;
+    const db = chorus.system.database.db;
+    // The read model loses a table: every batch of the feedback projection fails, restarted or not.
+    await sql`alter table feedback_counts rename to feedback_counts_away`.execute(db);
+    const created = await fetch(`${chorus.url}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"while broken"}' });
+    t.is(created.status, 201);
+    const failed = await until(history, (items) => items.some((item) => item.target === TARGET && !item.ok), 'a failed attempt');
+    const attempt = failed.find((item) => item.target === TARGET && !item.ok)!;
+    t.like(attempt, { reason: 'failing-health', action: 'restart', ok: false });
+    t.regex(attempt.message, /failing its health: \d+ failure\(s\).*42P01.*not back/);
+    const status = await get<{ workers: { name: string; nextRestartNotBefore: string | null }[] }>('/v1/ops/autoheal/status');
+    t.truthy(status.workers.find((worker) => worker.name === TARGET), 'the worker is listed');
+
+    await sql`alter table feedback_counts_away rename to feedback_counts`.execute(db);
+    await until(() => chorus.system.workers.worker(TARGET)!.lag!(), (events) => events === 0, 'the projection back');
+    const stats = await get<{ total_attempts: number; successful: number; failed: number; success_rate: number; per_target: Record<string, { attempts: number; failed: number }> }>('/v1/ops/autoheal/stats');
+    const all = (await history()).filter((item) => item.target === TARGET);
+    t.is(stats.total_attempts, all.length);
+    t.is(stats.failed, all.filter((item) => !item.ok).length);
+    t.true(stats.failed >= 1);
+    t.is(stats.successful + stats.failed, stats.total_attempts);
+    t.is(stats.success_rate, stats.successful / stats.total_attempts);
+    t.like(stats.per_target[TARGET], { attempts: all.length, failed: stats.failed });
+  } finally {
+    await chorus.stop();
   }
 });
