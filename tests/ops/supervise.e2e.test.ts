@@ -40,6 +40,22 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, wha
   throw new Error(`never happened: ${what}`);
 }
 
+test('supervise without DATABASE_URL, or without a fixed PORT, stops with one line naming what is missing', async (t) => {
+  for (const [env, expected] of [
+    [{ PORT: '3999' }, /set DATABASE_URL/],
+    [{ PORT: '0', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' }, /needs a fixed PORT/],
+  ] as const) {
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...TEST_CONFIG, ...env };
+    if (!('DATABASE_URL' in env)) delete childEnv.DATABASE_URL;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'api/cli/chorus.ts', 'supervise'], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    t.is(code, 2);
+    t.regex(stderr, expected);
+  }
+});
+
 const databaseUrl = serviceUrl('DATABASE_URL', 'chorus supervise');
 if (databaseUrl !== undefined) {
   test('supervise starts every role, restarts a killed child and records it, and SIGTERM stops them all', async (t) => {
