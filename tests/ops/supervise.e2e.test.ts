@@ -2,6 +2,7 @@
 // restarts a child killed with SIGKILL, records the attempt (read back through the api child's routes), and on
 // SIGTERM stops every child and exits 0.
 import test from 'ava';
+import { sql } from 'kysely';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
@@ -62,7 +63,7 @@ if (databaseUrl !== undefined) {
     t.timeout(300_000);
     const database = await serverTestDatabase(databaseUrl);
     const port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, ...TEST_CONFIG, PORT: String(port), DATABASE_URL: database.url!, CHORUS_AUTOHEAL_INTERVAL_MS: '500', LOG_LEVEL: 'info' };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...TEST_CONFIG, PORT: String(port), DATABASE_URL: database.url!, CHORUS_AUTOHEAL_INTERVAL_MS: '500', CHORUS_STUCK_AFTER_MS: '1000', CHORUS_PROJECTION_MAX_ATTEMPTS: '100', LOG_LEVEL: 'info' };
     for (const name of ['KAFKA_BROKERS', 'REDIS_URL', 'DATABASE_REPLICA_URLS', 'CHORUS_PEERS', 'CHORUS_AUTOHEAL_TARGETS']) delete env[name];
     const supervisor = spawn(process.execPath, ['--import', 'tsx', 'api/cli/chorus.ts', 'supervise'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = once(supervisor, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
@@ -102,6 +103,24 @@ if (databaseUrl !== undefined) {
       t.regex(history.find((item) => item.target === 'projector')!.message, /SIGKILL.*ready again/);
       const stats = (await (await fetch(`${api}/v1/ops/autoheal/stats`, { headers: operator })).json()) as { total_attempts: number; most_healed: { target: string } };
       t.like(stats, { total_attempts: 1, most_healed: { target: 'projector' } });
+
+      // A child that fails its readiness (a projection stuck on a lost table) is restarted, and recorded once ready.
+      await sql`alter table feedback_counts rename to feedback_counts_away`.execute(database.database.db);
+      const submitted = await fetch(`${api}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"while broken"}' });
+      t.is(submitted.status, 201);
+      const before = latest('projector')!.pid;
+      await until(async () => latest('projector')!, (line) => line.pid !== before, 'the failing projector restarted', 480);
+      await sql`alter table feedback_counts_away rename to feedback_counts`.execute(database.database.db);
+      const healed = await until(
+        async () => ((await (await fetch(`${api}/v1/ops/autoheal/history?limit=50`, { headers: operator })).json()) as { items: (Attempt & { by: string })[] }).items,
+        (items) => items.some((item) => item.target === 'projector' && item.reason === 'failing-health'),
+        'the health restart recorded',
+        480,
+      );
+      const attempt = healed.find((item) => item.target === 'projector' && item.reason === 'failing-health')!;
+      t.like(attempt, { action: 'restart', ok: true });
+      t.regex(attempt.message, /failed \/health\/ready 3 times in a row.*ready again/);
+      t.regex(attempt.by, /chorus supervise/);
       // The api child folds its siblings into the command center's health.
       const health = (await (await fetch(`${api}/v1/ops/health`, { headers: operator })).json()) as { components: { kind: string; status: string }[] };
       t.is(health.components.filter((component) => component.kind === 'peer').length, 2);
