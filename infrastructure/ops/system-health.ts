@@ -5,6 +5,7 @@
 // the answer.
 import { sql } from 'kysely';
 import { describeError } from '../../application/kernel/describe-error.js';
+import { EnricherConsumer } from '../../projections/enricher.js';
 import { projectionStatus } from '../../projections/projection-status.js';
 import type { System } from '../composition-root.js';
 
@@ -51,7 +52,11 @@ async function probe(name: string, kind: ComponentKind, check: () => Promise<Rec
     : { name, kind, status: 'ok', latencyMs: outcome.latencyMs, detail: outcome.value ?? {} };
 }
 
-export type HealthSources = Pick<System, 'config' | 'store' | 'database' | 'readers' | 'cache' | 'kafka' | 'projections' | 'workers' | 'aiChain' | 'lagOf' | 'appliedPosition'>;
+export type HealthSources = Pick<System, 'config' | 'store' | 'database' | 'readers' | 'cache' | 'kafka' | 'projections' | 'workers' | 'aiChain' | 'lagOf' | 'appliedPosition' | 'deadLetterConsumers'>;
+
+/** Enrichers that another process runs: known here (for dead-letter retries) with what their lag needs. */
+const enrichersElsewhere = (system: HealthSources): readonly EnricherConsumer[] =>
+  system.deadLetterConsumers.filter((consumer): consumer is EnricherConsumer => consumer instanceof EnricherConsumer && system.workers.worker(consumer.name) === undefined);
 
 export async function systemHealth(system: HealthSources, fetchPeer: typeof fetch = fetch): Promise<SystemHealth> {
   const { config, store, database, readers, cache, kafka, workers, aiChain } = system;
@@ -116,6 +121,9 @@ export async function systemHealth(system: HealthSources, fetchPeer: typeof fetc
           return { role: worker.role ?? null, lag, failures: consumer?.failures ?? 0, lastError: consumer?.lastError ?? null, lastProgressAt: consumer?.lastProgressAt ?? null };
         }, 'degraded');
       }),
+    ...enrichersElsewhere(system).map((enricher) =>
+      probe(enricher.name, 'enricher', async () => ({ lag: (await system.lagOf(enricher)).events, worker: 'not run by this process' }), 'degraded'),
+    ),
     Promise.resolve(
       aiChain.health().map((provider): ComponentHealth => ({
         name: provider.name,

@@ -160,7 +160,9 @@ if (databaseUrl !== undefined) {
           t.is(kinds.has('redis'), services.REDIS_URL !== undefined, role);
           const feedback = component(body, 'feedback')!;
           t.is(feedback.detail.worker, role === 'projector' ? 'running' : 'not run by this process', role);
-          t.is(body.components.some((entry) => entry.kind === 'enricher'), role === 'enricher', role);
+          // Every enricher is listed with its lag; only the enricher role runs them.
+          t.like(component(body, 'enricher.feedback-triage'), { kind: 'enricher', status: 'ok' }, role);
+          t.is(component(body, 'enricher.feedback-triage')!.detail.worker === 'not run by this process', role !== 'enricher', role);
           if (role === 'relay') t.like(component(body, 'relay'), { kind: 'worker', status: 'ok', detail: { role: 'relay' } });
         } finally {
           await chorus.stop();
