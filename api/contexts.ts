@@ -16,6 +16,7 @@ import { pollEngagementRoutes } from './http/poll-engagement.js';
 import { identityRoutes } from './http/identity.js';
 import { socialRoutes } from './http/social.js';
 import { identityModule } from '../projections/identity/module.js';
+import { opsModule } from '../projections/ops/module.js';
 import { idempotencyMigrations } from './http/idempotency-schema.js';
 import type { AnyRoute } from './http/routes.js';
 
@@ -29,6 +30,8 @@ export const contexts: readonly BoundedContext[] = [
   context(pollsModule, (deps) => [...pollsRoutes(deps), ...pollEngagementRoutes(deps), ...socialRoutes(deps)]),
   context(draftsModule, (deps) => [...draftsDashboardRoutes(deps), ...draftsRoutes(deps)]),
   context(crmModule, crmRoutes),
+  // Its routes are the command center's, which every process serves (api/http/app.ts).
+  context(opsModule, () => []),
 ];
 
 /** Tables of the HTTP layer itself, migrated with those of the core and the contexts. */

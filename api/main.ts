@@ -1,13 +1,17 @@
 // Process roles. Every process serves /health/live, /health/ready and /metrics on PORT; the api role serves
 // the API there too. `start` runs every role in one process (embedded PGlite unless DATABASE_URL is set).
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { AiProvider } from '../application/ports/ai-provider.js';
 import type { Config } from '../infrastructure/config.js';
 import { keptBy } from '../projections/projection.js';
 import { rebuildOutdatedProjections } from '../projections/rebuild/outdated-projections.js';
 import { describeDatabase, IN_MEMORY } from '../infrastructure/config.js';
-import { ALL_ROLES, openSystem, type Role, type System } from '../infrastructure/composition-root.js';
+import { ALL_ROLES, openSystem, type Role, type System, type SystemOptions } from '../infrastructure/composition-root.js';
+import { systemHealth } from '../infrastructure/ops/system-health.js';
+import { AutohealSupervisor } from '../projections/autoheal-supervisor.js';
 import type { Logger } from '../infrastructure/logging.js';
 import { apiMigrations, contexts as allContexts, type BoundedContext } from './contexts.js';
 import { createHttpApp } from './http/app.js';
@@ -29,7 +33,24 @@ export type RunningChorus = Readonly<{
   stop(): Promise<void>;
 }>;
 
-export const httpDependencies = (system: System, identity: IdentityServices, replays: BackgroundReplays): HttpDependencies => ({
+/** The version in package.json (the source tree's, or the installed package's one level further up from dist/). */
+export const CHORUS_VERSION: string = (() => {
+  for (const relative of ['../package.json', '../../package.json']) {
+    try {
+      return (JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      // Not there: try the next.
+    }
+  }
+  return 'unknown';
+})();
+
+export const httpDependencies = (
+  system: System,
+  identity: IdentityServices,
+  replays: BackgroundReplays,
+  { autoheal, roles, startedAt }: Readonly<{ autoheal: AutohealSupervisor; roles: readonly string[]; startedAt: Date }>,
+): HttpDependencies => ({
   config: system.config,
   logger: system.logger,
   metrics: system.metrics,
@@ -52,6 +73,9 @@ export const httpDependencies = (system: System, identity: IdentityServices, rep
   eventStreams: new EventStreams(system.config.liveHeartbeatMs),
   ai: system.aiChain,
   dependencyHealth: async () => ({ replicas: system.readers.status(), ai: system.aiChain.health() }),
+  systemHealth: () => systemHealth(system),
+  autoheal,
+  processInfo: { version: CHORUS_VERSION, startedAt, roles },
 });
 
 export type StartOptions = Readonly<{
@@ -62,16 +86,20 @@ export type StartOptions = Readonly<{
   contexts?: readonly BoundedContext[];
   /** The AI providers instead of those CHORUS_AI_PROVIDERS names (tests). */
   aiProviders?: readonly AiProvider[];
+  /** Tests only: wraps each worker before it runs, to make one crash or stall on demand. */
+  wrapWorker?: SystemOptions['wrapWorker'];
 }>;
 
 export async function startRoles(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningChorus> {
-  const { roles = ALL_ROLES, only, contexts = allContexts, aiProviders } = options;
+  const { roles = ALL_ROLES, only, contexts = allContexts, aiProviders, wrapWorker } = options;
+  const startedAt = new Date();
   const system = await openSystem(config, logger, {
     roles,
     modules: contexts,
     migrations: apiMigrations,
     ...(only === undefined ? {} : { only }),
     ...(aiProviders === undefined ? {} : { aiProviders }),
+    ...(wrapWorker === undefined ? {} : { wrapWorker }),
   });
   let identity: IdentityServices;
   try {
@@ -81,6 +109,14 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
     throw error;
   }
   system.workers.start();
+  const autoheal = new AutohealSupervisor(system.workers, system, logger, {
+    intervalMs: config.autohealIntervalMs,
+    stallMs: config.autohealStallMs,
+    stuckAfterMs: config.stuckAfterMs,
+    targets: config.autohealTargets,
+    by: `${hostname()} pid ${process.pid}`,
+  });
+  autoheal.start();
   const sweeping = new AbortController();
   const projected = system.projections.filter((projection) => keptBy(projection, roles)).map((projection) => projection.name).filter((name) => only === undefined || only.includes(name));
   const rebuilt = rebuildOutdatedProjections(system.rebuilds, system.database.db, projected, config.rebuildOnVersionChange, logger, sweeping.signal).catch((error: unknown) =>
@@ -88,7 +124,7 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
   );
   const swept = roles.includes('api') ? sweepIdempotencyKeysPeriodically(system.database.db, logger, sweeping.signal) : Promise.resolve();
   const replays = new BackgroundReplays(system.database.db, system.store, replayTargetsOf(system), logger);
-  const deps = httpDependencies(system, identity, replays);
+  const deps = httpDependencies(system, identity, replays, { autoheal, roles, startedAt });
   const app = createHttpApp(deps, roles.includes('api') ? contexts : []);
   const server = http.createServer(
     {
@@ -108,6 +144,7 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
       server.listen(config.port, config.host, () => resolve());
     });
   } catch (error) {
+    await autoheal.stop();
     sweeping.abort();
     await swept;
     await rebuilt;
@@ -139,6 +176,7 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
       await closed;
       // Replays running here stop after their batch in hand and record that this process stopped them.
       await replays.close();
+      await autoheal.stop();
       sweeping.abort();
       await swept;
       await rebuilt;

@@ -109,6 +109,8 @@ export type SystemOptions = Readonly<{
   only?: readonly string[];
   /** The AI providers, in chain order, instead of those CHORUS_AI_PROVIDERS names (tests: a stub that fails). */
   aiProviders?: readonly AiProvider[];
+  /** Tests only: wraps each worker before it runs, to make one fail on demand. */
+  wrapWorker?: (name: string, worker: Worker) => Worker;
 }>;
 
 export type System = Readonly<{
@@ -347,7 +349,7 @@ const consumerOptionsOf = (config: Config): ConsumerOptions => ({
  */
 function buildWorkers(
   system: Parts,
-  { roles, only }: SystemOptions,
+  { roles, only, wrapWorker }: SystemOptions,
   progressNews: Notifier | null,
   kafkaSide: KafkaSide | null,
 ): { workers: Workers; consumers: readonly (EventConsumer & Redeliverable)[]; closeWorkers(): Promise<void> } {
@@ -397,16 +399,25 @@ function buildWorkers(
       : new kafkaSide.KafkaBus(kafkaSide.client, topology, upcasting, logger, metrics, config.projectionBatchSize);
   const runners = new Map<string, Worker>();
   if (roles.includes('relay') && kafkaSide !== null) {
-    runners.set('relay', new kafkaSide.KafkaRelay(database.db, store, kafkaSide.client, topology, logger, metrics, config.projectionBatchSize));
+    const relay = new kafkaSide.KafkaRelay(database.db, store, kafkaSide.client, topology, logger, metrics, config.projectionBatchSize);
+    runners.set('relay', { run: (signal) => relay.run(signal), role: 'relay' });
   }
+  const projectionRoles = new Map(system.projections.map((projection) => [`projection.${projection.name}`, projection.role ?? 'projector']));
   for (const consumer of running) {
-    runners.set(consumer.name, { run: (signal) => bus.run(consumer, signal), health: consumer.health });
+    runners.set(consumer.name, {
+      run: (signal) => bus.run(consumer, signal),
+      health: consumer.health,
+      role: projectionRoles.get(consumer.name) ?? 'enricher',
+      lag: async () => (await lagOf(consumer)).events,
+    });
   }
   if (roles.includes('enricher')) {
     for (const schedule of system.modules.flatMap((module) => module.schedules?.(enricherDependencies) ?? [])) {
-      runners.set(schedule.name, scheduleWorker(schedule, logger));
+      runners.set(schedule.name, { ...scheduleWorker(schedule, logger), role: 'enricher' });
     }
   }
+  // Test compositions may wrap a worker (to make it crash or stall on demand); nothing in production sets this.
+  if (wrapWorker !== undefined) for (const [name, worker] of runners) runners.set(name, wrapWorker(name, worker));
   const workers = new Workers(runners, logger, config.stuckAfterMs);
 
   metrics.observe({

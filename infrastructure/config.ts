@@ -132,6 +132,15 @@ const EnvSchema = z.object({
   CHORUS_CORS_ORIGINS: list(z.string().regex(/^https?:\/\/[^\s/?#]+$/, 'each an origin such as https://app.example.com')).optional(),
   CHORUS_HTTP_MAX_CONNECTIONS: integer(1, 1_000_000, 1000),
   CHORUS_AUDIT_REFUSALS_PER_SOURCE_PER_MIN: integer(1, 1_000_000, 20),
+  CHORUS_AUTOHEAL_INTERVAL_MS: integer(100, 3_600_000, 10_000),
+  CHORUS_AUTOHEAL_STALL_MS: integer(500, 86_400_000, 120_000),
+  CHORUS_AUTOHEAL_TARGETS: z
+    .string()
+    .transform((value) => value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''))
+    .pipe(z.array(z.enum(['api', 'relay', 'projector', 'enricher'], { message: 'each one of api, relay, projector, enricher' })))
+    .optional(),
+  CHORUS_PEERS: list(z.string().regex(/^https?:\/\/[^\s?#]+$/, 'each an http:// or https:// URL of a /health/ready endpoint')).optional(),
+  CHORUS_PEER_TIMEOUT_MS: integer(100, 60_000, 1500),
 });
 
 export type Config = Readonly<{
@@ -217,6 +226,15 @@ export type Config = Readonly<{
   httpMaxConnections: number;
   /** Refusals (401, 403, failed logins) from one address recorded one by one per minute; the rest are counted in one entry. */
   auditRefusalsPerSourcePerMinute: number;
+  /** How often the auto-heal supervisor looks at the workers (and `chorus supervise` at its children). */
+  autohealIntervalMs: number;
+  /** A worker that makes no progress while its lag grows for this long is stalled, and restarted. */
+  autohealStallMs: number;
+  /** The roles whose workers (or children) the supervisor restarts; the others are only watched. */
+  autohealTargets: readonly ('api' | 'relay' | 'projector' | 'enricher')[];
+  /** The /health/ready URLs of the other processes of this deployment, folded into /v1/ops/health. */
+  peers: readonly string[];
+  peerTimeoutMs: number;
 }>;
 
 /** CHORUS_DATA_DIR value that keeps the embedded database in memory (tests, demos). */
@@ -328,6 +346,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: e.CHORUS_CORS_ORIGINS ?? [],
     httpMaxConnections: e.CHORUS_HTTP_MAX_CONNECTIONS,
     auditRefusalsPerSourcePerMinute: e.CHORUS_AUDIT_REFUSALS_PER_SOURCE_PER_MIN,
+    autohealIntervalMs: e.CHORUS_AUTOHEAL_INTERVAL_MS,
+    autohealStallMs: e.CHORUS_AUTOHEAL_STALL_MS,
+    autohealTargets: e.CHORUS_AUTOHEAL_TARGETS ?? ['api', 'relay', 'projector', 'enricher'],
+    peers: e.CHORUS_PEERS ?? [],
+    peerTimeoutMs: e.CHORUS_PEER_TIMEOUT_MS,
   };
 }
 

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { auditFromCli, cliActor, UsageError, withDatabase, withSystem } from './cli-support.js';
 import { rebuildCommands } from './rebuild-command.js';
 import { replayCommand } from './replay-command.js';
+import { supervise } from './supervise-command.js';
 import { ConfigError, loadConfig } from '../../infrastructure/config.js';
 import { auditedAttempt } from '../../application/identity/audit-trail.js';
 import { DataDirInUse } from '../../infrastructure/db/data-dir-lock.js';
@@ -48,6 +49,16 @@ program
     const config = loadConfig();
     const logger = createLogger(config.logLevel);
     stopOnSignals(await startRoles(config, logger, { roles, ...(only === undefined ? {} : { only }) }), logger, config.shutdownTimeoutMs);
+  });
+
+program
+  .command('supervise')
+  .description('run api (on PORT), relay (with KAFKA_BROKERS), projector and enricher as child processes, restarting those that die or fail /health/ready')
+  .action(async () => {
+    const config = loadConfig();
+    await supervise(config, createLogger(config.logLevel));
+    // Every child has stopped; the supervisor's own handles are closed.
+    process.exit(0);
   });
 
 program

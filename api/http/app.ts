@@ -3,6 +3,7 @@ import Koa, { type Context, type Next } from 'koa';
 import type { HttpDependencies } from './dependencies.js';
 import type { BoundedContext } from '../contexts.js';
 import { aiRoutes } from './ai.js';
+import { commandCenterRoutes } from './command-center.js';
 import { operationsRoutes } from './operations.js';
 import { rebuildRoutes } from './rebuilds.js';
 import { replayRoutes } from './replays.js';
@@ -22,6 +23,7 @@ export function createHttpApp(deps: HttpDependencies, contexts: readonly Pick<Bo
   const orchestrator = contexts.length === 0 ? [] : aiRoutes(deps, contexts.flatMap((context) => context.intents ?? []));
   const routes: readonly AnyRoute[] = [
     ...operationsRoutes(deps),
+    ...commandCenterRoutes(deps),
     ...rebuildRoutes(deps),
     ...replayRoutes(deps),
     ...orchestrator,

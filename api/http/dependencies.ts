@@ -18,6 +18,8 @@ import type { VerificationJobs } from '../../projections/rebuild/verification-jo
 import type { IdentityServices } from '../../infrastructure/identity/identity-services.js';
 import type { BackgroundReplays } from '../../infrastructure/replay/background-replays.js';
 import type { EventStreams } from './server-sent-events.js';
+import type { SystemHealth } from '../../infrastructure/ops/system-health.js';
+import type { AutohealSupervisor } from '../../projections/autoheal-supervisor.js';
 
 export type ReadDatabase = Readonly<{ name: string; role: 'replica' | 'writer'; db: Kysely<Schema> }>;
 
@@ -57,4 +59,10 @@ export type HttpDependencies = Readonly<{
   ai: ProviderChain;
   /** Health of whatever else this process depends on (replicas, Kafka, AI providers), for /health/ready. */
   dependencyHealth(): Promise<Record<string, unknown>>;
+  /** Every dependency, worker and peer, for /v1/ops/health. */
+  systemHealth(): Promise<SystemHealth>;
+  /** This process's auto-heal supervisor. */
+  autoheal: AutohealSupervisor;
+  /** For /v1/ops/ping. */
+  processInfo: Readonly<{ version: string; startedAt: Date; roles: readonly string[] }>;
 }>;

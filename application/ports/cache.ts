@@ -3,5 +3,7 @@
 export interface Cache {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Throws when the cache's server cannot be reached; omitted by caches without one (in memory). */
+  ping?(): Promise<void>;
   close(): Promise<void>;
 }

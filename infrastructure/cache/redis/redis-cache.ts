@@ -58,6 +58,11 @@ export class RedisCache implements Cache {
     }
   }
 
+  async ping(): Promise<void> {
+    if (this.client.status !== 'ready') throw new Error(`redis is ${this.client.status}`);
+    await this.client.ping();
+  }
+
   async close(): Promise<void> {
     if (this.client.status === 'ready') {
       try {
