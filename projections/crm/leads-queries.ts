@@ -2,7 +2,7 @@
 // lead's activities, and the pipeline's stats. Pages are keyset pages, newest first.
 import { sql, type Kysely } from 'kysely';
 import { LEAD_STATUSES, type ActivityKind, type LeadSentiment, type LeadStatus } from '../../domain/crm/lead-events.js';
-import { ValidationError } from '../../domain/kernel/errors.js';
+import { decodeCursor, encodeCursor } from '../keyset-cursor.js';
 import type { Schema } from '../schema.js';
 import { leadRowOf, type LeadRow } from './leads-projection.js';
 import type { CrmActivitiesTable } from './leads-schema.js';
@@ -113,8 +113,8 @@ export async function listLeads(db: Kysely<Schema>, { status, owner, q, archived
     query = query.where(matches);
   }
   if (cursor !== undefined) {
-    const after = decodeCursor(cursor);
-    query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.at, after.id)));
+    const [afterAt, afterId] = decodeCursor(cursor);
+    query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(afterAt, afterId)));
   }
   const rows = await query.execute();
   const page = rows.slice(0, limit);
@@ -131,35 +131,13 @@ export async function listActivities(db: Kysely<Schema>, leadId: string, { limit
     .orderBy('id', 'desc')
     .limit(limit + 1);
   if (cursor !== undefined) {
-    const after = decodeCursor(cursor);
-    query = query.where((eb) => eb(eb.refTuple('occurred_at', 'id'), '<', eb.tuple(after.at, after.id)));
+    const [afterAt, afterId] = decodeCursor(cursor);
+    query = query.where((eb) => eb(eb.refTuple('occurred_at', 'id'), '<', eb.tuple(afterAt, afterId)));
   }
   const rows = await query.execute();
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return { items: page.map(activityView), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.occurred_at, last.id) : null };
-}
-
-const encodeCursor = (at: Date, id: string): string => Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
-
-/** PostgreSQL writes uuids in lower case. */
-const CURSOR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const CURSOR_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-/** Takes only what encodeCursor gives (years 1 to 9999, as feedback's cursors): anything else is a 400, never a 500. */
-function decodeCursor(cursor: string): { at: Date; id: string } {
-  try {
-    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(decoded) && decoded.length === 2) {
-      const [timestamp, id] = decoded as unknown[];
-      const at = typeof timestamp === 'string' && CURSOR_TIMESTAMP.test(timestamp) ? new Date(timestamp) : null;
-      const roundTrips = at !== null && !Number.isNaN(at.getTime()) && at.toISOString() === timestamp && at.getUTCFullYear() >= 1;
-      if (roundTrips && typeof id === 'string' && CURSOR_ID.test(id)) return { at, id };
-    }
-  } catch {
-    // fall through: any undecodable cursor gets the same answer
-  }
-  throw new ValidationError('QUERY.INVALID_CURSOR', 'The cursor is not one this API issued', [{ path: 'cursor', message: 'Invalid cursor' }]);
 }
 
 export type Tally = Readonly<{ count: number; value: number }>;

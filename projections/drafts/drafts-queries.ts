@@ -3,7 +3,7 @@
 // speaker and status). Pages are keyset, newest first.
 import { sql, type Kysely } from 'kysely';
 import type { Bucket, EditCounts } from '../../domain/drafts/events.js';
-import { decodeCursor, encodeCursor, isUuidText } from '../polls/polls-queries.js';
+import { decodeCursor, encodeCursor } from '../keyset-cursor.js';
 import type { Schema } from '../schema.js';
 import type { DraftStatus } from './drafts-schema.js';
 import type { DraftRow, EvaluationRow, SpeakerRow } from './drafts-rows.js';
@@ -78,7 +78,7 @@ export async function listSpeakers(db: Kysely<Schema>, { bucket, q, limit, curso
   if (bucket !== undefined) query = query.where('bucket', '=', bucket);
   if (q !== undefined) query = query.where(sql<boolean>`(strpos(lower(name), lower(${q})) > 0 or strpos(lower(coalesce(external_id, '')), lower(${q})) > 0)`);
   if (cursor !== undefined) {
-    const [at, id] = decodeCursor(cursor, isUuidText);
+    const [at, id] = decodeCursor(cursor);
     query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(at, id)));
   }
   const rows = (await query.execute()) as SpeakerRow[];
@@ -195,7 +195,7 @@ export async function listDrafts(db: Kysely<Schema>, { speakerId, status, limit,
   if (speakerId !== undefined) query = query.where('speaker_id', '=', speakerId);
   if (status !== undefined) query = query.where('status', '=', status);
   if (cursor !== undefined) {
-    const [at, id] = decodeCursor(cursor, isUuidText);
+    const [at, id] = decodeCursor(cursor);
     query = query.where((eb) => eb(eb.refTuple('ingested_at', 'id'), '<', eb.tuple(at, id)));
   }
   const rows = await query.execute();

@@ -1,9 +1,9 @@
 // Reads of the feedback read model: one item, a filtered page (keyset, newest first), and stats.
 import type { Kysely } from 'kysely';
-import { ValidationError } from '../../domain/kernel/errors.js';
 import type { FeedbackCategory, FeedbackStatus, Sentiment } from '../../domain/feedback/events.js';
 import { FEEDBACK_CATEGORIES, FEEDBACK_STATUSES, SENTIMENTS } from '../../domain/feedback/events.js';
 import { joinSource } from '../../domain/feedback/source.js';
+import { decodeCursor, encodeCursor } from '../keyset-cursor.js';
 import type { Schema } from '../schema.js';
 import type { FeedbackRow } from './feedback-projection.js';
 
@@ -70,44 +70,16 @@ export async function listFeedback(
   if (category !== undefined) query = query.where('category', '=', category);
   if (sentiment !== undefined) query = query.where('sentiment', '=', sentiment);
   if (cursor !== undefined) {
-    const after = decodeCursor(cursor);
-    query = query.where((eb) => eb(eb.refTuple('submitted_at', 'id'), '<', eb.tuple(after.submittedAt, after.id)));
+    const [afterAt, afterId] = decodeCursor(cursor);
+    query = query.where((eb) => eb(eb.refTuple('submitted_at', 'id'), '<', eb.tuple(afterAt, afterId)));
   }
   const rows = await query.execute();
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(last) : null;
+  const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(last.submitted_at, last.id) : null;
   return { items: page.map(toView), nextCursor };
 }
 
-const encodeCursor = (row: FeedbackRow): string =>
-  Buffer.from(JSON.stringify([row.submitted_at.toISOString(), row.id])).toString('base64url');
-
-/**
- * Takes only what encodeCursor gives: anything else could reach PostgreSQL as a value it refuses (22P02, 22008,
- * 22009). Timestamps are toISOString's plain form, years 1 to 9999: inside PostgreSQL's range (4713 BC to 294276 AD)
- * and written alike by both drivers, which disagree on years 0 and below and on 10000 and above.
- */
-function decodeCursor(cursor: string): { submittedAt: Date; id: string } {
-  try {
-    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(decoded) && decoded.length === 2) {
-      const [submittedAt, id] = decoded as unknown[];
-      const at = typeof submittedAt === 'string' && CURSOR_TIMESTAMP.test(submittedAt) ? new Date(submittedAt) : null;
-      const roundTrips = at !== null && !Number.isNaN(at.getTime()) && at.toISOString() === submittedAt && at.getUTCFullYear() >= 1;
-      if (roundTrips && typeof id === 'string' && CURSOR_ID.test(id)) return { submittedAt: at, id };
-    }
-  } catch {
-    // fall through: any undecodable cursor gets the same answer
-  }
-  throw new ValidationError('QUERY.INVALID_CURSOR', 'The cursor is not one this API issued', [
-    { path: 'cursor', message: 'Invalid cursor' },
-  ]);
-}
-
-/** PostgreSQL writes uuids in lower case. */
-const CURSOR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const CURSOR_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 export type FeedbackStats = Readonly<{
   total: number;

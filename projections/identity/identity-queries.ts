@@ -1,7 +1,7 @@
 // Reads of the identity read models: API keys and the audit trail, each a filtered page, newest first, by keyset.
 import type { Kysely, Selectable } from 'kysely';
-import { ValidationError } from '../../domain/kernel/errors.js';
 import type { AuditEntry, AuditType } from '../../domain/identity/audit-events.js';
+import { decodeCursor, encodeCursor } from '../keyset-cursor.js';
 import type { Schema } from '../schema.js';
 import type { ApiKeyRow } from './api-keys-projection.js';
 import type { AuditEntriesTable } from './identity-schema.js';
@@ -34,8 +34,8 @@ export async function listApiKeys(db: Kysely<Schema>, { ownerId, limit, cursor }
   let query = db.selectFrom('api_keys').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
   if (ownerId !== undefined) query = query.where('owner_id', '=', ownerId);
   if (cursor !== undefined) {
-    const after = decodeCursor(cursor);
-    query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.at, after.id)));
+    const [afterAt, afterId] = decodeCursor(cursor);
+    query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(afterAt, afterId)));
   }
   return pageOf(await query.execute(), limit, apiKeyView, (row) => encodeCursor(row.created_at, row.id));
 }
@@ -77,8 +77,8 @@ export async function listAudit(db: Kysely<Schema>, { type, actor, since, until,
   if (since !== undefined) query = query.where('occurred_at', '>=', since);
   if (until !== undefined) query = query.where('occurred_at', '<', until);
   if (cursor !== undefined) {
-    const after = decodeCursor(cursor);
-    query = query.where((eb) => eb(eb.refTuple('occurred_at', 'event_id'), '<', eb.tuple(after.at, after.id)));
+    const [afterAt, afterId] = decodeCursor(cursor);
+    query = query.where((eb) => eb(eb.refTuple('occurred_at', 'event_id'), '<', eb.tuple(afterAt, afterId)));
   }
   return pageOf(await query.execute(), limit, auditView, (row) => encodeCursor(row.occurred_at, row.event_id));
 }
@@ -90,29 +90,3 @@ function pageOf<Row, View>(rows: readonly Row[], limit: number, view: (row: Row)
   return { items: page.map(view), nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null };
 }
 
-/** The last row's keyset, [timestamp, uuid]: opaque to clients, who hand it back unchanged. */
-const encodeCursor = (at: Date, id: string): string => Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
-
-/**
- * Takes only what encodeCursor gives: anything else could reach PostgreSQL as a value it refuses (22P02, 22008,
- * 22009) and come back as a 500. Timestamps are toISOString's plain form, years 1 to 9999, which both drivers
- * write alike (see feedback-queries.ts).
- */
-function decodeCursor(cursor: string): { at: Date; id: string } {
-  try {
-    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(decoded) && decoded.length === 2) {
-      const [timestamp, id] = decoded as unknown[];
-      const at = typeof timestamp === 'string' && CURSOR_TIMESTAMP.test(timestamp) ? new Date(timestamp) : null;
-      const roundTrips = at !== null && !Number.isNaN(at.getTime()) && at.toISOString() === timestamp && at.getUTCFullYear() >= 1;
-      if (roundTrips && typeof id === 'string' && CURSOR_ID.test(id)) return { at, id };
-    }
-  } catch {
-    // fall through: any undecodable cursor gets the same answer
-  }
-  throw new ValidationError('REQUEST.INVALID_CURSOR', 'The cursor is not one this API issued', [{ path: 'query.cursor', message: 'Invalid cursor' }]);
-}
-
-/** PostgreSQL writes uuids in lower case. */
-const CURSOR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const CURSOR_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

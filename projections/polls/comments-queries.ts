@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Schema } from '../schema.js';
 import type { CommentThreadRow } from './comments-projection.js';
-import { decodeCursor, encodeCursor, isUuidText } from './polls-queries.js';
+import { decodeCursor, encodeCursor } from '../keyset-cursor.js';
 
 export type CommentView = Readonly<{
   id: string;
@@ -45,7 +45,7 @@ export async function listCommentThreads(
     .orderBy('comment_id')
     .limit(limit + 1);
   if (cursor !== undefined) {
-    const [at, id] = decodeCursor(cursor, isUuidText);
+    const [at, id] = decodeCursor(cursor);
     query = query.where((eb) => eb(eb.refTuple('posted_at', 'comment_id'), '>', eb.tuple(at, id)));
   }
   const rows = await query.execute();

@@ -4,7 +4,8 @@ import { sql, type Kysely } from 'kysely';
 import type { PollOption } from '../../domain/polls/poll-events.js';
 import type { Schema } from '../schema.js';
 import type { FeedPollRow } from './feed-projection.js';
-import { decodeCursor, encodeCursor, isUuidText, type PollStatus, type PollSummaryView } from './polls-queries.js';
+import { decodeCursor, encodeCursor } from '../keyset-cursor.js';
+import type { PollStatus, PollSummaryView } from './polls-queries.js';
 
 export type FeedPage = Readonly<{ items: PollSummaryView[]; nextCursor: string | null }>;
 
@@ -27,7 +28,7 @@ function summaryOf(row: FeedPollRow, now: Date): PollSummaryView {
 }
 
 export async function readFeed(db: Kysely<Schema>, readerId: string, { limit, cursor }: { limit: number; cursor?: string }, now: Date): Promise<FeedPage> {
-  const [at, id] = cursor === undefined ? [null, null] : decodeCursor(cursor, isUuidText);
+  const [at, id] = cursor === undefined ? [null, null] : decodeCursor(cursor);
   const before = (created: string, poll: string) =>
     at === null ? sql`` : sql`and (${sql.ref(created)}, ${sql.ref(poll)}) < (${at.toISOString()}::timestamptz, ${id}::uuid)`;
   const { rows } = await sql<FeedPollRow>`

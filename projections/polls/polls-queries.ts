@@ -1,9 +1,9 @@
 // Reads of the polls read model: one poll with its counts and the caller's vote, a page of polls (keyset, newest
 // first, only those the caller may see), a poll's results, and pages of followers and followees.
 import { sql, type Kysely } from 'kysely';
-import { ValidationError } from '../../domain/kernel/errors.js';
 import type { PollOption, PollVisibility } from '../../domain/polls/poll-events.js';
 import { REACTION_KINDS, type ReactionKind } from '../../domain/polls/reaction-events.js';
+import { decodeCursor, encodeCursor } from '../keyset-cursor.js';
 import type { Schema } from '../schema.js';
 import type { PollRow } from './polls-projection.js';
 
@@ -149,7 +149,7 @@ export async function listPolls(
     );
   }
   if (cursor !== undefined) {
-    const [at, id] = decodeCursor(cursor, isUuidText);
+    const [at, id] = decodeCursor(cursor);
     query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(at, id)));
   }
   const rows = (await query.execute()) as PollRow[];
@@ -188,27 +188,5 @@ export async function listFollows(
   return { items: page.map((row) => ({ userId: row[theirs], since: row.since.toISOString() })), nextCursor };
 }
 
-export const encodeCursor = (at: Date, id: string): string => Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
-
-/** PostgreSQL writes uuids in lower case. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** User ids are a token's subject: any text a cursor of ours could hold. */
 const isUserId = (id: string): boolean => id.length >= 1 && id.length <= 200 && !id.includes('\u0000') && !/\p{Surrogate}/u.test(id);
-export const isUuidText = (id: string): boolean => UUID.test(id);
-const CURSOR_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-/** Takes only what encodeCursor gives (see feedback-queries: nothing else may reach PostgreSQL as a value it refuses). */
-export function decodeCursor(cursor: string, isId: (id: string) => boolean): [Date, string] {
-  try {
-    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(decoded) && decoded.length === 2) {
-      const [text, id] = decoded as unknown[];
-      const at = typeof text === 'string' && CURSOR_TIMESTAMP.test(text) ? new Date(text) : null;
-      const roundTrips = at !== null && !Number.isNaN(at.getTime()) && at.toISOString() === text && at.getUTCFullYear() >= 1;
-      if (roundTrips && typeof id === 'string' && isId(id)) return [at, id];
-    }
-  } catch {
-    // fall through: any undecodable cursor gets the same answer
-  }
-  throw new ValidationError('QUERY.INVALID_CURSOR', 'The cursor is not one this API issued', [{ path: 'query.cursor', message: 'Invalid cursor' }]);
-}

@@ -1,7 +1,7 @@
 // Reads of the social read models: profiles, conversations and a conversation's messages, notifications. Lists are
 // keyset pages, newest first, with opaque cursors.
 import { sql, type Kysely } from 'kysely';
-import { ValidationError } from '../../domain/kernel/errors.js';
+import { decodeCursor, encodeCursor } from '../keyset-cursor.js';
 import type { Schema } from '../schema.js';
 import type { NotificationType } from './social-schema.js';
 
@@ -46,8 +46,8 @@ export async function listConversations(db: Kysely<Schema>, ownerId: string, { l
     .orderBy('counterpart_id', 'desc')
     .limit(limit + 1);
   if (cursor !== undefined) {
-    const after = decodeCursor(cursor);
-    query = query.where((eb) => eb(eb.refTuple('last_sent_at', 'counterpart_id'), '<', eb.tuple(after.at, after.id)));
+    const [afterAt, afterId] = decodeCursor(cursor);
+    query = query.where((eb) => eb(eb.refTuple('last_sent_at', 'counterpart_id'), '<', eb.tuple(afterAt, afterId)));
   }
   const rows = await query.execute();
   return page(rows, limit, (row) => [row.last_sent_at!, row.counterpart_id], (row) => ({
@@ -75,8 +75,8 @@ export async function listMessages(db: Kysely<Schema>, userId: string, counterpa
     .orderBy('id', 'desc')
     .limit(limit + 1);
   if (cursor !== undefined) {
-    const after = decodeCursor(cursor);
-    query = query.where((eb) => eb(eb.refTuple('sent_at', 'id'), '<', eb.tuple(after.at, after.id)));
+    const [afterAt, afterId] = decodeCursor(cursor);
+    query = query.where((eb) => eb(eb.refTuple('sent_at', 'id'), '<', eb.tuple(afterAt, afterId)));
   }
   const rows = await query.execute();
   return page(rows, limit, (row) => [row.sent_at, row.id], (row) => ({ id: row.id, from: row.sender_id, to: row.recipient_id, text: row.text, sentAt: row.sent_at.toISOString() }));
@@ -99,8 +99,8 @@ export async function listNotifications(
     .limit(limit + 1);
   if (unread !== undefined) query = query.where('read', '=', !unread);
   if (cursor !== undefined) {
-    const after = decodeCursor(cursor);
-    query = query.where((eb) => eb(eb.refTuple('updated_at', 'id'), '<', eb.tuple(after.at, after.id)));
+    const [afterAt, afterId] = decodeCursor(cursor);
+    query = query.where((eb) => eb(eb.refTuple('updated_at', 'id'), '<', eb.tuple(afterAt, afterId)));
   }
   const [rows, counted] = await Promise.all([
     query.execute(),
@@ -126,27 +126,6 @@ export async function notificationOf(db: Kysely<Schema>, userId: string, notific
 function page<Row, View>(rows: readonly Row[], limit: number, keyOf: (row: Row) => [Date, string], toView: (row: Row) => View): Page<View> {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
-  return { items: items.map(toView), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null };
+  return { items: items.map(toView), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(...keyOf(last)) : null };
 }
 
-const encodeCursor = ([at, id]: [Date, string]): string => Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
-
-/** PostgreSQL writes uuids in lower case; every id these lists page by is one. */
-const CURSOR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const CURSOR_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-/** Takes only what encodeCursor gives, as the feedback list does: nothing else reaches PostgreSQL. */
-function decodeCursor(cursor: string): { at: Date; id: string } {
-  try {
-    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(decoded) && decoded.length === 2) {
-      const [at, id] = decoded as unknown[];
-      const instant = typeof at === 'string' && CURSOR_TIMESTAMP.test(at) ? new Date(at) : null;
-      const roundTrips = instant !== null && !Number.isNaN(instant.getTime()) && instant.toISOString() === at && instant.getUTCFullYear() >= 1;
-      if (roundTrips && typeof id === 'string' && CURSOR_ID.test(id)) return { at: instant, id };
-    }
-  } catch {
-    // fall through: any undecodable cursor gets the same answer
-  }
-  throw new ValidationError('QUERY.INVALID_CURSOR', 'The cursor is not one this API issued', [{ path: 'cursor', message: 'Invalid cursor' }]);
-}

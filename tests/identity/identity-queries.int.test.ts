@@ -234,7 +234,7 @@ const badCursors: [string, string][] = [
   [encode(['yesterday', uuid('1')]), 'words for a timestamp'],
 ];
 
-test.serial('a cursor the API did not issue is refused as REQUEST.INVALID_CURSOR by both lists', async (t) => {
+test.serial('a cursor the API did not issue is refused as QUERY.INVALID_CURSOR by both lists', async (t) => {
   await seedAudit();
   await seedApiKeys();
   const issued = (await listAudit(database.db, { limit: 2 })).nextCursor;
@@ -244,7 +244,7 @@ test.serial('a cursor the API did not issue is refused as REQUEST.INVALID_CURSOR
   for (const [cursor, label] of [...badCursors, [tampered, 'a tampered issued cursor'] as [string, string]]) {
     for (const list of [() => listAudit(database.db, { limit: 2, cursor }), () => listApiKeys(database.db, { limit: 2, cursor })]) {
       const error = await t.throwsAsync(list(), { instanceOf: ValidationError }, label);
-      t.is(error?.code, 'REQUEST.INVALID_CURSOR', label);
+      t.is(error?.code, 'QUERY.INVALID_CURSOR', label);
       t.deepEqual(error?.errors, [{ path: 'query.cursor', message: 'Invalid cursor' }], label);
     }
   }
