@@ -32,8 +32,8 @@ import { NotFound } from '../../domain/kernel/errors.js';
 import { isUuid } from '../../domain/kernel/uuid.js';
 import { leadsProjection } from '../../projections/crm/leads-projection.js';
 import { getLead, leadStats, listActivities, listLeads } from '../../projections/crm/leads-queries.js';
-import { appliedBatches } from '../../projections/projection-status.js';
 import { commandContextOf } from './access.js';
+import { answerCached } from './cached-read.js';
 import type { HttpDependencies } from './dependencies.js';
 import { etag, ifMatchRevision, noneMatchHits } from './preconditions.js';
 import { CONSISTENCY_HEADER, readDatabase } from './read-database.js';
@@ -44,7 +44,6 @@ const WRITERS: readonly Role[] = ['agent', 'operator'];
 const READERS: readonly Role[] = ['viewer', 'agent', 'operator'];
 
 /** Only bounds the cache's memory: keys change whenever the data does. */
-const STATS_TTL_SECONDS = 3600;
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
@@ -251,19 +250,7 @@ export const crmRoutes = (deps: HttpDependencies) => [
     async handle(ctx) {
       const reader = readDatabase(ctx, deps);
       await awaitMinPosition(ctx, deps, leadsProjection, reader.db);
-      // Keyed by how many batches the projection has applied on this database: a hit is never older than the data.
-      const version = await appliedBatches(reader.db, leadsProjection.name);
-      const key = `stats:crm-leads:${reader.name}:${version}`;
-      const cached = await deps.cache.get(key);
-      ctx.set('X-Chorus-Cache', cached === null ? 'miss' : 'hit');
-      if (cached !== null) {
-        ctx.type = 'application/json';
-        ctx.body = cached;
-        return;
-      }
-      const stats = await leadStats(reader.db);
-      await deps.cache.set(key, JSON.stringify(stats), STATS_TTL_SECONDS);
-      ctx.body = stats;
+      await answerCached(ctx, deps, reader, leadsProjection, [], () => leadStats(reader.db));
     },
   }),
   route({

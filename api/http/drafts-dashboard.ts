@@ -5,7 +5,7 @@ import { BUCKETS } from '../../domain/drafts/events.js';
 import { ValidationError } from '../../domain/kernel/errors.js';
 import { draftsDashboardProjection } from '../../projections/drafts/dashboard-projection.js';
 import { draftsDashboard } from '../../projections/drafts/dashboard-queries.js';
-import { appliedBatches } from '../../projections/projection-status.js';
+import { answerCached } from './cached-read.js';
 import type { HttpDependencies } from './dependencies.js';
 import { awaitMinPosition, MIN_POSITION_HEADER } from './read-your-writes.js';
 import { CONSISTENCY_HEADER, readDatabase } from './read-database.js';
@@ -20,7 +20,6 @@ const DEFAULT_DAYS = 30;
 const DAY_MS = 86_400_000;
 
 /** Only bounds the cache's memory: keys change whenever the data does. */
-const DASHBOARD_TTL_SECONDS = 3600;
 
 /** A calendar day, YYYY-MM-DD, that exists (no 2026-02-30). */
 const Day = z
@@ -66,19 +65,9 @@ export const draftsDashboardRoutes = (deps: HttpDependencies) => [
       const range = dashboardRange(query, today);
       const reader = readDatabase(ctx, deps);
       await awaitMinPosition(ctx, deps, draftsDashboardProjection, reader.db);
-      // Keyed by how many batches the projection has applied on this database: a hit is never older than the data.
-      const version = await appliedBatches(reader.db, draftsDashboardProjection.name);
-      const key = `dashboard:drafts:${version}:${range.from}:${range.to}:${query.bucket ?? 'all'}`;
-      const cached = await deps.cache.get(key);
-      ctx.set('X-Chorus-Cache', cached === null ? 'miss' : 'hit');
-      if (cached !== null) {
-        ctx.type = 'application/json';
-        ctx.body = cached;
-        return;
-      }
-      const dashboard = await draftsDashboard(reader.db, { ...range, bucket: query.bucket });
-      await deps.cache.set(key, JSON.stringify(dashboard), DASHBOARD_TTL_SECONDS);
-      ctx.body = dashboard;
+      await answerCached(ctx, deps, reader, draftsDashboardProjection, [range.from, range.to, query.bucket ?? 'all'], () =>
+        draftsDashboard(reader.db, { ...range, bucket: query.bucket }),
+      );
     },
   }),
 ];

@@ -18,7 +18,7 @@ import { NotFound, ValidationError } from '../../domain/kernel/errors.js';
 import { isUuid } from '../../domain/kernel/uuid.js';
 import { feedbackProjection } from '../../projections/feedback/feedback-projection.js';
 import { feedbackStats, getFeedback, listFeedback } from '../../projections/feedback/feedback-queries.js';
-import { appliedBatches } from '../../projections/projection-status.js';
+import { answerCached } from './cached-read.js';
 import type { HttpDependencies } from './dependencies.js';
 import { awaitMinPosition, MIN_POSITION_HEADER } from './read-your-writes.js';
 import { etag, ifMatchRevision, noneMatchHits } from './preconditions.js';
@@ -69,7 +69,6 @@ const ListQuery = z.strictObject({
 const StatsQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(366).default(30) });
 
 /** Only bounds the cache's memory: keys change whenever the data does. */
-const STATS_TTL_SECONDS = 3600;
 
 
 const commandContext = (ctx: Context, expectedRevision?: number): CommandContext =>
@@ -130,19 +129,7 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
       const reader = readDatabase(ctx, deps);
       await awaitMinPosition(ctx, deps, feedbackProjection, reader.db);
       const today = deps.commands.clock.now().toISOString().slice(0, 10);
-      // Keyed by how many batches the projection has applied on this database: a hit is never older than the data.
-      const version = await appliedBatches(reader.db, feedbackProjection.name);
-      const key = `stats:feedback:${version}:${query.days}:${today}`;
-      const cached = await deps.cache.get(key);
-      ctx.set('X-Chorus-Cache', cached === null ? 'miss' : 'hit');
-      if (cached !== null) {
-        ctx.type = 'application/json';
-        ctx.body = cached;
-        return;
-      }
-      const stats = await feedbackStats(reader.db, { days: query.days, today });
-      await deps.cache.set(key, JSON.stringify(stats), STATS_TTL_SECONDS);
-      ctx.body = stats;
+      await answerCached(ctx, deps, reader, feedbackProjection, [String(query.days), today], () => feedbackStats(reader.db, { days: query.days, today }));
     },
   }),
   route({
