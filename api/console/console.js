@@ -20,6 +20,8 @@
   const lagSamples = [];
   let timer = null;
   let refreshing = false;
+  // A 403 on the audit trail holds for the session: asking again on every refresh would only fill the trail itself.
+  let auditRefused = null;
 
   // --- DOM helpers: every value goes in as text --------------------------------------------------------------
   function el(tag, options = {}, children = []) {
@@ -53,6 +55,7 @@
       super(`${status}${code ? ` ${code}` : ''}: ${detail}`);
       this.status = status;
       this.code = code;
+      this.detail = detail;
     }
   }
 
@@ -100,7 +103,7 @@
 
   function messageOf(id, failure) {
     if (failure instanceof ApiError && failure.status === 403) {
-      return id === 'panel-audit' ? `403 ${failure.code || 'AUTH.FORBIDDEN'}: the audit trail is for admins only (${failure.message})` : `403: not allowed (${failure.message})`;
+      return id === 'panel-audit' ? `403 ${failure.code || 'AUTH.FORBIDDEN'}: the audit trail is for admins only (${failure.detail})` : failure.message;
     }
     return failure instanceof Error ? failure.message : String(failure);
   }
@@ -234,6 +237,16 @@
     return el('div', {}, [el('span', { className: 'muted', text: label }), strong]);
   }
 
+  async function loadAudit() {
+    if (auditRefused !== null) throw auditRefused;
+    try {
+      return await api('/v1/audit?limit=20');
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 403) auditRefused = failure;
+      throw failure;
+    }
+  }
+
   function renderAudit({ items }) {
     if (items.length === 0) return el('p', { className: 'muted', text: 'No audit entries.' });
     const rows = items.map((entry) => [
@@ -309,7 +322,7 @@
         fill('panel-dead-letters', () => api('/v1/ops/dead-letters?status=open&limit=50'), renderDeadLetters),
         fill('panel-ai', () => api('/v1/ai/providers/health'), renderProviders),
         fill('panel-autoheal', () => Promise.all([api('/v1/ops/autoheal/stats'), api('/v1/ops/autoheal/history?limit=20')]), renderAutoheal),
-        fill('panel-audit', () => api('/v1/audit?limit=20'), renderAudit),
+        fill('panel-audit', loadAudit, renderAudit),
       ]);
       $('refresh-info').textContent = `refreshed ${new Date().toLocaleTimeString()} · every ${refreshMs / 1000} s`;
     } finally {
@@ -321,6 +334,7 @@
     if (timer !== null) window.clearInterval(timer);
     timer = null;
     lagSamples.length = 0;
+    auditRefused = null;
     $('panels').hidden = true;
     $('session').hidden = true;
     $('forbidden').hidden = true;
