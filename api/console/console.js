@@ -6,7 +6,7 @@
 (() => {
   const TOKEN_KEY = 'chorus.console.token';
   const DEFAULT_REFRESH_MS = 15000;
-  const MIN_REFRESH_MS = 500;
+  const MIN_REFRESH_MS = 1000;
   const MAX_REFRESH_MS = 300000;
   const LAG_SAMPLES = 60;
 
@@ -94,6 +94,12 @@
       error.textContent = '';
       section.dataset.state = 'ok';
     } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 401) {
+        // The token expired or was revoked while the page was open: back to the form, with the reason.
+        sessionStorage.removeItem(TOKEN_KEY);
+        signedOutView(`Signed out: ${failure.message}`);
+        return;
+      }
       error.textContent = messageOf(id, failure);
       error.hidden = false;
       content.replaceChildren();

@@ -222,6 +222,17 @@ if (!existsSync(CHROMIUM)) {
     await page.context().close();
   });
 
+  test.serial('a token refused mid-session (expired, revoked) signs the page out with the reason', async (t) => {
+    const page = await signedIn(['operator']);
+    await page.waitForSelector('#panel-health[data-state="ok"]', WAIT);
+    await page.evaluate(() => (globalThis as unknown as { sessionStorage: { setItem(key: string, value: string): void } }).sessionStorage.setItem('chorus.console.token', 'a.b.c'));
+    await page.waitForSelector('#signin:not([hidden])', WAIT);
+    t.regex((await page.textContent('#signin-error')) ?? '', /Signed out: 401 AUTH\.INVALID_TOKEN/);
+    t.true(await page.locator('#panels').isHidden());
+    t.is(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(key: string): string | null } }).sessionStorage.getItem('chorus.console.token')), null);
+    await page.context().close();
+  });
+
   test.serial('a token the API refuses keeps the sign-in form, with the reason', async (t) => {
     const page = await (await browser.newContext()).newPage();
     await page.goto(`${chorus.url}/console`);
