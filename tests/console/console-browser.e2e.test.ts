@@ -194,8 +194,14 @@ if (!existsSync(CHROMIUM)) {
     await page.context().close();
   });
 
-  test.serial('an admin also sees the audit trail, hostile reasons as text', async (t) => {
+  test.serial('an admin also sees the audit trail, hostile reasons as text; a rebuild shows in the projections', async (t) => {
+    const started = await fetch(`${chorus.url}/v1/ops/projections/polls/rebuild`, { method: 'POST', headers: await bearerFor(chorus, ['operator']) });
+    t.is(started.status, 202);
+    await until(() => api<{ rebuild: { status: string } | null }>('/v1/ops/projections/polls'), (status) => status.rebuild?.status === 'completed', 'the rebuild done');
     const page = await signedIn(['admin']);
+    await page.waitForSelector('#panel-projections[data-state="ok"]', WAIT);
+    const polls = page.locator('#panel-projections tr', { hasText: /^polls/ }).first();
+    t.regex((await polls.textContent()) ?? '', /completed \(generation \d+, \d+ events/);
     await page.waitForSelector('#panel-audit[data-state="ok"]', WAIT);
     const audit = (await page.textContent('#panel-audit .content')) ?? '';
     t.regex(audit, /deadletter\.retried/);

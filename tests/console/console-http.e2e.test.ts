@@ -47,6 +47,13 @@ test('the page, its script and its style are served with their types, a strict C
   t.notRegex(page.body as string, /<script>|<style|\sstyle="|\son\w+="/i, 'no inline script, style or handler: the CSP would block it');
 });
 
+test('HEAD answers the headers without a body', async (t) => {
+  const reply = await call('HEAD', '/console');
+  t.is(reply.status, 200);
+  t.is(reply.headers.get('content-type'), 'text/html; charset=utf-8');
+  t.is(reply.body, '');
+});
+
 test('an unchanged file answers 304 to its ETag', async (t) => {
   const first = await call('GET', '/console/console.js');
   const again = await call('GET', '/console/console.js', { headers: { 'If-None-Match': first.headers.get('etag')! } });
