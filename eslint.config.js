@@ -21,6 +21,16 @@ export default tseslint.config(
     },
   },
   {
+    // The ops console's page script: plain browser JavaScript, no types, no modules.
+    files: ['api/console/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      parserOptions: { projectService: false, program: null },
+      globals: { window: 'readonly', document: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', URLSearchParams: 'readonly', Node: 'readonly' },
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/consistent-type-imports': 'off' },
+  },
+  {
     files: ['domain/**/*.ts'],
     rules: restrict(
       [...infrastructurePackages, 'node:*', ...builtinModules, '**/application/**', '**/infrastructure/**', '**/projections/**', '**/api/**'],

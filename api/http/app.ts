@@ -3,6 +3,7 @@ import Koa, { type Context, type Next } from 'koa';
 import type { HttpDependencies } from './dependencies.js';
 import type { BoundedContext } from '../contexts.js';
 import { aiRoutes } from './ai.js';
+import { consoleRoutes, loadConsoleAssets } from './console.js';
 import { commandCenterRoutes } from './command-center.js';
 import { operationsRoutes } from './operations.js';
 import { rebuildRoutes } from './rebuilds.js';
@@ -56,6 +57,7 @@ export function createHttpApp(deps: HttpDependencies, contexts: readonly Pick<Bo
   app.use(securityAudit(deps));
   app.use(problemDocuments);
   app.use(allowedHosts(deps.config.allowedHosts));
+  app.use(consoleRoutes(loadConsoleAssets(), deps.processInfo.version));
   app.use(jsonWritesOnly);
   app.use(unmatchedAsProblems);
   app.use(router.routes());
