@@ -276,7 +276,7 @@ test.serial('the audit query refuses what it cannot read with 400, never 500', a
   for (const query of ['since=yesterday', 'until=2026-02-30T00:00:00Z', 'since=0000-01-01T00:00:00Z', 'type=auth.everything', 'limit=0', 'limit=501', 'cursor=garbage', 'cursor=WyIyMDI2LTEyLTAyVDEwOjAwOjAwLjAwMFoiLCJ4Il0', 'surprise=1']) {
     const reply = await call('GET', `/v1/audit?${query}`, { as: ['admin'] });
     t.is(reply.status, 400, query);
-    t.regex(reply.body.code, /^REQUEST\./, query);
+    t.regex(reply.body.code, query.startsWith('cursor=') ? /^QUERY\.INVALID_CURSOR$/ : /^REQUEST\./, query);
   }
   const since = '2026-01-01T00:00:00+01:00';
   const window = await call('GET', `/v1/audit?since=${encodeURIComponent(since)}&until=9999-12-31T23:59:59Z&limit=3`, { as: ['admin'], headers: { 'X-Chorus-Consistency': 'strong' } });
