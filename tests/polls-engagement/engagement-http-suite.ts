@@ -223,8 +223,8 @@ export function engagementHttpSuite(profile: Profile): void {
     const events = await collect(store().readStream(reactionStreamId(pollId, racer.id)));
     const kindsInOrder = events.map((event) => (event.data as { kind: string; previous: string | null }));
     kindsInOrder.forEach((data, n) => t.is(data.previous, n === 0 ? null : kindsInOrder[n - 1]!.kind, 'each ReactionSet names the kind it replaced'));
-    const head = await store().headPosition();
-    const view = await call('GET', `/v1/polls/${pollId}`, as(racer, { 'X-Chorus-Min-Position': head! }));
+    // Read once the last reaction is applied: the store's head may still lag it while other writers are in flight.
+    const view = await call('GET', `/v1/polls/${pollId}`, as(racer, { 'X-Chorus-Min-Position': events.at(-1)!.position }));
     const counts = view.body.reactions as Record<string, number>;
     t.is(Object.values(counts).reduce((sum, n) => sum + n, 0), 1);
     t.is(counts[kindsInOrder[kindsInOrder.length - 1]!.kind], 1);
