@@ -50,7 +50,14 @@ if (databaseUrl !== undefined) {
     const db = await serverTestDatabase(databaseUrl);
     databases.push(db);
     // Only news can refresh a kept view here: it would otherwise be kept for ten minutes.
-    const config = loadConfig({ ...TEST_CONFIG, LOG_LEVEL: 'silent', DATABASE_URL: db.url!, CHORUS_VIEW_CACHE_MAX_AGE_MS: '600000' });
+    const config = loadConfig({
+      ...TEST_CONFIG,
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: db.url!,
+      CHORUS_VIEW_CACHE_MAX_AGE_MS: '600000',
+      // A projector that has just started may take seconds to its first batch on a busy machine.
+      CHORUS_MIN_POSITION_TIMEOUT_MS: '30000',
+    });
     const logger = pino({ level: 'silent' });
     const api = await startRoles(config, logger, { roles: ['api'] });
     running.push(api);
