@@ -7,19 +7,15 @@ import { draftsDashboardProjection } from '../../projections/drafts/dashboard-pr
 import { draftsDashboard } from '../../projections/drafts/dashboard-queries.js';
 import { answerCached } from './cached-read.js';
 import type { HttpDependencies } from './dependencies.js';
+import { DRAFTS_READERS } from './drafts.js';
 import { awaitMinPosition, MIN_POSITION_HEADER } from './read-your-writes.js';
 import { CONSISTENCY_HEADER, readDatabase } from './read-database.js';
 import { route } from './routes.js';
-
-/** Drafts reads: viewers and every role that works the drafts (admins always). */
-const READERS = ['viewer', 'agent', 'operator'] as const;
 
 /** The longest range one request may cover, in days. */
 export const DASHBOARD_MAX_DAYS = 366;
 const DEFAULT_DAYS = 30;
 const DAY_MS = 86_400_000;
-
-/** Only bounds the cache's memory: keys change whenever the data does. */
 
 /** A calendar day, YYYY-MM-DD, that exists (no 2026-02-30). */
 const Day = z
@@ -56,7 +52,7 @@ export const draftsDashboardRoutes = (deps: HttpDependencies) => [
     path: '/v1/drafts/dashboard',
     tag: 'drafts',
     summary: 'Drafts, evaluated share, WER of raw drafts and DFNs (mean, p90) and improvement, in all, per bucket and per day',
-    access: READERS,
+    access: DRAFTS_READERS,
     query: DashboardQuery,
     headers: [MIN_POSITION_HEADER, CONSISTENCY_HEADER],
     responses: { 200: '{ from, to, bucket, totals, byBucket, byDay }', 400: 'Invalid date, bucket, or range (from after to, over 366 days)', 503: 'Read model behind X-Chorus-Min-Position' },
