@@ -3,6 +3,7 @@
 // stream. One evaluation per final note: its event id derives from (draft, final note revision), so a redelivery, a
 // DfnGenerated and a FinalNoteRecorded that both find the pair complete, or a second process, append one event.
 import type { DfnGenerated, DraftEvent, DraftIngested, EvaluationCompleted, FinalNoteRecorded } from '../../domain/drafts/events.js';
+import { DEFAULT_BUCKET } from '../../domain/drafts/speaker-commands.js';
 import { WrongExpectedRevision } from '../../domain/kernel/errors.js';
 import { retryOrThrow } from '../../application/kernel/retry.js';
 import type { Upcasting } from '../../application/eventstore/upcasting.js';
@@ -98,9 +99,9 @@ export function draftsEvaluator({ store, ids, clock, upcasting, evaluate = bound
           evaluationId,
           draftId: ingested.draftId,
           speakerId: ingested.speakerId,
-          // A speaker stream the draft names always exists (the draft was ingested for it); high_edit is the bucket
-          // of a new speaker, for a store that lost it.
-          bucket: bucket ?? 'high_edit',
+          // A speaker stream the draft names always exists (the draft was ingested for it); a new speaker's bucket, for
+          // a store that lost it.
+          bucket: bucket ?? DEFAULT_BUCKET,
           finalNoteRevision: finalNote.revision,
           rawWer: metrics.raw.wer,
           rawCer: metrics.raw.cer,
