@@ -32,7 +32,13 @@ const DashboardQuery = z.strictObject({
   bucket: z.enum(BUCKETS).optional(),
 });
 
-const shiftDays = (day: string, days: number): string => new Date(Date.parse(`${day}T00:00:00.000Z`) + days * DAY_MS).toISOString().slice(0, 10);
+/** The last day a YYYY-MM-DD can name: a default range ends there rather than in year 10000 ("+010000-01"). */
+const LAST_DAY = '9999-12-31';
+
+const shiftDays = (day: string, days: number): string => {
+  const shifted = new Date(Date.parse(`${day}T00:00:00.000Z`) + days * DAY_MS).toISOString().slice(0, 10);
+  return shifted.startsWith('+') ? LAST_DAY : shifted;
+};
 
 /** The range asked for, with its defaults, in order and no longer than DASHBOARD_MAX_DAYS. */
 export function dashboardRange(query: Readonly<{ from?: string | undefined; to?: string | undefined }>, today: string): { from: string; to: string } {
