@@ -6,7 +6,7 @@ import { ValidationError } from '../domain/kernel/errors.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-export const isUuidText = (id: string): boolean => UUID.test(id);
+const isUuidText = (id: string): boolean => UUID.test(id);
 
 export const encodeCursor = (at: Date, id: string): string => Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
 

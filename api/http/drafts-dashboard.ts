@@ -7,19 +7,15 @@ import { draftsDashboardProjection } from '../../projections/drafts/dashboard-pr
 import { draftsDashboard } from '../../projections/drafts/dashboard-queries.js';
 import { answerCached } from './cached-read.js';
 import type { HttpDependencies } from './dependencies.js';
+import { DRAFTS_READERS } from './drafts.js';
 import { awaitMinPosition, MIN_POSITION_HEADER } from './read-your-writes.js';
 import { CONSISTENCY_HEADER, readDatabase } from './read-database.js';
 import { route } from './routes.js';
-
-/** Drafts reads: viewers and every role that works the drafts (admins always). */
-const READERS = ['viewer', 'agent', 'operator'] as const;
 
 /** The longest range one request may cover, in days. */
 export const DASHBOARD_MAX_DAYS = 366;
 const DEFAULT_DAYS = 30;
 const DAY_MS = 86_400_000;
-
-/** Only bounds the cache's memory: keys change whenever the data does. */
 
 /** A calendar day, YYYY-MM-DD, that exists (no 2026-02-30). */
 const Day = z
@@ -36,7 +32,13 @@ const DashboardQuery = z.strictObject({
   bucket: z.enum(BUCKETS).optional(),
 });
 
-const shiftDays = (day: string, days: number): string => new Date(Date.parse(`${day}T00:00:00.000Z`) + days * DAY_MS).toISOString().slice(0, 10);
+/** The last day a YYYY-MM-DD can name: a default range ends there rather than in year 10000 ("+010000-01"). */
+const LAST_DAY = '9999-12-31';
+
+const shiftDays = (day: string, days: number): string => {
+  const shifted = new Date(Date.parse(`${day}T00:00:00.000Z`) + days * DAY_MS).toISOString().slice(0, 10);
+  return shifted.startsWith('+') ? LAST_DAY : shifted;
+};
 
 /** The range asked for, with its defaults, in order and no longer than DASHBOARD_MAX_DAYS. */
 export function dashboardRange(query: Readonly<{ from?: string | undefined; to?: string | undefined }>, today: string): { from: string; to: string } {
@@ -56,7 +58,7 @@ export const draftsDashboardRoutes = (deps: HttpDependencies) => [
     path: '/v1/drafts/dashboard',
     tag: 'drafts',
     summary: 'Drafts, evaluated share, WER of raw drafts and DFNs (mean, p90) and improvement, in all, per bucket and per day',
-    access: READERS,
+    access: DRAFTS_READERS,
     query: DashboardQuery,
     headers: [MIN_POSITION_HEADER, CONSISTENCY_HEADER],
     responses: { 200: '{ from, to, bucket, totals, byBucket, byDay }', 400: 'Invalid date, bucket, or range (from after to, over 366 days)', 503: 'Read model behind X-Chorus-Min-Position' },

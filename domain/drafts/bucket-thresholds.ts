@@ -9,8 +9,6 @@ export const BUCKET_THRESHOLDS: readonly Readonly<{ bucket: Bucket; below: numbe
   { bucket: 'medium_edit', below: 0.3 },
 ];
 
-export const DEFAULT_BUCKET_WINDOW = 20;
-
 export function bucketForRawWer(meanRawWer: number): Bucket {
   return BUCKET_THRESHOLDS.find(({ below }) => meanRawWer < below)?.bucket ?? 'high_edit';
 }

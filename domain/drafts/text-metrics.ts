@@ -213,19 +213,23 @@ export function characterErrorRate(reference: string, hypothesis: string): numbe
   return rate(editDistance(a, b, symbols), a.length);
 }
 
-/** WER and CER (with the word edits) of a hypothesis against a reference, both raw texts. */
-export function compareTexts(reference: string, hypothesis: string): TextComparison {
-  const referenceWords = normalizedWords(reference);
-  const hypothesisWords = normalizedWords(hypothesis);
-  const { wer, edits } = wordErrors(referenceWords, hypothesisWords);
-  return { wer, cer: characterErrorRate(referenceWords.join(' '), hypothesisWords.join(' ')), edits };
+/** WER and CER (with the word edits) of two texts' normalised words. */
+function compareWords(reference: readonly string[], hypothesis: readonly string[]): TextComparison {
+  const { wer, edits } = wordErrors(reference, hypothesis);
+  return { wer, cer: characterErrorRate(reference.join(' '), hypothesis.join(' ')), edits };
 }
+
+/** WER and CER (with the word edits) of a hypothesis against a reference, both raw texts. */
+export const compareTexts = (reference: string, hypothesis: string): TextComparison => compareWords(normalizedWords(reference), normalizedWords(hypothesis));
 
 /** Everything EvaluationCompleted reports on a draft: its raw text and its DFN against the final note. */
 export function evaluateDraft(texts: Readonly<{ raw: string; dfn: string; finalNote: string }>): DraftEvaluationMetrics {
-  const raw = compareTexts(texts.finalNote, texts.raw);
-  const dfn = compareTexts(texts.finalNote, texts.dfn);
-  return { raw, dfn, dfnRougeL: rougeLF1(normalizedWords(texts.finalNote), normalizedWords(texts.dfn)), improvement: raw.wer - dfn.wer, metricVersion: METRIC_VERSION };
+  // Each text normalised once: up to 100k characters each, and the final note serves three comparisons.
+  const finalNote = normalizedWords(texts.finalNote);
+  const dfnWords = normalizedWords(texts.dfn);
+  const raw = compareWords(finalNote, normalizedWords(texts.raw));
+  const dfn = compareWords(finalNote, dfnWords);
+  return { raw, dfn, dfnRougeL: rougeLF1(finalNote, dfnWords), improvement: raw.wer - dfn.wer, metricVersion: METRIC_VERSION };
 }
 
 /**

@@ -11,8 +11,6 @@ export type AlignmentStep =
   /** A final-note word the draft has not: in WER terms a deletion (the hypothesis lost it). */
   | Readonly<{ kind: 'missing'; ref: string }>;
 
-/** In WER's terms, the hypothesis against the reference: `reference` is the reference's word count. */
-
 /**
  * Splits on whitespace, keeping punctuation on its word: "HISTORY:" and "tension." are words of their own. Callers
  * that want case- or punctuation-blind comparison normalise the words first.

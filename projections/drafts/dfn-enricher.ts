@@ -37,10 +37,13 @@ export type DraftsDfnDependencies = Readonly<{
   examples?: number;
 }>;
 
-/** The speaker's specialty as their stream's first event says; null for a speaker without one (or unknown). */
-async function specialtyOf(store: EventStore, upcasting: Upcasting, speakerId: string): Promise<string | null> {
+/**
+ * The speaker's specialty as their stream's first event says; null for a speaker without one (or unknown). The
+ * store upcasts what it reads (upcastingEventStore), so the event is at its current schema.
+ */
+async function specialtyOf(store: EventStore, speakerId: string): Promise<string | null> {
   for await (const event of store.readStream(speakerStreamId(speakerId))) {
-    const first = upcasting.upcast(event) as unknown as SpeakerCreated;
+    const first = event as unknown as SpeakerCreated;
     return first.type === 'SpeakerCreated' ? first.data.specialty : null;
   }
   return null;
@@ -63,7 +66,7 @@ export function draftsDfn(deps: DraftsDfnDependencies): Enricher {
       const { draftId, speakerId, text } = (ingested as unknown as DraftIngested).data;
       const started = performance.now();
       await awaitApplied(deps, draftsRetrievalProjection, ingested.position, signal);
-      const specialty = await specialtyOf(store, upcasting, speakerId);
+      const specialty = await specialtyOf(store, speakerId);
       const pairs = await retriever.retrieve({ draftId, speakerId, specialty, text, limit: examples });
       const note = await generate({ draft: text, examples: pairs.map(({ draftId: id, draft, finalNote }) => ({ draftId: id, draft, finalNote })) }, signal);
       const data: DfnGenerated['data'] = {

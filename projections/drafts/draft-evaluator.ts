@@ -2,8 +2,8 @@
 // final note (WER, CER, ROUGE-L: domain/drafts/text-metrics.ts) and appends EvaluationCompleted to the draft's
 // stream. One evaluation per final note: its event id derives from (draft, final note revision), so a redelivery, a
 // DfnGenerated and a FinalNoteRecorded that both find the pair complete, or a second process, append one event.
-import type { Bucket, DfnGenerated, DraftEvent, DraftIngested, EvaluationCompleted, FinalNoteRecorded, SpeakerEvent } from '../../domain/drafts/events.js';
-import { speakerStreamId } from '../../domain/drafts/events.js';
+import type { DfnGenerated, DraftEvent, DraftIngested, EvaluationCompleted, FinalNoteRecorded } from '../../domain/drafts/events.js';
+import { DEFAULT_BUCKET } from '../../domain/drafts/speaker-commands.js';
 import { WrongExpectedRevision } from '../../domain/kernel/errors.js';
 import { retryOrThrow } from '../../application/kernel/retry.js';
 import type { Upcasting } from '../../application/eventstore/upcasting.js';
@@ -11,6 +11,7 @@ import type { Clock } from '../../application/ports/clock.js';
 import type { EventStore, RecordedEvent } from '../../application/ports/event-store.js';
 import type { Ids } from '../../application/ports/ids.js';
 import type { Enricher } from '../enricher.js';
+import { speakerBucketState } from './bucket-recommender.js';
 import { boundedDraftEvaluation } from './draft-metrics.js';
 
 export const DRAFTS_EVALUATOR = 'enricher.drafts-evaluator';
@@ -59,17 +60,6 @@ function draftAsOf(events: readonly RecordedEvent[], revision: number): DraftAsO
   return { ingested, dfn, finalNote, evaluated, lastRevision: events.at(-1)?.revision ?? -1 };
 }
 
-/** The speaker's bucket now, from its own stream (not a read model that may lag). */
-export async function currentBucket(store: EventStore, speakerId: string): Promise<Bucket | null> {
-  let bucket: Bucket | null = null;
-  for await (const recorded of store.readStream(speakerStreamId(speakerId))) {
-    const event = recorded as unknown as SpeakerEvent;
-    if (event.type === 'SpeakerCreated') bucket = event.data.bucket;
-    else if (event.type === 'SpeakerReassigned') bucket = event.data.to;
-  }
-  return bucket;
-}
-
 async function readStream(store: EventStore, streamId: string): Promise<RecordedEvent[]> {
   const events: RecordedEvent[] = [];
   for await (const event of store.readStream(streamId)) events.push(event);
@@ -102,15 +92,16 @@ export function draftsEvaluator({ store, ids, clock, upcasting, evaluate = bound
         const { ingested, dfn, finalNote } = draft;
         if (ingested === null || dfn === null || finalNote === null || draft.evaluated.has(finalNote.revision)) return;
         measured ??= evaluate({ raw: ingested.text, dfn: dfn.text, finalNote: finalNote.data.text }, signal);
-        const [bucket, metrics] = await Promise.all([currentBucket(store, ingested.speakerId), measured]);
+        // The speaker's bucket now, from its own stream (not a read model that may lag).
+        const [{ bucket }, metrics] = await Promise.all([speakerBucketState(store, ingested.speakerId), measured]);
         const evaluationId = evaluationIdOf(ingested.draftId, finalNote.revision);
         const data: EvaluationCompleted['data'] = {
           evaluationId,
           draftId: ingested.draftId,
           speakerId: ingested.speakerId,
-          // A speaker stream the draft names always exists (the draft was ingested for it); high_edit is the bucket
-          // of a new speaker, for a store that lost it.
-          bucket: bucket ?? 'high_edit',
+          // A speaker stream the draft names always exists (the draft was ingested for it); a new speaker's bucket, for
+          // a store that lost it.
+          bucket: bucket ?? DEFAULT_BUCKET,
           finalNoteRevision: finalNote.revision,
           rawWer: metrics.raw.wer,
           rawCer: metrics.raw.cer,

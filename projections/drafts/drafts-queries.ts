@@ -123,7 +123,13 @@ export type DraftView = Omit<DraftSummaryView, 'hasDfn'> &
     evaluations: readonly EvaluationView[];
   }>;
 
-function draftSummaryOf(row: Omit<DraftRow, 'text' | 'dfn_text' | 'final_note_text' | 'metadata' | 'dfn_retrieved'> & { has_dfn?: boolean }): DraftSummaryView {
+/** The columns a draft's summary shows: all a page of drafts reads. */
+const SUMMARY_COLUMNS = [
+  'id', 'speaker_id', 'external_id', 'status', 'recorded_at', 'ingested_at', 'last_activity_at', 'dfn_generated_at', 'final_notes', 'last_evaluation_id',
+  'last_raw_wer', 'last_dfn_wer', 'last_improvement', 'last_evaluated_at', 'revision',
+] as const;
+
+function draftSummaryOf(row: Pick<DraftRow, (typeof SUMMARY_COLUMNS)[number]>): DraftSummaryView {
   const latest =
     row.last_evaluation_id === null
       ? null
@@ -136,7 +142,7 @@ function draftSummaryOf(row: Omit<DraftRow, 'text' | 'dfn_text' | 'final_note_te
     recordedAt: iso(row.recorded_at),
     ingestedAt: row.ingested_at.toISOString(),
     lastActivityAt: row.last_activity_at.toISOString(),
-    hasDfn: row.has_dfn ?? row.dfn_generated_at !== null,
+    hasDfn: row.dfn_generated_at !== null,
     finalNotes: Number(row.final_notes),
     latestEvaluation: latest,
     revision: row.revision,
@@ -184,11 +190,7 @@ export type DraftFilter = Readonly<{ speakerId?: string; status?: DraftStatus; l
 export async function listDrafts(db: Kysely<Schema>, { speakerId, status, limit, cursor }: DraftFilter): Promise<Page<DraftSummaryView>> {
   let query = db
     .selectFrom('drafts')
-    .select([
-      'id', 'speaker_id', 'external_id', 'status', 'recorded_at', 'ingested_at', 'last_activity_at', 'dfn_generated_at', 'final_notes', 'last_evaluation_id',
-      'last_raw_wer', 'last_dfn_wer', 'last_improvement', 'last_evaluated_at', 'revision', 'dfn_provider', 'dfn_model', 'dfn_latency_ms',
-      'final_note_revision', 'final_note_recorded_by', 'final_note_recorded_at', 'text_hash',
-    ])
+    .select(SUMMARY_COLUMNS)
     .orderBy('ingested_at', 'desc')
     .orderBy('id', 'desc')
     .limit(limit + 1);

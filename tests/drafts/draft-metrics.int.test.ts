@@ -14,7 +14,10 @@ test('large texts queued for one worker at a time come back equal to the inline 
   const words = (seed: number) => Array.from({ length: 3000 }, (_, index) => `w${(index * seed) % 97}`).join(' ');
   const large = { raw: words(7), dfn: words(11), finalNote: words(13) };
   const evaluate = boundedDraftEvaluation(1);
-  const results = await Promise.all([evaluate(large), evaluate(large), evaluate(texts)]);
+  const finished: string[] = [];
+  const tracked = <T>(name: string, pending: Promise<T>): Promise<T> => pending.then((result) => (finished.push(name), result));
+  const results = await Promise.all([tracked('large', evaluate(large)), tracked('large', evaluate(large)), tracked('small', evaluate(texts))]);
+  t.deepEqual(finished, ['small', 'large', 'large'], 'the small text does not wait behind the queued large ones');
   const expected = evaluateDraft(large);
   t.deepEqual(results[0], expected);
   t.deepEqual(results[1], expected);

@@ -163,6 +163,8 @@ export function draftsDashboardHttpSuite(profile: Profile): void {
     await when('GET', '/v1/drafts/dashboard?from=2031-03-02&to=2031-03-01').then(t, { status: 400, code: 'DRAFTS.INVALID_RANGE' });
     await when('GET', '/v1/drafts/dashboard?from=2030-01-01&to=2031-01-02').then(t, { status: 400, code: 'DRAFTS.RANGE_TOO_LONG' });
     await when('GET', '/v1/drafts/dashboard?from=2030-01-01&to=2031-01-01').then(t, { status: 200 }); // 366 days
+    const lastDays = await when('GET', '/v1/drafts/dashboard?from=9999-12-20').then(t, { status: 200 }); // the default range stops at 9999-12-31
+    t.is(lastDays.body.to, '9999-12-31');
   });
 
   it('viewers and the roles that work drafts may read it; members may not, nor anyone signed out', async (t) => {
