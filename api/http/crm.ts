@@ -43,8 +43,6 @@ import { route } from './routes.js';
 const WRITERS: readonly Role[] = ['agent', 'operator'];
 const READERS: readonly Role[] = ['viewer', 'agent', 'operator'];
 
-/** Only bounds the cache's memory: keys change whenever the data does. */
-
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 const Email = z
