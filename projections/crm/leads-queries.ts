@@ -85,6 +85,10 @@ export async function getLead(db: Kysely<Schema>, id: string): Promise<LeadWithA
   return { ...toView(leadRowOf(row)), latestActivities: latest.items };
 }
 
+export async function leadExists(db: Kysely<Schema>, id: string): Promise<boolean> {
+  return (await db.selectFrom('crm_leads').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+}
+
 export type LeadFilter = Readonly<{
   status?: LeadStatus;
   /** A user id, or `none` for leads nobody owns. */
