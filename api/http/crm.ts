@@ -31,7 +31,7 @@ import type { Role } from '../../domain/identity/roles.js';
 import { NotFound } from '../../domain/kernel/errors.js';
 import { isUuid } from '../../domain/kernel/uuid.js';
 import { leadsProjection } from '../../projections/crm/leads-projection.js';
-import { getLead, leadStats, listActivities, listLeads } from '../../projections/crm/leads-queries.js';
+import { getLead, leadExists, leadStats, listActivities, listLeads } from '../../projections/crm/leads-queries.js';
 import { commandContextOf } from './access.js';
 import { answerCached } from './cached-read.js';
 import type { HttpDependencies } from './dependencies.js';
@@ -42,8 +42,6 @@ import { route } from './routes.js';
 
 const WRITERS: readonly Role[] = ['agent', 'operator'];
 const READERS: readonly Role[] = ['viewer', 'agent', 'operator'];
-
-/** Only bounds the cache's memory: keys change whenever the data does. */
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
@@ -289,8 +287,7 @@ export const crmRoutes = (deps: HttpDependencies) => [
       const id = leadId(params.id);
       const reader = readDatabase(ctx, deps);
       await awaitMinPosition(ctx, deps, leadsProjection, reader.db);
-      const exists = await reader.db.selectFrom('crm_leads').select('id').where('id', '=', id).executeTakeFirst();
-      if (exists === undefined) throw new NotFound('LEAD.NOT_FOUND', `Lead ${id} does not exist`);
+      if (!(await leadExists(reader.db, id))) throw new NotFound('LEAD.NOT_FOUND', `Lead ${id} does not exist`);
       ctx.body = await listActivities(reader.db, id, query);
     },
   }),

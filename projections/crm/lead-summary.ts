@@ -4,7 +4,8 @@
 //
 // Debounce, idempotent and crash-safe by reading the stream, not by timers or state of its own:
 // - it summarises the lead as of the event it is handed, and does nothing when a later such event is in the stream:
-//   of a burst, only the last is summarised, and its summary covers the whole burst;
+//   of a burst, only the last is summarised, and its summary covers the whole burst (the earlier ones read only the
+//   events after them, and neither wait nor read the whole stream);
 // - before asking, it waits until the event is `quietMs` old (from when it was appended) and reads the stream again,
 //   so that activities logged within that window of each other make one burst even when each reaches it alone;
 // - the summary's event id derives from the triggering event's id: a redelivery, a retry or a second process appends
@@ -66,6 +67,12 @@ async function readLead(store: EventStore, streamId: string, sourceRevision: num
   return { lead, activities, revision, laterTrigger };
 }
 
+/** Whether a trigger follows `revision` in the stream: reads only the events after it. */
+async function laterTriggerIn(store: EventStore, streamId: string, revision: number): Promise<boolean> {
+  for await (const recorded of store.readStream(streamId, { from: revision + 1 })) if (TRIGGERS.includes(recorded.type as LeadEvent['type'])) return true;
+  return false;
+}
+
 /** The task's input: the lead as it stands and its latest activities, oldest first by when they happened. */
 export function summaryInputOf(lead: Exclude<Lead, { status: 'initial' }>, activities: readonly ActivityLogged['data'][]): SummarizeActivityInput {
   const latest = activities
@@ -93,6 +100,8 @@ export function leadSummary({ store, summarize, ids, clock, upcasting, quietMs, 
       const { leadId } = (trigger as unknown as Extract<LeadEvent, { type: (typeof TRIGGERS)[number] }>).data;
       const streamId = leadStreamId(leadId);
       for (let attempt = 1; ; attempt++) {
+        // Of a burst already in the stream, the earlier events end here: no wait, and no read of the whole stream.
+        if (await laterTriggerIn(store, streamId, trigger.revision)) return;
         const wait = quietMs - (clock.now().getTime() - Date.parse(trigger.metadata.occurredAt));
         if (wait > 0) {
           await pause(wait, signal);

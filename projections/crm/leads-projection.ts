@@ -81,7 +81,8 @@ export function evolve(row: LeadRow | null, event: RecordedEvent): LeadRow | nul
 export const searchableText = (row: Pick<LeadRow, 'name' | 'company' | 'email'>): string =>
   [row.name, row.company, row.email, row.email?.replace(/[@.]/g, ' ')].filter((part) => part !== null && part !== undefined).join(' ');
 
-const LEAD_COLUMNS = [
+/** The stored columns of a lead but its tsvector. */
+export const LEAD_COLUMNS = [
   'id', 'name', 'email', 'phone', 'company', 'source', 'value_cents', 'status', 'status_reason', 'owner_id', 'archived', 'activity_count',
   'last_activity_at', 'summary', 'next_action', 'sentiment', 'ai_provider', 'summarized_at', 'revision', 'created_by', 'created_at', 'updated_at',
 ] as const;

@@ -4,7 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import { LEAD_STATUSES, type ActivityKind, type LeadSentiment, type LeadStatus } from '../../domain/crm/lead-events.js';
 import { decodeCursor, encodeCursor } from '../keyset-cursor.js';
 import type { Schema } from '../schema.js';
-import { leadRowOf, type LeadRow } from './leads-projection.js';
+import { LEAD_COLUMNS, leadRowOf, type LeadRow } from './leads-projection.js';
 import type { CrmActivitiesTable } from './leads-schema.js';
 
 export type Page<T> = Readonly<{ items: T[]; nextCursor: string | null }>;
@@ -38,10 +38,6 @@ export type LeadWithActivities = LeadView & Readonly<{ latestActivities: Activit
 /** How many of its activities GET /v1/leads/:id shows. */
 export const LATEST_ACTIVITIES = 5;
 
-const LEAD_COLUMNS = [
-  'id', 'name', 'email', 'phone', 'company', 'source', 'value_cents', 'status', 'status_reason', 'owner_id', 'archived', 'activity_count',
-  'last_activity_at', 'summary', 'next_action', 'sentiment', 'ai_provider', 'summarized_at', 'revision', 'created_by', 'created_at', 'updated_at',
-] as const;
 const ACTIVITY_COLUMNS = ['id', 'lead_id', 'kind', 'text', 'occurred_at', 'logged_by', 'logged_at'] as const;
 
 const toView = (row: LeadRow): LeadView => ({
@@ -83,6 +79,10 @@ export async function getLead(db: Kysely<Schema>, id: string): Promise<LeadWithA
   if (row === undefined) return undefined;
   const latest = await listActivities(db, id, { limit: LATEST_ACTIVITIES });
   return { ...toView(leadRowOf(row)), latestActivities: latest.items };
+}
+
+export async function leadExists(db: Kysely<Schema>, id: string): Promise<boolean> {
+  return (await db.selectFrom('crm_leads').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
 }
 
 export type LeadFilter = Readonly<{

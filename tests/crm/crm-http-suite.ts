@@ -256,7 +256,8 @@ export function crmHttpSuite(profile: Profile): void {
     let lead: Reply | undefined;
     for (let attempt = 0; attempt < 300; attempt++) {
       lead = await call('GET', `/v1/leads/${body.id}`, { headers: { 'X-Chorus-Consistency': 'strong' } });
-      if (lead.body.summary !== null) break;
+      // Until the lead is projected it answers 404, whose body has no summary either: wait on, not only on a null.
+      if (lead.status === 200 && lead.body.summary !== null) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     t.like(lead!.body.summary, { sentiment: 'positive', provider: 'local' });

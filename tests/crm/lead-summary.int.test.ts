@@ -145,6 +145,37 @@ test('the debounce waits until the activity is quietMs old, then reads the strea
   t.is(asked.length, 0);
 });
 
+test('of a burst already in the stream, only the last event waits out the window and reads the whole stream', async (t) => {
+  const { asked, summarize } = recordingSummarizer();
+  const { streamId, activities } = await leadWithActivities(['One', 'Two', 'Three']);
+  let now = Date.parse((activities[0]!.data as { loggedAt: string }).loggedAt);
+  const waits: number[] = [];
+  let wholeReads = 0;
+  const counting: EventStore = Object.assign(Object.create(store) as EventStore, {
+    readStream: (id: string, options?: { from?: number }) => {
+      if ((options?.from ?? 0) === 0) wholeReads++;
+      return store.readStream(id, options);
+    },
+  });
+  const enricher = leadSummary({
+    ...deps(),
+    store: counting,
+    clock: { now: () => new Date(now) },
+    summarize,
+    quietMs: 1000,
+    pause: async (ms) => {
+      waits.push(ms);
+      now += ms;
+    },
+  });
+  const runner = new EnricherConsumer(testDb.database.db, enricher, pino({ level: 'silent' }), { maxAttempts: 3, retryMinMs: 1, retryMaxMs: 5, isTransient: () => false });
+  await runner.process(activities, noCheckpoint, signal());
+  t.is(waits.length, 1, 'the earlier two end without waiting');
+  t.is(wholeReads, 1, 'and without reading the whole stream');
+  t.is((await summariesOf(streamId)).length, 1);
+  t.deepEqual(asked[0]!.activities.map((a) => a.text), ['One', 'Two', 'Three']);
+});
+
 test('a lead that moves between the read and the append is read again, and summarised as it now stands', async (t) => {
   const { streamId, activities } = await leadWithActivities(['Talked']);
   const lead = streamId.slice('lead-'.length);

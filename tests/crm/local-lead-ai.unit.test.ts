@@ -65,6 +65,12 @@ test('extraction reads a signature: name, company, phone and email', (t) => {
   });
   t.deepEqual(extractLeadLocally('alan.turing@gmail.com'), { name: 'Alan Turing', email: 'alan.turing@gmail.com', phone: null, company: null }, 'free mail names no company');
   t.deepEqual(extractLeadLocally('Reach me at ada@analytical.io'), { name: null, email: 'ada@analytical.io', phone: null, company: 'Analytical' });
+  t.deepEqual(
+    extractLeadLocally('Grace Hopper, CTO at Navy Labs Inc, grace@navylabs.com'),
+    { name: 'Grace Hopper', email: 'grace@navylabs.com', phone: null, company: 'Navy Labs Inc' },
+    'a title before "at" is not part of the company',
+  );
+  t.is(extractLeadLocally('Grace Hopper, CTO at Navy Labs, grace@gmail.com').company, 'Navy Labs', 'nor is it when the company has no legal suffix');
   t.deepEqual(extractLeadLocally('nothing useful here'), { name: null, email: null, phone: null, company: null });
 });
 

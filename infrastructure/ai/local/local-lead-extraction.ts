@@ -27,8 +27,13 @@ function companyOf(lines: readonly string[], email: string | null): string | nul
   for (const line of lines) {
     const at = AT_COMPANY.exec(line);
     if (at !== null && !EMAIL.test(line)) return at[1]!.trim();
-    const part = line.split(/[|,·•–—]/u).map((piece) => piece.trim()).find((piece) => COMPANY_SUFFIX.test(piece) && !EMAIL.test(piece));
-    if (part !== undefined) return part;
+    // A piece of a line ("Grace Hopper, CTO at Navy Labs Inc, grace@…"): the company after "at", without the title before it.
+    for (const piece of line.split(/[|,·•–—]/u).map((part) => part.trim())) {
+      if (EMAIL.test(piece)) continue;
+      const pieceAt = AT_COMPANY.exec(piece);
+      if (pieceAt !== null) return pieceAt[1]!.trim();
+      if (COMPANY_SUFFIX.test(piece)) return piece;
+    }
   }
   if (email === null) return null;
   const labels = email.split('@')[1]!.split('.');

@@ -15,7 +15,7 @@ const STOP_WORDS = new Set(
 const SUMMARY_SENTENCES = 2;
 const MAX_SENTENCE_LENGTH = 300;
 
-type Sentence = { text: string; activity: number; order: number; score: number };
+type Sentence = { text: string; order: number; score: number };
 
 const wordsOf = (text: string): string[] => (text.toLowerCase().normalize('NFKC').match(/[\p{L}\p{N}]+(?:'[\p{L}]+)?/gu) ?? []).filter((word) => !STOP_WORDS.has(word) && word.length > 1);
 
@@ -32,8 +32,6 @@ function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
-const KIND_NOUNS: Readonly<Record<ActivityKind, string>> = { call: 'call', email: 'email', meeting: 'meeting', note: 'note' };
-
 export function extractiveSummary({ lead, activities }: SummarizeActivityInput): string {
   const frequencies = new Map<string, number>();
   for (const activity of activities) for (const word of wordsOf(activity.text)) frequencies.set(word, (frequencies.get(word) ?? 0) + 1);
@@ -44,7 +42,7 @@ export function extractiveSummary({ lead, activities }: SummarizeActivityInput):
       const weight = words.reduce((sum, word) => sum + (frequencies.get(word) ?? 0), 0) / Math.sqrt(words.length);
       // Later activities count more: where the lead stands now matters most.
       const recency = 1 + index / activities.length;
-      sentences.push({ text, activity: index, order: sentences.length, score: weight * recency });
+      sentences.push({ text, order: sentences.length, score: weight * recency });
     }
   });
   const chosen = [...sentences]
@@ -53,7 +51,7 @@ export function extractiveSummary({ lead, activities }: SummarizeActivityInput):
     .sort((a, b) => a.order - b.order);
   const kinds = new Map<ActivityKind, number>();
   for (const activity of activities) kinds.set(activity.kind, (kinds.get(activity.kind) ?? 0) + 1);
-  const counted = [...kinds].map(([kind, count]) => plural(count, KIND_NOUNS[kind])).join(', ');
+  const counted = [...kinds].map(([kind, count]) => plural(count, kind)).join(', ');
   const first = activities[0]!.occurredAt.slice(0, 10);
   const last = activities[activities.length - 1]!.occurredAt.slice(0, 10);
   const span = first === last ? `on ${first}` : `from ${first} to ${last}`;
