@@ -28,6 +28,7 @@ import { ProjectionRebuilds } from '../projections/rebuild/projection-rebuilds.j
 import { VerificationJobs } from '../projections/rebuild/verification-jobs.js';
 import { projectionLockOf } from './db/projection-lock.js';
 import { aiProviders } from './ai/ai-providers.js';
+import type { SharedAdmin } from './bus/kafka/kafka.js';
 import { KafkaTopology } from './bus/kafka/kafka-topology.js';
 import { InProcessBus } from './bus/inprocess/inprocess-bus.js';
 import { MemoryCache } from './cache/memory/memory-cache.js';
@@ -129,6 +130,8 @@ export type System = Readonly<{
   readers: ReadReplicas;
   cache: Cache;
   kafka: Kafka | null;
+  /** The process's one admin connection to Kafka, for lag and health reads; null without Kafka. */
+  kafkaAdmin: SharedAdmin | null;
   topology: KafkaTopology;
   aiChain: ProviderChain;
   modules: readonly ContextModule[];
@@ -205,6 +208,7 @@ export async function openSystem(config: Config, logger: Logger, options: System
           else for (const module of options.modules) for (const { name } of module.projections) progress.announce(name);
         })
       : async () => undefined;
+  const kafkaAdmin = kafkaSide === null ? null : kafkaSide.sharedAdmin(kafkaSide.client);
   const system = {
     config,
     logger,
@@ -221,6 +225,7 @@ export async function openSystem(config: Config, logger: Logger, options: System
       onSave: () => resolve(c, tokens.metrics).snapshotWrites.inc(),
     }),
     kafka,
+    kafkaAdmin,
     topology,
     aiChain: resolve(c, tokens.aiChain),
     modules: options.modules,
@@ -235,9 +240,9 @@ export async function openSystem(config: Config, logger: Logger, options: System
           }),
   };
   const lagOf: LagOf = async (consumer) =>
-    kafkaSide === null
+    kafkaSide === null || kafkaAdmin === null
       ? logLag(system.store, consumer)
-      : kafkaSide.withAdmin(kafkaSide.client, async (admin) => ({
+      : kafkaAdmin.use(async (admin) => ({
           events: await kafkaSide.consumerGroupLag(admin, topology.groupIdOf(consumer.name), topology.topicsOf(consumer.categories)),
           capped: false,
         }));
@@ -267,6 +272,7 @@ export async function openSystem(config: Config, logger: Logger, options: System
       await verifications.stop();
       await workers.stop();
       await closeWorkers();
+      await kafkaAdmin?.close();
       await stopHearingProgress();
       await readers.stop();
       await Promise.all(resolve(c, tokens.replicaDatabases).map((replica) => replica.close()));

@@ -153,14 +153,16 @@ export class AutohealSupervisor {
 
   private async look(): Promise<void> {
     const states = this.workers.state();
-    for (const name of this.workers.names()) {
-      if (!this.healed(name)) continue;
+    const healed = this.workers.names().filter((name) => this.healed(name));
+    // Every lag at once: one slow read (a broker timing out) should not stretch the look by one timeout per worker.
+    const lags = await Promise.all(healed.map((name) => this.workers.worker(name)!.lag?.().catch(() => null) ?? null));
+    for (const [index, name] of healed.entries()) {
       const worker = this.workers.worker(name)!;
       const now = this.now();
       const tracked = this.tracked.get(name) ?? { lag: null, progressAt: null, stalledSinceMs: null, failedInARow: 0, notBeforeMs: 0 };
       this.tracked.set(name, tracked);
       const health = worker.health?.snapshot(this.options.stuckAfterMs);
-      const lag = worker.lag === undefined ? null : await worker.lag().catch(() => null);
+      const lag = lags[index] ?? null;
       const progressAt = health?.lastProgressAt ?? null;
       const stalledNow = lag !== null && lag > 0 && tracked.lag !== null && lag >= tracked.lag && progressAt === tracked.progressAt && states[name] === 'running';
       tracked.stalledSinceMs = stalledNow ? (tracked.stalledSinceMs ?? now) : null;

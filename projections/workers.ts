@@ -67,8 +67,8 @@ export class Workers {
 
   /** Lets each runner finish the batch in hand, then resolves. */
   async stop(): Promise<void> {
+    // Each run's own controller follows this one (see launch).
     this.controller.abort();
-    for (const slot of this.slots.values()) slot.controller.abort();
     // A restart may launch the next run while this waits: wait until every slot's latest run has ended.
     for (;;) {
       const runs = [...this.slots.values()].map((slot) => slot.current);
@@ -165,9 +165,11 @@ export class Workers {
             this.logger.error({ err: error }, 'worker crash listener failed');
           }
         }
+        // The pause ends early on stop(); its listener goes with it, so crashes do not pile listeners on the signal.
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, pauseMs);
-          this.controller.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+          const stopped = (): void => (clearTimeout(timer), resolve());
+          const timer = setTimeout(() => (this.controller.signal.removeEventListener('abort', stopped), resolve()), pauseMs);
+          this.controller.signal.addEventListener('abort', stopped, { once: true });
         });
         if (generation !== slot.generation) return;
         if (this.controller.signal.aborted) {

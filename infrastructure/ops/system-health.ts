@@ -52,14 +52,14 @@ async function probe(name: string, kind: ComponentKind, check: () => Promise<Rec
     : { name, kind, status: 'ok', latencyMs: outcome.latencyMs, detail: outcome.value ?? {} };
 }
 
-export type HealthSources = Pick<System, 'config' | 'store' | 'database' | 'readers' | 'cache' | 'kafka' | 'projections' | 'workers' | 'aiChain' | 'lagOf' | 'appliedPosition' | 'deadLetterConsumers'>;
+export type HealthSources = Pick<System, 'config' | 'store' | 'database' | 'readers' | 'cache' | 'kafkaAdmin' | 'projections' | 'workers' | 'aiChain' | 'lagOf' | 'appliedPosition' | 'deadLetterConsumers'>;
 
 /** Enrichers that another process runs: known here (for dead-letter retries) with what their lag needs. */
 const enrichersElsewhere = (system: HealthSources): readonly EnricherConsumer[] =>
   system.deadLetterConsumers.filter((consumer): consumer is EnricherConsumer => consumer instanceof EnricherConsumer && system.workers.worker(consumer.name) === undefined);
 
 export async function systemHealth(system: HealthSources, fetchPeer: typeof fetch = fetch): Promise<SystemHealth> {
-  const { config, store, database, readers, cache, kafka, workers, aiChain } = system;
+  const { config, store, database, readers, cache, kafkaAdmin, workers, aiChain } = system;
   const states = workers.state();
   const consumers = workers.health();
   const checks: Promise<ComponentHealth | readonly ComponentHealth[]>[] = [
@@ -80,18 +80,13 @@ export async function systemHealth(system: HealthSources, fetchPeer: typeof fetc
         detail: { lagMs: replica.lagMs, lastError: replica.lastError, checkedAt: replica.checkedAt },
       })),
     ),
-    kafka === null
+    kafkaAdmin === null
       ? Promise.resolve([])
-      : probe('kafka', 'kafka', async () => {
-          const admin = kafka.admin();
-          try {
-            await admin.connect();
+      : probe('kafka', 'kafka', () =>
+          kafkaAdmin.use(async (admin) => {
             const cluster = await admin.describeCluster();
             return { brokers: cluster.brokers.length, controller: cluster.controller };
-          } finally {
-            await admin.disconnect().catch(() => undefined);
-          }
-        }, 'degraded'),
+          }), 'degraded'),
     cache.ping === undefined
       ? Promise.resolve({ name: 'cache', kind: 'cache', status: 'ok', latencyMs: 0, detail: { adapter: 'memory' } } as const)
       : probe('redis', 'redis', async () => {

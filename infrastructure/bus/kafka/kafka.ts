@@ -73,3 +73,39 @@ export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise
     await admin.disconnect();
   }
 }
+
+/** One admin connection a process keeps for its frequent reads (consumer lag, the cluster's health). */
+export type SharedAdmin = Readonly<{
+  use<T>(work: (admin: Admin) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}>;
+
+/**
+ * Connects on first use and keeps the connection, so that a metrics scrape or a health check does not open and
+ * close one per consumer. Work that fails drops the connection: the next use connects afresh.
+ */
+export function sharedAdmin(kafka: Kafka): SharedAdmin {
+  let connected: Promise<Admin> | null = null;
+  const drop = async (admin: Promise<Admin>): Promise<void> => {
+    if (connected === admin) connected = null;
+    await admin.then((client) => client.disconnect()).catch(() => undefined);
+  };
+  return {
+    async use(work) {
+      const admin = (connected ??= (async () => {
+        const client = kafka.admin();
+        await client.connect();
+        return client;
+      })());
+      try {
+        return await work(await admin);
+      } catch (error) {
+        await drop(admin);
+        throw error;
+      }
+    },
+    async close() {
+      if (connected !== null) await drop(connected);
+    },
+  };
+}
