@@ -181,11 +181,12 @@ export class ProviderChain {
         this.#report(name, 'success');
         return { answer, provider: name, model: slot.provider.modelFor?.(task) ?? name, attempts: traced(name, latencyMs) };
       } catch (error) {
-        if (signal?.aborted === true) throw signal.reason;
+        // Counted before the abort check: an aborted call is among `calls`, so its time belongs in the mean.
         const latencyMs = this.#elapsedSince(started);
+        slot.totalLatencyMs += latencyMs;
+        if (signal?.aborted === true) throw signal.reason;
         const reason = describeError(error);
         slot.failures += 1;
-        slot.totalLatencyMs += latencyMs;
         slot.lastCallFailed = true;
         slot.lastError = reason;
         slot.lastErrorAt = this.#options.clock.now().toISOString();
