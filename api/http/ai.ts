@@ -6,6 +6,7 @@ import { AllProvidersFailed, attemptRecordOf } from '../../application/ai/provid
 import type { Role } from '../../domain/identity/roles.js';
 import { commandContextOf } from './access.js';
 import type { HttpDependencies } from './dependencies.js';
+import { titles } from './problem.js';
 import { route } from './routes.js';
 
 const CALLERS: readonly Role[] = ['agent', 'operator'];
@@ -72,7 +73,7 @@ export function aiRoutes(deps: HttpDependencies, intents: readonly AnyAiIntent[]
             instance: ctx.path,
             status: 502,
             code: error.code,
-            title: 'Bad Gateway',
+            title: titles[502],
             detail: `Every AI provider failed to run ${body.intent}: ${error.attempts.map(({ provider }) => provider).join(', ')}`,
             intent: body.intent,
             latencyMs,

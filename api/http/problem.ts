@@ -35,6 +35,7 @@ export const titles: Record<number, string> = {
   431: 'Request Header Fields Too Large',
   501: 'Not Implemented',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
 

@@ -181,11 +181,12 @@ export class ProviderChain {
         this.#report(name, 'success');
         return { answer, provider: name, model: slot.provider.modelFor?.(task) ?? name, attempts: traced(name, latencyMs) };
       } catch (error) {
-        if (signal?.aborted === true) throw signal.reason;
+        // Counted before the abort check: an aborted call is among `calls`, so its time belongs in the mean.
         const latencyMs = this.#elapsedSince(started);
+        slot.totalLatencyMs += latencyMs;
+        if (signal?.aborted === true) throw signal.reason;
         const reason = describeError(error);
         slot.failures += 1;
-        slot.totalLatencyMs += latencyMs;
         slot.lastCallFailed = true;
         slot.lastError = reason;
         slot.lastErrorAt = this.#options.clock.now().toISOString();
@@ -198,18 +199,22 @@ export class ProviderChain {
 
   /** One entry per provider, in chain order; an open circuit whose time is up shows as half_open. */
   health(): ProviderHealth[] {
-    return this.#slots.map((slot) => ({
-      name: slot.provider.name,
-      calls: slot.calls,
-      failures: slot.failures,
-      lastError: slot.lastError,
-      lastErrorAt: slot.lastErrorAt,
-      lastSuccessAt: slot.lastSuccessAt,
-      circuit: this.#circuitOf(slot),
-      lastCheckedAt: laterOf(slot.lastErrorAt, slot.lastSuccessAt),
-      meanLatencyMs: slot.calls === 0 ? null : roundedMs(slot.totalLatencyMs / slot.calls),
-      healthy: this.#circuitOf(slot) === 'closed' && !slot.lastCallFailed,
-    }));
+    return this.#slots.map((slot) => {
+      // Read once: the circuit goes by the clock, and healthy must agree with the circuit shown beside it.
+      const circuit = this.#circuitOf(slot);
+      return {
+        name: slot.provider.name,
+        calls: slot.calls,
+        failures: slot.failures,
+        lastError: slot.lastError,
+        lastErrorAt: slot.lastErrorAt,
+        lastSuccessAt: slot.lastSuccessAt,
+        circuit,
+        lastCheckedAt: laterOf(slot.lastErrorAt, slot.lastSuccessAt),
+        meanLatencyMs: slot.calls === 0 ? null : roundedMs(slot.totalLatencyMs / slot.calls),
+        healthy: circuit === 'closed' && !slot.lastCallFailed,
+      };
+    });
   }
 
   #slotOf(provider: AiProvider): Slot {

@@ -63,6 +63,7 @@ test.serial('every provider failing: 502 problem+json with each provider\'s erro
   for (const attempt of reply.body.attempts) t.true(typeof attempt.latencyMs === 'number' && attempt.latencyMs >= 0);
   t.is(typeof reply.body.latencyMs, 'number');
   t.regex(reply.body.detail, /gemini, stub/);
+  t.like(reply.body, { type: 'urn:chorus:problem:AI.ALL_PROVIDERS_FAILED', title: 'Bad Gateway', status: 502, instance: '/v1/ai/orchestrate' });
   const text = JSON.stringify(reply.body);
   t.false(text.includes(KEY));
   t.false(text.includes('stub-secret-value'));

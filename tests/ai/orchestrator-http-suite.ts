@@ -153,6 +153,10 @@ export function orchestratorHttpSuite(profile: Profile): void {
     const unknown = await when('POST', '/v1/ai/orchestrate', { json: { intent: 'write-poem', input: {} } }).then(t, { status: 400, code: 'AI.UNKNOWN_INTENT' });
     for (const name of ['categorize-feedback', 'draft-final-note', 'extract-lead', 'summarize-activity']) t.true(unknown.body.detail.includes(name), `${name} listed`);
     t.deepEqual(unknown.body.errors.map((e: { path: string }) => e.path), ['body.intent']);
+    // Names an object carries by inheritance are no intents either.
+    for (const intent of ['__proto__', 'constructor', 'toString']) {
+      await when('POST', '/v1/ai/orchestrate', { json: { intent, input: {} } }).then(t, { status: 400, code: 'AI.UNKNOWN_INTENT' });
+    }
     const cases: [unknown, string[]][] = [
       [{ intent: 'extract-lead', input: { text: '' } }, ['body.input.text']],
       [{ intent: 'extract-lead', input: { text: 'x'.repeat(10_001) } }, ['body.input.text']],
@@ -161,12 +165,14 @@ export function orchestratorHttpSuite(profile: Profile): void {
       [{ intent: 'summarize-activity', input: { ...ACTIVITY_INPUT, activities: [] } }, ['body.input.activities']],
       [{ intent: 'summarize-activity', input: { ...ACTIVITY_INPUT, lead: { ...ACTIVITY_INPUT.lead, status: 'dreaming' } } }, ['body.input.lead.status']],
       [{ intent: 'categorize-feedback', input: { text: 42 } }, ['body.input.text']],
+      [{ intent: 'categorize-feedback', input: null }, ['body.input']],
+      [{ intent: 'categorize-feedback', input: [{ text: 'x' }] }, ['body.input']],
     ];
     for (const [json, paths] of cases) {
       const reply = await when('POST', '/v1/ai/orchestrate', { json }).then(t, { status: 400, code: 'REQUEST.INVALID' });
       t.deepEqual(reply.body.errors.map((e: { path: string }) => e.path), paths, JSON.stringify(json).slice(0, 100));
     }
-    for (const json of [{ input: { text: 'Ada' } }, { intent: 'extract-lead' }, { intent: 'extract-lead', input: { text: 'Ada' }, apply: 'yes' }, { intent: 'extract-lead', input: { text: 'Ada' }, extra: 1 }]) {
+    for (const json of [{ input: { text: 'Ada' } }, { intent: 'extract-lead' }, { intent: 42, input: {} }, { intent: 'x'.repeat(101), input: {} }, { intent: 'extract-lead', input: { text: 'Ada' }, apply: 'yes' }, { intent: 'extract-lead', input: { text: 'Ada' }, extra: 1 }]) {
       await when('POST', '/v1/ai/orchestrate', { json }).then(t, { status: 400, code: 'REQUEST.INVALID' });
     }
     await when('POST', '/v1/ai/orchestrate', { json: { intent: 'categorize-feedback', input: { text: 'Nice' }, apply: true } }).then(t, { status: 400, code: 'AI.APPLY_UNSUPPORTED' });

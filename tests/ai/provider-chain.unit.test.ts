@@ -471,6 +471,19 @@ test("a caller's abort stops the chain without counting against the provider", a
   t.is(healthOf('slow').circuit, 'open');
 });
 
+test('an aborted call counts in the mean latency with the time it took, as it counts among the calls', async (t) => {
+  const slow = new ScriptedProvider('slow', 'hang-until-aborted');
+  const { clock, healthOf, triage } = setup([slow]);
+  const controller = new AbortController();
+
+  const pending = triage('text', controller.signal);
+  clock.advance(100);
+  controller.abort(new Error('request cancelled'));
+
+  await t.throwsAsync(pending, { message: 'request cancelled' });
+  t.like(healthOf('slow'), { calls: 1, failures: 0, meanLatencyMs: 100 });
+});
+
 test('aborted calls do not add up to a streak of failures', async (t) => {
   const slow = new ScriptedProvider('slow', 'hang-until-aborted');
   const { healthOf, triage } = setup([slow], { failureThreshold: 2 });
