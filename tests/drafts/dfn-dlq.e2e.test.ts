@@ -2,11 +2,9 @@
 // `chorus dlq list` and `chorus dlq retry` generates its DFN with the command's own enricher (the module's
 // FullTextRetriever over the writer database and the local provider), learning from the speaker's projected pairs.
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { draftStreamId, speakerStreamId } from '../../domain/drafts/events.js';
@@ -25,17 +23,10 @@ import { allMigrations } from '../support/databases.js';
 import { collect } from '../support/events.js';
 import { upcasting } from '../support/upcasting.js';
 import { appendSpeaker, appendTo, draftIngested, finalNoteRecorded } from './dfn-events.js';
+import { runChorus, type CliResult } from '../support/chorus-cli.js';
 
-async function chorus(args: string[], dataDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, CHORUS_DATA_DIR: dataDir, DATABASE_URL: '', KAFKA_BROKERS: '', REDIS_URL: '', DATABASE_REPLICA_URLS: '', GEMINI_API_KEY: '', CHORUS_AI_PROVIDERS: 'local' };
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'api/cli/chorus.ts', ...args], { env });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const chorus = (args: string[], dataDir: string): Promise<CliResult> =>
+  runChorus(args, { ...process.env, CHORUS_DATA_DIR: dataDir, DATABASE_URL: '', KAFKA_BROKERS: '', REDIS_URL: '', DATABASE_REPLICA_URLS: '', GEMINI_API_KEY: '', CHORUS_AI_PROVIDERS: 'local' });
 
 test('chorus dlq retry generates a parked draft\'s DFN with the module\'s retriever and the local provider', async (t) => {
   t.timeout(180_000);

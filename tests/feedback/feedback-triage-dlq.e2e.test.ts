@@ -1,10 +1,8 @@
 // `chorus dlq` on an enricher's letter: listed, then retried with the real provider chain of the command.
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { submitFeedback } from '../../application/feedback/feedback-commands.js';
 import { systemClock, uuidV7Ids } from '../../infrastructure/clock-and-ids.js';
@@ -16,17 +14,10 @@ import { feedbackTriage } from '../../projections/feedback/feedback-triage.js';
 import { allMigrations } from '../support/databases.js';
 import { collect } from '../support/events.js';
 import { upcasting } from '../support/upcasting.js';
+import { runChorus, type CliResult } from '../support/chorus-cli.js';
 
-async function chorus(args: string[], dataDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, CHORUS_DATA_DIR: dataDir, DATABASE_URL: '', KAFKA_BROKERS: '', REDIS_URL: '', DATABASE_REPLICA_URLS: '' };
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'api/cli/chorus.ts', ...args], { env });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const chorus = (args: string[], dataDir: string): Promise<CliResult> =>
+  runChorus(args, { ...process.env, CHORUS_DATA_DIR: dataDir, DATABASE_URL: '', KAFKA_BROKERS: '', REDIS_URL: '', DATABASE_REPLICA_URLS: '' });
 
 test('chorus dlq lists an enricher letter and `dlq retry` categorizes the feedback once the provider answers', async (t) => {
   t.timeout(120_000);

@@ -1,31 +1,23 @@
 import test from 'ava';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import { serverTestDatabase, type TestDatabase } from '../support/databases.js';
 import { serviceUrl } from '../support/services.js';
 import { TEST_JWT_SECRET } from '../support/http-specification.js';
 import { bearerSignedWith } from '../support/tokens.js';
 import { contexts } from '../../api/contexts.js';
 import { keptBy } from '../../projections/projection.js';
+import { runChorus, type CliResult } from '../support/chorus-cli.js';
 
 const databaseUrl = serviceUrl('DATABASE_URL', 'the chorus command on PostgreSQL');
 
 /** Every process on PostgreSQL needs a signing key; with this one, the test can sign tokens its processes accept. */
 const SIGNING = { CHORUS_JWT_SECRET: TEST_JWT_SECRET };
 
-/** Runs `chorus <args>` from the sources; resolves with its exit code and output, whatever the code. */
-async function chorus(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cleanEnv = { ...process.env, KAFKA_BROKERS: '', REDIS_URL: '', DATABASE_REPLICA_URLS: '', ...SIGNING, ...env };
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'api/cli/chorus.ts', ...args], { env: cleanEnv });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+/** Runs `chorus <args>` from the sources, without the services the shell may have set. */
+const chorus = (args: string[], env: Record<string, string>): Promise<CliResult> =>
+  runChorus(args, { ...process.env, KAFKA_BROKERS: '', REDIS_URL: '', DATABASE_REPLICA_URLS: '', ...SIGNING, ...env });
 
 if (databaseUrl !== undefined) {
   let db: TestDatabase;

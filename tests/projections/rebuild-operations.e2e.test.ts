@@ -3,8 +3,7 @@
 // and ends equal to the log; a second `chorus rebuild` exits 2 naming the holder; `chorus verify` exits 1 on a
 // difference).
 import test from 'ava';
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { startAll, type RunningChorus } from '../../api/main.js';
@@ -24,6 +23,7 @@ import path from 'node:path';
 import { metadata } from '../support/events.js';
 import { TEST_CONFIG, TEST_JWT_SECRET, bearerFor } from '../support/http-specification.js';
 import { serviceUrl } from '../support/services.js';
+import { runChorus, type CliResult } from '../support/chorus-cli.js';
 
 const databaseUrl = serviceUrl('DATABASE_URL', 'chorus rebuild from the shell on PostgreSQL');
 
@@ -172,15 +172,7 @@ function shellSuite(open: () => Promise<ShellProfile>, name: string): void {
     CHORUS_PROJECTION_BATCH_SIZE: String(batchSize),
     ...profile.env,
   });
-  const chorus = async (args: string[], batchSize?: number): Promise<{ code: number; stdout: string; stderr: string }> => {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'api/cli/chorus.ts', ...args], { env: env(batchSize) });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
+  const chorus = (args: string[], batchSize?: number): Promise<CliResult> => runChorus(args, env(batchSize));
   const rebuilds = () => profile.withDatabase((db) => db.selectFrom('projection_rebuilds').selectAll().where('projection', '=', 'feedback').executeTakeFirst());
 
   test.serial(`${name}: kill -9 during a rebuild, run it again: it resumes and ends equal to the log; a second one exits 2`, async (t) => {
