@@ -4,9 +4,8 @@
 // are evaluated inline; larger ones in a worker thread of their own, so that the event loop (the HTTP API and every
 // other consumer of an embedded process) keeps answering meanwhile.
 import { availableParallelism } from 'node:os';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../../application/kernel/module-worker.js';
 import { evaluateDraft, evaluationCost, type DraftEvaluationMetrics } from '../../domain/drafts/text-metrics.js';
 
 export type DraftTexts = Parameters<typeof evaluateDraft>[0];
@@ -16,22 +15,6 @@ export type DraftTexts = Parameters<typeof evaluateDraft>[0];
  * whose words are longer than the bound assumes), a worker thread evaluates: texts of about 3,000 characters and up.
  */
 export const INLINE_COST_LIMIT = 5_000_000;
-
-/** The worker's own file, .ts when run from source (tsx) and .js when built. */
-const fromSource = extname(fileURLToPath(import.meta.url)) === '.ts';
-const workerFile = new URL(`./draft-metrics-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
-
-/**
- * A worker does not inherit the loader hooks `--import tsx` registers in the main thread (Node 20): run from source,
- * it registers tsx itself before importing the .ts entry. Built, the entry is plain JavaScript.
- */
-const startWorker = (texts: DraftTexts): Worker =>
-  fromSource
-    ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then(({ register }) => { register(); return import(${JSON.stringify(workerFile.href)}); })`, {
-        eval: true,
-        workerData: texts,
-      })
-    : new Worker(workerFile, { workerData: texts });
 
 export function evaluateDraftTexts(texts: DraftTexts, options: Readonly<{ signal?: AbortSignal; inlineCostLimit?: number }> = {}): Promise<DraftEvaluationMetrics> {
   if (evaluationCost(texts) <= (options.inlineCostLimit ?? INLINE_COST_LIMIT)) return Promise.resolve(evaluateDraft(texts));
@@ -62,7 +45,7 @@ export function boundedDraftEvaluation(workersAtOnce = Math.max(1, availablePara
 function evaluateInWorker(texts: DraftTexts, signal: AbortSignal | undefined): Promise<DraftEvaluationMetrics> {
   if (signal?.aborted === true) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('Draft evaluation aborted'));
   return new Promise((resolve, reject) => {
-    const worker = startWorker(texts);
+    const worker: Worker = startModuleWorker(import.meta.url, './draft-metrics-worker', texts);
     const abort = (): void => {
       void worker.terminate();
       reject(signal?.reason instanceof Error ? signal.reason : new Error('Draft evaluation aborted'));
