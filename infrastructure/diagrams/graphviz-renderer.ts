@@ -5,7 +5,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { DiagramRenderer, RenderOutcome, SourceProblem } from '../../application/diagrams/diagram-renderer.js';
 import { startModuleWorker } from '../../application/kernel/module-worker.js';
-import type { GraphvizJob, GraphvizReply } from './graphviz-worker.js';
+import { GRAPHVIZ_READY, type GraphvizJob, type GraphvizReply } from './graphviz-protocol.js';
 
 export type GraphvizRendererOptions = Readonly<{
   checkTimeoutMs: number;
@@ -20,12 +20,16 @@ export type GraphvizRendererOptions = Readonly<{
 export const GRAPHVIZ_DEFAULTS: GraphvizRendererOptions = { checkTimeoutMs: 5000, renderTimeoutMs: 15_000, maxQueued: 16, idleMs: 60_000 };
 
 type Outcome = GraphvizReply['outcome'];
+
+/** A thread that has not loaded Graphviz by then will not (a broken install): its job is answered busy. */
+const STARTUP_TIMEOUT_MS = 30_000;
 type Pending = Readonly<{ kind: GraphvizJob['kind']; source: string; resolve: (outcome: Outcome) => void }>;
 
 class GraphvizLane {
   private worker: Worker | null = null;
   private readonly queue: Pending[] = [];
-  private running: (Pending & Readonly<{ id: number; timer: NodeJS.Timeout; startedAt: number }>) | null = null;
+  private running: (Pending & { readonly id: number; timer: NodeJS.Timeout | null; readonly startedAt: number }) | null = null;
+  private workerReady = false;
   private idleTimer: NodeJS.Timeout | null = null;
   private nextId = 1;
   private closed = false;
@@ -59,22 +63,29 @@ class GraphvizLane {
     if (pending === undefined) return this.scheduleIdleEnd();
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = null;
-    const id = this.nextId++;
-    const timer = setTimeout(() => {
+    this.running = { ...pending, id: this.nextId++, timer: null, startedAt: performance.now() };
+    if (this.worker === null) this.worker = this.startWorker();
+    this.worker.postMessage({ id: this.running.id, kind: pending.kind, source: pending.source } satisfies GraphvizJob);
+    if (this.workerReady) this.startBudget();
+  }
+
+  /** The running job's time budget, counted once its thread has Graphviz loaded. */
+  private startBudget(): void {
+    const running = this.running;
+    if (running === null || running.timer !== null) return;
+    running.timer = setTimeout(() => {
       const seconds = Math.round(this.timeoutMs / 100) / 10;
       this.finish({ status: 'too_complex', message: `Graphviz did not finish within ${seconds} s; simplify the diagram` });
       void this.endWorker();
       this.startNext();
     }, this.timeoutMs);
-    this.running = { ...pending, id, timer, startedAt: performance.now() };
-    (this.worker ??= this.startWorker()).postMessage({ id, kind: pending.kind, source: pending.source } satisfies GraphvizJob);
   }
 
   private finish(outcome: Outcome): void {
     const running = this.running;
     if (running === null) return;
     this.running = null;
-    clearTimeout(running.timer);
+    if (running.timer !== null) clearTimeout(running.timer);
     this.options.onJob?.(running.kind, outcome.status, performance.now() - running.startedAt);
     running.resolve(outcome);
   }
@@ -82,7 +93,21 @@ class GraphvizLane {
   private startWorker(): Worker {
     const worker = startModuleWorker(import.meta.url, './graphviz-worker');
     worker.unref();
-    worker.on('message', (reply: GraphvizReply) => {
+    this.workerReady = false;
+    const startup = setTimeout(() => {
+      if (this.worker !== worker || this.workerReady) return;
+      this.finish({ status: 'busy', message: `The diagram renderer did not start within ${STARTUP_TIMEOUT_MS / 1000} s; try again shortly` });
+      void this.endWorker();
+      this.startNext();
+    }, STARTUP_TIMEOUT_MS);
+    startup.unref();
+    worker.on('message', (reply: GraphvizReply | typeof GRAPHVIZ_READY) => {
+      if (this.worker !== worker) return;
+      if (reply === GRAPHVIZ_READY) {
+        clearTimeout(startup);
+        this.workerReady = true;
+        return this.startBudget();
+      }
       if (this.running?.id !== reply.id) return;
       this.finish(reply.outcome);
       this.startNext();
@@ -90,11 +115,13 @@ class GraphvizLane {
     // WebAssembly out of memory, or the module failing to load: the source at hand is the one that failed.
     worker.on('error', (error) => {
       if (this.worker !== worker) return;
+      clearTimeout(startup);
       this.worker = null;
       this.finish({ status: 'too_complex', message: `Graphviz stopped on this source: ${error.message}` });
       this.startNext();
     });
     worker.on('exit', () => {
+      clearTimeout(startup);
       if (this.worker === worker) this.worker = null;
     });
     return worker;

@@ -2,10 +2,9 @@
 // Rendering is synchronous and can take seconds, so it never runs on the process's event loop.
 import { parentPort } from 'node:worker_threads';
 import { instance } from '@viz-js/viz';
-import type { RenderOutcome, SourceProblem } from '../../application/diagrams/diagram-renderer.js';
+import type { SourceProblem } from '../../application/diagrams/diagram-renderer.js';
+import { GRAPHVIZ_READY, type GraphvizJob, type GraphvizReply } from './graphviz-protocol.js';
 
-export type GraphvizJob = Readonly<{ id: number; kind: 'check' | 'svg'; source: string }>;
-export type GraphvizReply = Readonly<{ id: number; outcome: RenderOutcome<string | readonly SourceProblem[]> }>;
 
 type VizMessage = Readonly<{ level?: string; message: string }>;
 
@@ -33,3 +32,4 @@ function run(job: GraphvizJob): GraphvizReply['outcome'] {
 parentPort!.on('message', (job: GraphvizJob) => {
   parentPort!.postMessage({ id: job.id, outcome: run(job) } satisfies GraphvizReply);
 });
+parentPort!.postMessage(GRAPHVIZ_READY);
