@@ -113,7 +113,7 @@ export function parseLoadArguments(argv: readonly string[], env: NodeJS.ProcessE
   } catch (error) {
     return { kind: 'error', message: `--duration ${raw.duration} with --stages ${raw.stages}: ${(error as Error).message}` };
   }
-  const token = (raw.token ?? env.CHORUS_LOAD_TOKEN)?.trim();
+  const token = (raw.token ?? (env.CHORUS_LOAD_TOKEN || undefined))?.trim();
   if (token !== undefined && (token === '' || /\s/.test(token))) return { kind: 'error', message: '--token (or CHORUS_LOAD_TOKEN): expected the token alone, without "Bearer " or spaces' };
   return {
     kind: 'run',
