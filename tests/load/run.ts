@@ -44,9 +44,12 @@ if (setup.tokenLifetimeSeconds !== undefined && setup.tokenLifetimeSeconds < opt
   );
   process.exit(2);
 }
-const skipped = Object.entries(setup.availability.skipped).filter(([name]) => !round.includes(name as never));
+// Left-out endpoints grouped by why, so a run without a token says it once.
+const leftOut = new Map<string, string[]>();
+for (const [name, reason] of Object.entries(setup.availability.skipped)) leftOut.set(reason, [...(leftOut.get(reason) ?? []), name]);
+const leftOutLines = [...leftOut].map(([reason, names]) => `left out ${names.join(', ')}: ${reason}`);
 if (options.token === undefined) progress('no --token: only the anonymous part runs (POST /v1/feedback); give an admin or operator token for the whole mix');
-for (const [name, reason] of skipped) progress(`left out ${name}: ${reason}`);
+for (const line of leftOutLines) progress(line);
 progress(`round per connection: ${round.join(' → ')}`);
 progress(`stages: ${options.stages.map((stage) => `${stage.connections} connections for ${stage.seconds} s`).join(', ')}`);
 
@@ -63,11 +66,10 @@ const endpoints = endpointRows(measurements);
 const thresholds = { p95Ms: options.p95Ms, maxErrorRate: options.maxErrorRate };
 const result = verdict(stages, thresholds);
 const notes = notesOn(endpoints);
-const leftOut = Object.fromEntries(skipped);
 
 if (options.json) {
   process.stdout.write(
-    `${JSON.stringify({ target: options.target.origin, thresholds, round, leftOut, stages, endpoints, verdict: result, notes }, (key, value: unknown) => (typeof value === 'number' && Number.isNaN(value) ? null : value), 2)}\n`,
+    `${JSON.stringify({ target: options.target.origin, thresholds, round, leftOut: setup.availability.skipped, stages, endpoints, verdict: result, notes }, (key, value: unknown) => (typeof value === 'number' && Number.isNaN(value) ? null : value), 2)}\n`,
   );
 } else {
   const lines = [
@@ -77,7 +79,8 @@ if (options.json) {
     '',
     renderEndpointTable(endpoints, failuresOf(measurements)),
     '',
-    ...skipped.map(([name, reason]) => `left out ${name}: ${reason}`),
+    ...(options.token === undefined ? ['no --token: only the anonymous part ran'] : []),
+    ...leftOutLines,
     ...notes,
     result.passed ? 'PASS: every stage within the thresholds' : `FAIL: ${result.breaches.join('; ')}`,
   ];
