@@ -46,7 +46,13 @@ const FEEDBACK_TEXTS = [
   'Please add a dark mode',
 ];
 
-type ConnectionState = { inFlight: EndpointName; lastCreated?: Readonly<{ id: string; position: string | null }> };
+type ConnectionState = {
+  /** The endpoint of the connection's request on the wire (one at a time: no pipelining). */
+  inFlight: EndpointName;
+  /** The one before it: on a timeout autocannon reconnects and sets up the next request before it says so. */
+  previous: EndpointName;
+  lastCreated?: Readonly<{ id: string; position: string | null }>;
+};
 
 /** What every connection of every stage shares: counters (so each vote is a new (voter, poll) pair) and the polls made. */
 class Traffic {
@@ -127,10 +133,13 @@ async function runStage(stage: Stage, request: GeneratorRequest, traffic: Traffi
   const setupClient = (client: autocannon.Client): void => {
     // Connection i starts its round at request i: all starting at the first would send one burst of the same request.
     const round = rotated(request.round, connections++);
-    const state: ConnectionState = { inFlight: round[0]! };
+    const state: ConnectionState = { inFlight: round[0]!, previous: round[0]! };
     client.setRequests(
       round.map((name) => ({
-        setupRequest: (base: autocannon.Request) => ({ ...base, ...traffic.next(name, state) }),
+        setupRequest: (base: autocannon.Request) => {
+          state.previous = state.inFlight;
+          return { ...base, ...traffic.next(name, state) };
+        },
         onResponse: (status: number, body: string) => traffic.answered(state.inFlight, status, body, state),
       })),
     );
@@ -139,9 +148,10 @@ async function runStage(stage: Stage, request: GeneratorRequest, traffic: Traffi
       measurement.statuses[status] = (measurement.statuses[status] ?? 0) + 1;
       measurement.latenciesMs.push(Math.round(latencyMs * 100) / 100);
     });
-    // Neither is in the typings' list of a client's events; both carry the request in flight's fate.
-    (client as NodeJS.EventEmitter).on('timeout', () => measurementOf(state.inFlight).failures++);
+    // Neither event is in the typings' list of a client's events. A connection error is told before autocannon
+    // reconnects; a timeout after it has reconnected and set up the next request, so it concerns the previous one.
     (client as NodeJS.EventEmitter).on('connError', () => measurementOf(state.inFlight).failures++);
+    (client as NodeJS.EventEmitter).on('timeout', () => measurementOf(state.previous).failures++);
   };
   const started = performance.now();
   await autocannon({
