@@ -114,6 +114,14 @@ class Traffic {
 
   /** Bodies the load learns from: a new poll's id, then its option ids once read back. */
   answered(name: EndpointName, status: number, body: string, state: ConnectionState): void {
+    try {
+      this.learn(name, status, body, state);
+    } catch {
+      // An answer that is not the JSON its route promises teaches nothing; its status already counts.
+    }
+  }
+
+  private learn(name: EndpointName, status: number, body: string, state: ConnectionState): void {
     if (name === 'poll.create' && status === 201) {
       const { id, position } = JSON.parse(body) as { id: string; position: string | null };
       state.lastCreated = { id, position };

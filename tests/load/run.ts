@@ -53,13 +53,20 @@ for (const line of leftOutLines) progress(line);
 progress(`round per connection: ${round.join(' → ')}`);
 progress(`stages: ${options.stages.map((stage) => `${stage.connections} connections for ${stage.seconds} s`).join(', ')}`);
 
-const measurements: StageMeasurement[] = await runStages(
-  { url: options.target.origin, stages: options.stages, round, timeoutSeconds: options.timeoutSeconds, token: options.token, cast: setup.cast },
-  (measurement) => {
-    const [row] = stageRows([measurement]);
-    progress(`stage ${row!.stage} (${row!.connections} connections): ${row!.requests} requests, p95 ${formatMs(row!.p95Ms)} ms, errors ${formatRate(row!.errorRate)}`);
-  },
-);
+let measurements: StageMeasurement[];
+try {
+  measurements = await runStages(
+    { url: options.target.origin, stages: options.stages, round, timeoutSeconds: options.timeoutSeconds, token: options.token, cast: setup.cast },
+    (measurement) => {
+      const [row] = stageRows([measurement]);
+      progress(`stage ${row!.stage} (${row!.connections} connections): ${row!.requests} requests, p95 ${formatMs(row!.p95Ms)} ms, errors ${formatRate(row!.errorRate)}`);
+    },
+  );
+} catch (error) {
+  // Not a verdict on the target: the run could not be made.
+  process.stderr.write(`load: the load generator failed: ${(error as Error).message}\n`);
+  process.exit(2);
+}
 
 const stages = stageRows(measurements);
 const endpoints = endpointRows(measurements);
