@@ -20,7 +20,7 @@ export type ParsedArguments =
   | Readonly<{ kind: 'help'; text: string }>
   | Readonly<{ kind: 'error'; message: string }>;
 
-export const DEFAULTS = { durationSeconds: 60, p95Ms: 500, maxErrorRate: 0.01, voters: 50, timeoutSeconds: 10 } as const;
+export const DEFAULTS = { durationSeconds: 60, p95Ms: 500, maxErrorRate: 0.01, voters: 20, timeoutSeconds: 10 } as const;
 
 const integer = (min: number, max: number) => (value: string): number => {
   if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}.`);

@@ -31,7 +31,7 @@ test('only --target is required; the rest has defaults: 60 s over 5, 20, 50, 20 
   );
   t.is(parsed.p95Ms, 500);
   t.is(parsed.maxErrorRate, 0.01);
-  t.is(parsed.voters, 50);
+  t.is(parsed.voters, 20);
   t.is(parsed.timeoutSeconds, 10);
   t.false(parsed.json);
 });
