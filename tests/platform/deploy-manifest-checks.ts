@@ -106,7 +106,8 @@ function interpolate(value: string): string | null {
   return unknown ? null : result.replace(/\$\$/g, '$');
 }
 
-const isChorusImage = (image: string | undefined): boolean => image !== undefined && /(^|\/)chorus(:|$)/.test(image.replace(/^\$\{[^}]*:-([^}]*)\}$/, '$1'));
+/** The image, by its registry name (`…/chorus:tag`) or a kustomize image name the overlays replace (`chorus`, `chorus-api`). */
+const isChorusImage = (image: string | undefined): boolean => image !== undefined && /(^|\/)chorus(-api)?(:|$)/.test(image.replace(/^\$\{[^}]*:-([^}]*)\}$/, '$1'));
 
 export function composeContainers(compose: unknown, image: ImageFacts, file: string): ChorusContainer[] {
   const services = ((compose as { services?: Record<string, ComposeService> }).services ?? {}) as Record<string, ComposeService>;
