@@ -87,6 +87,7 @@ type ComposeService = {
   environment?: Record<string, string | number | boolean | null> | string[];
   healthcheck?: { test?: string | string[]; disable?: boolean };
   depends_on?: string[] | Record<string, { condition?: string }>;
+  ports?: (string | { target?: number })[];
 };
 
 export const parseYamlDocuments = (text: string): unknown[] =>
@@ -123,7 +124,9 @@ export function composeContainers(compose: unknown, image: ImageFacts, file: str
       const command = service.command === undefined ? image.command : Array.isArray(service.command) ? service.command : service.command.split(/\s+/);
       const test = service.healthcheck?.disable === true ? null : service.healthcheck?.test ?? image.healthcheck;
       const probes = test === null || test === undefined ? [] : [{ what: 'healthcheck', ...healthcheckTarget(Array.isArray(test) ? test.join(' ') : test, env), local: true }];
-      return { where: `${file} services.${name}`, command, env, probes, ports: new Map() };
+      // Published ports: the container's side (the last number of "host:published:container") must be PORT.
+      const ports = new Map((service.ports ?? []).map((port) => [String(typeof port === 'string' ? port : port.target), Number(typeof port === 'string' ? port.split(':').at(-1) : port.target)]));
+      return { where: `${file} services.${name}`, command, env, probes, ports };
     });
 }
 

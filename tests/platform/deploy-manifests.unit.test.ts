@@ -244,13 +244,14 @@ patches:
   t.deepEqual(checkKustomization(kustomization, facts, 'overlay'), ['overlay: a patch sets LOG_FORMAT in ConfigMap chorus-config, a variable the configuration does not read']);
 });
 
-test('given a Compose file with an unknown variable, a wrong role, an ungated dependency and a peer on the wrong port, then the checker names each', (t) => {
+test('given a Compose file with an unknown variable, a wrong role, a published port the process does not listen on, an ungated dependency and a peer on the wrong port, then the checker names each', (t) => {
   const wrong = parseYamlDocuments(`
 services:
   redis: { image: redis:7 }
   api:
     image: chorus:local
     command: [run, apis]
+    ports: ["127.0.0.1:8080:8080"]
     environment: { CHORUS_WORKERS: "2", CHORUS_PEERS: "http://relay:8080/health/ready" }
     depends_on: { redis: { condition: service_healthy } }
   relay:
@@ -261,6 +262,7 @@ services:
   t.deepEqual(checkCompose(wrong, dockerfile, 'wrong'), [
     'wrong services.api: sets CHORUS_WORKERS, a variable the configuration does not read',
     'wrong services.api: chorus run apis: no such role (api, relay, projector, enricher, all)',
+    'wrong services.api: port 127.0.0.1:8080:8080 is 8080, but the process listens on 3000 (PORT)',
     'wrong services.api: waits for redis to be healthy, but redis has no health check',
     'wrong services.relay: depends_on without conditions starts before redis are ready',
     'wrong services.api: CHORUS_PEERS asks relay on port 8080, but it answers on 3000',
