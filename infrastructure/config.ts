@@ -143,6 +143,10 @@ const EnvSchema = z.object({
   CHORUS_PEER_TIMEOUT_MS: integer(100, 60_000, 1500),
 });
 
+export type ConfigurationKey = keyof typeof EnvSchema.shape;
+/** Every variable the configuration reads, in the schema's order: what deployment files may set (tests/platform). */
+export const configurationKeys = Object.keys(EnvSchema.shape) as readonly ConfigurationKey[];
+
 export type Config = Readonly<{
   port: number;
   host: string;

@@ -1,6 +1,6 @@
 // The `chorus` command.
 import { Command } from 'commander';
-import { auditFromCli, cliActor, UsageError, withDatabase, withSystem } from './cli-support.js';
+import { auditFromCli, cliActor, MIGRATE_DIRECTIONS, RUN_TARGETS, UsageError, withDatabase, withSystem } from './cli-support.js';
 import { rebuildCommands } from './rebuild-command.js';
 import { replayCommand } from './replay-command.js';
 import { supervise } from './supervise-command.js';
@@ -39,7 +39,7 @@ program
 program
   .command('run')
   .description('run one role against real services, configured by environment (all: every role)')
-  .argument('<role>', 'api | relay | projector | enricher | all')
+  .argument('<role>', RUN_TARGETS.join(' | '))
   .option('--only <names>', 'projector: only these projections (comma-separated)')
   .action(async (role: string, options: { only?: string }) => {
     const roles = role === 'all' ? ALL_ROLES : ALL_ROLES.filter((candidate) => candidate === role);
@@ -64,9 +64,9 @@ program
 program
   .command('migrate')
   .description('apply (up), undo the last (down) or list (status) database migrations')
-  .argument('<direction>', 'up | down | status')
+  .argument('<direction>', MIGRATE_DIRECTIONS.join(' | '))
   .action(async (direction: string) => {
-    if (!['up', 'down', 'status'].includes(direction)) throw new UsageError(`Unknown migrate command "${direction}": use up, down or status`);
+    if (!MIGRATE_DIRECTIONS.includes(direction)) throw new UsageError(`Unknown migrate command "${direction}": use up, down or status`);
     const config = loadConfig();
     await withDatabase(config, async (db) => {
       if (direction === 'status') {

@@ -4,13 +4,18 @@ import { hostname, userInfo } from 'node:os';
 import type { Kysely } from 'kysely';
 import { AuditTrail } from '../../application/identity/audit-trail.js';
 import type { AuditType } from '../../domain/identity/audit-events.js';
-import { openDatabase, openSystem, type System } from '../../infrastructure/composition-root.js';
+import { ALL_ROLES, openDatabase, openSystem, type System } from '../../infrastructure/composition-root.js';
 import { describeDatabase, loadConfig, type Config } from '../../infrastructure/config.js';
 import { createLogger } from '../../infrastructure/logging.js';
 import type { Schema } from '../../projections/schema.js';
 import { apiMigrations, contexts } from '../contexts.js';
 
 export class UsageError extends Error {}
+
+/** What `chorus run` takes: one role, or `all` of them. */
+export const RUN_TARGETS: readonly string[] = [...ALL_ROLES, 'all'];
+/** What `chorus migrate` takes. */
+export const MIGRATE_DIRECTIONS: readonly string[] = ['up', 'down', 'status'];
 
 /** Opens the whole system without starting its workers, names its database on stderr, runs `work`, closes. */
 export async function withSystem(work: (system: System) => Promise<void>): Promise<void> {
