@@ -11,7 +11,7 @@ const owner: DiagramActor = { sub: 'owner-1', admin: false };
 const other: DiagramActor = { sub: 'member-2', admin: false };
 const admin: DiagramActor = { sub: 'admin-3', admin: true };
 
-const command = <C extends DiagramCommand>(type: C['type'], data: Omit<C['data'], 'diagramId'>): DiagramCommand =>
+const command = <T extends DiagramCommand['type']>(type: T, data: Omit<Extract<DiagramCommand, { type: T }>['data'], 'diagramId'>): DiagramCommand =>
   ({ type, data: { diagramId, ...data }, metadata: { now } }) as DiagramCommand;
 
 const creation = { diagramId, title: 'Flow', format: 'dot' as const, source: 'digraph { a -> b }', sourceHash: 'h1', message: null, ownerId: owner.sub, createdAt: at };
