@@ -13,6 +13,7 @@ import {
   type UndeleteDiagram,
 } from '../../domain/diagrams/diagram-commands.js';
 import { diagramStreamId, type Diagram, type DiagramEvent, type DiagramFormat, type DiagramVisibility } from '../../domain/diagrams/diagram-events.js';
+import { foldStream } from '../kernel/fold-stream.js';
 import { handleCommand, type CommandContext, type CommandDependencies, type CommandResult } from '../kernel/handle-command.js';
 import type { EventStore } from '../ports/event-store.js';
 
@@ -37,7 +38,7 @@ async function run<T extends DiagramCommand['type']>(
   context: CommandContext,
 ): Promise<DiagramCommandResult> {
   // The state the decision was made on, for the version a no-op answers with.
-  let decidedOn: Diagram = diagramDecider.initialState();
+  let decidedOn: Diagram | null = null;
   const observed = {
     ...diagramDecider,
     decide: (command: DiagramCommand, state: Diagram) => {
@@ -45,8 +46,11 @@ async function run<T extends DiagramCommand['type']>(
       return diagramDecider.decide(command, state);
     },
   };
-  const result = await handleCommand(deps, observed, diagramStreamId(diagramId), (now) => ({ type, data, metadata: { now } }) as CommandOf<T>, context);
-  const after = result.events.reduce(diagramDecider.evolve, decidedOn);
+  const streamId = diagramStreamId(diagramId);
+  const result = await handleCommand(deps, observed, streamId, (now) => ({ type, data, metadata: { now } }) as CommandOf<T>, context);
+  // Nothing decided: the request ran before (a retry after a crash), and the stream says where it left the diagram.
+  const before = decidedOn ?? (await foldStream(deps.store, diagramDecider, streamId)).state;
+  const after = result.events.reduce(diagramDecider.evolve, before);
   return {
     streamId: result.streamId,
     revision: result.revision,
