@@ -31,6 +31,7 @@ const PROMPTS: Readonly<Record<string, string>> = {
   'quotes and backslashes': 'The "quoted\\" service sends \\"data\\" to the "other" service\\.',
   'braces, brackets and pipes': 'The {api} writes [events] to the |store| and the store (PostgreSQL) feeds the {relay}; end.',
   'HTML and script tags': 'The <script>alert("x")</script> component calls the <b>backend</b> & the <img src=x onerror=alert(1)> sink.',
+  'a chain of arrows': 'Mobile app -> API gateway --> auth service → "user" database',
   'arrows written in the text': 'The API -> store writes -> events to the relay --> Kafka. a -> b; c --> d [label="x"]',
   'emoji and other scripts': 'The 🚀 launcher calls the 数据库 backend. Überweisung triggers the Zahlung 💸. The app sends ✉️ to the user 👩‍💻.',
   'no verbs at all': 'Kafka, PostgreSQL, Redis and the API gateway.',
@@ -116,6 +117,16 @@ test('prepositional objects, relative clauses, modals, passives and new clauses 
   ]);
 });
 
+test('names joined by arrows are a chain of unlabelled arrows; arrows around verbs are read as sentences', (t) => {
+  t.deepEqual(relationsOf(PROMPTS['a chain of arrows']!), ['Mobile app --> API gateway', 'API gateway --> auth service', 'auth service --> user database']);
+  t.is(
+    generateDiagramLocally({ prompt: 'web -> api', format: 'dot' }).source,
+    'digraph {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n  n1 [label="web"];\n  n2 [label="api"];\n  n1 -> n2;\n}\n',
+  );
+  t.is(generateDiagramLocally({ prompt: 'web -> api', format: 'mermaid' }).source, 'flowchart LR\n  n1["web"]\n  n2["api"]\n  n1 --> n2\n');
+  t.deepEqual(relationsOf('The API -> store writes events to the relay.'), ['API store -writes events to-> relay']);
+});
+
 test('a prompt without relations still gets nodes: its noun phrases, or its first words', (t) => {
   t.deepEqual(graphOf(PROMPTS['no verbs at all']!), {
     entities: [
@@ -164,7 +175,7 @@ for (const [name, prompt] of Object.entries(PROMPTS)) {
     t.true(diagramGenerationTask.answer.safeParse(mermaid).success);
     t.deepEqual(checkMermaidSource(mermaid.source), [], mermaid.source);
     // Nothing of the prompt reaches Mermaid as syntax: node lines and edge lines only, with quoted, coded labels.
-    for (const line of mermaid.source.trim().split('\n').slice(1)) t.regex(line, /^ {2}n\d+(\["[^"<>[\]{}|;#]*(#\d+;[^"<>[\]{}|;#]*)*"\]| -->\|"[^"<>[\]{}|;#]*(#\d+;[^"<>[\]{}|;#]*)*"\| n\d+)$/u, line);
+    for (const line of mermaid.source.trim().split('\n').slice(1)) t.regex(line, /^ {2}n\d+(\["[^"<>[\]{}|;#]*(#\d+;[^"<>[\]{}|;#]*)*"\]| -->(\|"[^"<>[\]{}|;#]*(#\d+;[^"<>[\]{}|;#]*)*"\|)? n\d+)$/u, line);
   });
 }
 
@@ -220,5 +231,34 @@ test('the generate-diagram intent runs the task and bounds its input', (t) => {
   t.true(input.safeParse({ prompt: 'x'.repeat(4000), format: 'mermaid' }).success);
   for (const bad of [{ prompt: 'x'.repeat(4001), format: 'dot' }, { prompt: ' ', format: 'dot' }, { prompt: 'a', format: 'png' }, { prompt: 'a' }, { prompt: 'a', format: 'dot', extra: 1 }, null]) {
     t.false(input.safeParse(bad).success, JSON.stringify(bad));
+  }
+});
+
+/** A seeded pseudo-random source (mulberry32): the same prompts on every run. */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let value = Math.imul(state ^ (state >>> 15), 1 | state);
+    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
+    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PIECES = (
+  'the a The API store relay Kafka workers users writes reads sends publishes calls stores is are by to into from via and , . ; ' +
+  'which it then " \' \\ { } [ ] ( ) < > <script> </script> -> --> | # %% & ` end subgraph digraph node 🚀 👩‍💻 数据库 Ü \n'
+).split(' ');
+
+test('random sentences of words, verbs and syntax characters always give a DOT source that parses and a Mermaid source that passes', async (t) => {
+  const random = seeded(20261203);
+  for (let n = 0; n < 60; n++) {
+    const length = 1 + Math.floor(random() * 80);
+    const prompt = Array.from({ length }, () => PIECES[Math.floor(random() * PIECES.length)]).join(random() < 0.5 ? ' ' : '');
+    const dot = generateDiagramLocally({ prompt, format: 'dot' });
+    const mermaid = generateDiagramLocally({ prompt, format: 'mermaid' });
+    t.true(diagramGenerationTask.answer.safeParse(dot).success && diagramGenerationTask.answer.safeParse(mermaid).success, JSON.stringify(prompt));
+    t.is((await renderer.checkDot(dot.source)).status, 'ok', `${JSON.stringify(prompt)}\n${dot.source}`);
+    t.deepEqual(checkMermaidSource(mermaid.source), [], `${JSON.stringify(prompt)}\n${mermaid.source}`);
   }
 });

@@ -244,6 +244,22 @@ function clausesOf(part: readonly string[]): string[][] {
   return [[...part]];
 }
 
+const ARROW = /\s*(?:-+>|=+>|→|⟶)\s*/u;
+
+/**
+ * "Mobile app -> API gateway -> auth service": names joined by arrows, as a chain of unlabelled relations. Null when
+ * the sentence has no arrow, or a part of it is more than a name (it holds a verb, or nothing).
+ */
+function arrowChainOf(sentence: string): string[] | null {
+  const segments = sentence.split(ARROW);
+  if (segments.length < 2) return null;
+  const names = segments.map((segment) => {
+    const tokens = tokensOf(segment).filter((token) => token !== ',');
+    return tokens.length <= MAX_PHRASE_WORDS && findVerb(tokens) === null ? phraseOf(tokens) : null;
+  });
+  return names.every((name) => name !== null) ? (names as string[]) : null;
+}
+
 const MAX_RELATIONS = 200;
 
 export function readRelations(text: string): ReadText {
@@ -267,6 +283,11 @@ export function readRelations(text: string): ReadText {
 
   for (const sentence of sentencesOf(text)) {
     previous = [];
+    const chain = arrowChainOf(sentence);
+    if (chain !== null) {
+      for (let index = 1; index < chain.length; index++) relate([chain[index - 1]!], { label: '', targets: [chain[index]!] });
+      continue;
+    }
     const parts: string[][] = [[]];
     for (const token of tokensOf(sentence)) {
       if (token === ',') parts.push([]);

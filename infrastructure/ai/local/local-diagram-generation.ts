@@ -15,7 +15,7 @@ import { localTask } from './local-ai-provider.js';
 
 export type DiagramEntity = Readonly<{ id: string; label: string }>;
 export type DiagramEdge = Readonly<{ from: string; to: string; label: string }>;
-/** What a prompt describes: entities in the order they are first named, arrows between their ids. */
+/** What a prompt describes: entities in the order they are first named, arrows between their ids (label '' for none). */
 export type DiagramGraph = Readonly<{ entities: readonly DiagramEntity[]; edges: readonly DiagramEdge[] }>;
 
 const MAX_FALLBACK_NODES = 12;
@@ -75,7 +75,7 @@ export function dotOf({ entities, edges }: DiagramGraph): string {
     '  rankdir=LR;',
     '  node [shape=box, style=rounded];',
     ...entities.map((entity) => `  ${entity.id} [label=${dotString(entity.label)}];`),
-    ...edges.map((edge) => `  ${edge.from} -> ${edge.to} [label=${dotString(edge.label)}];`),
+    ...edges.map((edge) => `  ${edge.from} -> ${edge.to}${edge.label === '' ? '' : ` [label=${dotString(edge.label)}]`};`),
     '}',
     '',
   ].join('\n');
@@ -85,7 +85,7 @@ export function mermaidOf({ entities, edges }: DiagramGraph): string {
   return [
     'flowchart LR',
     ...entities.map((entity) => `  ${entity.id}[${mermaidString(entity.label)}]`),
-    ...edges.map((edge) => `  ${edge.from} -->|${mermaidString(edge.label)}| ${edge.to}`),
+    ...edges.map((edge) => (edge.label === '' ? `  ${edge.from} --> ${edge.to}` : `  ${edge.from} -->|${mermaidString(edge.label)}| ${edge.to}`)),
     '',
   ].join('\n');
 }
