@@ -111,6 +111,10 @@ test('prepositional objects, relative clauses, modals, passives and new clauses 
   ]);
   t.deepEqual(relationsOf(PROMPTS['passive sentences']!), ['projector -consumed-> Events', 'relay -read-> store', 'Snapshots -written to-> S3']);
   t.deepEqual(relationsOf('Clients can call the API, and the API will query the read replicas.'), ['Clients -call-> API', 'API -query-> read replicas']);
+  t.deepEqual(relationsOf('The API gets events from the store. The store is PostgreSQL. Orders get shipped to customers.'), [
+    'API -gets events from-> store',
+    'Orders -shipped to-> customers',
+  ]);
   t.deepEqual(relationsOf('The scheduler enqueues jobs into the queue and the workers pull jobs from the queue.'), [
     'scheduler -enqueues jobs into-> queue',
     'workers -pull jobs from-> queue',

@@ -24,6 +24,11 @@ const PRONOUN_SUBJECTS = words('it they he she this');
 const PLURAL_PRONOUNS = words('i we they you');
 const OBJECT_PRONOUNS = words('it them him her us me one everything something anything nothing');
 const NEGATIONS = words('not never also always often then first just only still');
+const AND_OR = words('and or');
+const AND_THEN = words('and then');
+const THEN_ALSO = words('then also');
+const PART_OPENERS = words('and then also but');
+const BY = words('by');
 
 /** Base forms of verbs that describe how systems and people relate. */
 const VERBS = words(`
@@ -106,7 +111,7 @@ function phraseOf(tokens: readonly string[]): string | null {
 function phrasesOf(tokens: readonly string[]): string[] {
   const parts: string[][] = [[]];
   for (const token of tokens) {
-    if (token === ',' || isWord(token, words('and or'))) parts.push([]);
+    if (token === ',' || isWord(token, AND_OR)) parts.push([]);
     else parts[parts.length - 1]!.push(token);
   }
   return parts.map(phraseOf).filter((phrase): phrase is string => phrase !== null);
@@ -116,7 +121,7 @@ function phrasesOf(tokens: readonly string[]): string[] {
 function chunksOf(tokens: readonly string[]): string[] {
   const chunks: string[][] = [[]];
   for (const token of tokens) {
-    const breaks = isWord(token, BE) || isWord(token, MODALS) || isWord(token, PREPOSITIONS) || isWord(token, words('and or')) || verbOf(token)?.inflected === true;
+    const breaks = isWord(token, BE) || isWord(token, MODALS) || isWord(token, PREPOSITIONS) || isWord(token, AND_OR) || verbOf(token)?.inflected === true;
     if (breaks) chunks.push([]);
     else chunks[chunks.length - 1]!.push(token);
   }
@@ -144,7 +149,8 @@ function findVerb(tokens: readonly string[]): VerbAt | null {
       const word = tokens[verb];
       if (word !== undefined && ingVerb(word)) return { subjectEnd: index, verb, passive: false };
       if (word !== undefined && verbOf(word) !== null) return { subjectEnd: index, verb, passive: true };
-      return null;
+      // "The store is PostgreSQL" relates nothing; "The API gets events" is get, the verb.
+      if (verbOf(token) === null) return null;
     }
     const verb = verbOf(token);
     if (hasSubject && !isWord(previous, DETERMINERS) && verb !== null) {
@@ -168,7 +174,7 @@ function findVerb(tokens: readonly string[]): VerbAt | null {
 function startsPredicate(tokens: readonly string[], at: number): boolean {
   const token = tokens[at];
   if (token === undefined) return false;
-  if (verbOf(token) !== null || ingVerb(token)) return !isWord(tokens[at + 1], words('and or'));
+  if (verbOf(token) !== null || ingVerb(token)) return !isWord(tokens[at + 1], AND_OR);
   return /[^s]s$/iu.test(token) && token.length > 3 && (isWord(tokens[at + 1], DETERMINERS) || isWord(tokens[at + 1], PREPOSITIONS));
 }
 
@@ -216,9 +222,9 @@ function predicatesOf(tokens: readonly string[]): string[][] {
   const parts: string[][] = [[]];
   for (let index = 0; index < tokens.length; index++) {
     const token = tokens[index]!;
-    if (isWord(token, words('and then'))) {
+    if (isWord(token, AND_THEN)) {
       let next = index + 1;
-      while (isWord(tokens[next], words('then also'))) next++;
+      while (isWord(tokens[next], THEN_ALSO)) next++;
       if (startsPredicate(tokens, next)) {
         parts.push([]);
         index = next - 1;
@@ -295,7 +301,7 @@ export function readRelations(text: string): ReadText {
     }
     for (const [index, raw] of parts.flatMap(clausesOf).entries()) {
       let part = raw;
-      while (part.length > 0 && isWord(part[0], words('and then also but'))) part = part.slice(1);
+      while (part.length > 0 && isWord(part[0], PART_OPENERS)) part = part.slice(1);
       if (part.length === 0) continue;
       // "…, which stores orders in PostgreSQL": the relative pronoun stands for the last thing named.
       const last = previous[previous.length - 1];
@@ -330,7 +336,7 @@ export function readRelations(text: string): ReadText {
       if (at.passive) {
         // "The store is read by the relay": the agent is the source, the subject the target.
         const rest = first!.slice(1);
-        const by = rest.findIndex((token) => isWord(token, words('by')));
+        const by = rest.findIndex((token) => isWord(token, BY));
         if (by !== -1) {
           const agents = phrasesOf(rest.slice(by + 1));
           relate(agents, agents.length === 0 ? null : { label: clip(first![0]!, MAX_LABEL_LENGTH), targets: subject });
