@@ -11,6 +11,7 @@ export type MermaidProblem = Readonly<{ line: number | null; message: string }>;
  */
 export const MERMAID_DIAGRAM_TYPES: readonly string[] = [
   'flowchart',
+  'flowchart-elk',
   'graph',
   'sequenceDiagram',
   'classDiagram',
@@ -44,9 +45,11 @@ export const MERMAID_DIAGRAM_TYPES: readonly string[] = [
   'radar-beta',
   'treemap-beta',
   'zenuml',
+  'info',
 ];
 
 const KNOWN_TYPES = new Set(MERMAID_DIAGRAM_TYPES);
+const FLOWCHARTS = new Set(['flowchart', 'flowchart-elk', 'graph']);
 /** Flowchart directions, including the arrow spellings Mermaid's lexer takes (`graph >`). */
 const FLOWCHART_DIRECTIONS = new Set(['TB', 'TD', 'BT', 'RL', 'LR', '<', '>', '^', 'v']);
 /** Sequence diagram statements that open a block closed by `end`. */
@@ -89,7 +92,7 @@ function checkHeader(header: Line): MermaidProblem[] {
   if (!KNOWN_TYPES.has(name)) {
     return [{ line: header.number, message: `Unknown diagram type ${JSON.stringify(type.slice(0, 40))}: the first line must name one, such as flowchart LR, sequenceDiagram or classDiagram` }];
   }
-  if (name === 'flowchart' || name === 'graph') {
+  if (FLOWCHARTS.has(name)) {
     // The direction, if any, ends at the first `;`: statements may follow it on the same line.
     const direction = header.text.slice(type.length).split(';')[0]!.trim();
     if (direction !== '' && !FLOWCHART_DIRECTIONS.has(direction.toUpperCase()) && !FLOWCHART_DIRECTIONS.has(direction)) {
@@ -150,7 +153,7 @@ export function checkMermaidSource(source: string): readonly MermaidProblem[] {
   // Statements may follow the header on its line, after a `;` (`graph TD; a --> b`).
   const semicolon = header.text.indexOf(';');
   if (semicolon !== -1) body.unshift({ number: header.number, text: header.text.slice(semicolon + 1) });
-  if (type === 'flowchart' || type === 'graph') return checkBlocks(body, (word) => word === 'subgraph', 'subgraph');
+  if (FLOWCHARTS.has(type)) return checkBlocks(body, (word) => word === 'subgraph', 'subgraph');
   if (type === 'sequenceDiagram') return checkBlocks(body, (word) => SEQUENCE_BLOCKS.has(word), 'block');
   return [];
 }

@@ -7,6 +7,7 @@ const VALID: Readonly<Record<string, string>> = {
   'flowchart with a direction and a subgraph': 'flowchart LR\n  a["API"] --> b[(store)]\n  subgraph pipeline [The pipeline]\n    b --> c{relay}\n  end\n',
   'graph TD with statements after a semicolon': 'graph TD; A-->B; subgraph one; B-->C; end',
   'flowchart without a direction': 'flowchart\n  A --> B',
+  'flowchart-elk with a subgraph': 'flowchart-elk TD\n  subgraph s\n    A --> B\n  end',
   'asymmetric shapes and edge text with brackets': 'flowchart TB\n  A>flag] -->|"a ] b ["| B((circle))\n  B -.-> C[/lean/]',
   'nested subgraphs': 'flowchart TB\n  subgraph outer\n    subgraph inner\n      a --> b\n    end\n  end',
   'a quoted label that spans lines and says end': 'flowchart LR\n  a["`first line\nend\nlast line`"] --> b',
@@ -64,6 +65,10 @@ test('a flowchart direction Mermaid does not know is reported', (t) => {
 
 test('a pie chart line with something else than showData or a title is reported', (t) => {
   t.deepEqual(checkMermaidSource('pie chart\n  "a" : 1').map((problem) => problem.line), [1]);
+});
+
+test('an elk flowchart\'s subgraphs are checked like any flowchart\'s', (t) => {
+  t.deepEqual(checkMermaidSource('flowchart-elk\n  subgraph s\n    A --> B'), [{ line: 2, message: 'This subgraph is never closed: add a line with end' }]);
 });
 
 test('an unclosed subgraph is reported where it opens, an end without one where it stands', (t) => {
