@@ -2,15 +2,14 @@
 // DOT, with a short title. The answer is checked by the diagrams context (Graphviz, checkMermaidSource) before it
 // becomes a diagram: the schema only bounds its size.
 import { z } from 'zod';
+import {
+  DIAGRAM_FORMATS,
+  DIAGRAM_PROMPT_MAX_LENGTH,
+  DIAGRAM_SOURCE_MAX_LENGTH,
+  DIAGRAM_TITLE_MAX_LENGTH,
+  type DiagramFormat,
+} from '../../domain/diagrams/diagram-events.js';
 import type { AiTask } from '../ports/ai-provider.js';
-
-export const DIAGRAM_FORMATS = ['mermaid', 'dot'] as const;
-export type DiagramFormat = (typeof DIAGRAM_FORMATS)[number];
-
-/** The longest description a generation takes. */
-export const DIAGRAM_PROMPT_MAX_LENGTH = 4000;
-export const DIAGRAM_TITLE_MAX_LENGTH = 200;
-export const DIAGRAM_SOURCE_MAX_LENGTH = 200_000;
 
 export type DiagramGenerationInput = Readonly<{ prompt: string; format: DiagramFormat }>;
 

@@ -1,7 +1,8 @@
 // The diagrams context's intent for the AI orchestrator: `generate-diagram` turns a description into a diagram's
 // source and title, without saving it (saving goes through the diagrams' own routes).
 import type { AiIntent } from '../ai/intents.js';
-import { DIAGRAM_PROMPT_MAX_LENGTH, DiagramGenerationInputSchema, diagramGenerationTask, type DiagramGenerationAnswer, type DiagramGenerationInput } from './diagram-generation.js';
+import { DIAGRAM_PROMPT_MAX_LENGTH } from '../../domain/diagrams/diagram-events.js';
+import { DiagramGenerationInputSchema, diagramGenerationTask, type DiagramGenerationAnswer, type DiagramGenerationInput } from './diagram-generation.js';
 
 export const generateDiagramIntent: AiIntent<DiagramGenerationInput, DiagramGenerationAnswer> = {
   name: 'generate-diagram',

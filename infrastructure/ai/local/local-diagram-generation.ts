@@ -2,14 +2,8 @@
 // left-to-right graph, one node per entity however it is written ("The store" = "store"), in DOT or Mermaid.
 // Node ids are generated (n1, n2, ...) and every label is escaped, so no text of the prompt can break the syntax.
 // A prompt that states no relation still gets a diagram: one node per noun phrase, or one node with its first words.
-import {
-  DIAGRAM_PROMPT_MAX_LENGTH,
-  DIAGRAM_TITLE_MAX_LENGTH,
-  diagramGenerationTask,
-  type DiagramFormat,
-  type DiagramGenerationAnswer,
-  type DiagramGenerationInput,
-} from '../../../application/diagrams/diagram-generation.js';
+import { diagramGenerationTask, type DiagramGenerationAnswer, type DiagramGenerationInput } from '../../../application/diagrams/diagram-generation.js';
+import { DIAGRAM_PROMPT_MAX_LENGTH, DIAGRAM_TITLE_MAX_LENGTH, type DiagramFormat } from '../../../domain/diagrams/diagram-events.js';
 import { readRelations } from './diagram-sentences.js';
 import { localTask } from './local-ai-provider.js';
 
