@@ -13,12 +13,17 @@ import {
   undeleteDiagram,
   type DiagramCommandResult,
 } from '../../application/diagrams/diagram-commands.js';
-import type { DiagramRenderer } from '../../application/diagrams/diagram-renderer.js';
+import { diagramGenerationTask } from '../../application/diagrams/diagram-generation.js';
+import type { DiagramRenderer, SourceProblem } from '../../application/diagrams/diagram-renderer.js';
+import { SvgExports } from '../../application/diagrams/svg-export.js';
+import { AllProvidersFailed, attemptRecordOf } from '../../application/ai/provider-chain.js';
 import type { CommandContext } from '../../application/kernel/handle-command.js';
 import type { DiagramActor } from '../../domain/diagrams/diagram-commands.js';
+import { checkMermaidSource } from '../../domain/diagrams/mermaid-check.js';
 import {
   DIAGRAM_FORMATS,
   DIAGRAM_MESSAGE_MAX_LENGTH,
+  DIAGRAM_PROMPT_MAX_LENGTH,
   DIAGRAM_SOURCE_MAX_LENGTH,
   DIAGRAM_TITLE_MAX_LENGTH,
   DIAGRAM_VISIBILITIES,
@@ -46,7 +51,7 @@ import { commandContextOf, isAdmin, principalOf } from './access.js';
 import type { HttpDependencies } from './dependencies.js';
 import { LiveViews } from './live-views.js';
 import { etag, ifMatchRevision, noneMatchHits } from './preconditions.js';
-import { HttpProblem } from './problem.js';
+import { HttpProblem, titles } from './problem.js';
 import { CONSISTENCY_HEADER, readDatabase } from './read-database.js';
 import { awaitMinPosition, MIN_POSITION_HEADER } from './read-your-writes.js';
 import { route } from './routes.js';
@@ -103,6 +108,18 @@ const ListQuery = z.strictObject({
 });
 const VersionsQuery = z.strictObject({ limit: Limit, cursor: Cursor });
 const DiffQuery = z.strictObject({ from: QueryVersion, to: QueryVersion });
+const ExportQuery = z.strictObject({ format: z.enum(['svg']), version: QueryVersion.optional() });
+const GenerateBody = z.strictObject({
+  prompt: z.string().trim().min(1).max(DIAGRAM_PROMPT_MAX_LENGTH),
+  format: z.enum(DIAGRAM_FORMATS),
+  visibility: z.enum(DIAGRAM_VISIBILITIES).default('private'),
+});
+
+/**
+ * Graphviz turns DOT `URL`/`href` attributes into links of the SVG: served with this policy, an exported diagram
+ * runs no script, loads nothing and is sandboxed even when opened directly.
+ */
+const SVG_CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
 
 const notFound = (id: string | undefined): NotFound => new NotFound('DIAGRAM.NOT_FOUND', `Diagram ${id ?? ''} does not exist`);
 const versionNotFound = (id: string, version: number | string, latest: number): NotFound =>
@@ -133,19 +150,30 @@ function respond(ctx: Context, result: DiagramCommandResult, status: 200 | 201, 
 const respondVersion = (ctx: Context, result: DiagramCommandResult): void =>
   respond(ctx, result, result.unchanged ? 200 : 201, `/v1/diagrams/${result.id}/versions/${result.version}`);
 
-/** Checks a source as its format asks: DOT is parsed by Graphviz; a problem is a 400 naming its line. */
+/** The problems of a source, as a 400 naming each one's line. */
+function invalidSource(format: DiagramFormat, problems: readonly SourceProblem[]): ValidationError {
+  const errors: (FieldError & { line: number | null })[] = problems.map(({ line, message }) => ({ path: 'body.source', line, message }));
+  const first = problems[0];
+  const where = first === undefined ? '' : `: ${first.line === null ? '' : `line ${first.line}: `}${first.message}`;
+  return new ValidationError('DIAGRAM.INVALID_SOURCE', `The ${format === 'dot' ? 'DOT' : 'Mermaid'} source is not valid${where}`, errors);
+}
+
+/**
+ * Checks a source as its format asks: DOT is parsed by Graphviz, Mermaid gets a structural check of its diagram
+ * type line and blocks. A problem is a 400 naming its line.
+ */
 export async function checkSource(renderer: DiagramRenderer, format: DiagramFormat, source: string): Promise<void> {
-  if (format === 'mermaid') return;
+  if (format === 'mermaid') {
+    const problems = checkMermaidSource(source);
+    if (problems.length > 0) throw invalidSource(format, problems);
+    return;
+  }
   const outcome = await renderer.checkDot(source);
   switch (outcome.status) {
     case 'ok':
       return;
-    case 'invalid': {
-      const errors: (FieldError & { line: number | null })[] = outcome.problems.map(({ line, message }) => ({ path: 'body.source', line, message }));
-      const first = outcome.problems[0];
-      const where = first === undefined ? '' : `: ${first.line === null ? '' : `line ${first.line}: `}${first.message}`;
-      throw new ValidationError('DIAGRAM.INVALID_SOURCE', `The DOT source does not parse${where}`, errors);
-    }
+    case 'invalid':
+      throw invalidSource(format, outcome.problems);
     case 'too_complex':
       throw new HttpProblem(422, 'DIAGRAM.TOO_COMPLEX', outcome.message);
     case 'busy':
@@ -180,6 +208,9 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
     return { diagram, db: reader.db };
   }
 
+  // One cache of SVG renderings per process, keyed by the source's sha256 (Redis when configured, else memory).
+  const exports = new SvgExports(deps.diagramRenderer, deps.cache, { onCacheError: (error) => deps.logger.warn({ err: error }, 'the SVG export cache failed; rendering without it') });
+
   // Read from the writer: a replica's lag would hold frames back past the news that woke the loop.
   const live = new LiveViews(
     { projection: diagramsProjection.name, read: (ids) => liveDiagrams(deps.db, ids) },
@@ -194,6 +225,102 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
   const ownerOnly = { ...changed, 403: 'A shared diagram the caller does not own (DIAGRAM.NOT_OWNER)' };
 
   return [
+    route({
+      method: 'post',
+      path: '/v1/diagrams/generate',
+      tag: 'diagrams',
+      summary: 'Create a diagram whose first version the AI provider chain writes from a description (DiagramGenerated records the prompt, provider and model)',
+      access: WRITERS,
+      callsAi: true,
+      body: GenerateBody,
+      responses: {
+        201: 'Created: { id, revision, position, version: 1, title, provider, model }',
+        400: 'Invalid body (REQUEST.INVALID)',
+        429: 'Over CHORUS_RATE_LIMIT_AI_PER_MIN for this user (RATE_LIMITED), or another rate limit',
+        502: 'Every provider failed (AI.ALL_PROVIDERS_FAILED), or the answer is not a valid source of the format (DIAGRAM.GENERATED_INVALID)',
+        503: 'The renderer is busy (DIAGRAM.RENDERER_BUSY), with Retry-After',
+      },
+      async handle(ctx, { body, commands }) {
+        let generated;
+        try {
+          generated = await deps.ai.run(diagramGenerationTask, { prompt: body.prompt, format: body.format });
+        } catch (error) {
+          if (!(error instanceof AllProvidersFailed)) throw error;
+          ctx.state.log?.warn({ attempts: error.attempts }, 'diagram generation: every provider failed');
+          ctx.status = 502;
+          ctx.type = 'application/problem+json';
+          ctx.body = {
+            type: `urn:chorus:problem:${error.code}`,
+            instance: ctx.path,
+            status: 502,
+            code: error.code,
+            title: titles[502],
+            detail: `Every AI provider failed to generate the diagram: ${error.attempts.map(({ provider }) => provider).join(', ')}`,
+            attempts: error.attempts.map(attemptRecordOf),
+          };
+          return;
+        }
+        const { answer, provider, model } = generated;
+        // The answer is checked like any source a person sends; a bad one is the provider's fault, not the caller's.
+        const problems = Source.safeParse(answer.source).success ? null : [{ line: null, message: `Not 1 to ${DIAGRAM_SOURCE_MAX_LENGTH} characters` }];
+        try {
+          if (problems !== null) throw invalidSource(body.format, problems);
+          await checkSource(deps.diagramRenderer, body.format, answer.source);
+        } catch (error) {
+          if (!(error instanceof ValidationError) && !(error instanceof HttpProblem && error.code === 'DIAGRAM.TOO_COMPLEX')) throw error;
+          ctx.state.log?.warn({ provider, model, err: error }, 'diagram generation: the answer is not a valid source');
+          throw new HttpProblem(502, 'DIAGRAM.GENERATED_INVALID', `${provider} (${model}) answered a ${body.format} source that is not valid: ${error.message}`);
+        }
+        const input = { title: answer.title, format: body.format, visibility: body.visibility, source: answer.source, message: null, generation: { prompt: body.prompt, provider, model } };
+        const result = await createDiagram(commands, input, actorOf(ctx), commandContext(ctx));
+        respond(ctx, result, 201, `/v1/diagrams/${result.id}`);
+        ctx.body = { ...(ctx.body as object), title: answer.title, provider, model };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/diagrams/:id/export',
+      tag: 'diagrams',
+      summary: 'A DOT diagram rendered to SVG by Graphviz (WebAssembly) on the server, its latest version or `version`; cached by the source\'s sha256',
+      access: READERS,
+      query: ExportQuery,
+      headers: [MIN_POSITION_HEADER, CONSISTENCY_HEADER],
+      responses: {
+        200: 'image/svg+xml, X-Chorus-Cache: hit | miss, a Content-Security-Policy that sandboxes it',
+        400: 'format is not svg, or version not a positive integer',
+        404: 'Unknown diagram (DIAGRAM.NOT_FOUND) or version (DIAGRAM.VERSION_NOT_FOUND)',
+        422: 'Graphviz did not finish in time (DIAGRAM.TOO_COMPLEX), or could not render it (DIAGRAM.UNRENDERABLE)',
+        501: 'A Mermaid diagram: not rendered on the server (DIAGRAM.EXPORT_UNSUPPORTED)',
+        503: 'The renderer is busy (DIAGRAM.RENDERER_BUSY), with Retry-After; or the read model is behind',
+      },
+      async handle(ctx, { params, query }) {
+        const id = diagramIdOf(params.id);
+        const { diagram, db } = await visibleDiagram(ctx, id);
+        const version = query.version ?? diagram.latestVersion;
+        if (version > diagram.latestVersion) throw versionNotFound(id, version, diagram.latestVersion);
+        if (diagram.format !== 'dot') {
+          throw new HttpProblem(501, 'DIAGRAM.EXPORT_UNSUPPORTED', 'Mermaid diagrams are not rendered on the server (that needs a browser): render the source with Mermaid in the client');
+        }
+        const source = version === diagram.latestVersion ? diagram.source : (await findVersions(db, id, [version])).get(version)?.source;
+        if (source === undefined) throw versionNotFound(id, version, diagram.latestVersion);
+        const outcome = await exports.svgOf(source);
+        switch (outcome.status) {
+          case 'ok':
+            break;
+          case 'invalid':
+            throw new HttpProblem(422, 'DIAGRAM.UNRENDERABLE', `Graphviz could not render version ${version}: ${outcome.problems.map(({ message }) => message).join('; ')}`);
+          case 'too_complex':
+            throw new HttpProblem(422, 'DIAGRAM.TOO_COMPLEX', outcome.message);
+          case 'busy':
+            throw new HttpProblem(503, 'DIAGRAM.RENDERER_BUSY', outcome.message, { 'Retry-After': '1' });
+        }
+        ctx.set('X-Chorus-Cache', outcome.cache ?? 'miss');
+        ctx.set('Content-Security-Policy', SVG_CONTENT_SECURITY_POLICY);
+        ctx.set('X-Content-Type-Options', 'nosniff');
+        ctx.type = 'image/svg+xml';
+        ctx.body = outcome.value;
+      },
+    }),
     route({
       method: 'post',
       path: '/v1/diagrams',

@@ -1,5 +1,6 @@
 // The diagrams context: versioned diagram sources (Mermaid or DOT) owned by members, their read models, and AI
 // generation of a first version.
+import { diagramsIntents } from '../../application/diagrams/diagram-intents.js';
 import type { ContextModule } from '../context-module.js';
 import { diagramsProjection } from './diagrams-projection.js';
 import { diagramsMigrations } from './diagrams-schema.js';
@@ -11,4 +12,5 @@ export const diagramsModule: ContextModule = {
   projections: [diagramsProjection],
   enrichers: () => [],
   upcasters: [],
+  intents: diagramsIntents,
 };

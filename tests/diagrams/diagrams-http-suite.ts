@@ -104,7 +104,9 @@ export function diagramsHttpSuite(profile: Profile): void {
   });
 
   it('a source of 200,000 code points is taken even sent as \\u escapes (surrogate pairs); one more is refused', async (t) => {
-    const escaped = (count: number): string => `{"title":"Big","format":"mermaid","source":"${'\\ud83d\\ude00'.repeat(count)}"}`;
+    // A Mermaid type line, a comment line, then emoji (two UTF-16 units, two \u escapes each) up to `count` code points.
+    const head = 'graph TD\\n%% ';
+    const escaped = (count: number): string => `{"title":"Big","format":"mermaid","source":"${head}${'\\ud83d\\ude00'.repeat(count - 12)}"}`;
     const big = await when('POST', '/v1/diagrams', { raw: escaped(200_000), headers: { 'content-type': 'application/json' } }).then(t, { status: 201 });
     const read = await call('GET', `/v1/diagrams/${big.body.id}`, { headers: after(big.body.position) });
     t.is([...read.body.source].length, 200_000);
@@ -241,6 +243,55 @@ export function diagramsHttpSuite(profile: Profile): void {
     const second = await call('GET', `/v1/diagrams?q=zebra&limit=2&cursor=${first.body.nextCursor}`, { headers: carol });
     t.deepEqual(ids(second), [a.body.id]);
     t.is(second.body.nextCursor, null);
+  });
+
+  it('export: a DOT diagram as SVG, cached by its source (miss, then hit), sandboxed; an older version; Mermaid is 501', async (t) => {
+    const { body } = await create({ source: 'digraph export {\n  a -> b [URL="javascript:alert(1)"];\n}' });
+    const second = await addVersion(body.id, DOT_2);
+    const wait = after(second.body.position);
+    const first = await when('GET', `/v1/diagrams/${body.id}/export?format=svg`, { headers: wait }).then(t, {
+      status: 200,
+      headers: { 'content-type': /^image\/svg\+xml/, 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox" },
+    });
+    t.regex(first.body, /<svg[\s\S]*invoice[\s\S]*<\/svg>/);
+    t.true(['hit', 'miss'].includes(first.headers.get('x-chorus-cache') ?? ''), 'another test may have rendered the same source');
+    await when('GET', `/v1/diagrams/${body.id}/export?format=svg`).then(t, { status: 200, headers: { 'x-chorus-cache': 'hit' } });
+    const older = await when('GET', `/v1/diagrams/${body.id}/export?format=svg&version=1`).then(t, { status: 200, headers: { 'x-chorus-cache': 'miss' } });
+    t.regex(older.body, /<svg[\s\S]*export[\s\S]*<\/svg>/);
+    t.notRegex(older.body, /invoice/);
+    await when('GET', `/v1/diagrams/${body.id}/export?format=svg&version=1`).then(t, { status: 200, headers: { 'x-chorus-cache': 'hit' } });
+    await when('GET', `/v1/diagrams/${body.id}/export?format=svg&version=3`).then(t, { status: 404, code: 'DIAGRAM.VERSION_NOT_FOUND' });
+    for (const query of ['format=png', '', 'format=svg&version=0', 'format=svg&version=x']) await when('GET', `/v1/diagrams/${body.id}/export?${query}`).then(t, { status: 400 });
+    await when('GET', `/v1/diagrams/${body.id}/export?format=svg`, { headers: await as('stranger-export') }).then(t, { status: 404, code: 'DIAGRAM.NOT_FOUND' });
+    const mermaid = await create({ format: 'mermaid', source: MERMAID });
+    await when('GET', `/v1/diagrams/${mermaid.body.id}/export?format=svg`, { headers: after(mermaid.body.position) }).then(t, { status: 501, code: 'DIAGRAM.EXPORT_UNSUPPORTED' });
+  });
+
+  it('a Mermaid source without a diagram type line is a 400 naming its line', async (t) => {
+    const reply = await when('POST', '/v1/diagrams', { json: { title: 'Not mermaid', format: 'mermaid', source: '\n  A --> B' } }).then(t, { status: 400, code: 'DIAGRAM.INVALID_SOURCE' });
+    t.is(reply.body.errors[0].path, 'body.source');
+    t.is(typeof reply.body.errors[0].message, 'string');
+    t.true(reply.body.errors[0].line === null || reply.body.errors[0].line === 2);
+    const { body } = await create({ format: 'mermaid', source: MERMAID });
+    await when('POST', `/v1/diagrams/${body.id}/versions`, { json: { source: 'digraph { a -> b }' } }).then(t, { status: 400, code: 'DIAGRAM.INVALID_SOURCE' });
+  });
+
+  it('generate: the AI chain writes the first version; DiagramGenerated records the prompt, provider and model', async (t) => {
+    const prompt = 'The API writes events to the event store. The relay reads the event store and publishes to Kafka.';
+    for (const format of ['dot', 'mermaid'] as const) {
+      const reply = await when('POST', '/v1/diagrams/generate', { json: { prompt, format, visibility: 'shared' } }).then(t, { status: 201, body: { version: 1, revision: 0, provider: 'local' } });
+      t.is(reply.headers.get('location'), `/v1/diagrams/${reply.body.id}`);
+      const read = await when('GET', `/v1/diagrams/${reply.body.id}`, { headers: after(reply.body.position) }).then(t, { status: 200, body: { format, visibility: 'shared', latestVersion: 1, title: reply.body.title } });
+      t.deepEqual(read.body.generated, { prompt, provider: 'local', model: reply.body.model });
+      t.regex(read.body.source, format === 'dot' ? /digraph/ : /^flowchart|^graph/m);
+      const events = await collect(chorus().system.store.readStream(`diagram-${reply.body.id}`));
+      t.deepEqual(events.map((event) => event.type), ['DiagramGenerated']);
+      t.like(events[0]!.data, { prompt, provider: 'local', model: reply.body.model, format });
+    }
+    for (const json of [{ prompt: '', format: 'dot' }, { prompt: 'x'.repeat(4001), format: 'dot' }, { prompt: 'p', format: 'svg' }, { prompt: 'p' }]) {
+      await when('POST', '/v1/diagrams/generate', { json }).then(t, { status: 400, code: 'REQUEST.INVALID' });
+    }
+    await when('POST', '/v1/diagrams/generate', { json: { prompt, format: 'dot' }, as: ['viewer'] }).then(t, { status: 403, code: 'AUTH.FORBIDDEN' });
   });
 
   it('live: watchers hear of new versions as Server-Sent Events, with the log position as the id', async (t) => {
