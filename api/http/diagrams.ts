@@ -388,7 +388,10 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
         412: changed[412],
       },
       async handle(ctx, { body, params, commands }) {
-        respondVersion(ctx, await restoreDiagramVersion(commands, diagramIdOf(params.id), body.version, actorOf(ctx), commandContext(ctx, ifMatchRevision(ctx))));
+        const id = diagramIdOf(params.id);
+        // The versions read model on the writer, when it has applied that version already; else the event store.
+        const known = async (diagramId: string, version: number) => (await findVersions(deps.db, diagramId, [version])).get(version)?.source ?? null;
+        respondVersion(ctx, await restoreDiagramVersion(commands, id, body.version, actorOf(ctx), commandContext(ctx, ifMatchRevision(ctx)), known));
       },
     }),
     route({

@@ -79,15 +79,25 @@ export async function createDiagram(deps: CommandDependencies, input: NewDiagram
 export const addDiagramVersion = (deps: CommandDependencies, diagramId: string, input: { source: string; message: string | null }, actor: DiagramActor, context: CommandContext) =>
   run<AddDiagramVersion['type']>(deps, diagramId, 'AddDiagramVersion', { diagramId, ...input, sourceHash: sourceHashOf(input.source), restoredFrom: null, actor }, context);
 
+/** Where a version's source may be found without the event store (the versions read model); null: not there (yet). */
+export type VersionSources = (diagramId: string, version: number) => Promise<string | null>;
+
 /**
- * Adds a version equal to version `version`. Its source is read from the event store, not folded: version n is the
- * stream's nth version event, so it sits at revision n - 1 or later (later by the renames and deletions before it),
- * and reading from revision n - 1 finds it after as many events as those, never after the versions around it.
- * Versions never change once written, so no lock is needed, and the append's own precondition still guards the
- * diagram's current state.
+ * Adds a version equal to version `version`, whose source is found without folding the stream: in `known` (the
+ * versions read model: a version never changes once written, so a row there is the truth), else in the event store.
+ * There version n is the stream's nth version event, so it sits at revision n - 1 or later (later by the renames and
+ * deletions before it): reading from revision n - 1 finds it after as many events as those, never after the
+ * versions around it. No lock is needed, and the append's own precondition guards the diagram's current state.
  */
-export async function restoreDiagramVersion(deps: CommandDependencies, diagramId: string, version: number, actor: DiagramActor, context: CommandContext): Promise<DiagramCommandResult> {
-  const source = await versionSource(deps.store, diagramId, version);
+export async function restoreDiagramVersion(
+  deps: CommandDependencies,
+  diagramId: string,
+  version: number,
+  actor: DiagramActor,
+  context: CommandContext,
+  known: VersionSources = async () => null,
+): Promise<DiagramCommandResult> {
+  const source = (await known(diagramId, version)) ?? (await versionSource(deps.store, diagramId, version));
   // Not found: the version is past the latest (or the diagram does not exist), which the decider refuses before it
   // reads the source, after it has checked who may see the diagram (so a private diagram stays a 404 for others).
   const restored = source ?? '';
