@@ -2,6 +2,7 @@
 // owner (and admins): anyone else is answered 404, never 403. Shared ones every reader sees and every writer may add
 // versions to (If-Match keeps two editors from overwriting each other); only the owner renames, deletes, undeletes.
 import type { Context } from 'koa';
+import type { Kysely } from 'kysely';
 import { createTwoFilesPatch } from 'diff';
 import { z } from 'zod';
 import {
@@ -13,17 +14,13 @@ import {
   undeleteDiagram,
   type DiagramCommandResult,
 } from '../../application/diagrams/diagram-commands.js';
-import { diagramGenerationTask } from '../../application/diagrams/diagram-generation.js';
 import type { DiagramRenderer, SourceProblem } from '../../application/diagrams/diagram-renderer.js';
-import { SvgExports } from '../../application/diagrams/svg-export.js';
-import { AllProvidersFailed, attemptRecordOf } from '../../application/ai/provider-chain.js';
 import type { CommandContext } from '../../application/kernel/handle-command.js';
 import type { DiagramActor } from '../../domain/diagrams/diagram-commands.js';
 import { checkMermaidSource } from '../../domain/diagrams/mermaid-check.js';
 import {
   DIAGRAM_FORMATS,
   DIAGRAM_MESSAGE_MAX_LENGTH,
-  DIAGRAM_PROMPT_MAX_LENGTH,
   DIAGRAM_SOURCE_MAX_LENGTH,
   DIAGRAM_TITLE_MAX_LENGTH,
   DIAGRAM_VISIBILITIES,
@@ -36,6 +33,7 @@ import { codePointLength } from '../../domain/drafts/draft.js';
 import type { Role } from '../../domain/identity/roles.js';
 import { NotFound, ValidationError, type FieldError } from '../../domain/kernel/errors.js';
 import { isUuid } from '../../domain/kernel/uuid.js';
+import type { Schema } from '../../projections/schema.js';
 import { diagramsProjection } from '../../projections/diagrams/diagrams-projection.js';
 import {
   diagramVisibleTo,
@@ -51,15 +49,15 @@ import { commandContextOf, isAdmin, principalOf } from './access.js';
 import type { HttpDependencies } from './dependencies.js';
 import { LiveViews } from './live-views.js';
 import { etag, ifMatchRevision, noneMatchHits } from './preconditions.js';
-import { HttpProblem, titles } from './problem.js';
+import { HttpProblem } from './problem.js';
 import { CONSISTENCY_HEADER, readDatabase } from './read-database.js';
 import { awaitMinPosition, MIN_POSITION_HEADER } from './read-your-writes.js';
 import { route } from './routes.js';
 import type { EventStream } from './server-sent-events.js';
 
 /** Members own diagrams; agents and operators hold a member's rights here (admins are admitted everywhere). */
-const WRITERS: readonly Role[] = ['member', 'agent', 'operator'];
-const READERS: readonly Role[] = ['viewer', 'member', 'agent', 'operator'];
+export const WRITERS: readonly Role[] = ['member', 'agent', 'operator'];
+export const READERS: readonly Role[] = ['viewer', 'member', 'agent', 'operator'];
 
 /**
  * A 200k-code-point source sent as JSON \u escapes takes up to 12 bytes a code point (a surrogate pair is two
@@ -77,13 +75,13 @@ const LIVE_RECHECK_MS = 1000;
 const Title = z.string().trim().min(1).max(DIAGRAM_TITLE_MAX_LENGTH);
 const Message = z.string().trim().min(1).max(DIAGRAM_MESSAGE_MAX_LENGTH);
 /** Kept exactly as sent; counted in code points (what PostgreSQL's char_length counts), as drafts count theirs. */
-const Source = z
+export const Source = z
   .string()
   .refine((source) => source.trim() !== '', 'Required: a source that is not blank')
   .refine((source) => source.length <= DIAGRAM_SOURCE_MAX_LENGTH || codePointLength(source) <= DIAGRAM_SOURCE_MAX_LENGTH, `At most ${DIAGRAM_SOURCE_MAX_LENGTH} characters`)
   .meta({ description: `1 to ${DIAGRAM_SOURCE_MAX_LENGTH} characters (Unicode code points), kept exactly as sent` });
 const VersionNumber = z.number().int().min(1).max(2 ** 31 - 1);
-const QueryVersion = z.coerce.number().int().min(1).max(2 ** 31 - 1);
+export const QueryVersion = z.coerce.number().int().min(1).max(2 ** 31 - 1);
 
 const CreateBody = z.strictObject({
   title: Title,
@@ -108,37 +106,25 @@ const ListQuery = z.strictObject({
 });
 const VersionsQuery = z.strictObject({ limit: Limit, cursor: Cursor });
 const DiffQuery = z.strictObject({ from: QueryVersion, to: QueryVersion });
-const ExportQuery = z.strictObject({ format: z.enum(['svg']), version: QueryVersion.optional() });
-const GenerateBody = z.strictObject({
-  prompt: z.string().trim().min(1).max(DIAGRAM_PROMPT_MAX_LENGTH),
-  format: z.enum(DIAGRAM_FORMATS),
-  visibility: z.enum(DIAGRAM_VISIBILITIES).default('private'),
-});
-
-/**
- * Graphviz turns DOT `URL`/`href` attributes into links of the SVG: served with this policy, an exported diagram
- * runs no script, loads nothing and is sandboxed even when opened directly.
- */
-const SVG_CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
 
 const notFound = (id: string | undefined): NotFound => new NotFound('DIAGRAM.NOT_FOUND', `Diagram ${id ?? ''} does not exist`);
-const versionNotFound = (id: string, version: number | string, latest: number): NotFound =>
+export const versionNotFound = (id: string, version: number | string, latest: number): NotFound =>
   new NotFound('DIAGRAM.VERSION_NOT_FOUND', `Diagram ${id} has no version ${version} (its latest is ${latest})`);
 
-function diagramIdOf(id: string | undefined): string {
+export function diagramIdOf(id: string | undefined): string {
   if (id === undefined || !isUuid(id)) throw notFound(id);
   return id.toLowerCase();
 }
 
-const actorOf = (ctx: Context): DiagramActor & DiagramReader => {
+export const actorOf = (ctx: Context): DiagramActor & DiagramReader => {
   const principal = principalOf(ctx);
   return { sub: principal.sub, admin: isAdmin(principal) };
 };
 
-const commandContext = (ctx: Context, expectedRevision?: number): CommandContext =>
+export const commandContext = (ctx: Context, expectedRevision?: number): CommandContext =>
   expectedRevision === undefined ? commandContextOf(ctx) : { ...commandContextOf(ctx), expectedRevision };
 
-function respond(ctx: Context, result: DiagramCommandResult, status: 200 | 201, location?: string): void {
+export function respond(ctx: Context, result: DiagramCommandResult, status: 200 | 201, location?: string): void {
   ctx.status = status;
   if (location !== undefined) ctx.set('Location', location);
   ctx.set('ETag', etag(result.revision));
@@ -151,7 +137,7 @@ const respondVersion = (ctx: Context, result: DiagramCommandResult): void =>
   respond(ctx, result, result.unchanged ? 200 : 201, `/v1/diagrams/${result.id}/versions/${result.version}`);
 
 /** The problems of a source, as a 400 naming each one's line. */
-function invalidSource(format: DiagramFormat, problems: readonly SourceProblem[]): ValidationError {
+export function invalidSource(format: DiagramFormat, problems: readonly SourceProblem[]): ValidationError {
   const errors: (FieldError & { line: number | null })[] = problems.map(({ line, message }) => ({ path: 'body.source', line, message }));
   const first = problems[0];
   const where = first === undefined ? '' : `: ${first.line === null ? '' : `line ${first.line}: `}${first.message}`;
@@ -181,6 +167,15 @@ export async function checkSource(renderer: DiagramRenderer, format: DiagramForm
   }
 }
 
+/** The diagram as the read model has it (after X-Chorus-Min-Position), if the caller may see it; else 404. */
+export async function visibleDiagram(ctx: Context, deps: HttpDependencies, id: string): Promise<{ diagram: DiagramView; db: Kysely<Schema> }> {
+  const reader = readDatabase(ctx, deps);
+  await awaitMinPosition(ctx, deps, diagramsProjection, reader.db);
+  const diagram = await findDiagram(reader.db, id, actorOf(ctx));
+  if (diagram === undefined) throw notFound(id);
+  return { diagram, db: reader.db };
+}
+
 export const diagramsRoutes = (deps: HttpDependencies) => {
   /**
    * What never changes about a diagram (its owner, format, visibility) for a command that needs it before it runs:
@@ -199,18 +194,6 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
     return undefined;
   }
 
-  /** The diagram as the read model has it (after X-Chorus-Min-Position), if the caller may see it. */
-  async function visibleDiagram(ctx: Context, id: string): Promise<{ diagram: DiagramView; db: ReturnType<typeof readDatabase>['db'] }> {
-    const reader = readDatabase(ctx, deps);
-    await awaitMinPosition(ctx, deps, diagramsProjection, reader.db);
-    const diagram = await findDiagram(reader.db, id, actorOf(ctx));
-    if (diagram === undefined) throw notFound(id);
-    return { diagram, db: reader.db };
-  }
-
-  // One cache of SVG renderings per process, keyed by the source's sha256 (Redis when configured, else memory).
-  const exports = new SvgExports(deps.diagramRenderer, deps.cache, { onCacheError: (error) => deps.logger.warn({ err: error }, 'the SVG export cache failed; rendering without it') });
-
   // Read from the writer: a replica's lag would hold frames back past the news that woke the loop.
   const live = new LiveViews(
     { projection: diagramsProjection.name, read: (ids) => liveDiagrams(deps.db, ids) },
@@ -225,102 +208,6 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
   const ownerOnly = { ...changed, 403: 'A shared diagram the caller does not own (DIAGRAM.NOT_OWNER)' };
 
   return [
-    route({
-      method: 'post',
-      path: '/v1/diagrams/generate',
-      tag: 'diagrams',
-      summary: 'Create a diagram whose first version the AI provider chain writes from a description (DiagramGenerated records the prompt, provider and model)',
-      access: WRITERS,
-      callsAi: true,
-      body: GenerateBody,
-      responses: {
-        201: 'Created: { id, revision, position, version: 1, title, provider, model }',
-        400: 'Invalid body (REQUEST.INVALID)',
-        429: 'Over CHORUS_RATE_LIMIT_AI_PER_MIN for this user (RATE_LIMITED), or another rate limit',
-        502: 'Every provider failed (AI.ALL_PROVIDERS_FAILED), or the answer is not a valid source of the format (DIAGRAM.GENERATED_INVALID)',
-        503: 'The renderer is busy (DIAGRAM.RENDERER_BUSY), with Retry-After',
-      },
-      async handle(ctx, { body, commands }) {
-        let generated;
-        try {
-          generated = await deps.ai.run(diagramGenerationTask, { prompt: body.prompt, format: body.format });
-        } catch (error) {
-          if (!(error instanceof AllProvidersFailed)) throw error;
-          ctx.state.log?.warn({ attempts: error.attempts }, 'diagram generation: every provider failed');
-          ctx.status = 502;
-          ctx.type = 'application/problem+json';
-          ctx.body = {
-            type: `urn:chorus:problem:${error.code}`,
-            instance: ctx.path,
-            status: 502,
-            code: error.code,
-            title: titles[502],
-            detail: `Every AI provider failed to generate the diagram: ${error.attempts.map(({ provider }) => provider).join(', ')}`,
-            attempts: error.attempts.map(attemptRecordOf),
-          };
-          return;
-        }
-        const { answer, provider, model } = generated;
-        // The answer is checked like any source a person sends; a bad one is the provider's fault, not the caller's.
-        const problems = Source.safeParse(answer.source).success ? null : [{ line: null, message: `Not 1 to ${DIAGRAM_SOURCE_MAX_LENGTH} characters` }];
-        try {
-          if (problems !== null) throw invalidSource(body.format, problems);
-          await checkSource(deps.diagramRenderer, body.format, answer.source);
-        } catch (error) {
-          if (!(error instanceof ValidationError) && !(error instanceof HttpProblem && error.code === 'DIAGRAM.TOO_COMPLEX')) throw error;
-          ctx.state.log?.warn({ provider, model, err: error }, 'diagram generation: the answer is not a valid source');
-          throw new HttpProblem(502, 'DIAGRAM.GENERATED_INVALID', `${provider} (${model}) answered a ${body.format} source that is not valid: ${error.message}`);
-        }
-        const input = { title: answer.title, format: body.format, visibility: body.visibility, source: answer.source, message: null, generation: { prompt: body.prompt, provider, model } };
-        const result = await createDiagram(commands, input, actorOf(ctx), commandContext(ctx));
-        respond(ctx, result, 201, `/v1/diagrams/${result.id}`);
-        ctx.body = { ...(ctx.body as object), title: answer.title, provider, model };
-      },
-    }),
-    route({
-      method: 'get',
-      path: '/v1/diagrams/:id/export',
-      tag: 'diagrams',
-      summary: 'A DOT diagram rendered to SVG by Graphviz (WebAssembly) on the server, its latest version or `version`; cached by the source\'s sha256',
-      access: READERS,
-      query: ExportQuery,
-      headers: [MIN_POSITION_HEADER, CONSISTENCY_HEADER],
-      responses: {
-        200: 'image/svg+xml, X-Chorus-Cache: hit | miss, a Content-Security-Policy that sandboxes it',
-        400: 'format is not svg, or version not a positive integer',
-        404: 'Unknown diagram (DIAGRAM.NOT_FOUND) or version (DIAGRAM.VERSION_NOT_FOUND)',
-        422: 'Graphviz did not finish in time (DIAGRAM.TOO_COMPLEX), or could not render it (DIAGRAM.UNRENDERABLE)',
-        501: 'A Mermaid diagram: not rendered on the server (DIAGRAM.EXPORT_UNSUPPORTED)',
-        503: 'The renderer is busy (DIAGRAM.RENDERER_BUSY), with Retry-After; or the read model is behind',
-      },
-      async handle(ctx, { params, query }) {
-        const id = diagramIdOf(params.id);
-        const { diagram, db } = await visibleDiagram(ctx, id);
-        const version = query.version ?? diagram.latestVersion;
-        if (version > diagram.latestVersion) throw versionNotFound(id, version, diagram.latestVersion);
-        if (diagram.format !== 'dot') {
-          throw new HttpProblem(501, 'DIAGRAM.EXPORT_UNSUPPORTED', 'Mermaid diagrams are not rendered on the server (that needs a browser): render the source with Mermaid in the client');
-        }
-        const source = version === diagram.latestVersion ? diagram.source : (await findVersions(db, id, [version])).get(version)?.source;
-        if (source === undefined) throw versionNotFound(id, version, diagram.latestVersion);
-        const outcome = await exports.svgOf(source);
-        switch (outcome.status) {
-          case 'ok':
-            break;
-          case 'invalid':
-            throw new HttpProblem(422, 'DIAGRAM.UNRENDERABLE', `Graphviz could not render version ${version}: ${outcome.problems.map(({ message }) => message).join('; ')}`);
-          case 'too_complex':
-            throw new HttpProblem(422, 'DIAGRAM.TOO_COMPLEX', outcome.message);
-          case 'busy':
-            throw new HttpProblem(503, 'DIAGRAM.RENDERER_BUSY', outcome.message, { 'Retry-After': '1' });
-        }
-        ctx.set('X-Chorus-Cache', outcome.cache ?? 'miss');
-        ctx.set('Content-Security-Policy', SVG_CONTENT_SECURITY_POLICY);
-        ctx.set('X-Content-Type-Options', 'nosniff');
-        ctx.type = 'image/svg+xml';
-        ctx.body = outcome.value;
-      },
-    }),
     route({
       method: 'post',
       path: '/v1/diagrams',
@@ -455,7 +342,7 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
       headers: [MIN_POSITION_HEADER, CONSISTENCY_HEADER, 'If-None-Match'],
       responses: { 200: 'The diagram, with ETag', 304: 'Not modified', 404: changed[404], 503: 'Read model behind' },
       async handle(ctx, { params }) {
-        const { diagram } = await visibleDiagram(ctx, diagramIdOf(params.id));
+        const { diagram } = await visibleDiagram(ctx, deps, diagramIdOf(params.id));
         const tag = etag(diagram.revision);
         ctx.set('ETag', tag);
         if (noneMatchHits(ctx.get('If-None-Match'), tag)) {
@@ -476,7 +363,7 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
       responses: { 200: '{ items: [{ version, sourceHash, message, author, createdAt, restoredFrom }], nextCursor }', 400: 'Invalid cursor', 404: changed[404], 503: 'Read model behind' },
       async handle(ctx, { params, query }) {
         const id = diagramIdOf(params.id);
-        const { db } = await visibleDiagram(ctx, id);
+        const { db } = await visibleDiagram(ctx, deps, id);
         ctx.body = await listVersions(db, id, query);
       },
     }),
@@ -490,7 +377,7 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
       responses: { 200: '{ diagramId, version, source, sourceHash, message, author, createdAt, restoredFrom }', 404: 'Unknown diagram or version (DIAGRAM.VERSION_NOT_FOUND)', 503: 'Read model behind' },
       async handle(ctx, { params }) {
         const id = diagramIdOf(params.id);
-        const { diagram, db } = await visibleDiagram(ctx, id);
+        const { diagram, db } = await visibleDiagram(ctx, deps, id);
         const n = /^[1-9]\d{0,9}$/.test(params.n ?? '') ? Number(params.n) : null;
         const found = n === null || n > diagram.latestVersion ? undefined : (await findVersions(db, id, [n])).get(n);
         if (found === undefined) throw versionNotFound(id, params.n ?? '', diagram.latestVersion);
@@ -514,7 +401,7 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
       },
       async handle(ctx, { params, query }) {
         const id = diagramIdOf(params.id);
-        const { diagram, db } = await visibleDiagram(ctx, id);
+        const { diagram, db } = await visibleDiagram(ctx, deps, id);
         for (const n of [query.from, query.to]) if (n > diagram.latestVersion) throw versionNotFound(id, n, diagram.latestVersion);
         const versions = await findVersions(db, id, [query.from, query.to]);
         const from = versions.get(query.from);
