@@ -315,4 +315,29 @@ export function diagramsHttpSuite(profile: Profile): void {
     t.like(update.frame, { diagramId: body.id, latestVersion: 2, revision: 1 });
     t.is(update.id, added.body.position);
   });
+
+  it('live: a watcher back with the current Last-Event-ID gets heartbeats until the next version, not the frame it saw', async (t) => {
+    const { body } = await create({ visibility: 'shared' });
+    const second = await addVersion(body.id, DOT_2);
+    const reader = await openSse(`${chorus().url}/v1/diagrams/${body.id}/live`, { ...(await as('watcher-again', ['viewer'])), ...after(second.body.position), 'Last-Event-ID': second.body.position });
+    t.teardown(() => reader.close());
+    t.is(reader.status, 200);
+    const seen: SseFrame[] = [];
+    for (;;) {
+      const frame = await reader.next();
+      if (frame === null) throw new Error('the stream ended');
+      if (frame.comment === 'heartbeat') break;
+      seen.push(frame);
+    }
+    t.deepEqual(seen.filter((frame) => frame.event === 'diagram'), [], 'no frame before the first heartbeat');
+    const third = await addVersion(body.id, DOT);
+    for (;;) {
+      const frame = await reader.next();
+      if (frame === null) throw new Error('the stream ended');
+      if (frame.event !== 'diagram') continue;
+      t.is(frame.id, third.body.position);
+      t.like(JSON.parse(frame.data!), { latestVersion: 3 });
+      break;
+    }
+  });
 }
