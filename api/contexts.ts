@@ -3,12 +3,16 @@
 import type { Migrations } from '../infrastructure/db/migrations.js';
 import type { ContextModule } from '../projections/context-module.js';
 import { crmModule } from '../projections/crm/module.js';
+import { diagramsModule } from '../projections/diagrams/module.js';
 import { draftsModule } from '../projections/drafts/module.js';
 import { feedbackModule } from '../projections/feedback/module.js';
 import { pollsModule } from '../projections/polls/module.js';
 import type { HttpDependencies } from './http/dependencies.js';
 import { draftsRoutes } from './http/drafts.js';
 import { crmRoutes } from './http/crm.js';
+import { diagramExportRoutes } from './http/diagram-export.js';
+import { diagramGenerationRoutes } from './http/diagram-generation.js';
+import { diagramsRoutes } from './http/diagrams.js';
 import { draftsDashboardRoutes } from './http/drafts-dashboard.js';
 import { feedbackRoutes } from './http/feedback.js';
 import { pollsRoutes } from './http/polls.js';
@@ -30,6 +34,7 @@ export const contexts: readonly BoundedContext[] = [
   context(pollsModule, (deps) => [...pollsRoutes(deps), ...pollEngagementRoutes(deps), ...socialRoutes(deps)]),
   context(draftsModule, (deps) => [...draftsDashboardRoutes(deps), ...draftsRoutes(deps)]),
   context(crmModule, crmRoutes),
+  context(diagramsModule, (deps) => [...diagramGenerationRoutes(deps), ...diagramsRoutes(deps), ...diagramExportRoutes(deps)]),
   // Its routes are the command center's, which every process serves (api/http/app.ts).
   context(opsModule, () => []),
 ];

@@ -23,6 +23,8 @@ import { openIdentity, type IdentityServices } from '../infrastructure/identity/
 import { BackgroundReplays } from '../infrastructure/replay/background-replays.js';
 import { replayTargetsOf } from '../infrastructure/replay/replay-targets.js';
 import { EventStreams } from './http/server-sent-events.js';
+import type { DiagramRenderer } from '../application/diagrams/diagram-renderer.js';
+import { graphvizRenderer } from '../infrastructure/diagrams/graphviz-renderer.js';
 
 export type RunningChorus = Readonly<{
   system: System;
@@ -49,7 +51,7 @@ export const httpDependencies = (
   system: System,
   identity: IdentityServices,
   replays: BackgroundReplays,
-  { autoheal, roles, startedAt }: Readonly<{ autoheal: AutohealSupervisor; roles: readonly string[]; startedAt: Date }>,
+  { autoheal, roles, startedAt, diagramRenderer }: Readonly<{ autoheal: AutohealSupervisor; roles: readonly string[]; startedAt: Date; diagramRenderer: DiagramRenderer }>,
 ): HttpDependencies => ({
   config: system.config,
   logger: system.logger,
@@ -72,6 +74,7 @@ export const httpDependencies = (
   replays,
   eventStreams: new EventStreams(system.config.liveHeartbeatMs),
   ai: system.aiChain,
+  diagramRenderer,
   dependencyHealth: async () => ({ replicas: system.readers.status(), ai: system.aiChain.health() }),
   systemHealth: () => systemHealth(system),
   autoheal,
@@ -124,7 +127,9 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
   );
   const swept = roles.includes('api') ? sweepIdempotencyKeysPeriodically(system.database.db, logger, sweeping.signal) : Promise.resolve();
   const replays = new BackgroundReplays(system.database.db, system.store, replayTargetsOf(system), logger);
-  const deps = httpDependencies(system, identity, replays, { autoheal, roles, startedAt });
+  // One per process; its Graphviz threads start with the first check or export, so the embedded profile stays light.
+  const diagramRenderer = graphvizRenderer();
+  const deps = httpDependencies(system, identity, replays, { autoheal, roles, startedAt, diagramRenderer });
   const app = createHttpApp(deps, roles.includes('api') ? contexts : []);
   const server = http.createServer(
     {
@@ -148,6 +153,7 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
     sweeping.abort();
     await swept;
     await rebuilt;
+    await diagramRenderer.close();
     await identity.close();
     await system.close();
     throw error;
@@ -180,6 +186,7 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
       sweeping.abort();
       await swept;
       await rebuilt;
+      await diagramRenderer.close();
       await identity.close();
       await system.close();
       logger.info('Chorus stopped');

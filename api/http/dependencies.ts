@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ProviderChain } from '../../application/ai/provider-chain.js';
+import type { DiagramRenderer } from '../../application/diagrams/diagram-renderer.js';
 import type { CommandDependencies } from '../../application/kernel/handle-command.js';
 import type { Cache } from '../../application/ports/cache.js';
 import type { EventStore } from '../../application/ports/event-store.js';
@@ -57,6 +58,8 @@ export type HttpDependencies = Readonly<{
   eventStreams: EventStreams;
   /** The AI provider chain of this process: what the orchestrator runs intents through, and its providers' health. */
   ai: ProviderChain;
+  /** Checks and renders diagram sources (Graphviz in worker threads, started on first use). */
+  diagramRenderer: DiagramRenderer;
   /** Health of whatever else this process depends on (replicas, Kafka, AI providers), for /health/ready. */
   dependencyHealth(): Promise<Record<string, unknown>>;
   /** Every dependency, worker and peer, for /v1/ops/health. */

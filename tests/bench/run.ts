@@ -1,5 +1,5 @@
 // `npm run bench`: prints every benchmark figure as a table (`--json`: as JSON), Chorus beside Emmett where both
-// apply; `--only append,read,http,embedded,kafka,drafts` runs some groups. Figures only: nothing here asserts.
+// apply; `--only append,read,http,embedded,kafka,drafts,diagrams` runs some groups. Figures only: nothing here asserts.
 // What each figure measures, and how: tests/bench/README.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,12 +11,13 @@ import { asJson, skipped, table, type Figure } from './figures.js';
 import { draftsFigures } from './drafts-benchmarks.js';
 import { draftMetricsFigures } from './draft-metrics.js';
 import { dfnFigures } from './dfn-benchmark.js';
+import { diagramsFigures } from './diagrams-benchmark.js';
 import { embeddedFigures, postgresHttpFigures } from './http-benchmarks.js';
 import { kafkaFigures } from './kafka-benchmark.js';
 import { progress } from './progress.js';
 import { appendFigures, readFigures, type EmmettLoader } from './store-benchmarks.js';
 
-const GROUPS = ['append', 'read', 'http', 'embedded', 'kafka', 'drafts', 'metrics', 'dfn'] as const;
+const GROUPS = ['append', 'read', 'http', 'embedded', 'kafka', 'drafts', 'metrics', 'dfn', 'diagrams'] as const;
 type Group = (typeof GROUPS)[number];
 const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const EMMETT_PACKAGE = fileURLToPath(new URL('./emmett/', import.meta.url));
@@ -68,6 +69,7 @@ const runners: Record<Group, () => Promise<Figure[]>> = {
   drafts: () => draftsFigures(serverUrl, Number(process.env.CHORUS_BENCH_DRAFTS_SECONDS) || undefined),
   metrics: () => draftMetricsFigures(),
   dfn: () => dfnFigures(),
+  diagrams: () => diagramsFigures(serverUrl),
 };
 const figures: Figure[] = [];
 for (const group of GROUPS.filter((candidate) => groups.includes(candidate))) {

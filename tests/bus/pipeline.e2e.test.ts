@@ -109,7 +109,7 @@ if (urls.database && urls.replicas && urls.kafka && urls.redis) {
       // One topic per hosted context module, and the dead letters'.
       const expected = [`${prefix}.dlq`, ...contexts.map((module) => `${prefix}.${module.name}`)].sort();
       // A fixed anchor: the list above comes from the same modules as the topology's own.
-      for (const name of ['feedback', 'identity', 'polls', 'drafts', 'crm']) t.true(expected.includes(`${prefix}.${name}`), name);
+      for (const name of ['feedback', 'identity', 'polls', 'drafts', 'crm', 'diagrams']) t.true(expected.includes(`${prefix}.${name}`), name);
       t.deepEqual(chorus.system.topology.allTopics().sort(), expected);
       const { topics } = await admin.fetchTopicMetadata({ topics: expected });
       t.deepEqual(

@@ -89,6 +89,7 @@ if (databaseUrl !== undefined) {
         'projection.polls': 'running',
         'projection.drafts': 'running',
         'projection.crm-leads': 'running',
+        'projection.diagrams': 'running',
       });
       t.is((await fetch(`${url}/v1/feedback`)).status, 404, 'the API is another role');
       const operator = await bearerSignedWith(TEST_JWT_SECRET, ['operator']);

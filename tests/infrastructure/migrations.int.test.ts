@@ -16,11 +16,12 @@ test('migrations go up, report their status, and come down one at a time', async
     t.true(names.length >= 20 && names.slice(0, 3).join() === '0001_event_store,0002_projections,0003_feedback_read_model', 'the core\'s migrations come first');
     t.deepEqual(applied.map((r) => r.migrationName), names);
     // A fixed anchor: `names` comes from the same owners as what migrate runs, so it could not tell a lost owner.
-    t.deepEqual(names.slice(0, 23), [
+    t.deepEqual(names.slice(0, 24), [
       '0001_event_store', '0002_projections', '0003_feedback_read_model', '0004_feedback_triage', '0005_consumers', '0006_instance_identity',
       '0007_idempotency_keys', '0008_dead_letters_of_any_consumer', '0009_idempotency_leases', '0010_partition_watermarks',
       '0011_streams_room_for_updates', '0012_identity', '0013_snapshots', '0014_feedback_channel', '0015_projection_generations', '0016_replays',
       '0017_polls', '0018_polls_social', '0019_polls_engagement', '0020_drafts', '0021_drafts_dashboard', '0022_drafts_retrieval', '0023_crm',
+      '0024_diagrams',
     ]);
     const created = await tables();
     // The core's and the older contexts' tables, and every table any context's projections write.

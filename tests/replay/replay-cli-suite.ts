@@ -297,7 +297,7 @@ export function replayCliSuite(profile: Profile): void {
   it('a position, projection or target this system does not have stops with one line and exit code 2', async (t) => {
     const projectionNames = contexts.flatMap((module) => module.projections.map((projection) => projection.name));
     // A fixed anchor: the names come from the same modules as the CLI's own list.
-    for (const name of ['api-keys', 'audit', 'feedback', 'polls', 'drafts', 'crm-leads']) t.true(projectionNames.includes(name), name);
+    for (const name of ['api-keys', 'audit', 'feedback', 'polls', 'drafts', 'crm-leads', 'diagrams']) t.true(projectionNames.includes(name), name);
     const onceOpen: [string[], string][] = [
       [['--to-jsonl', '-', '--from-position', 'the start'], 'fromPosition is not a position of this event store'],
       [['--to-jsonl', '-', '--from-position', log[5]!.position, '--to-position', log[4]!.position], 'fromPosition is after toPosition'],

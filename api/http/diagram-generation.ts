@@ -1,0 +1,73 @@
+// POST /v1/diagrams/generate: a diagram whose first version the AI provider chain writes from a description. The
+// answer is checked like any source a person sends; DiagramGenerated records the prompt, the provider and its model.
+import { z } from 'zod';
+import { AllProvidersFailed, attemptRecordOf } from '../../application/ai/provider-chain.js';
+import { createDiagram } from '../../application/diagrams/diagram-commands.js';
+import { diagramGenerationTask } from '../../application/diagrams/diagram-generation.js';
+import { DIAGRAM_FORMATS, DIAGRAM_PROMPT_MAX_LENGTH, DIAGRAM_SOURCE_MAX_LENGTH, DIAGRAM_VISIBILITIES } from '../../domain/diagrams/diagram-events.js';
+import { ValidationError } from '../../domain/kernel/errors.js';
+import type { HttpDependencies } from './dependencies.js';
+import { actorOf, checkSource, commandContext, invalidSource, respond, Source, WRITERS } from './diagrams.js';
+import { HttpProblem, titles } from './problem.js';
+import { route } from './routes.js';
+
+const GenerateBody = z.strictObject({
+  prompt: z.string().trim().min(1).max(DIAGRAM_PROMPT_MAX_LENGTH),
+  format: z.enum(DIAGRAM_FORMATS),
+  visibility: z.enum(DIAGRAM_VISIBILITIES).default('private'),
+});
+
+export const diagramGenerationRoutes = (deps: HttpDependencies) => [
+  route({
+    method: 'post',
+    path: '/v1/diagrams/generate',
+    tag: 'diagrams',
+    summary: 'Create a diagram whose first version the AI provider chain writes from a description (DiagramGenerated records the prompt, provider and model)',
+    access: WRITERS,
+    callsAi: true,
+    body: GenerateBody,
+    responses: {
+      201: 'Created: { id, revision, position, version: 1, title, provider, model }',
+      400: 'Invalid body (REQUEST.INVALID)',
+      429: 'Over CHORUS_RATE_LIMIT_AI_PER_MIN for this user (RATE_LIMITED), or another rate limit',
+      502: 'Every provider failed (AI.ALL_PROVIDERS_FAILED), or the answer is not a valid source of the format (DIAGRAM.GENERATED_INVALID)',
+      503: 'The renderer is busy (DIAGRAM.RENDERER_BUSY), with Retry-After',
+    },
+    async handle(ctx, { body, commands }) {
+      let generated;
+      try {
+        generated = await deps.ai.run(diagramGenerationTask, { prompt: body.prompt, format: body.format });
+      } catch (error) {
+        if (!(error instanceof AllProvidersFailed)) throw error;
+        ctx.state.log?.warn({ attempts: error.attempts }, 'diagram generation: every provider failed');
+        ctx.status = 502;
+        ctx.type = 'application/problem+json';
+        ctx.body = {
+          type: `urn:chorus:problem:${error.code}`,
+          instance: ctx.path,
+          status: 502,
+          code: error.code,
+          title: titles[502],
+          detail: `Every AI provider failed to generate the diagram: ${error.attempts.map(({ provider }) => provider).join(', ')}`,
+          attempts: error.attempts.map(attemptRecordOf),
+        };
+        return;
+      }
+      const { answer, provider, model } = generated;
+      // The answer is checked like any source a person sends; a bad one is the provider's fault, not the caller's.
+      const problems = Source.safeParse(answer.source).success ? null : [{ line: null, message: `Not 1 to ${DIAGRAM_SOURCE_MAX_LENGTH} characters` }];
+      try {
+        if (problems !== null) throw invalidSource(body.format, problems);
+        await checkSource(deps.diagramRenderer, body.format, answer.source);
+      } catch (error) {
+        if (!(error instanceof ValidationError) && !(error instanceof HttpProblem && error.code === 'DIAGRAM.TOO_COMPLEX')) throw error;
+        ctx.state.log?.warn({ provider, model, err: error }, 'diagram generation: the answer is not a valid source');
+        throw new HttpProblem(502, 'DIAGRAM.GENERATED_INVALID', `${provider} (${model}) answered a ${body.format} source that is not valid: ${error.message}`);
+      }
+      const input = { title: answer.title, format: body.format, visibility: body.visibility, source: answer.source, message: null, generation: { prompt: body.prompt, provider, model } };
+      const result = await createDiagram(commands, input, actorOf(ctx), commandContext(ctx));
+      respond(ctx, result, 201, `/v1/diagrams/${result.id}`);
+      ctx.body = { ...(ctx.body as object), title: answer.title, provider, model };
+    },
+  }),
+];
