@@ -186,7 +186,7 @@ export function pollsHttpSuite(profile: Profile): void {
       last = await create({ question: `Q${n}?`, options: ['a', 'b'] }, author.headers);
       made.unshift(last.body.id);
     }
-    await call('POST', `/v1/polls/${made[0]}/close`, as(author.headers));
+    const closed = await call('POST', `/v1/polls/${made[0]}/close`, as(author.headers));
     const page = (cursor?: string, extra = '') =>
       call('GET', `/v1/polls?author=${author.id}&limit=2${extra}${cursor === undefined ? '' : `&cursor=${cursor}`}`, { headers: after(last!) });
     const seen: string[] = [];
@@ -198,9 +198,10 @@ export function pollsHttpSuite(profile: Profile): void {
       cursor = reply.body.nextCursor ?? undefined;
     } while (cursor !== undefined);
     t.deepEqual(seen, made);
-    const closedOnes = await call('GET', `/v1/polls?author=${author.id}&status=closed`, { headers: after(last!) });
+    // The close came after the last creation: the status filters read at its position.
+    const closedOnes = await call('GET', `/v1/polls?author=${author.id}&status=closed`, { headers: after(closed) });
     t.deepEqual(closedOnes.body.items.map((item: { id: string }) => item.id), [made[0]]);
-    const openOnes = await call('GET', `/v1/polls?author=${author.id}&status=open&limit=100`);
+    const openOnes = await call('GET', `/v1/polls?author=${author.id}&status=open&limit=100`, { headers: after(closed) });
     t.deepEqual(openOnes.body.items.map((item: { id: string }) => item.id), made.slice(1));
     await when('GET', '/v1/polls?cursor=garbage').then(t, { status: 400, code: 'QUERY.INVALID_CURSOR' });
     await when('GET', '/v1/polls?limit=0').then(t, { status: 400, code: 'REQUEST.INVALID' });
