@@ -48,7 +48,7 @@ import {
 import { commandContextOf, isAdmin, principalOf } from './access.js';
 import type { HttpDependencies } from './dependencies.js';
 import { LiveViews } from './live-views.js';
-import { etag, ifMatchRevision, noneMatchHits } from './preconditions.js';
+import { etag, ifMatchRevision, noneMatchHits, requiredIfMatchRevision } from './preconditions.js';
 import { HttpProblem } from './problem.js';
 import { CONSISTENCY_HEADER, readDatabase } from './read-database.js';
 import { awaitMinPosition, MIN_POSITION_HEADER } from './read-your-writes.js';
@@ -64,6 +64,9 @@ export const READERS: readonly Role[] = ['viewer', 'member', 'agent', 'operator'
  * escapes), plus the other fields: a longer source is refused by its length (400), a larger body before it is read (413).
  */
 export const DIAGRAM_BODY_MAX_BYTES = DIAGRAM_SOURCE_MAX_LENGTH * 12 + 64 * 1024;
+
+/** Why a new version needs If-Match: two people editing at once must never overwrite each other silently. */
+const SAVED_ON_TOP = 'a new version is saved only on top of the one its author saw';
 
 /** Two unrelated 200k sources would hold the event loop for seconds: the diff gives up after this long. */
 const DIFF_TIMEOUT_MS = 500;
@@ -246,15 +249,16 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
         404: changed[404],
         409: 'Deleted (DIAGRAM.DELETED)',
         412: 'If-Match is not the diagram\'s revision: someone saved first',
+        428: 'No If-Match (or `*`): a version is saved only on top of a revision its author saw (REQUEST.IF_MATCH_REQUIRED)',
         422: 'DIAGRAM.TOO_COMPLEX',
         503: 'DIAGRAM.RENDERER_BUSY, with Retry-After',
       },
       async handle(ctx, { body, params, commands }) {
         const id = diagramIdOf(params.id);
         const actor = actorOf(ctx);
-        const expected = ifMatchRevision(ctx);
         const creation = await creationOf(id, actor);
         if (creation === undefined) throw notFound(id);
+        const expected = requiredIfMatchRevision(ctx, SAVED_ON_TOP);
         await checkSource(deps.diagramRenderer, creation.format, body.source);
         respondVersion(ctx, await addDiagramVersion(commands, id, { source: body.source, message: body.message ?? null }, actor, commandContext(ctx, expected)));
       },
@@ -273,12 +277,15 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
         404: 'Unknown diagram (DIAGRAM.NOT_FOUND) or version (DIAGRAM.VERSION_NOT_FOUND)',
         409: 'Deleted (DIAGRAM.DELETED)',
         412: changed[412],
+        428: 'No If-Match (or `*`): REQUEST.IF_MATCH_REQUIRED',
       },
       async handle(ctx, { body, params, commands }) {
         const id = diagramIdOf(params.id);
+        if ((await creationOf(id, actorOf(ctx))) === undefined) throw notFound(id);
+        const expected = requiredIfMatchRevision(ctx, SAVED_ON_TOP);
         // The versions read model on the writer, when it has applied that version already; else the event store.
         const known = async (diagramId: string, version: number) => (await findVersions(deps.db, diagramId, [version])).get(version)?.source ?? null;
-        respondVersion(ctx, await restoreDiagramVersion(commands, id, body.version, actorOf(ctx), commandContext(ctx, ifMatchRevision(ctx)), known));
+        respondVersion(ctx, await restoreDiagramVersion(commands, id, body.version, actorOf(ctx), commandContext(ctx, expected), known));
       },
     }),
     route({

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { ValidationError } from '../../domain/kernel/errors.js';
+import { HttpProblem } from './problem.js';
 
 export const etag = (revision: number): string => `"${revision}"`;
 
@@ -14,6 +15,16 @@ export function ifMatchRevision(ctx: Context): number | undefined {
     ]);
   }
   return Number(match[1]);
+}
+
+/**
+ * The revision If-Match names, required: for commands that must never land on a state their sender did not see
+ * (428 when it is missing or `*`, 400 when it is not an ETag this API issued).
+ */
+export function requiredIfMatchRevision(ctx: Context, what: string): number {
+  const revision = ifMatchRevision(ctx);
+  if (revision !== undefined) return revision;
+  throw new HttpProblem(428, 'REQUEST.IF_MATCH_REQUIRED', `Send If-Match with the ETag of the revision you edited, such as "3": ${what}`);
 }
 
 /**

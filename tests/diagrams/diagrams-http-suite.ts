@@ -28,8 +28,9 @@ export function diagramsHttpSuite(profile: Profile): void {
     if (reply.status !== 201) throw new Error(`create: ${reply.status} ${JSON.stringify(reply.body)}`);
     return reply;
   }
-  async function addVersion(id: string, source: string, headers: Record<string, string> = {}): Promise<Reply> {
-    const reply = await call('POST', `/v1/diagrams/${id}/versions`, { json: { source }, headers });
+  /** A version saved on top of `revision` (If-Match is required). */
+  async function addVersion(id: string, source: string, revision: number, headers: Record<string, string> = {}): Promise<Reply> {
+    const reply = await call('POST', `/v1/diagrams/${id}/versions`, { json: { source }, headers: { 'If-Match': `"${revision}"`, ...headers } });
     if (reply.status !== 201) throw new Error(`version: ${reply.status} ${JSON.stringify(reply.body)}`);
     return reply;
   }
@@ -58,7 +59,7 @@ export function diagramsHttpSuite(profile: Profile): void {
     t.regex(reply.body.detail, /line 3/);
     await when('POST', '/v1/diagrams', { json: { title: 'Flow', format: 'mermaid', source: MERMAID, visibility: 'shared' } }).then(t, { status: 201 });
     const { body } = await create();
-    const version = await when('POST', `/v1/diagrams/${body.id}/versions`, { json: { source: BAD_DOT } }).then(t, { status: 400, code: 'DIAGRAM.INVALID_SOURCE' });
+    const version = await when('POST', `/v1/diagrams/${body.id}/versions`, { json: { source: BAD_DOT }, headers: { 'If-Match': '"0"' } }).then(t, { status: 400, code: 'DIAGRAM.INVALID_SOURCE' });
     t.is(version.body.errors[0].line, 3);
     const events = await collect(chorus().system.store.readStream(`diagram-${body.id}`));
     t.deepEqual(events.map((event) => event.type), ['DiagramCreated'], 'the refused version appended nothing');
@@ -127,8 +128,13 @@ export function diagramsHttpSuite(profile: Profile): void {
       status: 412,
       code: 'STREAM.WRONG_EXPECTED_REVISION',
     });
-    await when('POST', `/v1/diagrams/${body.id}/versions`, { json: { source: DOT_2 } }).then(t, { status: 200, body: { version: 2, revision: 1 } });
-    const third = await addVersion(body.id, `${DOT}\n`);
+    await when('POST', `/v1/diagrams/${body.id}/versions`, { json: { source: DOT_2 }, headers: { 'If-Match': '"1"' } }).then(t, { status: 200, body: { version: 2, revision: 1 } });
+    // Without If-Match (or with `*`) nothing is saved: a version lands only on top of a revision its author saw.
+    for (const headers of [{}, { 'If-Match': '*' }] as Record<string, string>[]) {
+      await when('POST', `/v1/diagrams/${body.id}/versions`, { json: { source: DOT }, headers }).then(t, { status: 428, code: 'REQUEST.IF_MATCH_REQUIRED' });
+      await when('POST', `/v1/diagrams/${body.id}/restore`, { json: { version: 1 }, headers }).then(t, { status: 428, code: 'REQUEST.IF_MATCH_REQUIRED' });
+    }
+    const third = await addVersion(body.id, `${DOT}\n`, 1);
     t.is(third.body.version, 3);
     const page = await when('GET', `/v1/diagrams/${body.id}/versions?limit=2`, { headers: after(third.body.position) }).then(t, { status: 200 });
     t.deepEqual(page.body.items.map((item: { version: number }) => item.version), [3, 2]);
@@ -141,7 +147,7 @@ export function diagramsHttpSuite(profile: Profile): void {
 
   it('diff: a unified diff between two versions; a version past the latest is 404', async (t) => {
     const { body } = await create();
-    const second = await addVersion(body.id, DOT_2);
+    const second = await addVersion(body.id, DOT_2, 0);
     const reply = await when('GET', `/v1/diagrams/${body.id}/diff?from=1&to=2`, { headers: after(second.body.position) }).then(t, { status: 200, body: { diagramId: body.id, from: 1, to: 2 } });
     t.regex(reply.body.diff, /^--- v1\n\+\+\+ v2\n@@ -1,4 \+1,5 @@\n/m);
     t.regex(reply.body.diff, /^- {2}payment -> shipping;$/m);
@@ -151,12 +157,12 @@ export function diagramsHttpSuite(profile: Profile): void {
 
   it('restore adds a version equal to an older one; restoring the latest source changes nothing', async (t) => {
     const { body } = await create();
-    await addVersion(body.id, DOT_2);
+    await addVersion(body.id, DOT_2, 0);
     const restored = await when('POST', `/v1/diagrams/${body.id}/restore`, { json: { version: 1 }, headers: { 'If-Match': '"1"' } }).then(t, { status: 201, body: { version: 3, revision: 2 } });
     const read = await call('GET', `/v1/diagrams/${body.id}/versions/3`, { headers: after(restored.body.position) });
     t.like(read.body, { version: 3, source: DOT, restoredFrom: 1, message: 'Restored version 1' });
-    await when('POST', `/v1/diagrams/${body.id}/restore`, { json: { version: 1 } }).then(t, { status: 200, body: { version: 3, revision: 2 } });
-    await when('POST', `/v1/diagrams/${body.id}/restore`, { json: { version: 4 } }).then(t, { status: 404, code: 'DIAGRAM.VERSION_NOT_FOUND' });
+    await when('POST', `/v1/diagrams/${body.id}/restore`, { json: { version: 1 }, headers: { 'If-Match': '"2"' } }).then(t, { status: 200, body: { version: 3, revision: 2 } });
+    await when('POST', `/v1/diagrams/${body.id}/restore`, { json: { version: 4 }, headers: { 'If-Match': '"2"' } }).then(t, { status: 404, code: 'DIAGRAM.VERSION_NOT_FOUND' });
     await when('POST', `/v1/diagrams/${body.id}/restore`, { json: { version: 2 }, headers: { 'If-Match': '"1"' } }).then(t, { status: 412 });
   });
 
@@ -190,7 +196,7 @@ export function diagramsHttpSuite(profile: Profile): void {
     await when('POST', `/v1/diagrams/${body.id}/versions`, { json: { source: DOT_2 }, headers: viewer }).then(t, { status: 403, code: 'AUTH.FORBIDDEN' });
     await when('POST', '/v1/diagrams', { json: { title: 'T', format: 'dot', source: DOT }, headers: viewer }).then(t, { status: 403, code: 'AUTH.FORBIDDEN' });
     await when('POST', `/v1/diagrams/${body.id}/versions`, { json: { source: DOT_2 }, headers: { ...bob, 'If-Match': '"0"' } }).then(t, { status: 201, body: { version: 2 } });
-    await when('POST', `/v1/diagrams/${body.id}/restore`, { json: { version: 1 }, headers: bob }).then(t, { status: 201, body: { version: 3 } });
+    await when('POST', `/v1/diagrams/${body.id}/restore`, { json: { version: 1 }, headers: { ...bob, 'If-Match': '"1"' } }).then(t, { status: 201, body: { version: 3 } });
     for (const [path, json] of [['rename', { title: 'Bob\'s' }], ['delete', undefined], ['undelete', undefined]] as const) {
       await when('POST', `/v1/diagrams/${body.id}/${path}`, { json, headers: bob }).then(t, { status: 403, code: 'DIAGRAM.NOT_OWNER' });
     }
@@ -214,7 +220,7 @@ export function diagramsHttpSuite(profile: Profile): void {
     await when('POST', `/v1/diagrams/${body.id}/versions`, { json: { source: DOT_2 }, headers: bob }).then(t, { status: 404, code: 'DIAGRAM.NOT_FOUND' });
     await when('GET', `/v1/diagrams/${body.id}`, { headers: { ...alice, ...wait } }).then(t, { status: 200, body: { deleted: true } });
     for (const [path, json] of [['versions', { source: DOT_2 }], ['restore', { version: 1 }], ['rename', { title: 'Saved' }], ['delete', undefined]] as const) {
-      await when('POST', `/v1/diagrams/${body.id}/${path}`, { json, headers: alice }).then(t, { status: 409, code: 'DIAGRAM.DELETED' });
+      await when('POST', `/v1/diagrams/${body.id}/${path}`, { json, headers: { ...alice, 'If-Match': '"1"' } }).then(t, { status: 409, code: 'DIAGRAM.DELETED' });
     }
     t.deepEqual((await call('GET', '/v1/diagrams?q=doomed', { headers: { ...alice, ...wait } })).body.items, []);
     const listedDeleted = await call('GET', '/v1/diagrams?q=doomed&deleted=true', { headers: { ...alice, ...wait } });
@@ -247,7 +253,7 @@ export function diagramsHttpSuite(profile: Profile): void {
 
   it('export: a DOT diagram as SVG, cached by its source (miss, then hit), sandboxed; an older version; Mermaid is 501', async (t) => {
     const { body } = await create({ source: 'digraph export {\n  a -> b [URL="javascript:alert(1)"];\n}' });
-    const second = await addVersion(body.id, DOT_2);
+    const second = await addVersion(body.id, DOT_2, 0);
     const wait = after(second.body.position);
     const first = await when('GET', `/v1/diagrams/${body.id}/export?format=svg`, { headers: wait }).then(t, {
       status: 200,
@@ -273,7 +279,7 @@ export function diagramsHttpSuite(profile: Profile): void {
     t.is(typeof reply.body.errors[0].message, 'string');
     t.true(reply.body.errors[0].line === null || reply.body.errors[0].line === 2);
     const { body } = await create({ format: 'mermaid', source: MERMAID });
-    await when('POST', `/v1/diagrams/${body.id}/versions`, { json: { source: 'digraph { a -> b }' } }).then(t, { status: 400, code: 'DIAGRAM.INVALID_SOURCE' });
+    await when('POST', `/v1/diagrams/${body.id}/versions`, { json: { source: 'digraph { a -> b }' }, headers: { 'If-Match': '"0"' } }).then(t, { status: 400, code: 'DIAGRAM.INVALID_SOURCE' });
   });
 
   it('generate: the AI chain writes the first version; DiagramGenerated records the prompt, provider and model', async (t) => {
@@ -310,7 +316,7 @@ export function diagramsHttpSuite(profile: Profile): void {
     const first = await next();
     t.like(first.frame, { diagramId: body.id, latestVersion: 1 });
     t.is(first.id, body.position);
-    const added = await addVersion(body.id, DOT_2);
+    const added = await addVersion(body.id, DOT_2, 0);
     const update = await next();
     t.like(update.frame, { diagramId: body.id, latestVersion: 2, revision: 1 });
     t.is(update.id, added.body.position);
@@ -318,7 +324,7 @@ export function diagramsHttpSuite(profile: Profile): void {
 
   it('live: a watcher back with the current Last-Event-ID gets heartbeats until the next version, not the frame it saw', async (t) => {
     const { body } = await create({ visibility: 'shared' });
-    const second = await addVersion(body.id, DOT_2);
+    const second = await addVersion(body.id, DOT_2, 0);
     const reader = await openSse(`${chorus().url}/v1/diagrams/${body.id}/live`, { ...(await as('watcher-again', ['viewer'])), ...after(second.body.position), 'Last-Event-ID': second.body.position });
     t.teardown(() => reader.close());
     t.is(reader.status, 200);
@@ -330,7 +336,7 @@ export function diagramsHttpSuite(profile: Profile): void {
       seen.push(frame);
     }
     t.deepEqual(seen.filter((frame) => frame.event === 'diagram'), [], 'no frame before the first heartbeat');
-    const third = await addVersion(body.id, DOT);
+    const third = await addVersion(body.id, DOT, 1);
     for (;;) {
       const frame = await reader.next();
       if (frame === null) throw new Error('the stream ended');
