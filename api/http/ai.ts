@@ -2,11 +2,11 @@
 // the chain is doing (GET /v1/ai/providers/health). Intents come from the context modules, not from this file.
 import { z } from 'zod';
 import { IntentRegistry, orchestrate, type AnyAiIntent } from '../../application/ai/intents.js';
-import { AllProvidersFailed, attemptRecordOf } from '../../application/ai/provider-chain.js';
+import { AllProvidersFailed } from '../../application/ai/provider-chain.js';
 import type { Role } from '../../domain/identity/roles.js';
 import { commandContextOf } from './access.js';
 import type { HttpDependencies } from './dependencies.js';
-import { titles } from './problem.js';
+import { answerAllProvidersFailed } from './problem.js';
 import { route } from './routes.js';
 
 const CALLERS: readonly Role[] = ['agent', 'operator'];
@@ -65,20 +65,7 @@ export function aiRoutes(deps: HttpDependencies, intents: readonly AnyAiIntent[]
           if (!(error instanceof AllProvidersFailed)) throw error;
           const latencyMs = elapsedSince(started);
           ctx.state.log?.warn({ intent: body.intent, attempts: error.attempts, latencyMs }, 'AI intent: every provider failed');
-          // Each error is describeError's: bounded, credentials masked, no upstream body beyond the provider's one-line message.
-          ctx.status = 502;
-          ctx.type = 'application/problem+json';
-          ctx.body = {
-            type: `urn:chorus:problem:${error.code}`,
-            instance: ctx.path,
-            status: 502,
-            code: error.code,
-            title: titles[502],
-            detail: `Every AI provider failed to run ${body.intent}: ${error.attempts.map(({ provider }) => provider).join(', ')}`,
-            intent: body.intent,
-            latencyMs,
-            attempts: error.attempts.map(attemptRecordOf),
-          };
+          answerAllProvidersFailed(ctx, error, `run ${body.intent}`, { intent: body.intent, latencyMs });
         }
       },
     }),

@@ -1,14 +1,14 @@
 // POST /v1/diagrams/generate: a diagram whose first version the AI provider chain writes from a description. The
 // answer is checked like any source a person sends; DiagramGenerated records the prompt, the provider and its model.
 import { z } from 'zod';
-import { AllProvidersFailed, attemptRecordOf } from '../../application/ai/provider-chain.js';
+import { AllProvidersFailed } from '../../application/ai/provider-chain.js';
 import { createDiagram } from '../../application/diagrams/diagram-commands.js';
 import { diagramGenerationTask } from '../../application/diagrams/diagram-generation.js';
 import { DIAGRAM_FORMATS, DIAGRAM_PROMPT_MAX_LENGTH, DIAGRAM_SOURCE_MAX_LENGTH, DIAGRAM_VISIBILITIES } from '../../domain/diagrams/diagram-events.js';
 import { ValidationError } from '../../domain/kernel/errors.js';
 import type { HttpDependencies } from './dependencies.js';
 import { actorOf, checkSource, commandContext, invalidSource, respond, Source, WRITERS } from './diagrams.js';
-import { HttpProblem, titles } from './problem.js';
+import { answerAllProvidersFailed, HttpProblem } from './problem.js';
 import { route } from './routes.js';
 
 const GenerateBody = z.strictObject({
@@ -40,17 +40,7 @@ export const diagramGenerationRoutes = (deps: HttpDependencies) => [
       } catch (error) {
         if (!(error instanceof AllProvidersFailed)) throw error;
         ctx.state.log?.warn({ attempts: error.attempts }, 'diagram generation: every provider failed');
-        ctx.status = 502;
-        ctx.type = 'application/problem+json';
-        ctx.body = {
-          type: `urn:chorus:problem:${error.code}`,
-          instance: ctx.path,
-          status: 502,
-          code: error.code,
-          title: titles[502],
-          detail: `Every AI provider failed to generate the diagram: ${error.attempts.map(({ provider }) => provider).join(', ')}`,
-          attempts: error.attempts.map(attemptRecordOf),
-        };
+        answerAllProvidersFailed(ctx, error, 'generate the diagram');
         return;
       }
       const { answer, provider, model } = generated;

@@ -1,6 +1,7 @@
 // Every error leaves as application/problem+json with a stable code. 4xx details reach the client;
 // 5xx details reach only the log, under the request's correlation id.
 import type { Context, Next } from 'koa';
+import { attemptRecordOf, type AllProvidersFailed } from '../../application/ai/provider-chain.js';
 import { ChorusError, RateLimited, Unauthenticated, type FieldError } from '../../domain/kernel/errors.js';
 import { isTransientError } from '../../infrastructure/db/transient-errors.js';
 
@@ -39,6 +40,25 @@ export const titles: Record<number, string> = {
   502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
+
+/**
+ * 502 when every AI provider failed, with each attempt (describeError's: bounded, credentials masked, no upstream
+ * body beyond the provider's one-line message). Answered, not thrown: the attempts are members of the document.
+ */
+export function answerAllProvidersFailed(ctx: Context, error: AllProvidersFailed, what: string, members: Readonly<Record<string, unknown>> = {}): void {
+  ctx.status = 502;
+  ctx.type = 'application/problem+json';
+  ctx.body = {
+    type: `urn:chorus:problem:${error.code}`,
+    instance: ctx.path,
+    status: 502,
+    code: error.code,
+    title: titles[502],
+    detail: `Every AI provider failed to ${what}: ${error.attempts.map(({ provider }) => provider).join(', ')}`,
+    ...members,
+    attempts: error.attempts.map(attemptRecordOf),
+  };
+}
 
 export async function problemDocuments(ctx: Context, next: Next): Promise<void> {
   try {
