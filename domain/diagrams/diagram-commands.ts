@@ -76,6 +76,8 @@ export function decide(command: DiagramCommand, state: Diagram): readonly Diagra
       if (restoredFrom !== null && (restoredFrom < 1 || restoredFrom > diagram.latestVersion)) {
         throw new NotFound('DIAGRAM.VERSION_NOT_FOUND', `Diagram ${diagramId} has no version ${restoredFrom} (its latest is ${diagram.latestVersion})`);
       }
+      // A version is never blank: a restore whose source could not be found must fail rather than save nothing.
+      if (source.trim() === '') throw new IllegalState('DIAGRAM.SOURCE_MISSING', `The source for a new version of diagram ${diagramId} is blank`);
       if (sourceHash === diagram.latestHash) return [];
       const version = diagram.latestVersion + 1;
       return [{ type: 'DiagramVersionAdded', data: { diagramId, version, source, sourceHash, message, restoredFrom, addedBy: actor.sub, addedAt: at } }];

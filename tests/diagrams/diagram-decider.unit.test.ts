@@ -68,6 +68,9 @@ test('a restore names a version up to the latest, else the version is not found'
   spec.given([created(), versionAdded(2, 'h2')]).when(addVersion(owner, 'h9', 3)).thenThrows(t, 'DIAGRAM.VERSION_NOT_FOUND');
   // Who may not see it learns nothing of its versions.
   spec.given([created()]).when(addVersion(other, 'h9', 7)).thenThrows(t, 'DIAGRAM.NOT_FOUND');
+  // A restore whose source was not found saves no blank version.
+  const blank = command('AddDiagramVersion', { source: ' ', sourceHash: 'blank', message: null, restoredFrom: 1, actor: owner });
+  spec.given([created(), versionAdded(2, 'h2')]).when(blank).thenThrows(t, 'DIAGRAM.SOURCE_MISSING');
 });
 
 test('commands on an unknown diagram are not found', (t) => {
