@@ -98,10 +98,11 @@ test('a Gemini that never answers times out in the chain as unavailable', async 
   const server = await fake(t);
   server.reply({ kind: 'hang' });
 
-  const failed = await t.throwsAsync(chainOf([geminiAt(server)], 300).run(feedbackTriageTask, { text: TEXT }), { instanceOf: AllProvidersFailed });
+  // Long enough for the request to reach the server on a loaded machine (at 300 ms it sometimes did not).
+  const failed = await t.throwsAsync(chainOf([geminiAt(server)], 2000).run(feedbackTriageTask, { text: TEXT }), { instanceOf: AllProvidersFailed });
   t.deepEqual(
     failed.attempts.map(({ provider, reason, unavailable }) => ({ provider, reason, unavailable })),
-    [{ provider: 'gemini', reason: 'timed out after 300 ms', unavailable: true }],
+    [{ provider: 'gemini', reason: 'timed out after 2000 ms', unavailable: true }],
   );
   t.is(server.requests.length, 1, 'the request did reach the server');
 });
