@@ -34,7 +34,8 @@ if (replicaUrls !== undefined && databaseUrl !== undefined) {
   test.before(async () => {
     writer = await serverTestDatabase(databaseUrl);
     standbyUrl = sameDatabaseOn(standbyServerUrl, writer.url!);
-    await waitFor('the test database to reach the standby', () => canConnect(standbyUrl));
+    // Its schema too: a replica within the lag bound may still lack the migrations committed a moment ago.
+    await waitFor('the test database and its schema to reach the standby', () => hasSchema(standbyUrl));
   });
 
   test.after.always(async () => {
@@ -162,11 +163,12 @@ async function hasRow(db: Kysely<Schema>, name: string): Promise<boolean> {
   return row !== undefined;
 }
 
-async function canConnect(url: string): Promise<boolean> {
+async function hasSchema(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url });
   try {
     await client.connect();
-    return true;
+    const { rows } = await client.query<{ ready: boolean }>("select to_regclass('public.projections') is not null as ready");
+    return rows[0]?.ready === true;
   } catch {
     return false;
   } finally {
