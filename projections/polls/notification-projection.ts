@@ -58,8 +58,11 @@ const excerpt = (text: string): string => (text.length <= EXCERPT_LENGTH ? text 
 
 type NewNotification = Readonly<{ id: string; userId: string; type: NotificationType; at: string; pollId: string | null; data: Record<string, unknown> }>;
 
-/** A new notification, read already when a mark applied before it covers it (read-all, or its conversation's). */
-async function notify(tx: Transaction<Schema>, notification: NewNotification): Promise<void> {
+/**
+ * A new notification, read already when a mark applied before it covers it (read-all, or its conversation's).
+ * `refresh`: one that exists already takes the new data (and keeps whether it was read).
+ */
+async function notify(tx: Transaction<Schema>, notification: NewNotification, refresh = false): Promise<void> {
   const { id, userId, type, at, pollId, data } = notification;
   const conversation = type === 'message' ? String(data.from) : null;
   await sql`
@@ -67,7 +70,7 @@ async function notify(tx: Transaction<Schema>, notification: NewNotification): P
     select ${id}, ${userId}, ${type}, ${at}::timestamptz, ${at}::timestamptz,
            exists (select 1 from social_read_marks m where m.user_id = ${userId} and m.counterpart_id in ('', ${conversation}) and m.up_to >= ${at}::timestamptz),
            ${pollId}, ${JSON.stringify(data)}::jsonb
-    on conflict (id) do nothing`.execute(tx);
+    on conflict (id) do ${refresh ? sql`update set data = excluded.data` : sql`nothing`}`.execute(tx);
 }
 
 /** Keeps a read mark, never moving it back. */
@@ -144,24 +147,24 @@ async function pollCreated(tx: Transaction<Schema>, created: PollCreated['data']
   if (Number(early.votes) > 0) await countVotes(tx, poll, Number(early.votes), new Date(early.first!), new Date(early.last!));
 }
 
-/** What a voter of a closed poll is told: the winning option(s) by the votes standing, and their own. */
-async function tellOfClose(tx: Transaction<Schema>, poll: Selectable<SocialPollsTable>, voters: readonly Readonly<{ voter_id: string; option_id: string }>[]): Promise<void> {
+/**
+ * What the voters of a closed poll are told: the winning option(s) by the votes standing, and their own. Every voter
+ * standing is told (again, with fresh totals, when a vote cast or retracted before the close is applied after it:
+ * on Kafka a vote's stream and its poll's may sit in different partitions), so the notifications end as a replay of
+ * the log in order gives them; a voter whose vote no longer stands hears nothing of it.
+ */
+async function tellOfClose(tx: Transaction<Schema>, poll: Selectable<SocialPollsTable>): Promise<void> {
   const votes = await tx.selectFrom('social_poll_votes').select(['voter_id', 'option_id']).where('poll_id', '=', poll.poll_id).where('active', '=', true).execute();
   const options = poll.options as PollOption[];
   const tally = new Map<string, number>(options.map((option) => [option.id, 0]));
   for (const vote of votes) tally.set(vote.option_id, (tally.get(vote.option_id) ?? 0) + 1);
   const most = Math.max(0, ...tally.values());
   const winningOptions = most === 0 ? [] : options.filter((option) => tally.get(option.id) === most).map((option) => ({ id: option.id, text: option.text, votes: most }));
-  for (const voter of voters) {
+  for (const voter of votes) {
     if (voter.voter_id === poll.closed_by) continue;
-    await notify(tx, {
-      id: pollClosedNotificationId(poll.closed_event_id!, voter.voter_id),
-      userId: voter.voter_id,
-      type: 'poll_closed',
-      at: poll.closed_at!.toISOString(),
-      pollId: poll.poll_id,
-      data: { pollId: poll.poll_id, question: poll.question, reason: poll.close_reason, totalVotes: votes.length, winningOptions, yourOptionId: voter.option_id },
-    });
+    const data = { pollId: poll.poll_id, question: poll.question, reason: poll.close_reason, totalVotes: votes.length, winningOptions, yourOptionId: voter.option_id };
+    const id = pollClosedNotificationId(poll.closed_event_id!, voter.voter_id);
+    await notify(tx, { id, userId: voter.voter_id, type: 'poll_closed', at: poll.closed_at!.toISOString(), pollId: poll.poll_id, data }, true);
   }
 }
 
@@ -175,13 +178,13 @@ async function pollClosed(tx: Transaction<Schema>, eventId: string, closed: Poll
     .returningAll()
     .executeTakeFirst();
   if (poll === undefined) return; // unknown (it is in the same stream: never on its way), or closed already
-  const voters = await tx.selectFrom('social_poll_votes').select(['voter_id', 'option_id']).where('poll_id', '=', closed.pollId).where('active', '=', true).execute();
-  await tellOfClose(tx, poll, voters);
+  await tellOfClose(tx, poll);
 }
 
 /**
  * A vote counts into its poll's votes row. A vote applied after its poll closed was cast before (votes after the
- * close are refused) and arrived late from another partition: its voter hears of the close now.
+ * close are refused, bar one racing a manual close) and arrived late from another partition: its voter hears of the
+ * close now, and the other voters' notifications take the totals with it.
  */
 async function voteCast(tx: Transaction<Schema>, vote: VoteCast['data']): Promise<void> {
   const { pollId, voterId, optionId, castAt } = vote;
@@ -193,7 +196,17 @@ async function voteCast(tx: Transaction<Schema>, vote: VoteCast['data']): Promis
   const poll = await pollOf(tx, pollId);
   if (poll === undefined) return; // counted when the poll arrives
   if (poll.author_id !== voterId) await countVotes(tx, poll, 1, new Date(castAt), new Date(castAt));
-  if (poll.closed_event_id !== null) await tellOfClose(tx, poll, [{ voter_id: voterId, option_id: optionId }]);
+  if (poll.closed_event_id !== null) await tellOfClose(tx, poll);
+}
+
+/** A retraction applied after its poll closed was made before it: the voter hears nothing of the close, the others fresh totals. */
+async function voteRetracted(tx: Transaction<Schema>, retracted: VoteRetracted['data']): Promise<void> {
+  const { pollId, voterId } = retracted;
+  await tx.updateTable('social_poll_votes').set({ active: false }).where('poll_id', '=', pollId).where('voter_id', '=', voterId).execute();
+  const poll = await pollOf(tx, pollId);
+  if (poll === undefined || poll.closed_event_id === null) return;
+  await tx.deleteFrom('social_notifications').where('id', '=', pollClosedNotificationId(poll.closed_event_id, voterId)).execute();
+  await tellOfClose(tx, poll);
 }
 
 async function commentPosted(tx: Transaction<Schema>, eventId: string, comment: CommentPosted['data']): Promise<void> {
@@ -224,8 +237,7 @@ async function applyOne(tx: Transaction<Schema>, recorded: RecordedEvent): Promi
     case 'VoteCast':
       return voteCast(tx, event.data);
     case 'VoteRetracted':
-      await tx.updateTable('social_poll_votes').set({ active: false }).where('poll_id', '=', event.data.pollId).where('voter_id', '=', event.data.voterId).execute();
-      return;
+      return voteRetracted(tx, event.data);
     case 'CommentPosted':
       return commentPosted(tx, recorded.eventId, event.data);
     case 'MessageSent': {
