@@ -128,7 +128,7 @@ export async function startRoles(config: Config, logger: Logger, options: StartO
   const swept = roles.includes('api') ? sweepIdempotencyKeysPeriodically(system.database.db, logger, sweeping.signal) : Promise.resolve();
   const replays = new BackgroundReplays(system.database.db, system.store, replayTargetsOf(system), logger);
   // One per process; its Graphviz threads start with the first check or export, so the embedded profile stays light.
-  const diagramRenderer = graphvizRenderer();
+  const diagramRenderer = graphvizRenderer({ renderTimeoutMs: config.diagramRenderTimeoutMs, maxQueued: config.diagramRenderQueue });
   const deps = httpDependencies(system, identity, replays, { autoheal, roles, startedAt, diagramRenderer });
   const app = createHttpApp(deps, roles.includes('api') ? contexts : []);
   const server = http.createServer(

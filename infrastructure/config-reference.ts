@@ -48,6 +48,8 @@ export const configurationReference: Readonly<Record<ConfigurationKey, Configura
   CHORUS_EVENT_STORE: { default: 'postgres', description: '`postgres` (built in) or `esdb` (EventStoreDB; read models stay in `DATABASE_URL`)' },
   CHORUS_ESDB_URL: { default: '', description: 'EventStoreDB connection string, required with `CHORUS_EVENT_STORE=esdb`' },
   CHORUS_AI_TIMEOUT_MS: { default: '10000', description: 'per AI provider call; a slower provider counts as failed and the next is asked' },
+  CHORUS_DIAGRAM_RENDER_TIMEOUT_MS: { default: '15000', description: '(100..600000) how long Graphviz may lay one diagram out for an SVG export before it answers 422 DIAGRAM.TOO_COMPLEX (see [Diagrams](#diagrams))' },
+  CHORUS_DIAGRAM_RENDER_QUEUE: { default: '16', description: '(1..10000) DOT checks (saves) and SVG exports that may each wait for Graphviz in a process, beyond the one it runs; more are answered 503 DIAGRAM.RENDERER_BUSY' },
   CHORUS_DRAFTS_BUCKET_WINDOW: { default: '20', description: '(1..1000) evaluations of a speaker the bucket recommender averages (see [Drafts: evaluation](#drafts-evaluation-buckets-and-the-dashboard))' },
   CHORUS_AI_PROVIDERS: { default: '', shown: '`local`, or `gemini,local` when `GEMINI_API_KEY` is set', description: 'comma-separated AI providers (`gemini`, `local`), asked in this order; naming `gemini` requires `GEMINI_API_KEY`' },
   GEMINI_API_KEY: { default: '', description: 'Google Gemini API key; a secret: never logged, echoed in errors or shown in health. Unset: no Gemini provider' },

@@ -95,6 +95,8 @@ const EnvSchema = z.object({
   CHORUS_AI_TIMEOUT_MS: integer(100, 600_000, 10_000),
   /** Evaluations of a speaker the drafts bucket recommender averages (README: drafts buckets). */
   CHORUS_DRAFTS_BUCKET_WINDOW: integer(1, 1000, 20),
+  CHORUS_DIAGRAM_RENDER_TIMEOUT_MS: integer(100, 600_000, 15_000),
+  CHORUS_DIAGRAM_RENDER_QUEUE: integer(1, 10_000, 16),
   CHORUS_AI_PROVIDERS: z
     .string()
     .transform((value) => value.split(',').map((name) => name.trim()).filter((name) => name !== ''))
@@ -186,6 +188,9 @@ export type Config = Readonly<{
   esdbUrl: string | undefined;
   aiTimeoutMs: number;
   draftsBucketWindow: number;
+  /** How long one SVG export may lay a diagram out, and how many checks and exports may each wait for Graphviz. */
+  diagramRenderTimeoutMs: number;
+  diagramRenderQueue: number;
   /** The AI providers, in the order the chain asks them. */
   aiProviders: readonly AiProviderName[];
   /** Set when GEMINI_API_KEY is. */
@@ -324,6 +329,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     esdbUrl: e.CHORUS_ESDB_URL,
     aiTimeoutMs: e.CHORUS_AI_TIMEOUT_MS,
     draftsBucketWindow: e.CHORUS_DRAFTS_BUCKET_WINDOW,
+    diagramRenderTimeoutMs: e.CHORUS_DIAGRAM_RENDER_TIMEOUT_MS,
+    diagramRenderQueue: e.CHORUS_DIAGRAM_RENDER_QUEUE,
     aiProviders,
     gemini: e.GEMINI_API_KEY === undefined ? undefined : { apiKey: new Secret(e.GEMINI_API_KEY), model: e.GEMINI_MODEL, baseUrl: e.GEMINI_BASE_URL },
     // Node wants the header deadline inside the request deadline.
