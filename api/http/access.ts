@@ -42,8 +42,11 @@ export function actorOf(ctx: Context): Actor {
   return apiKeyId === undefined ? { sub, roles } : { sub, roles, apiKeyId };
 }
 
-/** What a command run by this request carries: its correlation id and its caller. */
-export const commandContextOf = (ctx: Context): CommandContext => ({ correlationId: ctx.state.correlationId as string, causationId: null, actor: actorOf(ctx) });
+/** What a command run by this request carries: its correlation id, its caller and, when given, the revision it expects (If-Match). */
+export function commandContextOf(ctx: Context, expectedRevision?: number): CommandContext {
+  const context: CommandContext = { correlationId: ctx.state.correlationId as string, causationId: null, actor: actorOf(ctx) };
+  return expectedRevision === undefined ? context : { ...context, expectedRevision };
+}
 
 const signInRequired = (): Unauthenticated => new Unauthenticated('AUTH.REQUIRED', 'Sign in: send Authorization: Bearer <access token> or an API key');
 

@@ -12,7 +12,6 @@ import {
   unarchiveLead,
   type LeadCommandResult,
 } from '../../application/crm/lead-commands.js';
-import type { CommandContext } from '../../application/kernel/handle-command.js';
 import {
   ACTIVITY_KINDS,
   ACTIVITY_TEXT_MAX_LENGTH,
@@ -106,9 +105,6 @@ const ListQuery = z.strictObject({
 });
 const ActivitiesQuery = z.strictObject({ limit: Limit, cursor: Cursor });
 
-const commandContext = (ctx: Context, expectedRevision?: number): CommandContext =>
-  expectedRevision === undefined ? commandContextOf(ctx) : { ...commandContextOf(ctx), expectedRevision };
-
 function leadId(id: string | undefined): string {
   if (id === undefined || !isUuid(id)) throw new NotFound('LEAD.NOT_FOUND', `Lead ${id ?? ''} does not exist`);
   return id.toLowerCase();
@@ -154,7 +150,7 @@ export const crmRoutes = (deps: HttpDependencies) => [
         source: body.source ?? null,
         valueCents: body.value ?? null,
       };
-      const result = await createLead(commands, details, commandContext(ctx));
+      const result = await createLead(commands, details, commandContextOf(ctx));
       respond(ctx, 201, result, `/v1/leads/${result.id}`);
     },
   }),
@@ -168,7 +164,7 @@ export const crmRoutes = (deps: HttpDependencies) => [
     headers: ['If-Match'],
     responses: changed,
     async handle(ctx, { body, params, commands }) {
-      respond(ctx, 200, await changeLeadDetails(commands, leadId(params.id), changesOf(body), commandContext(ctx, ifMatchRevision(ctx))));
+      respond(ctx, 200, await changeLeadDetails(commands, leadId(params.id), changesOf(body), commandContextOf(ctx, ifMatchRevision(ctx))));
     },
   }),
   route({
@@ -182,7 +178,7 @@ export const crmRoutes = (deps: HttpDependencies) => [
     responses: { ...changed, 409: 'Transition not allowed (LEAD.ILLEGAL_TRANSITION) or archived (LEAD.ARCHIVED)' },
     async handle(ctx, { body, params, commands }) {
       const input = { status: body.status, reason: body.reason ?? null };
-      respond(ctx, 200, await changeLeadStatus(commands, leadId(params.id), input, commandContext(ctx, ifMatchRevision(ctx))));
+      respond(ctx, 200, await changeLeadStatus(commands, leadId(params.id), input, commandContextOf(ctx, ifMatchRevision(ctx))));
     },
   }),
   route({
@@ -195,7 +191,7 @@ export const crmRoutes = (deps: HttpDependencies) => [
     headers: ['If-Match'],
     responses: { ...changed, 400: 'Invalid body, or agentId is not such a user (LEAD.UNKNOWN_AGENT)' },
     async handle(ctx, { body, params, commands }) {
-      respond(ctx, 200, await assignLead(commands, leadId(params.id), body.agentId, commandContext(ctx, ifMatchRevision(ctx))));
+      respond(ctx, 200, await assignLead(commands, leadId(params.id), body.agentId, commandContextOf(ctx, ifMatchRevision(ctx))));
     },
   }),
   route({
@@ -207,7 +203,7 @@ export const crmRoutes = (deps: HttpDependencies) => [
     headers: ['If-Match'],
     responses: { 200: changed[200], 404: changed[404], 412: changed[412] },
     async handle(ctx, { params, commands }) {
-      respond(ctx, 200, await archiveLead(commands, leadId(params.id), commandContext(ctx, ifMatchRevision(ctx))));
+      respond(ctx, 200, await archiveLead(commands, leadId(params.id), commandContextOf(ctx, ifMatchRevision(ctx))));
     },
   }),
   route({
@@ -219,7 +215,7 @@ export const crmRoutes = (deps: HttpDependencies) => [
     headers: ['If-Match'],
     responses: { 200: changed[200], 404: changed[404], 412: changed[412] },
     async handle(ctx, { params, commands }) {
-      respond(ctx, 200, await unarchiveLead(commands, leadId(params.id), commandContext(ctx, ifMatchRevision(ctx))));
+      respond(ctx, 200, await unarchiveLead(commands, leadId(params.id), commandContextOf(ctx, ifMatchRevision(ctx))));
     },
   }),
   route({
@@ -232,7 +228,7 @@ export const crmRoutes = (deps: HttpDependencies) => [
     responses: { 201: 'Logged: { id (the activity), leadId, revision, position }', 400: 'Invalid body', 404: 'Unknown lead', 409: 'Archived (LEAD.ARCHIVED)' },
     async handle(ctx, { body, params, commands }) {
       const id = leadId(params.id);
-      const result = await logActivity(commands, id, { kind: body.kind, text: body.text, occurredAt: body.occurredAt ?? null }, commandContext(ctx));
+      const result = await logActivity(commands, id, { kind: body.kind, text: body.text, occurredAt: body.occurredAt ?? null }, commandContextOf(ctx));
       respond(ctx, 201, result, `/v1/leads/${id}/activities`);
       ctx.body = { id: result.id, leadId: id, revision: result.revision, position: result.position };
     },

@@ -2,9 +2,8 @@
 // source's sha256. Mermaid needs a browser to render, so its export is 501.
 import { z } from 'zod';
 import { SvgExports } from '../../application/diagrams/svg-export.js';
-import { findVersions } from '../../projections/diagrams/diagrams-queries.js';
 import type { HttpDependencies } from './dependencies.js';
-import { diagramIdOf, QueryVersion, READERS, versionNotFound, visibleDiagram } from './diagrams.js';
+import { diagramIdOf, QueryVersion, READERS, versionsOf, visibleDiagram } from './diagrams.js';
 import { HttpProblem } from './problem.js';
 import { CONSISTENCY_HEADER } from './read-database.js';
 import { MIN_POSITION_HEADER } from './read-your-writes.js';
@@ -43,12 +42,10 @@ export const diagramExportRoutes = (deps: HttpDependencies) => {
         const id = diagramIdOf(params.id);
         const { diagram, db } = await visibleDiagram(ctx, deps, id);
         const version = query.version ?? diagram.latestVersion;
-        if (version > diagram.latestVersion) throw versionNotFound(id, version, diagram.latestVersion);
         if (diagram.format !== 'dot') {
           throw new HttpProblem(501, 'DIAGRAM.EXPORT_UNSUPPORTED', 'Mermaid diagrams are not rendered on the server (that needs a browser): render the source with Mermaid in the client');
         }
-        const source = version === diagram.latestVersion ? diagram.source : (await findVersions(db, id, [version])).get(version)?.source;
-        if (source === undefined) throw versionNotFound(id, version, diagram.latestVersion);
+        const source = version === diagram.latestVersion ? diagram.source : (await versionsOf(db, diagram, [version])).get(version)!.source;
         const outcome = await exports.svgOf(source);
         switch (outcome.status) {
           case 'ok':

@@ -6,8 +6,9 @@ import { createDiagram } from '../../application/diagrams/diagram-commands.js';
 import { diagramGenerationTask } from '../../application/diagrams/diagram-generation.js';
 import { DIAGRAM_FORMATS, DIAGRAM_PROMPT_MAX_LENGTH, DIAGRAM_SOURCE_MAX_LENGTH, DIAGRAM_VISIBILITIES } from '../../domain/diagrams/diagram-events.js';
 import { ValidationError } from '../../domain/kernel/errors.js';
+import { commandContextOf } from './access.js';
 import type { HttpDependencies } from './dependencies.js';
-import { actorOf, checkSource, commandContext, invalidSource, respond, Source, WRITERS } from './diagrams.js';
+import { actorOf, checkSource, invalidSource, respond, Source, WRITERS } from './diagrams.js';
 import { answerAllProvidersFailed, HttpProblem } from './problem.js';
 import { route } from './routes.js';
 
@@ -55,7 +56,7 @@ export const diagramGenerationRoutes = (deps: HttpDependencies) => [
         throw new HttpProblem(502, 'DIAGRAM.GENERATED_INVALID', `${provider} (${model}) answered a ${body.format} source that is not valid: ${error.message}`);
       }
       const input = { title: answer.title, format: body.format, visibility: body.visibility, source: answer.source, message: null, generation: { prompt: body.prompt, provider, model } };
-      const result = await createDiagram(commands, input, actorOf(ctx), commandContext(ctx));
+      const result = await createDiagram(commands, input, actorOf(ctx), commandContextOf(ctx));
       respond(ctx, result, 201, `/v1/diagrams/${result.id}`);
       ctx.body = { ...(ctx.body as object), title: answer.title, provider, model };
     },

@@ -15,7 +15,6 @@ import {
   type DiagramCommandResult,
 } from '../../application/diagrams/diagram-commands.js';
 import type { DiagramRenderer, SourceProblem } from '../../application/diagrams/diagram-renderer.js';
-import type { CommandContext } from '../../application/kernel/handle-command.js';
 import type { DiagramActor } from '../../domain/diagrams/diagram-commands.js';
 import { checkMermaidSource } from '../../domain/diagrams/mermaid-check.js';
 import {
@@ -44,6 +43,7 @@ import {
   liveDiagrams,
   type DiagramReader,
   type DiagramView,
+  type VersionView,
 } from '../../projections/diagrams/diagrams-queries.js';
 import { commandContextOf, isAdmin, principalOf } from './access.js';
 import type { HttpDependencies } from './dependencies.js';
@@ -124,9 +124,6 @@ export const actorOf = (ctx: Context): DiagramActor & DiagramReader => {
   return { sub: principal.sub, admin: isAdmin(principal) };
 };
 
-export const commandContext = (ctx: Context, expectedRevision?: number): CommandContext =>
-  expectedRevision === undefined ? commandContextOf(ctx) : { ...commandContextOf(ctx), expectedRevision };
-
 export function respond(ctx: Context, result: DiagramCommandResult, status: 200 | 201, location?: string): void {
   ctx.status = status;
   if (location !== undefined) ctx.set('Location', location);
@@ -168,6 +165,16 @@ export async function checkSource(renderer: DiagramRenderer, format: DiagramForm
     case 'busy':
       throw new HttpProblem(503, 'DIAGRAM.RENDERER_BUSY', outcome.message, { 'Retry-After': '1' });
   }
+}
+
+/** These versions of a visible diagram, with their sources; 404 DIAGRAM.VERSION_NOT_FOUND for one it does not have. */
+export async function versionsOf(db: Kysely<Schema>, diagram: DiagramView, numbers: readonly number[]): Promise<Map<number, VersionView>> {
+  const beyond = numbers.find((n) => n > diagram.latestVersion);
+  if (beyond !== undefined) throw versionNotFound(diagram.id, beyond, diagram.latestVersion);
+  const found = await findVersions(db, diagram.id, numbers);
+  const missing = numbers.find((n) => !found.has(n));
+  if (missing !== undefined) throw versionNotFound(diagram.id, missing, diagram.latestVersion);
+  return found;
 }
 
 /** The diagram as the read model has it (after X-Chorus-Min-Position), if the caller may see it; else 404. */
@@ -229,7 +236,7 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
       async handle(ctx, { body, commands }) {
         await checkSource(deps.diagramRenderer, body.format, body.source);
         const input = { title: body.title, format: body.format, visibility: body.visibility, source: body.source, message: body.message ?? null, generation: null };
-        const result = await createDiagram(commands, input, actorOf(ctx), commandContext(ctx));
+        const result = await createDiagram(commands, input, actorOf(ctx), commandContextOf(ctx));
         respond(ctx, result, 201, `/v1/diagrams/${result.id}`);
       },
     }),
@@ -260,7 +267,7 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
         if (creation === undefined) throw notFound(id);
         const expected = requiredIfMatchRevision(ctx, SAVED_ON_TOP);
         await checkSource(deps.diagramRenderer, creation.format, body.source);
-        respondVersion(ctx, await addDiagramVersion(commands, id, { source: body.source, message: body.message ?? null }, actor, commandContext(ctx, expected)));
+        respondVersion(ctx, await addDiagramVersion(commands, id, { source: body.source, message: body.message ?? null }, actor, commandContextOf(ctx, expected)));
       },
     }),
     route({
@@ -285,7 +292,7 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
         const expected = requiredIfMatchRevision(ctx, SAVED_ON_TOP);
         // The versions read model on the writer, when it has applied that version already; else the event store.
         const known = async (diagramId: string, version: number) => (await findVersions(deps.db, diagramId, [version])).get(version)?.source ?? null;
-        respondVersion(ctx, await restoreDiagramVersion(commands, id, body.version, actorOf(ctx), commandContext(ctx, expected), known));
+        respondVersion(ctx, await restoreDiagramVersion(commands, id, body.version, actorOf(ctx), commandContextOf(ctx, expected), known));
       },
     }),
     route({
@@ -298,7 +305,7 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
       headers: ['If-Match'],
       responses: { ...ownerOnly, 409: 'Deleted (DIAGRAM.DELETED)' },
       async handle(ctx, { body, params, commands }) {
-        respond(ctx, await renameDiagram(commands, diagramIdOf(params.id), body.title, actorOf(ctx), commandContext(ctx, ifMatchRevision(ctx))), 200);
+        respond(ctx, await renameDiagram(commands, diagramIdOf(params.id), body.title, actorOf(ctx), commandContextOf(ctx, ifMatchRevision(ctx))), 200);
       },
     }),
     route({
@@ -310,7 +317,7 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
       headers: ['If-Match'],
       responses: { ...ownerOnly, 409: 'Deleted already (DIAGRAM.DELETED)' },
       async handle(ctx, { params, commands }) {
-        respond(ctx, await deleteDiagram(commands, diagramIdOf(params.id), actorOf(ctx), commandContext(ctx, ifMatchRevision(ctx))), 200);
+        respond(ctx, await deleteDiagram(commands, diagramIdOf(params.id), actorOf(ctx), commandContextOf(ctx, ifMatchRevision(ctx))), 200);
       },
     }),
     route({
@@ -322,7 +329,7 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
       headers: ['If-Match'],
       responses: ownerOnly,
       async handle(ctx, { params, commands }) {
-        respond(ctx, await undeleteDiagram(commands, diagramIdOf(params.id), actorOf(ctx), commandContext(ctx, ifMatchRevision(ctx))), 200);
+        respond(ctx, await undeleteDiagram(commands, diagramIdOf(params.id), actorOf(ctx), commandContextOf(ctx, ifMatchRevision(ctx))), 200);
       },
     }),
     route({
@@ -385,10 +392,9 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
       async handle(ctx, { params }) {
         const id = diagramIdOf(params.id);
         const { diagram, db } = await visibleDiagram(ctx, deps, id);
-        const n = /^[1-9]\d{0,9}$/.test(params.n ?? '') ? Number(params.n) : null;
-        const found = n === null || n > diagram.latestVersion ? undefined : (await findVersions(db, id, [n])).get(n);
-        if (found === undefined) throw versionNotFound(id, params.n ?? '', diagram.latestVersion);
-        ctx.body = found;
+        if (!/^[1-9]\d{0,9}$/.test(params.n ?? '')) throw versionNotFound(id, params.n ?? '', diagram.latestVersion);
+        const n = Number(params.n);
+        ctx.body = (await versionsOf(db, diagram, [n])).get(n);
       },
     }),
     route({
@@ -409,12 +415,8 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
       async handle(ctx, { params, query }) {
         const id = diagramIdOf(params.id);
         const { diagram, db } = await visibleDiagram(ctx, deps, id);
-        for (const n of [query.from, query.to]) if (n > diagram.latestVersion) throw versionNotFound(id, n, diagram.latestVersion);
-        const versions = await findVersions(db, id, [query.from, query.to]);
-        const from = versions.get(query.from);
-        const to = versions.get(query.to);
-        if (from === undefined || to === undefined) throw versionNotFound(id, from === undefined ? query.from : query.to, diagram.latestVersion);
-        const diff = createTwoFilesPatch(`v${query.from}`, `v${query.to}`, from.source, to.source, undefined, undefined, { context: 3, timeout: DIFF_TIMEOUT_MS });
+        const versions = await versionsOf(db, diagram, [query.from, query.to]);
+        const diff = createTwoFilesPatch(`v${query.from}`, `v${query.to}`, versions.get(query.from)!.source, versions.get(query.to)!.source, undefined, undefined, { context: 3, timeout: DIFF_TIMEOUT_MS });
         if (diff === undefined) throw new HttpProblem(422, 'DIAGRAM.DIFF_TOO_LARGE', `Versions ${query.from} and ${query.to} differ too much to diff within ${DIFF_TIMEOUT_MS} ms`);
         ctx.body = { diagramId: id, from: query.from, to: query.to, diff };
       },

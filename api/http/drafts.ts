@@ -129,7 +129,7 @@ export const draftsRoutes = (deps: HttpDependencies) => {
       },
       async handle(ctx, { params, body, commands }) {
         const id = idOf(params.id, speakerNotFound);
-        const context = { ...commandContextOf(ctx), expectedRevision: ifMatchRevision(ctx) };
+        const context = commandContextOf(ctx, ifMatchRevision(ctx));
         respond(ctx, 200, await reassignSpeaker(commands, id, body, context));
       },
     }),

@@ -1,7 +1,6 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { changeFeedbackStatus, submitFeedback, type FeedbackCommandResult } from '../../application/feedback/feedback-commands.js';
-import type { CommandContext } from '../../application/kernel/handle-command.js';
 import {
   FEEDBACK_APP_VERSION_MAX_LENGTH,
   FEEDBACK_CATEGORIES,
@@ -71,9 +70,6 @@ const StatsQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(366
 /** Only bounds the cache's memory: keys change whenever the data does. */
 
 
-const commandContext = (ctx: Context, expectedRevision?: number): CommandContext =>
-  expectedRevision === undefined ? commandContextOf(ctx) : { ...commandContextOf(ctx), expectedRevision };
-
 function feedbackId(ctx: Context, id: string | undefined): string {
   if (id === undefined || !isUuid(id)) throw new NotFound('FEEDBACK.NOT_FOUND', `Feedback ${id ?? ''} does not exist`);
   return id.toLowerCase();
@@ -98,7 +94,7 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
     responses: { 201: 'Created: { id, revision, position }', 400: 'Invalid body, or source beside channel or appVersion', 413: 'Body over 64 KB', 415: 'Not JSON' },
     async handle(ctx, { body, commands }) {
       const input = { text: body.text, rating: body.rating ?? null, ...originOf(body), customerId: body.customerId ?? null };
-      respondToCommand(ctx, 201, await submitFeedback(commands, input, commandContext(ctx)));
+      respondToCommand(ctx, 201, await submitFeedback(commands, input, commandContextOf(ctx)));
     },
   }),
   route({
@@ -113,7 +109,7 @@ export const feedbackRoutes = (deps: HttpDependencies) => [
     async handle(ctx, { body, params, commands }) {
       const id = feedbackId(ctx, params.id);
       const input = { status: body.status, note: body.note ?? null };
-      respondToCommand(ctx, 200, await changeFeedbackStatus(commands, id, input, commandContext(ctx, ifMatchRevision(ctx))));
+      respondToCommand(ctx, 200, await changeFeedbackStatus(commands, id, input, commandContextOf(ctx, ifMatchRevision(ctx))));
     },
   }),
   route({

@@ -105,7 +105,7 @@ export const socialRoutes = (deps: HttpDependencies) => [
         ...(body.avatarUrl === undefined ? {} : { avatarUrl: body.avatarUrl ?? '' }),
       };
       const expectedRevision = ifMatchRevision(ctx);
-      const context = expectedRevision === undefined ? commandContextOf(ctx) : { ...commandContextOf(ctx), expectedRevision };
+      const context = commandContextOf(ctx, expectedRevision);
       respondToCommand(ctx, 200, await updateProfile(commands, callerOf(ctx), input, context));
     },
   }),
