@@ -15,7 +15,7 @@ import {
   type DiagramCommandResult,
 } from '../../application/diagrams/diagram-commands.js';
 import type { DiagramRenderer, SourceProblem } from '../../application/diagrams/diagram-renderer.js';
-import type { DiagramActor } from '../../domain/diagrams/diagram-commands.js';
+import { mayView, type DiagramActor } from '../../domain/diagrams/diagram-commands.js';
 import { checkMermaidSource } from '../../domain/diagrams/mermaid-check.js';
 import {
   DIAGRAM_FORMATS,
@@ -35,13 +35,12 @@ import { isUuid } from '../../domain/kernel/uuid.js';
 import type { Schema } from '../../projections/schema.js';
 import { diagramsProjection } from '../../projections/diagrams/diagrams-projection.js';
 import {
-  diagramVisibleTo,
+  rowVisibleTo,
   findDiagram,
   findVersions,
   listDiagrams,
   listVersions,
   liveDiagrams,
-  type DiagramReader,
   type DiagramView,
   type VersionView,
 } from '../../projections/diagrams/diagrams-queries.js';
@@ -119,7 +118,7 @@ export function diagramIdOf(id: string | undefined): string {
   return id.toLowerCase();
 }
 
-export const actorOf = (ctx: Context): DiagramActor & DiagramReader => {
+export const actorOf = (ctx: Context): DiagramActor => {
   const principal = principalOf(ctx);
   return { sub: principal.sub, admin: isAdmin(principal) };
 };
@@ -194,12 +193,12 @@ export const diagramsRoutes = (deps: HttpDependencies) => {
    */
   async function creationOf(id: string, actor: DiagramActor): Promise<Pick<DiagramCreation, 'format'> | undefined> {
     const row = await deps.db.selectFrom('diagrams').select(['owner_id', 'visibility', 'format', 'deleted']).where('id', '=', id).executeTakeFirst();
-    if (row !== undefined) return diagramVisibleTo(row, actor) ? { format: row.format } : undefined;
+    if (row !== undefined) return rowVisibleTo(row, actor) ? { format: row.format } : undefined;
     for await (const recorded of deps.store.readStream(diagramStreamId(id))) {
       const event = recorded as unknown as DiagramEvent;
       if (event.type !== 'DiagramCreated' && event.type !== 'DiagramGenerated') return undefined;
       const { ownerId, visibility, format } = event.data;
-      return diagramVisibleTo({ owner_id: ownerId, visibility, deleted: false }, actor) ? { format } : undefined;
+      return mayView({ ownerId, visibility, deleted: false }, actor) ? { format } : undefined;
     }
     return undefined;
   }

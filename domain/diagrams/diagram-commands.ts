@@ -16,6 +16,7 @@ import {
   type DiagramCreation,
   type DiagramEvent,
   type DiagramSource,
+  type DiagramVisibility,
 } from './diagram-events.js';
 
 /** Who asks: their user id, and whether they are an admin (who acts as every diagram's owner). */
@@ -38,15 +39,18 @@ type ExistingDiagram = Exclude<Diagram, { status: 'initial' }>;
 
 const notFound = (diagramId: string): NotFound => new NotFound('DIAGRAM.NOT_FOUND', `Diagram ${diagramId} does not exist`);
 
-export const ownedBy = (diagram: ExistingDiagram, actor: DiagramActor): boolean => actor.admin || diagram.ownerId === actor.sub;
+const ownedBy = (diagram: Readonly<{ ownerId: string }>, actor: DiagramActor): boolean => actor.admin || diagram.ownerId === actor.sub;
 
-/** Whether the actor may see the diagram at all: its owner and admins always; others while it is shared and not deleted. */
-export const visibleTo = (diagram: ExistingDiagram, actor: DiagramActor): boolean =>
-  ownedBy(diagram, actor) || (diagram.visibility === 'shared' && diagram.status === 'active');
+/**
+ * Whether the actor may see the diagram at all: its owner and admins always; others while it is shared and not
+ * deleted. The one rule for commands (on the stream's state) and queries (on the read model's row).
+ */
+export const mayView = (diagram: Readonly<{ ownerId: string; visibility: DiagramVisibility; deleted: boolean }>, actor: DiagramActor): boolean =>
+  ownedBy(diagram, actor) || (diagram.visibility === 'shared' && !diagram.deleted);
 
 /** The diagram, if it exists for this actor. */
 function visible(state: Diagram, diagramId: string, actor: DiagramActor): ExistingDiagram {
-  if (state.status === 'initial' || !visibleTo(state, actor)) throw notFound(diagramId);
+  if (state.status === 'initial' || !mayView({ ...state, deleted: state.status === 'deleted' }, actor)) throw notFound(diagramId);
   return state;
 }
 

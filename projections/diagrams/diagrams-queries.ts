@@ -1,6 +1,7 @@
 // Reads of the diagrams read model: one diagram (its latest version), a filtered and searched page of the diagrams
 // a caller may see, a diagram's versions (latest first) and one of them, and the frames of the live stream.
 import { sql, type Kysely } from 'kysely';
+import { mayView, type DiagramActor } from '../../domain/diagrams/diagram-commands.js';
 import type { DiagramFormat, DiagramVisibility } from '../../domain/diagrams/diagram-events.js';
 import { ValidationError } from '../../domain/kernel/errors.js';
 import { decodeCursor, encodeCursor } from '../keyset-cursor.js';
@@ -10,8 +11,6 @@ import type { DiagramVersionsTable } from './diagrams-schema.js';
 
 export type Page<T> = Readonly<{ items: T[]; nextCursor: string | null }>;
 
-/** Who reads: private diagrams and deleted ones show only to their owner, and to admins. */
-export type DiagramReader = Readonly<{ sub: string; admin: boolean }>;
 
 export type DiagramSummary = Readonly<{
   id: string;
@@ -32,7 +31,7 @@ export type DiagramView = DiagramSummary & Readonly<{ source: string; sourceHash
 export type VersionSummary = Readonly<{ version: number; sourceHash: string; message: string | null; author: string; createdAt: string; restoredFrom: number | null }>;
 export type VersionView = VersionSummary & Readonly<{ diagramId: string; source: string }>;
 
-const summaryOf = (row: DiagramRow): DiagramSummary => ({
+const summaryOf = (row: Omit<DiagramRow, 'source'>): DiagramSummary => ({
   id: row.id,
   ownerId: row.owner_id,
   title: row.title,
@@ -46,14 +45,14 @@ const summaryOf = (row: DiagramRow): DiagramSummary => ({
   updatedAt: row.updated_at.toISOString(),
 });
 
-/** Whether the reader may see the row: the owner and admins always; others while it is shared and not deleted. */
-export const diagramVisibleTo = (row: Pick<DiagramRow, 'owner_id' | 'visibility' | 'deleted'>, reader: DiagramReader): boolean =>
-  reader.admin || row.owner_id === reader.sub || (row.visibility === 'shared' && !row.deleted);
+/** Whether the reader may see the row (the domain's rule). */
+export const rowVisibleTo = (row: Pick<DiagramRow, 'owner_id' | 'visibility' | 'deleted'>, reader: DiagramActor): boolean =>
+  mayView({ ownerId: row.owner_id, visibility: row.visibility, deleted: row.deleted }, reader);
 
 /** The diagram with its latest source, if it exists and the reader may see it. */
-export async function findDiagram(db: Kysely<Schema>, id: string, reader: DiagramReader): Promise<DiagramView | undefined> {
+export async function findDiagram(db: Kysely<Schema>, id: string, reader: DiagramActor): Promise<DiagramView | undefined> {
   const row = await db.selectFrom('diagrams').select(DIAGRAM_COLUMNS).where('id', '=', id).executeTakeFirst();
-  if (row === undefined || !diagramVisibleTo(row, reader)) return undefined;
+  if (row === undefined || !rowVisibleTo(row, reader)) return undefined;
   return { ...summaryOf(row), source: row.source, sourceHash: row.source_hash };
 }
 
@@ -70,7 +69,7 @@ export type DiagramFilter = Readonly<{
 }>;
 
 /** Newest first; the reader's own diagrams and everyone's shared ones (admins: all). Sources are left out. */
-export async function listDiagrams(db: Kysely<Schema>, { owner, q, format, deleted, limit, cursor }: DiagramFilter, reader: DiagramReader): Promise<Page<DiagramSummary>> {
+export async function listDiagrams(db: Kysely<Schema>, { owner, q, format, deleted, limit, cursor }: DiagramFilter, reader: DiagramActor): Promise<Page<DiagramSummary>> {
   let query = db
     .selectFrom('diagrams')
     .select(DIAGRAM_COLUMNS.filter((column) => column !== 'source'))
@@ -92,7 +91,7 @@ export async function listDiagrams(db: Kysely<Schema>, { owner, q, format, delet
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
-    items: page.map((row) => summaryOf({ ...row, source: '' })),
+    items: page.map(summaryOf),
     nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.created_at, last.id) : null,
   };
 }
