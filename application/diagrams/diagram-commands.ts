@@ -12,8 +12,7 @@ import {
   type RenameDiagram,
   type UndeleteDiagram,
 } from '../../domain/diagrams/diagram-commands.js';
-import { diagramStreamId, type Diagram, type DiagramEvent, type DiagramFormat, type DiagramVisibility } from '../../domain/diagrams/diagram-events.js';
-import { foldStream } from '../kernel/fold-stream.js';
+import { diagramStreamId, type DiagramEvent, type DiagramFormat, type DiagramVisibility } from '../../domain/diagrams/diagram-events.js';
 import { handleCommand, type CommandContext, type CommandDependencies, type CommandResult } from '../kernel/handle-command.js';
 import type { EventStore } from '../ports/event-store.js';
 
@@ -37,20 +36,9 @@ async function run<T extends DiagramCommand['type']>(
   data: CommandOf<T>['data'],
   context: CommandContext,
 ): Promise<DiagramCommandResult> {
-  // The state the decision was made on, for the version a no-op answers with.
-  let decidedOn: Diagram | null = null;
-  const observed = {
-    ...diagramDecider,
-    decide: (command: DiagramCommand, state: Diagram) => {
-      decidedOn = state;
-      return diagramDecider.decide(command, state);
-    },
-  };
-  const streamId = diagramStreamId(diagramId);
-  const result = await handleCommand(deps, observed, streamId, (now) => ({ type, data, metadata: { now } }) as CommandOf<T>, context);
-  // Nothing decided: the request ran before (a retry after a crash), and the stream says where it left the diagram.
-  const before = decidedOn ?? (await foldStream(deps.store, diagramDecider, streamId)).state;
-  const after = result.events.reduce(diagramDecider.evolve, before);
+  const result = await handleCommand(deps, diagramDecider, diagramStreamId(diagramId), (now) => ({ type, data, metadata: { now } }) as CommandOf<T>, context);
+  // The version after the command; a request that ran before (a retry after a crash) answers with the stream's.
+  const after = result.events.reduce(diagramDecider.evolve, result.state);
   return {
     streamId: result.streamId,
     revision: result.revision,

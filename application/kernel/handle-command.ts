@@ -40,8 +40,11 @@ export type CommandResult = Readonly<{
   position: Position | null;
 }>;
 
-/** What the decider decided on the attempt that was stored (none when it ran before, or decided nothing). */
-export type DecidedResult<E extends Event> = CommandResult & Readonly<{ events: readonly E[] }>;
+/**
+ * What the decider decided on the attempt that was stored (none when it ran before, or decided nothing), and the
+ * state it decided on (when the command ran before: the stream's state as it was loaded).
+ */
+export type DecidedResult<State, E extends Event> = CommandResult & Readonly<{ events: readonly E[]; state: State }>;
 
 const ATTEMPTS_WITHOUT_PRECONDITION = 3;
 
@@ -51,7 +54,7 @@ export async function handleCommand<State, C extends Command, E extends Event>(
   streamId: string,
   command: (now: Date) => C,
   context: CommandContext,
-): Promise<DecidedResult<E>> {
+): Promise<DecidedResult<State, E>> {
   const { store, ids, clock } = deps;
   for (let attempt = 1; ; attempt++) {
     // Minted before loading, in the same order on every run: a request run again with ids seeded by its
@@ -62,14 +65,14 @@ export async function handleCommand<State, C extends Command, E extends Event>(
       context.newStream === true && attempt === 1
         ? { state: decider.initialState(), revision: -1, position: null, ranBefore: null }
         : await load(deps, decider, streamId, firstEventId);
-    if (ranBefore !== null) return { streamId, ...ranBefore, events: [] };
+    if (ranBefore !== null) return { streamId, ...ranBefore, events: [], state };
     // A precondition on something that does not exist is moot: the decider answers not-found instead.
     if (context.expectedRevision !== undefined && revision !== -1 && revision !== context.expectedRevision) {
       throw new WrongExpectedRevision(streamId, context.expectedRevision, revision);
     }
     const now = clock.now();
     const events = decider.decide(command(now), state);
-    if (events.length === 0) return { streamId, revision, position, events };
+    if (events.length === 0) return { streamId, revision, position, events, state };
     const metadata = {
       correlationId: context.correlationId,
       causationId: context.causationId,
@@ -88,7 +91,7 @@ export async function handleCommand<State, C extends Command, E extends Event>(
         { expectedRevision: revision === -1 ? 'no_stream' : revision },
       );
       await keepSnapshot(deps.snapshots, decider, streamId, { state, revision }, events, appended);
-      return { streamId, revision: appended.nextRevision, position: appended.position, events };
+      return { streamId, revision: appended.nextRevision, position: appended.position, events, state };
     } catch (error) {
       const retry =
         error instanceof WrongExpectedRevision &&

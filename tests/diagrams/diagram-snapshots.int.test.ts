@@ -59,3 +59,22 @@ test('after 100 events a snapshot of the diagram is kept; later commands read fr
   for await (const event of deps.store.readStream(`diagram-${id}`, { from: 121 })) events.push(event);
   t.like(events[0]?.data, { version: 122, source: 'digraph { v3 }', restoredFrom: 3 });
 });
+
+test('a version command run again with the same ids (a retry after a crash) answers the version its stream holds, and appends nothing', async (t) => {
+  const { database, drop } = await embeddedTestDatabase();
+  t.teardown(drop);
+  const store = new PostgresEventStore(database, { pollIntervalMs: 100 });
+  const base: CommandDependencies = { store, ids: uuidV7Ids, clock: systemClock, upcasting };
+  const { id } = await createDiagram(base, { title: 'Retry', format: 'dot', visibility: 'private', source: 'digraph { a }', message: null, generation: null }, owner, context);
+  // Ids seeded as an Idempotency-Key seeds them: the second run mints the same first event id.
+  const seeded = (): CommandDependencies => {
+    const ids = ['01a2041a-9df6-7589-a81b-b54b10950001', '01a2041a-9df6-7589-a81b-b54b10950002'];
+    return { ...base, ids: { ...uuidV7Ids, next: () => ids.shift() ?? uuidV7Ids.next() } };
+  };
+  const first = await addDiagramVersion(seeded(), id, { source: 'digraph { a -> b }', message: null }, owner, context);
+  t.like(first, { version: 2, revision: 1, unchanged: false });
+  await renameDiagram(base, id, 'Renamed', owner, context);
+  const again = await addDiagramVersion(seeded(), id, { source: 'digraph { a -> b }', message: null }, owner, context);
+  t.like(again, { version: 2, revision: 1, position: first.position, unchanged: true });
+  t.is((await foldStream(store, diagramDecider, `diagram-${id}`)).revision, 2, 'nothing appended by the second run');
+});
