@@ -8,7 +8,7 @@ import { DIAGRAM_FORMATS, DIAGRAM_PROMPT_MAX_LENGTH, DIAGRAM_SOURCE_MAX_LENGTH, 
 import { ValidationError } from '../../domain/kernel/errors.js';
 import { commandContextOf } from './access.js';
 import type { HttpDependencies } from './dependencies.js';
-import { actorOf, checkSource, invalidSource, respond, Source, WRITERS } from './diagrams.js';
+import { actorOf, checkSource, respond, Source, WRITERS } from './diagrams.js';
 import { answerAllProvidersFailed, HttpProblem } from './problem.js';
 import { route } from './routes.js';
 
@@ -46,14 +46,16 @@ export const diagramGenerationRoutes = (deps: HttpDependencies) => [
       }
       const { answer, provider, model } = generated;
       // The answer is checked like any source a person sends; a bad one is the provider's fault, not the caller's.
-      const problems = Source.safeParse(answer.source).success ? null : [{ line: null, message: `Not 1 to ${DIAGRAM_SOURCE_MAX_LENGTH} characters` }];
+      const generatedInvalid = (why: string): HttpProblem => {
+        ctx.state.log?.warn({ provider, model, why }, 'diagram generation: the answer is not a valid source');
+        return new HttpProblem(502, 'DIAGRAM.GENERATED_INVALID', `${provider} (${model}) answered a ${body.format} source that is not valid: ${why}`);
+      };
+      if (!Source.safeParse(answer.source).success) throw generatedInvalid(`not 1 to ${DIAGRAM_SOURCE_MAX_LENGTH} characters`);
       try {
-        if (problems !== null) throw invalidSource(body.format, problems);
         await checkSource(deps.diagramRenderer, body.format, answer.source);
       } catch (error) {
-        if (!(error instanceof ValidationError) && !(error instanceof HttpProblem && error.code === 'DIAGRAM.TOO_COMPLEX')) throw error;
-        ctx.state.log?.warn({ provider, model, err: error }, 'diagram generation: the answer is not a valid source');
-        throw new HttpProblem(502, 'DIAGRAM.GENERATED_INVALID', `${provider} (${model}) answered a ${body.format} source that is not valid: ${error.message}`);
+        if (error instanceof ValidationError || (error instanceof HttpProblem && error.code === 'DIAGRAM.TOO_COMPLEX')) throw generatedInvalid(error.message);
+        throw error;
       }
       const input = { title: answer.title, format: body.format, visibility: body.visibility, source: answer.source, message: null, generation: { prompt: body.prompt, provider, model } };
       const result = await createDiagram(commands, input, actorOf(ctx), commandContextOf(ctx));

@@ -62,7 +62,7 @@ export const READERS: readonly Role[] = ['viewer', 'member', 'agent', 'operator'
  * A 200k-code-point source sent as JSON \u escapes takes up to 12 bytes a code point (a surrogate pair is two
  * escapes), plus the other fields: a longer source is refused by its length (400), a larger body before it is read (413).
  */
-export const DIAGRAM_BODY_MAX_BYTES = DIAGRAM_SOURCE_MAX_LENGTH * 12 + 64 * 1024;
+const DIAGRAM_BODY_MAX_BYTES = DIAGRAM_SOURCE_MAX_LENGTH * 12 + 64 * 1024;
 
 /** Why a new version needs If-Match: two people editing at once must never overwrite each other silently. */
 const SAVED_ON_TOP = 'a new version is saved only on top of the one its author saw';
@@ -110,7 +110,7 @@ const VersionsQuery = z.strictObject({ limit: Limit, cursor: Cursor });
 const DiffQuery = z.strictObject({ from: QueryVersion, to: QueryVersion });
 
 const notFound = (id: string | undefined): NotFound => new NotFound('DIAGRAM.NOT_FOUND', `Diagram ${id ?? ''} does not exist`);
-export const versionNotFound = (id: string, version: number | string, latest: number): NotFound =>
+const versionNotFound = (id: string, version: number | string, latest: number): NotFound =>
   new NotFound('DIAGRAM.VERSION_NOT_FOUND', `Diagram ${id} has no version ${version} (its latest is ${latest})`);
 
 export function diagramIdOf(id: string | undefined): string {
@@ -136,7 +136,7 @@ const respondVersion = (ctx: Context, result: DiagramCommandResult): void =>
   respond(ctx, result, result.unchanged ? 200 : 201, `/v1/diagrams/${result.id}/versions/${result.version}`);
 
 /** The problems of a source, as a 400 naming each one's line. */
-export function invalidSource(format: DiagramFormat, problems: readonly SourceProblem[]): ValidationError {
+function invalidSource(format: DiagramFormat, problems: readonly SourceProblem[]): ValidationError {
   const errors: (FieldError & { line: number | null })[] = problems.map(({ line, message }) => ({ path: 'body.source', line, message }));
   const first = problems[0];
   const where = first === undefined ? '' : `: ${first.line === null ? '' : `line ${first.line}: `}${first.message}`;
