@@ -94,7 +94,7 @@ export async function restoreDiagramVersion(
 }
 
 /** The source of version `version` of the diagram, from its stream; null when the stream has no such version. */
-export async function versionSource(store: EventStore, diagramId: string, version: number): Promise<string | null> {
+async function versionSource(store: EventStore, diagramId: string, version: number): Promise<string | null> {
   if (!Number.isSafeInteger(version) || version < 1) return null;
   for await (const recorded of store.readStream(diagramStreamId(diagramId), { from: version - 1 })) {
     const event = recorded as unknown as DiagramEvent;

@@ -18,13 +18,13 @@ export const DiagramGenerationInputSchema = z.strictObject({
   format: z.enum(DIAGRAM_FORMATS),
 });
 
-export const DiagramGenerationAnswerSchema = z.object({
+const DiagramGenerationAnswerSchema = z.object({
   title: z.string().trim().min(1).max(DIAGRAM_TITLE_MAX_LENGTH).describe('A short title for the diagram, a few words, no quotes.'),
   source: z.string().min(1).max(DIAGRAM_SOURCE_MAX_LENGTH).describe('The diagram source only, in the requested format: no Markdown fences, no commentary.'),
 });
 export type DiagramGenerationAnswer = Readonly<z.infer<typeof DiagramGenerationAnswerSchema>>;
 
-export const DIAGRAM_GENERATION_TASK = 'diagrams.generate';
+const DIAGRAM_GENERATION_TASK = 'diagrams.generate';
 
 const FORMAT_RULES: Readonly<Record<DiagramFormat, string>> = {
   mermaid: [

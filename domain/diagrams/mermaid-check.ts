@@ -9,7 +9,7 @@ export type MermaidProblem = Readonly<{ line: number | null; message: string }>;
  * The diagram types of Mermaid 11's documentation, as their first line names them. The `-beta` spellings are what
  * Mermaid 11 documents; the plain spellings are accepted by its newer releases for the same diagrams.
  */
-export const MERMAID_DIAGRAM_TYPES: readonly string[] = [
+const MERMAID_DIAGRAM_TYPES: readonly string[] = [
   'flowchart',
   'flowchart-elk',
   'graph',

@@ -17,7 +17,7 @@ export type GraphvizRendererOptions = Readonly<{
   onJob?: (kind: GraphvizJob['kind'], status: RenderOutcome<unknown>['status'], ms: number) => void;
 }>;
 
-export const GRAPHVIZ_DEFAULTS: GraphvizRendererOptions = { checkTimeoutMs: 5000, renderTimeoutMs: 15_000, maxQueued: 16, idleMs: 60_000 };
+const GRAPHVIZ_DEFAULTS: GraphvizRendererOptions = { checkTimeoutMs: 5000, renderTimeoutMs: 15_000, maxQueued: 16, idleMs: 60_000 };
 
 type Outcome = GraphvizReply['outcome'];
 

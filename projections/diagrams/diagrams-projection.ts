@@ -58,7 +58,7 @@ export function evolve(row: DiagramRow | null, event: RecordedEvent): DiagramRow
 }
 
 /** The version an event records, if it records one. */
-export function versionOf(event: RecordedEvent): Selectable<DiagramVersionsTable> | null {
+function versionOf(event: RecordedEvent): Selectable<DiagramVersionsTable> | null {
   const diagramEvent = event as unknown as DiagramEvent;
   switch (diagramEvent.type) {
     case 'DiagramCreated':

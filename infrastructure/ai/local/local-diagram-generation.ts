@@ -63,7 +63,7 @@ const dotString = (text: string): string => `"${text.replace(/\\/gu, '\\\\').rep
  */
 const mermaidString = (text: string): string => `"${text.replace(/[^\p{L}\p{N} .,:_'/+*=!?@$-]/gu, (char) => `#${char.codePointAt(0)};`)}"`;
 
-export function dotOf({ entities, edges }: DiagramGraph): string {
+function dotOf({ entities, edges }: DiagramGraph): string {
   return [
     'digraph {',
     '  rankdir=LR;',
@@ -75,7 +75,7 @@ export function dotOf({ entities, edges }: DiagramGraph): string {
   ].join('\n');
 }
 
-export function mermaidOf({ entities, edges }: DiagramGraph): string {
+function mermaidOf({ entities, edges }: DiagramGraph): string {
   return [
     'flowchart LR',
     ...entities.map((entity) => `  ${entity.id}[${mermaidString(entity.label)}]`),
