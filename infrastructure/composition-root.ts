@@ -233,7 +233,7 @@ export async function openSystem(config: Config, logger: Logger, options: System
     progress,
     appliedPosition:
       partitions === null
-        ? appliedCheckpoint
+        ? appliedCheckpoint(resolve(c, tokens.eventStore))
         : appliedWatermark(resolve(c, tokens.eventStore), (projection) => {
             const topics = topology.topicsOf(projection.categories);
             return new Map(topics.map((topic) => [topic, partitions.get(topic) ?? 0]));

@@ -57,15 +57,30 @@ export type ProjectionStatus = Readonly<{
 
 /**
  * How far a projection has applied the whole log, as the database serving a read shows it: every event at or
- * before this position is applied (or parked as a dead letter). Null: nothing is known to be applied yet.
+ * before this position is applied (or parked as a dead letter). Null: nothing is known to be applied yet. Asked
+ * whether it has reached `wanted`, it may answer `wanted` itself when nothing it reads lies between where it is and
+ * there.
  */
-export type AppliedPosition = (db: Kysely<Schema>, projection: Projection) => Promise<Position | null>;
+export type AppliedPosition = (db: Kysely<Schema>, projection: Projection, wanted?: Position) => Promise<Position | null>;
 
-/** Fed by the store (in-process bus): the checkpoint, which moves past other categories' events too. */
-export const appliedCheckpoint: AppliedPosition = async (db, projection) => {
-  const row = await db.selectFrom('projections').select('checkpoint').where('name', '=', projection.name).executeTakeFirst();
-  return row?.checkpoint ?? null;
-};
+/**
+ * Fed by the store (in-process bus): the checkpoint. A subscription sleeps through appends to other categories, so
+ * its checkpoint passes them only at its next look (CHORUS_POLL_INTERVAL_MS); a position it has not reached counts
+ * as applied when the log holds none of its categories' events between the checkpoint and there, and can hold no
+ * more (it is below the head every reader sees, so no open transaction can still commit one there).
+ */
+export const appliedCheckpoint =
+  (store: Pick<EventStore, 'comparePositions' | 'countEvents' | 'headPosition'>): AppliedPosition =>
+  async (db, projection, wanted) => {
+    const row = await db.selectFrom('projections').select('checkpoint').where('name', '=', projection.name).executeTakeFirst();
+    const checkpoint = row?.checkpoint ?? null;
+    if (wanted === undefined || (checkpoint !== null && store.comparePositions(checkpoint, wanted) >= 0)) return checkpoint;
+    const [head, between] = await Promise.all([
+      store.headPosition(),
+      store.countEvents({ from: checkpoint, to: wanted, categories: projection.categories, limit: 1 }),
+    ]);
+    return head !== null && store.comparePositions(head, wanted) >= 0 && between === 0 ? wanted : checkpoint;
+  };
 
 /**
  * Fed by Kafka: the smallest relay watermark applied over every partition of the projection's topics (`topicsOf`
@@ -187,7 +202,7 @@ export async function waitForPosition(
 ): Promise<PositionWaitOutcome> {
   const deadline = Date.now() + timeoutMs;
   const reached = async (): Promise<boolean> => {
-    const through = await applied(readDb, projection);
+    const through = await applied(readDb, projection, position);
     return through !== null && store.comparePositions(through, position) >= 0;
   };
   // Taken before each look, so a batch announced while the database answers still wakes the next sleep.
@@ -237,7 +252,7 @@ export async function awaitApplied(
 ): Promise<void> {
   const until = Date.now() + patienceMs;
   for (;;) {
-    const applied = await deps.appliedPosition(deps.db, projection);
+    const applied = await deps.appliedPosition(deps.db, projection, position);
     if (applied !== null && deps.store.comparePositions(applied, position) >= 0) return;
     if (Date.now() >= until || signal?.aborted === true) throw new ReadModelBehind(projection.name, position);
     await new Promise((resolve) => setTimeout(resolve, 20));

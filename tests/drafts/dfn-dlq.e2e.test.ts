@@ -60,7 +60,7 @@ test('chorus dlq retry generates a parked draft\'s DFN with the module\'s retrie
       clock: systemClock,
       upcasting,
       db: database.db,
-      appliedPosition: appliedCheckpoint,
+      appliedPosition: appliedCheckpoint(store),
       retriever: new FullTextRetriever(database.db),
       generate: () => Promise.reject(new Error('invalid answer to drafts.final-note')),
     });

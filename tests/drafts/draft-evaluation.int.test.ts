@@ -37,7 +37,7 @@ test.after.always(() => testDb?.drop());
 
 const evaluator = (): Enricher => draftsEvaluator({ store, ids: uuidV7Ids, clock: systemClock, upcasting });
 const recommender = (window: number): Enricher =>
-  draftsBucketRecommender({ store, ids: uuidV7Ids, clock: systemClock, upcasting, db: testDb.database.db, appliedPosition: appliedCheckpoint, window });
+  draftsBucketRecommender({ store, ids: uuidV7Ids, clock: systemClock, upcasting, db: testDb.database.db, appliedPosition: appliedCheckpoint(store), window });
 const consumer = (enricher: Enricher): EnricherConsumer => new EnricherConsumer(testDb.database.db, enricher, logger, options);
 
 /** Hands the consumer the events as the bus would, with the checkpoint after the last. */

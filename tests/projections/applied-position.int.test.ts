@@ -8,7 +8,7 @@ import { ProjectionApplier } from '../../projections/projection-applier.js';
 import { appliedCheckpoint, appliedWatermark } from '../../projections/projection-status.js';
 import type { Projection } from '../../projections/projection.js';
 import { embeddedTestDatabase } from '../support/databases.js';
-import { metadata } from '../support/events.js';
+import { metadata, newEvent } from '../support/events.js';
 
 const TOPIC = 'chorus.notes';
 
@@ -47,7 +47,7 @@ async function setUp() {
   const signal = new AbortController().signal;
   const batch = (partition: number, offset: string, events: RecordedEvent[], watermark?: string) =>
     applier.process(events, { kind: 'offsets', partitions: [{ topic: TOPIC, partition, offset, ...(watermark === undefined ? {} : { watermark }) }] }, signal);
-  return { testDb, applier, announced, applied: () => applied(testDb.database.db, notes), batch };
+  return { testDb, store, applier, announced, applied: () => applied(testDb.database.db, notes), batch };
 }
 
 test('on Kafka the applied position is the smallest watermark, and nothing until every partition has one', async (t) => {
@@ -126,11 +126,35 @@ test('rows of partitions a topic no longer has, or of other topics, do not count
 });
 
 test('reading the store, the applied position is the checkpoint', async (t) => {
-  const { testDb, applier } = await setUp();
+  const { testDb, store, applier } = await setUp();
   try {
-    t.is(await appliedCheckpoint(testDb.database.db, notes), null);
+    const applied = appliedCheckpoint(store);
+    t.is(await applied(testDb.database.db, notes), null);
     await applier.process([noted('note-a', '42')], { kind: 'checkpoint', position: '77' }, new AbortController().signal);
-    t.is(await appliedCheckpoint(testDb.database.db, notes), '77');
+    t.is(await applied(testDb.database.db, notes), '77');
+  } finally {
+    await testDb.drop();
+  }
+});
+
+test('a position past the checkpoint counts as applied when only other categories lie between, and only then', async (t) => {
+  const { testDb, store, applier } = await setUp();
+  try {
+    const applied = appliedCheckpoint(store);
+    const append = async (streamId: string) => (await store.append(streamId, [newEvent('Noted')], { expectedRevision: 'any' })).position;
+    const first = await append('note-1');
+    await applier.process([], { kind: 'checkpoint', position: first }, new AbortController().signal);
+    const elsewhere = await append('other-1');
+    t.is(await applied(testDb.database.db, notes), first, 'asked nothing, it is the checkpoint');
+    t.is(await applied(testDb.database.db, notes, elsewhere), elsewhere, 'only another category lies between');
+    const mine = await append('note-2');
+    const later = await append('other-2');
+    t.is(await applied(testDb.database.db, notes, later), first, 'an event of its own category lies between');
+    t.is(await applied(testDb.database.db, notes, first), first);
+    const beyond = (BigInt(later) + (1n << 20n)).toString();
+    t.is(await applied(testDb.database.db, notes, beyond), first, 'past the head, more could still come');
+    await applier.process([], { kind: 'checkpoint', position: mine }, new AbortController().signal);
+    t.is(await applied(testDb.database.db, notes, later), later);
   } finally {
     await testDb.drop();
   }

@@ -88,7 +88,7 @@ export class PostgresEventStore implements EventStore {
     try {
       const written = await appendInOneStatement(this.db, streamId, events, expectedRevision);
       if (written === undefined) throw new WrongExpectedRevision(streamId, expectedRevision, await streamRevision(this.db, streamId));
-      this.commits.announce();
+      this.commits.announce(categoryOf(streamId));
       return written;
     } catch (error) {
       if (UNSTORABLE_TEXT.has(databaseErrorCode(error) as string)) throw unsupportedCharacter();
@@ -179,7 +179,7 @@ export class PostgresEventStore implements EventStore {
     const batchSize = options.batchSize ?? PAGE_SIZE;
     const gatherMs = this.options.gatherMs ?? 0;
     const wakeup = new Wakeup(signal);
-    const stopListening = await this.commits.listen(wakeup.wake);
+    const stopListening = await this.commits.listen(categories, wakeup.wake);
     let checkpoint = options.from ?? null;
     let prefetched: Promise<Page> | null = null;
     try {
