@@ -101,7 +101,12 @@ if (brokers !== undefined && databaseUrl !== undefined) {
 
       const mine = { a: await a.submit(2), b: await b.submit(1) };
       // A well-formed feedback event naming no store, as something other than this Chorus would send it.
-      const [model] = await collect(a.store.readAll({ limit: 1 }));
+      // Readable once every transaction older than the appends has ended, on the whole server (gap safety).
+      let [model] = await collect(a.store.readAll({ limit: 1 }));
+      for (let waited = 0; model === undefined && waited < 10_000; waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        [model] = await collect(a.store.readAll({ limit: 1 }));
+      }
       const orphanId = uuidv7();
       const orphan: RecordedEvent = {
         ...model!,
