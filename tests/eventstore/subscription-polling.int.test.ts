@@ -1,6 +1,7 @@
-// How subscriptions hear of commits: at once from appends in this process, by one NOTIFY per burst from other
-// processes, and by polling when that news is lost. A burst of commits is read as one batch.
-import test from 'ava';
+// How subscriptions hear of commits: at once from appends in this process, by one NOTIFY per category per burst
+// from other processes, and by polling when that news is lost. A burst of commits is read as one batch, and a
+// subscription sleeps through appends to categories it does not read.
+import test, { type ExecutionContext } from 'ava';
 import { openPostgres, type SqlDatabase } from '../../infrastructure/db/database.js';
 import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/postgres-event-store.js';
 import { embeddedTestDatabase, serverTestDatabase } from '../support/databases.js';
@@ -47,6 +48,41 @@ test('an append in this process wakes a subscription of another store on the sam
     );
     const [{ events }] = await Promise.all([subscribeUntil(reader, { categories: [category] }, (received) => received.length === 2, 10_000), appending]);
     t.is(events.length, 2);
+  } finally {
+    await drop();
+  }
+});
+
+/**
+ * Appends to `other` and then to `mine` while a subscription to `mine` (and one to every category) waits, polling
+ * never: the first is handed only the second append, the second both.
+ */
+async function sleepsThroughOtherCategories(t: ExecutionContext, reader: PostgresEventStore, writer: PostgresEventStore): Promise<void> {
+  const [mine, other] = [freshCategory(), freshCategory()];
+  const appending = later(async () => {
+    await writer.append(freshStream(other), newEvents(1), { expectedRevision: 'no_stream' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await writer.append(freshStream(mine), newEvents(1), { expectedRevision: 'no_stream' });
+  });
+  const from = await reader.headPosition();
+  const [own, every] = await Promise.all([
+    subscribeUntil(reader, { from, categories: [mine] }, (received) => received.length === 1, 10_000),
+    subscribeUntil(reader, { from }, (received) => received.length === 2, 10_000),
+    appending,
+  ]);
+  t.deepEqual(
+    own.batches.map((batch) => batch.events.length),
+    [1],
+    'no batch (not even an empty one moving the checkpoint) for the append to another category',
+  );
+  t.is(every.events.length, 2, 'a subscription to every category hears of both');
+}
+
+test('a subscription sleeps through appends in this process to categories it does not read', async (t) => {
+  const { database, drop } = await embeddedTestDatabase();
+  try {
+    const store = new PostgresEventStore(database, { pollIntervalMs: NEVER_POLL_MS });
+    await sleepsThroughOtherCategories(t, store, store);
   } finally {
     await drop();
   }
@@ -99,6 +135,16 @@ if (databaseUrl !== undefined) {
         const [{ events }] = await Promise.all([subscribeUntil(reader, { categories: [category] }, (received) => received.length === 30, 10_000), appending]);
         t.is(events.length, 30, 'every commit of the burst arrived, though their notifications were merged');
       });
+    } finally {
+      await testDb.drop();
+    }
+  });
+
+  test.serial('a subscription sleeps through appends in another process to categories it does not read', async (t) => {
+    const testDb = await serverTestDatabase(databaseUrl);
+    try {
+      const reader = new PostgresEventStore(testDb.database, { pollIntervalMs: NEVER_POLL_MS });
+      await otherProcess(testDb.url!, (database) => sleepsThroughOtherCategories(t, reader, new PostgresEventStore(database, { pollIntervalMs: NEVER_POLL_MS })));
     } finally {
       await testDb.drop();
     }
