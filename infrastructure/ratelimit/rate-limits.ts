@@ -70,6 +70,9 @@ async function redisStore(url: string, keyPrefix: string, onError: ((error: Erro
     commandTimeout: COMMAND_TIMEOUT_MS,
     maxRetriesPerRequest: 0,
     retryStrategy: (attempt) => Math.min(attempt * 200, 5000),
+    // Every request takes one or two counters: those of requests served in one turn of the event loop go to Redis
+    // in one write, instead of a write (a system call) each.
+    enableAutoPipelining: true,
   });
   let reported: string | null = null;
   client.on('error', (error: Error) => {
