@@ -24,7 +24,7 @@ export const configurationReference: Readonly<Record<ConfigurationKey, Configura
   CHORUS_MIN_POSITION_TIMEOUT_MS: { default: '5000', description: 'how long a read with `X-Chorus-Min-Position` waits before 503' },
   CHORUS_LIVE_HEARTBEAT_MS: { default: '15000', description: 'how often a live stream (Server-Sent Events, such as a poll\'s results) sends a heartbeat comment (at most 20000)' },
   CHORUS_MAX_POSITION_WAITS: { default: '200', description: 'reads with `X-Chorus-Min-Position` waiting at once per process; one more that would wait answers 503 `READ_MODEL.TOO_MANY_WAITS` at once (`0`: never wait)' },
-  CHORUS_POLL_INTERVAL_MS: { default: '1000', description: 'subscriptions look for events at least this often (news of a commit wakes them sooner: in-process at once, from other processes by one NOTIFY per burst); also the fallback check of read-your-writes waits on PGlite' },
+  CHORUS_POLL_INTERVAL_MS: { default: '1000', description: 'subscriptions look for events at least this often (news of a commit to one of their categories wakes them sooner: in-process at once, from other processes by one NOTIFY per category per burst); also the fallback check of read-your-writes waits on PGlite' },
   CHORUS_SUBSCRIPTION_GATHER_MS: { default: '5', description: 'woken by a commit, a subscription waits this long before reading, so that a burst of commits becomes one batch (0: read at once)' },
   CHORUS_PROJECTION_BATCH_SIZE: { default: '', shown: '`2000` on PostgreSQL, `500` embedded', description: 'events per projection transaction and relay batch (PGlite\'s one connection is the API\'s too, so its transactions stay short)' },
   CHORUS_SHUTDOWN_TIMEOUT_MS: { default: '10000', description: 'after a SIGTERM/SIGINT, exit anyway after this long' },
