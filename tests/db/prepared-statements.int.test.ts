@@ -2,7 +2,9 @@
 // parameters once, values of every type come back as unprepared statements return them, scripts, long lists and
 // a table changed underneath still work, and `preparedStatements: false` prepares nothing.
 import test, { type ExecutionContext } from 'ava';
-import { sql, type Kysely } from 'kysely';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, sql } from 'kysely';
+import { PgliteDialect } from '../../infrastructure/db/pglite-dialect.js';
 import { openPglite, openPostgres, type SqlDatabase } from '../../infrastructure/db/database.js';
 import { StatementNames } from '../../infrastructure/db/prepared-statements.js';
 import type { Schema } from '../../projections/schema.js';
@@ -69,6 +71,38 @@ test.serial('PGlite: values of every type come back alike prepared and not, and 
     t.is(prepared.filter((statement) => statement.includes('::int[] as ints')).length, 1);
   } finally {
     await database.close();
+  }
+});
+
+test.serial('PGlite: rows and counts come back as PGlite\'s own query() gives them, prepared, unnamed and in a transaction', async (t) => {
+  const pglite = await PGlite.create();
+  const db = new Kysely<Schema>({ dialect: new PgliteDialect(pglite) });
+  try {
+    await pglite.exec(`create table parity (id int primary key, doc jsonb, at timestamptz, amount numeric, big bigint, flags bool[], note text)`);
+    const row = sql`(${1}, ${JSON.stringify({ a: [1, 'x'] })}::jsonb, ${new Date('2026-12-03T10:00:00.5Z')}, ${'12.50'}::numeric, ${'9007199254740993'}::bigint, ${[true, false]}::bool[], ${null})`;
+    const inserted = await sql`insert into parity values ${row}, (${2}, null, null, null, null, null, ${"it's"})`.execute(db);
+    t.is(inserted.numAffectedRows, 2n);
+    const select = 'select id, doc, at, amount, big, flags, note, id * 2 as twice, now() is not null as clock from parity order by id';
+    const reference = await pglite.query<Record<string, unknown>>(select);
+    t.deepEqual((await sql.raw<Record<string, unknown>>(select).execute(db)).rows, reference.rows, 'unnamed, without parameters');
+    const expected = (await pglite.query<Record<string, unknown>>('select id, doc, at, amount, big, flags, note from parity where id >= $1 order by id', [1])).rows;
+    for (let run = 0; run < 2; run++) {
+      const prepared = await sql<Record<string, unknown>>`select id, doc, at, amount, big, flags, note from parity where id >= ${1} order by id`.execute(db);
+      t.deepEqual(prepared.rows, expected, `prepared, run ${run + 1}`);
+      const unnamed = await sql<Record<string, unknown>>`select /* plan per run */ id, doc, at, amount, big, flags, note from parity where id >= ${1} order by id`.execute(db);
+      t.deepEqual(unnamed.rows, expected, `unnamed with a parameter, run ${run + 1}`);
+    }
+    const counts = await db.transaction().execute(async (tx) => ({
+      updated: (await sql`update parity set note = ${'changed'} where id <= ${2}`.execute(tx)).numAffectedRows,
+      deleted: (await sql`delete from parity where id = ${2}`.execute(tx)).numAffectedRows,
+      none: (await sql`delete from parity where id = ${99}`.execute(tx)).numAffectedRows,
+    }));
+    t.deepEqual(counts, { updated: 2n, deleted: 1n, none: undefined });
+    t.deepEqual((await pglite.query('select id, note from parity')).rows, [{ id: 1, note: 'changed' }], 'the transaction committed');
+    await t.throwsAsync(sql`select ${1}::int / ${0}::int`.execute(db), { message: /division by zero/ });
+    t.deepEqual((await sql.raw('select 1 as one').execute(db)).rows, [{ one: 1 }], 'a failed statement leaves the connection usable');
+  } finally {
+    await db.destroy();
   }
 });
 
