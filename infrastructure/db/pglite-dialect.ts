@@ -3,7 +3,7 @@
 // entry (execProtocol), not its query(): that parses and plans every statement again, in WebAssembly, on the one
 // thread the whole embedded profile runs on (the append alone took most of the database time of a submitted
 // feedback), and pays a fixed cost per statement besides (see runStatement).
-import { parse, protocol, type PGlite, type Results } from '@electric-sql/pglite';
+import { messages, parse, protocol, type PGlite, type Results } from '@electric-sql/pglite';
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -95,30 +95,21 @@ class PgliteConnection implements DatabaseConnection {
   }
 
   /**
-   * Runs `text` under `name`: a named statement is parsed (and its parameters described) once, the unnamed one every
-   * time. One call into PGlite, or two when parameters must be described first; PGlite's own query() makes five, and
-   * its result parser copies every type parser it knows (over 300) into a new object per statement, about 0.1 ms:
-   * begin and commit alone paid that twice a batch.
+   * Runs `text` under `name`: in one call into PGlite, or two when the types of its parameters must be described
+   * first (a named statement's once, the unnamed one's every time); one without parameters is parsed in the same
+   * call. PGlite's own query() makes five calls, and its result parser copies every type parser it knows (over 300)
+   * into a new object per statement, about 0.1 ms: begin and commit alone paid that twice a batch.
    */
   private async runStatement<R>(name: string, text: string, values: readonly unknown[]): Promise<Results<R>> {
-    let types = name === UNNAMED ? undefined : this.parameterTypes.get(name);
-    const parseNow = types === undefined && values.length === 0;
-    if (types === undefined && !parseNow) {
-      const described = await this.pglite.execProtocol(
-        concat([protocol.serialize.parse({ name, text, types: [] }), protocol.serialize.describe({ type: 'S', name }), protocol.serialize.sync()]),
-        { syncToFs: false }, // changes no data
-      );
-      types = parse.parseDescribeStatementResults(described.messages);
-      if (name !== UNNAMED) this.parameterTypes.set(name, types);
-    }
+    const types = values.length === 0 ? [] : (this.parameterTypes.get(name) ?? (await this.describe(name, text)));
     const serialized = values.map((value, index) => {
       if (value === null || value === undefined) return null;
-      const serialize = this.pglite.serializers[types![index]!];
+      const serialize = this.pglite.serializers[types[index]!];
       return serialize === undefined ? String(value) : serialize(value);
     });
     const { messages } = await this.pglite.execProtocol(
       concat([
-        ...(parseNow ? [protocol.serialize.parse({ name, text, types: [] })] : []),
+        ...(values.length === 0 ? [protocol.serialize.parse({ name, text, types: [] })] : []),
         protocol.serialize.bind({ statement: name, values: serialized }),
         protocol.serialize.describe({ type: 'P' }),
         protocol.serialize.execute({}),
@@ -128,36 +119,44 @@ class PgliteConnection implements DatabaseConnection {
     );
     return firstResult<R>(messages, this.pglite.parsers);
   }
+
+  /** Parses `text` under `name` and returns the types of its parameters, kept for a named statement. */
+  private async describe(name: string, text: string): Promise<number[]> {
+    const { messages } = await this.pglite.execProtocol(
+      concat([protocol.serialize.parse({ name, text, types: [] }), protocol.serialize.describe({ type: 'S', name }), protocol.serialize.sync()]),
+      { syncToFs: false }, // changes no data
+    );
+    const types = parse.parseDescribeStatementResults(messages);
+    if (name !== UNNAMED) this.parameterTypes.set(name, types);
+    return types;
+  }
 }
 
 const UNNAMED = '';
 
-type Field = Readonly<{ name: string; dataTypeID: number }>;
-type Message = Readonly<{ name: string }>;
-
 /** The rows and count of the first statement's result, each column through the parser of its type (text without one). */
-function firstResult<R>(messages: readonly Message[], parsers: PGlite['parsers']): Results<R> {
-  let fields: Field[] = [];
+function firstResult<R>(replies: readonly messages.BackendMessage[], parsers: PGlite['parsers']): Results<R> {
+  let fields: readonly messages.Field[] = [];
   const rows: Record<string, unknown>[] = [];
-  for (const message of messages) {
-    if (message.name === 'rowDescription') {
-      fields = (message as unknown as { fields: readonly Field[] }).fields.map(({ name, dataTypeID }) => ({ name, dataTypeID }));
-    } else if (message.name === 'dataRow') {
-      const values = (message as unknown as { fields: readonly (string | null)[] }).fields;
+  for (const message of replies) {
+    if (message instanceof messages.RowDescriptionMessage) {
+      fields = message.fields;
+    } else if (message instanceof messages.DataRowMessage) {
       const row: Record<string, unknown> = {};
-      for (let index = 0; index < values.length; index++) {
+      message.fields.forEach((value, index) => {
         const { name, dataTypeID } = fields[index]!;
-        const value = values[index]!;
-        const parser = value === null ? undefined : parsers[dataTypeID];
-        row[name] = parser === undefined ? value : parser(value!, dataTypeID);
-      }
+        const parser = parsers[dataTypeID];
+        row[name] = value === null || parser === undefined ? value : parser(value, dataTypeID);
+      });
       rows.push(row);
-    } else if (message.name === 'commandComplete') {
-      return { rows: rows as R[], fields, affectedRows: affectedRowsOf((message as unknown as { text: string }).text) };
+    } else if (message instanceof messages.CommandCompleteMessage) {
+      return { rows: rows as R[], fields: fieldsOf(fields), affectedRows: affectedRowsOf(message.text) };
     }
   }
-  return { rows: rows as R[], fields, affectedRows: 0 };
+  return { rows: rows as R[], fields: fieldsOf(fields), affectedRows: 0 };
 }
+
+const fieldsOf = (fields: readonly messages.Field[]) => fields.map(({ name, dataTypeID }) => ({ name, dataTypeID }));
 
 /** From a command tag: `INSERT 0 3`, `UPDATE 2`, `DELETE 1`, `COPY 5`, `MERGE 4`; others change no rows. */
 function affectedRowsOf(tag: string): number {
