@@ -66,8 +66,9 @@ export type AppliedPosition = (db: Kysely<Schema>, projection: Projection, wante
 /**
  * Fed by the store (in-process bus): the checkpoint. A subscription sleeps through appends to other categories, so
  * its checkpoint passes them only at its next look (CHORUS_POLL_INTERVAL_MS); a position it has not reached counts
- * as applied when the log holds none of its categories' events between the checkpoint and there, and can hold no
- * more (it is below the head every reader sees, so no open transaction can still commit one there).
+ * as applied when the log holds no event it applies between the checkpoint and there, and can hold no more (it is
+ * at or below the head every reader sees, so no open transaction can still commit one there). A wait for its own
+ * write, the usual case, finds that write between and costs one look more.
  */
 export const appliedCheckpoint =
   (store: Pick<EventStore, 'comparePositions' | 'countEvents' | 'headPosition'>): AppliedPosition =>
@@ -75,11 +76,10 @@ export const appliedCheckpoint =
     const row = await db.selectFrom('projections').select('checkpoint').where('name', '=', projection.name).executeTakeFirst();
     const checkpoint = row?.checkpoint ?? null;
     if (wanted === undefined || (checkpoint !== null && store.comparePositions(checkpoint, wanted) >= 0)) return checkpoint;
-    const [head, between] = await Promise.all([
-      store.headPosition(),
-      store.countEvents({ from: checkpoint, to: wanted, categories: projection.categories, limit: 1 }),
-    ]);
-    return head !== null && store.comparePositions(head, wanted) >= 0 && between === 0 ? wanted : checkpoint;
+    const between = await store.countEvents({ from: checkpoint, to: wanted, categories: projection.categories, types: projection.handles, limit: 1 });
+    if (between > 0) return checkpoint;
+    const head = await store.headPosition();
+    return head !== null && store.comparePositions(head, wanted) >= 0 ? wanted : checkpoint;
   };
 
 /**

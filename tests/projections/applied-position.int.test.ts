@@ -147,6 +147,8 @@ test('a position past the checkpoint counts as applied when only other categorie
     const elsewhere = await append('other-1');
     t.is(await applied(testDb.database.db, notes), first, 'asked nothing, it is the checkpoint');
     t.is(await applied(testDb.database.db, notes, elsewhere), elsewhere, 'only another category lies between');
+    const unhandled = (await store.append('note-3', [newEvent('Erased')], { expectedRevision: 'any' })).position;
+    t.is(await applied(testDb.database.db, notes, unhandled), unhandled, 'an event of its category that it does not apply is read past');
     const mine = await append('note-2');
     const later = await append('other-2');
     t.is(await applied(testDb.database.db, notes, later), first, 'an event of its own category lies between');
