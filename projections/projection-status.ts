@@ -68,7 +68,7 @@ export type AppliedPosition = (db: Kysely<Schema>, projection: Projection, wante
  * its checkpoint passes them only at its next look (CHORUS_POLL_INTERVAL_MS); a position it has not reached counts
  * as applied when the log holds no event it applies between the checkpoint and there, and can hold no more (it is
  * at or below the head every reader sees, so no open transaction can still commit one there). A wait for its own
- * write, the usual case, finds that write between and costs one look more.
+ * write, the usual case, finds that write between and costs one query more.
  */
 export const appliedCheckpoint =
   (store: Pick<EventStore, 'comparePositions' | 'countEvents' | 'headPosition'>): AppliedPosition =>
@@ -76,10 +76,13 @@ export const appliedCheckpoint =
     const row = await db.selectFrom('projections').select('checkpoint').where('name', '=', projection.name).executeTakeFirst();
     const checkpoint = row?.checkpoint ?? null;
     if (wanted === undefined || (checkpoint !== null && store.comparePositions(checkpoint, wanted) >= 0)) return checkpoint;
-    const between = await store.countEvents({ from: checkpoint, to: wanted, categories: projection.categories, types: projection.handles, limit: 1 });
-    if (between > 0) return checkpoint;
+    const noneBetween = async () => (await store.countEvents({ from: checkpoint, to: wanted, categories: projection.categories, types: projection.handles, limit: 1 })) === 0;
+    if (!(await noneBetween())) return checkpoint;
     const head = await store.headPosition();
-    return head !== null && store.comparePositions(head, wanted) >= 0 ? wanted : checkpoint;
+    if (head === null || store.comparePositions(head, wanted) < 0) return checkpoint;
+    // The count sees only readable events, and `wanted` may have become readable after it ran (an older transaction
+    // ended in between): counted again now that the head has passed it, nothing up to there can be missing.
+    return (await noneBetween()) ? wanted : checkpoint;
   };
 
 /**
