@@ -7,9 +7,7 @@ import { PostgresEventStore } from '../../infrastructure/eventstore/postgres/pos
 import { ProjectionApplier } from '../../projections/projection-applier.js';
 import { appliedCheckpoint, appliedWatermark } from '../../projections/projection-status.js';
 import type { Projection } from '../../projections/projection.js';
-import pg from 'pg';
-import { embeddedTestDatabase, serverTestDatabase } from '../support/databases.js';
-import { serviceUrl } from '../support/services.js';
+import { embeddedTestDatabase } from '../support/databases.js';
 import { metadata, newEvent } from '../support/events.js';
 
 const TOPIC = 'chorus.notes';
@@ -163,39 +161,3 @@ test('a position past the checkpoint counts as applied when only other categorie
     await testDb.drop();
   }
 });
-
-const databaseUrl = serviceUrl('DATABASE_URL', 'applied position against an open transaction on PostgreSQL');
-if (databaseUrl !== undefined) {
-  // The count of events between sees only readable ones; an older transaction ending between it and the head's read
-  // must not let a write of the projection's category, readable only since, pass as applied.
-  test('PostgreSQL: a write that becomes readable after the count is not taken as applied', async (t) => {
-    const testDb = await serverTestDatabase(databaseUrl);
-    const blocker = new pg.Client({ connectionString: testDb.url });
-    try {
-      const store = new PostgresEventStore(testDb.database, { pollIntervalMs: 50 });
-      const first = (await store.append('note-1', [newEvent('Noted')], { expectedRevision: 'any' })).position;
-      const applier = new ProjectionApplier(testDb.database.db, store, notes, pino({ level: 'silent' }), { maxAttempts: 1, retryMinMs: 1, retryMaxMs: 1, isTransient: () => false });
-      await applier.start();
-      await applier.process([], { kind: 'checkpoint', position: first }, new AbortController().signal);
-      await blocker.connect();
-      await blocker.query('begin');
-      await blocker.query('select pg_current_xact_id()'); // an older transaction, open: later commits are not readable yet
-      const mine = (await store.append('note-2', [newEvent('Noted')], { expectedRevision: 'any' })).position;
-      let counts = 0;
-      const racing: typeof store = Object.create(store, {
-        countEvents: {
-          value: async (options: Parameters<typeof store.countEvents>[0]) => {
-            const count = await store.countEvents(options);
-            if (counts++ === 0) await blocker.query('commit'); // it ends right after the first count
-            return count;
-          },
-        },
-      });
-      t.is(await appliedCheckpoint(racing)(testDb.database.db, notes, mine), first);
-      t.is(counts, 2, 'counted again once the head had passed the wanted position');
-    } finally {
-      await blocker.end().catch(() => undefined);
-      await testDb.drop();
-    }
-  });
-}
