@@ -235,8 +235,8 @@ export async function openSystem(config: Config, logger: Logger, options: System
       partitions === null
         ? appliedCheckpoint(resolve(c, tokens.eventStore))
         : appliedWatermark(resolve(c, tokens.eventStore), (projection) => {
-            const topics = topology.topicsOf(projection.categories);
-            return new Map(topics.map((topic) => [topic, partitions.get(topic) ?? 0]));
+            const topics = topology.categoriesByTopic(projection.categories);
+            return new Map([...topics].map(([topic, categories]) => [topic, { partitions: partitions.get(topic) ?? 0, categories }]));
           }),
   };
   const lagOf: LagOf = async (consumer) =>

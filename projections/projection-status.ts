@@ -63,36 +63,35 @@ export type ProjectionStatus = Readonly<{
  */
 export type AppliedPosition = (db: Kysely<Schema>, projection: Projection, wanted?: Position) => Promise<Position | null>;
 
+type Counting = Pick<EventStore, 'comparePositions' | 'countEvents' | 'headPosition'>;
+
 /**
  * Fed by the store (in-process bus): the checkpoint. A subscription sleeps through appends to other categories, so
  * its checkpoint passes them only at its next look (CHORUS_POLL_INTERVAL_MS); a position it has not reached counts
- * as applied when the log holds no event it applies between the checkpoint and there, and can hold no more (it is
- * at or below the head every reader sees, so no open transaction can still commit one there). A wait for its own
- * write, the usual case, finds that write between and costs one query more.
+ * as applied when nothing it applies lies between (see nothingToApply).
  */
 export const appliedCheckpoint =
-  (store: Pick<EventStore, 'comparePositions' | 'countEvents' | 'headPosition'>): AppliedPosition =>
+  (store: Counting): AppliedPosition =>
   async (db, projection, wanted) => {
     const row = await db.selectFrom('projections').select('checkpoint').where('name', '=', projection.name).executeTakeFirst();
     const checkpoint = row?.checkpoint ?? null;
     if (wanted === undefined || (checkpoint !== null && store.comparePositions(checkpoint, wanted) >= 0)) return checkpoint;
-    const noneBetween = async () => (await store.countEvents({ from: checkpoint, to: wanted, categories: projection.categories, types: projection.handles, limit: 1 })) === 0;
-    if (!(await noneBetween())) return checkpoint;
-    const head = await store.headPosition();
-    if (head === null || store.comparePositions(head, wanted) < 0) return checkpoint;
-    // The count sees only readable events, and `wanted` may have become readable after it ran (an older transaction
-    // ended in between): counted again now that the head has passed it, nothing up to there can be missing.
-    return (await noneBetween()) ? wanted : checkpoint;
+    return (await nothingToApply(store, projection, [{ categories: projection.categories, from: checkpoint }], wanted)) ? wanted : checkpoint;
   };
 
+/** A projection's topics on Kafka: each one's partition count, and which of the projection's categories it carries. */
+export type TopicsOf = (projection: Projection) => ReadonlyMap<string, Readonly<{ partitions: number; categories: readonly string[] }>>;
+
 /**
- * Fed by Kafka: the smallest relay watermark applied over every partition of the projection's topics (`topicsOf`
- * names them, with their partition counts). Partitions carry no global order, but each watermark covers its
- * partition up to its position, so the smallest covers them all. A partition without one yet holds it at null;
- * the relay writes watermarks to idle partitions too, so none holds it back for long.
+ * Fed by Kafka: the smallest relay watermark applied over every partition of the projection's topics. Partitions
+ * carry no global order, but each watermark covers its partition up to its position, so the smallest covers them
+ * all. A partition without one yet holds it at null. The relay marks a topic without events only every few
+ * seconds, so a position past the smallest counts as applied when every topic still below it holds nothing the
+ * projection applies between its own smallest watermark and there (see nothingToApply): a write to one context
+ * read through a projection that also reads an idle one waits only for its own topic's watermarks.
  */
-export function appliedWatermark(store: Pick<EventStore, 'comparePositions'>, topicsOf: (projection: Projection) => ReadonlyMap<string, number>): AppliedPosition {
-  return async (db, projection) => {
+export function appliedWatermark(store: Counting, topicsOf: TopicsOf): AppliedPosition {
+  return async (db, projection, wanted) => {
     const topics = topicsOf(projection);
     if (topics.size === 0) return null;
     const rows = await db
@@ -102,16 +101,52 @@ export function appliedWatermark(store: Pick<EventStore, 'comparePositions'>, to
       .where('topic', 'in', [...topics.keys()])
       .where('watermark', 'is not', null)
       .execute();
-    let lowest: Position | null = null;
-    let covered = 0;
+    const marks = new Map<string, { lowest: Position; covered: number }>();
     for (const { topic, partition, watermark } of rows) {
-      if (partition >= (topics.get(topic) ?? 0)) continue; // a partition the topic no longer has
-      covered++;
-      if (lowest === null || store.comparePositions(watermark!, lowest) < 0) lowest = watermark;
+      if (partition >= (topics.get(topic)?.partitions ?? 0)) continue; // a partition the topic no longer has
+      const mark = marks.get(topic);
+      if (mark === undefined) marks.set(topic, { lowest: watermark!, covered: 1 });
+      else {
+        mark.covered++;
+        if (store.comparePositions(watermark!, mark.lowest) < 0) mark.lowest = watermark!;
+      }
     }
-    const partitions = [...topics.values()].reduce((sum, count) => sum + count, 0);
-    return covered === partitions ? lowest : null;
+    let lowest: Position | null = null;
+    const lowestOf: { categories: readonly string[]; from: Position }[] = [];
+    for (const [topic, { partitions, categories }] of topics) {
+      const mark = marks.get(topic);
+      if (mark === undefined || mark.covered < partitions) return null;
+      lowestOf.push({ categories, from: mark.lowest });
+      if (lowest === null || store.comparePositions(mark.lowest, lowest) < 0) lowest = mark.lowest;
+    }
+    if (wanted === undefined || lowest === null || store.comparePositions(lowest, wanted) >= 0) return lowest;
+    const behind = lowestOf.filter(({ from }) => store.comparePositions(from, wanted) < 0);
+    return (await nothingToApply(store, projection, behind, wanted)) ? wanted : lowest;
   };
+}
+
+/**
+ * Whether the log holds nothing `projection` applies between where it has applied each set of its categories
+ * (`from`, exclusive) and `wanted`, and can hold no more there: `wanted` is at or below the head every reader sees,
+ * so no open transaction can still commit below it. The counts see only readable events, so they are asked again
+ * once the head has passed `wanted` (an older transaction may have ended between). A wait for the projection's own
+ * write, the usual case, finds it at the first count.
+ */
+async function nothingToApply(
+  store: Counting,
+  projection: Projection,
+  ranges: readonly Readonly<{ categories: readonly string[]; from: Position | null }>[],
+  wanted: Position,
+): Promise<boolean> {
+  const none = async (): Promise<boolean> => {
+    for (const { categories, from } of ranges) {
+      if ((await store.countEvents({ from, to: wanted, categories, types: projection.handles, limit: 1 })) > 0) return false;
+    }
+    return true;
+  };
+  if (!(await none())) return false;
+  const head = await store.headPosition();
+  return head !== null && store.comparePositions(head, wanted) >= 0 && (await none());
 }
 
 export async function projectionStatus(

@@ -118,7 +118,7 @@ async function startPipeline(databaseUrl: string, brokers: string): Promise<Pipe
   });
   const consumer = new CountingConsumer(applier);
   const controller = new AbortController();
-  const running = [new KafkaRelay(db.database.db, store, kafka, topology, logger, new Metrics(), 1000, 0).run(controller.signal)];
+  const running = [new KafkaRelay(db.database.db, store, kafka, topology, logger, new Metrics(), 1000, { everyMs: 0, idleEveryMs: 0 }).run(controller.signal)];
   const payload = 'x'.repeat(PAYLOAD_BYTES);
   let lastPosition: string | null = null;
   const count = async (): Promise<number> => {

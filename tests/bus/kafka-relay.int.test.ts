@@ -27,7 +27,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
     await ensureTopics(kafka, topology.allTopics(), 3);
     const store = new PostgresEventStore(db.database, { pollIntervalMs: 50 });
     const metrics = new Metrics();
-    const relay = (): KafkaRelay => new KafkaRelay(db.database.db, store, kafka, topology, logger, metrics, 50, 0);
+    const relay = (): KafkaRelay => new KafkaRelay(db.database.db, store, kafka, topology, logger, metrics, 50, { everyMs: 0, idleEveryMs: 0 });
     try {
       const feedbackStreams = Array.from({ length: 4 }, () => `feedback-${uuidv7()}`);
       for (const streamId of feedbackStreams) await store.append(streamId, newEvents(30, 'FeedbackThing'), { expectedRevision: 'no_stream' });
@@ -81,9 +81,9 @@ if (brokers !== undefined && databaseUrl !== undefined) {
     const partitions = await ensureTopics(kafka, topology.allTopics(), 3);
     const store = new PostgresEventStore(db.database, { pollIntervalMs: 50 });
     const controller = new AbortController();
-    const running = new KafkaRelay(db.database.db, store, kafka, topology, logger, new Metrics(), 7, 0).run(controller.signal);
+    const running = new KafkaRelay(db.database.db, store, kafka, topology, logger, new Metrics(), 7, { everyMs: 0, idleEveryMs: 0 }).run(controller.signal);
     try {
-      // Every batch marked (watermarkEveryMs 0), so that its watermarks are out once its checkpoint is written.
+      // Every batch marks every topic (both intervals 0), so that its watermarks are out once its checkpoint is written.
       // Only feedback events: the polls topic stays idle. An unowned category is read past, not produced.
       for (let n = 0; n < 12; n++) await store.append(`feedback-${uuidv7()}`, newEvents(2, 'FeedbackThing'), { expectedRevision: 'no_stream' });
       const { position: head } = await store.append(`nobody-${uuidv7()}`, newEvents(1, 'Orphan'), { expectedRevision: 'no_stream' });
@@ -119,7 +119,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
     }
   });
 
-  test('watermarks go out at most every watermarkEveryMs, the last batch is marked within that long, and a restart marks the checkpoint', async (t) => {
+  test('watermarks go out at most every everyMs, the last batch is marked within that long, and a restart marks the checkpoint', async (t) => {
     const db = await serverTestDatabase(databaseUrl);
     const logger = pino({ level: 'silent' });
     const kafka = createKafka(brokers.split(','), 'relay-pacing-test', logger);
@@ -131,7 +131,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
     // Batches of one event: every append is a batch of its own.
     const start = () => {
       const controller = new AbortController();
-      const running = new KafkaRelay(db.database.db, store, kafka, topology, logger, new Metrics(), 1, everyMs).run(controller.signal);
+      const running = new KafkaRelay(db.database.db, store, kafka, topology, logger, new Metrics(), 1, { everyMs, idleEveryMs: everyMs }).run(controller.signal);
       return async () => {
         controller.abort();
         await running;
@@ -170,6 +170,38 @@ if (brokers !== undefined && databaseUrl !== undefined) {
     }
   });
 
+  test('a topic without events since its last watermarks is marked only every idleEveryMs, and then at the checkpoint', async (t) => {
+    const db = await serverTestDatabase(databaseUrl);
+    const logger = pino({ level: 'silent' });
+    const kafka = createKafka(brokers.split(','), 'relay-idle-test', logger);
+    const topology = new KafkaTopology(testTopicPrefix(), [feedbackModule, { name: 'polls', categories: ['poll'] }], randomUUID());
+    await ensureTopics(kafka, topology.allTopics(), 1);
+    const [feedback, polls] = [topology.topicOf('feedback')!, topology.topicOf('poll')!];
+    const store = new PostgresEventStore(db.database, { pollIntervalMs: 50 });
+    const idleEveryMs = 1500;
+    const controller = new AbortController();
+    // Batches of one event, every one marked on the topic it went to (everyMs 0).
+    const running = new KafkaRelay(db.database.db, store, kafka, topology, logger, new Metrics(), 1, { everyMs: 0, idleEveryMs }).run(controller.signal);
+    try {
+      const began = performance.now();
+      let head = '';
+      for (let n = 0; n < 20; n++) head = (await store.append(`feedback-${uuidv7()}`, newEvents(1, 'FeedbackThing'), { expectedRevision: 'no_stream' })).position;
+      await relayedThrough(db.database.db, head);
+      const relayedMs = performance.now() - began;
+      const marksOf = (received: Received[], topic: string) => received.filter((m) => m.topic === topic && watermarkOf(m.message) !== null).map((m) => BigInt(watermarkOf(m.message)!));
+      // The idle topic too ends marked at the checkpoint, by the timer: no batch follows.
+      const received = await consumeUntil(kafka, [feedback, polls], (messages) => marksOf(messages, polls).at(-1) === BigInt(head), { watermarks: true });
+      const [busy, idle] = [marksOf(received, feedback), marksOf(received, polls)];
+      t.is(busy.at(-1), BigInt(head));
+      t.true(busy.length >= 20, `${busy.length} watermarks on the topic with events, one per batch`);
+      t.true(idle.length <= Math.ceil(relayedMs / idleEveryMs) + 2, `${idle.length} watermarks on the idle topic in ${Math.round(relayedMs)} ms`);
+    } finally {
+      controller.abort();
+      await running;
+      await db.drop();
+    }
+  });
+
   test('a batch larger than a Kafka request may be (1 MiB per partition) goes out in several, in order', async (t) => {
     t.timeout(120_000);
     const db = await serverTestDatabase(databaseUrl);
@@ -189,7 +221,7 @@ if (brokers !== undefined && databaseUrl !== undefined) {
         last = (await store.append(streamId, events.slice(at, at + 50), { expectedRevision: at === 0 ? 'no_stream' : at - 1 })).position;
       }
       const controller = new AbortController();
-      const running = new KafkaRelay(db.database.db, store, kafka, topology, logger, new Metrics(), 2000, 0).run(controller.signal);
+      const running = new KafkaRelay(db.database.db, store, kafka, topology, logger, new Metrics(), 2000, { everyMs: 0, idleEveryMs: 0 }).run(controller.signal);
       try {
         const received = await consumeUntil(kafka, [topology.topicOf('feedback')!], (messages) => messages.length >= 150, { timeoutMs: 60_000 });
         await relayedThrough(db.database.db, last);

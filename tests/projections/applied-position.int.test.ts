@@ -43,7 +43,7 @@ async function setUp() {
     onBatchApplied: (name) => announced.push(name),
   });
   await applier.start();
-  const applied = appliedWatermark(store, () => new Map([[TOPIC, 3]]));
+  const applied = appliedWatermark(store, () => new Map([[TOPIC, { partitions: 3, categories: ['note'] }]]));
   const signal = new AbortController().signal;
   const batch = (partition: number, offset: string, events: RecordedEvent[], watermark?: string) =>
     applier.process(events, { kind: 'offsets', partitions: [{ topic: TOPIC, partition, offset, ...(watermark === undefined ? {} : { watermark }) }] }, signal);
@@ -120,6 +120,43 @@ test('rows of partitions a topic no longer has, or of other topics, do not count
     await applier.process([], { kind: 'offsets', partitions: [{ topic: 'chorus.other', partition: 2, offset: '1', watermark: '90' }] }, new AbortController().signal);
     await batch(5, '1', [], '90');
     t.is(await applied(), null, 'partition 2 of the topic itself is still missing');
+  } finally {
+    await testDb.drop();
+  }
+});
+
+test('on Kafka a position past the smallest watermark is applied when the topics below it hold nothing the projection applies up to there', async (t) => {
+  const { testDb, store, applier } = await setUp();
+  try {
+    const MEMOS = 'chorus.memos';
+    const both: Projection = { ...notes, categories: ['note', 'memo'] };
+    const applied = appliedWatermark(store, () =>
+      new Map([
+        [TOPIC, { partitions: 1, categories: ['note'] }],
+        [MEMOS, { partitions: 1, categories: ['memo'] }],
+      ]),
+    );
+    const at = (wanted?: string) => applied(testDb.database.db, both, wanted);
+    const mark = (topic: string, offset: string, watermark: string) =>
+      applier.process([], { kind: 'offsets', partitions: [{ topic, partition: 0, offset, watermark }] }, new AbortController().signal);
+    const append = async (streamId: string, type = 'Noted') => (await store.append(streamId, [newEvent(type)], { expectedRevision: 'any' })).position;
+    const first = await append('note-1');
+    await mark(TOPIC, '1', first);
+    await mark(MEMOS, '1', first);
+    const mine = await append('note-2');
+    t.is(await at(mine), first, "its own topic's watermark is still below the write");
+    await mark(TOPIC, '2', mine);
+    t.is(await at(), first, 'asked nothing, it is the smallest watermark');
+    t.is(await at(mine), mine, 'the idle topic holds nothing it applies between its watermark and the write');
+    const memo = await append('memo-1');
+    const later = await append('note-3');
+    await mark(TOPIC, '3', later);
+    t.is(await at(later), first, "a memo lies between the idle topic's watermark and the position");
+    await mark(MEMOS, '2', memo);
+    const unhandled = await append('memo-2', 'Erased');
+    t.is(await at(unhandled), unhandled, 'an event of its category that it does not apply is read past');
+    const beyond = (BigInt(unhandled) + (1n << 20n)).toString();
+    t.is(await at(beyond), memo, 'past the head, more could still come');
   } finally {
     await testDb.drop();
   }

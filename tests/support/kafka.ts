@@ -13,8 +13,8 @@ export type Received = { topic: string; partition: number; message: KafkaMessage
 
 /**
  * Resolves once the relay has produced everything up to `position`, the position of the test's last append (and
- * its watermarks, when the relay marks every batch: `watermarkEveryMs` 0). Not the store's head: that lags behind
- * while a transaction anywhere in the cluster is open (other test files' too).
+ * its watermarks, when the relay marks every topic with every batch: both intervals of its pacing 0). Not the
+ * store's head: that lags behind while a transaction anywhere in the cluster is open (other test files' too).
  */
 export async function relayedThrough(db: Kysely<Schema>, position: string): Promise<void> {
   while (BigInt((await readCheckpoint(db, RELAY_CHECKPOINT)) ?? '-1') < BigInt(position)) await new Promise((resolve) => setTimeout(resolve, 20));

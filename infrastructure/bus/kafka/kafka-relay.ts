@@ -4,11 +4,15 @@
 //
 // Every partition of every event topic gets watermarks: "everything up to this checkpoint is published". Within a
 // partition a watermark follows the events it covers, so a consumer that has applied a partition through one has
-// applied every event up to that position the partition will ever hold; partitions without events get them too,
-// so an idle partition never holds a consumer's applied position back. They go out with a batch's events when
-// the last went out WATERMARK_EVERY_MS ago or more, and otherwise on their own that long after the last: one
-// write after a quiet spell is marked at once, and a busy log costs each consumer a few watermark batches a
-// second rather than one per relayed batch and partition.
+// applied every event up to that position the partition will ever hold. A topic that had events since its last
+// watermarks gets new ones with a batch's events when the last went out `everyMs` ago or more, and otherwise on
+// their own that long after the last: one write after a quiet spell is marked at once, and a busy topic costs each
+// of its consumers a few watermark batches a second rather than one per relayed batch and partition. Every topic,
+// idle ones too, is marked every `idleEveryMs` while the log moves: each watermark batch wakes every consumer of
+// the topic (a transaction for each projection), and under load on one context the others' consumers would
+// otherwise wake ten times a second for nothing. Read-your-writes does not wait for an idle topic's marks: a topic
+// holding none of a projection's events between its mark and the position asked for is passed over
+// (projection-status.ts).
 import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { categoryOf, type EventStore, type Position, type RecordedEvent } from '../../../application/ports/event-store.js';
@@ -30,8 +34,14 @@ export const RELAY_CHECKPOINT = 'relay.kafka';
 const REQUEST_BYTES = 512 * 1024;
 /** A record's framing in a batch, roughly: lengths, offsets, timestamps. */
 const RECORD_OVERHEAD_BYTES = 64;
-/** The most often watermarks go out; also the longest a relayed batch waits for its watermarks. */
-export const WATERMARK_EVERY_MS = 100;
+export type WatermarkPacing = Readonly<{
+  /** The most often watermarks go out; also the longest a relayed batch waits for its topics' watermarks. */
+  everyMs: number;
+  /** How often every topic is marked while the log moves, those without events since their last marks too. */
+  idleEveryMs: number;
+}>;
+
+export const WATERMARK_PACING: WatermarkPacing = { everyMs: 100, idleEveryMs: 5000 };
 
 function createRelayProducer(kafka: Kafka): Producer {
   // One request in flight keeps each partition in log order even across retries.
@@ -50,7 +60,7 @@ export class KafkaRelay {
     private readonly logger: Logger,
     private readonly metrics: Metrics,
     private readonly batchSize: number,
-    private readonly watermarkEveryMs = WATERMARK_EVERY_MS,
+    private readonly pacing = WATERMARK_PACING,
   ) {}
 
   async run(signal: AbortSignal): Promise<void> {
@@ -61,7 +71,7 @@ export class KafkaRelay {
     // A send waits as long as the broker is away; leaving is what ends it.
     const disconnect = (): void => void producer.disconnect().catch(() => undefined);
     signal.addEventListener('abort', disconnect);
-    const marks = new WatermarkPacer(producer, (checkpoint) => this.watermarksOf(checkpoint, partitions), this.watermarkEveryMs, this.logger);
+    const marks = new WatermarkPacer(producer, [...partitions.keys()], (checkpoint, topics) => this.watermarksOf(checkpoint, topics, partitions), this.pacing, this.logger);
     try {
       const from = await readCheckpoint(this.db, RELAY_CHECKPOINT);
       this.logger.info({ from, store: this.topology.storeId, partitions: Object.fromEntries(partitions) }, 'relay started');
@@ -110,11 +120,11 @@ export class KafkaRelay {
     return requests;
   }
 
-  /** A watermark at `checkpoint` for every partition of every event topic. */
-  private watermarksOf(checkpoint: Position, partitions: TopicPartitions): TopicMessages[] {
-    return [...partitions].map(([topic, count]) => ({
+  /** A watermark at `checkpoint` for every partition of each of `topics`. */
+  private watermarksOf(checkpoint: Position, topics: readonly string[], partitions: TopicPartitions): TopicMessages[] {
+    return topics.map((topic) => ({
       topic,
-      messages: Array.from({ length: count }, (_, partition) => toWatermark(checkpoint, this.topology.storeId, partition)),
+      messages: Array.from({ length: partitions.get(topic) ?? 0 }, (_, partition) => toWatermark(checkpoint, this.topology.storeId, partition)),
     }));
   }
 
@@ -126,39 +136,44 @@ export class KafkaRelay {
 }
 
 /**
- * Sends batches, with watermarks at most every `everyMs`: a batch sent sooner goes without, and a timer sends the
- * newest checkpoint's watermarks once `everyMs` has passed. Sends go one at a time: the idempotent producer numbers
- * a partition's messages as it builds a request, and two requests built side by side would share numbers.
+ * Sends batches, with watermarks paced as WatermarkPacing says: a batch sent sooner goes without, and a timer sends
+ * the newest checkpoint's watermarks once they are due. Sends go one at a time: the idempotent producer numbers a
+ * partition's messages as it builds a request, and two requests built side by side would share numbers.
  */
 class WatermarkPacer {
-  /** When the last watermarks were sent (their send began). */
+  /** When the last watermarks were sent, and the last to every topic (their sends began). */
   private lastMarkedAt = Number.NEGATIVE_INFINITY;
-  /** The newest checkpoint whose events are published and whose watermarks are not. */
+  private lastAllMarkedAt = Number.NEGATIVE_INFINITY;
+  /** The newest checkpoint whose events are published and not yet marked on every topic. */
   private unmarked: Position | null = null;
+  /** Topics with events published since their last watermarks. */
+  private readonly touched = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private sending: Promise<unknown> = Promise.resolve();
   private stopped = false;
 
   constructor(
     private readonly producer: Producer,
-    private readonly watermarksOf: (checkpoint: Position) => TopicMessages[],
-    private readonly everyMs: number,
+    private readonly topics: readonly string[],
+    private readonly watermarksOf: (checkpoint: Position, topics: readonly string[]) => TopicMessages[],
+    private readonly pacing: WatermarkPacing,
     private readonly logger: Logger,
   ) {}
 
   /**
-   * Sends the requests in order (acks from every replica), the last with the watermarks at `checkpoint` when they
-   * are due: within a partition they follow every event they cover.
+   * Sends the requests in order (acks from every replica), the last with the watermarks at `checkpoint` of the
+   * topics due: within a partition they follow every event they cover.
    */
   async sendWith(requests: readonly TopicMessages[][], checkpoint: Position): Promise<void> {
     for (const request of requests.slice(0, -1)) await this.send(request);
+    for (const request of requests) for (const { topic } of request) this.touched.add(topic);
+    // Batches come one at a time: a newer checkpoint marked covers any older one left unmarked.
+    this.unmarked = checkpoint;
     const events = requests.at(-1) ?? [];
     const due = this.takeTurn();
-    const topicMessages = due ? merge(events, this.watermarksOf(checkpoint)) : events;
+    const topicMessages = due === null ? events : merge(events, this.watermarksOf(checkpoint, due.topics));
     if (topicMessages.length > 0) await this.send(topicMessages);
-    // Batches come one at a time: a newer checkpoint marked covers any older one left unmarked.
-    if (due) this.unmarked = null;
-    else this.later(checkpoint);
+    this.schedule();
   }
 
   stop(): void {
@@ -166,12 +181,23 @@ class WatermarkPacer {
     this.cancelTimer();
   }
 
-  /** Whether watermarks are due now; if so, the next are due `everyMs` from now (counted from the start of a send). */
-  private takeTurn(): boolean {
-    if (performance.now() - this.lastMarkedAt < this.everyMs) return false;
-    this.lastMarkedAt = performance.now();
-    this.cancelTimer();
-    return true;
+  /**
+   * The topics whose watermarks are due now (every topic when the idle ones' are), or null; those sent count from
+   * now.
+   */
+  private takeTurn(): { topics: readonly string[]; all: boolean } | null {
+    const now = performance.now();
+    if (now - this.lastMarkedAt < this.pacing.everyMs) return null;
+    const all = now - this.lastAllMarkedAt >= this.pacing.idleEveryMs;
+    if (!all && this.touched.size === 0) return null;
+    const topics = all ? this.topics : [...this.touched];
+    this.touched.clear();
+    this.lastMarkedAt = now;
+    if (all) {
+      this.lastAllMarkedAt = now;
+      this.unmarked = null;
+    }
+    return { topics, all };
   }
 
   private send(topicMessages: TopicMessages[]): Promise<unknown> {
@@ -185,26 +211,31 @@ class WatermarkPacer {
     this.timer = null;
   }
 
-  /** `checkpoint`'s events are published: its watermarks go out when due, unless a newer batch's go first. */
-  private later(checkpoint: Position): void {
-    this.unmarked = checkpoint;
-    if (this.timer !== null || this.stopped) return;
-    this.timer = setTimeout(() => void this.sendUnmarked(), Math.max(0, this.lastMarkedAt + this.everyMs - performance.now()));
+  /** Sets the timer for the next watermarks due: the touched topics', else every topic's. */
+  private schedule(): void {
+    this.cancelTimer();
+    if (this.unmarked === null || this.stopped) return;
+    const next = this.lastMarkedAt + this.pacing.everyMs;
+    const dueAt = this.touched.size > 0 ? next : Math.max(next, this.lastAllMarkedAt + this.pacing.idleEveryMs);
+    this.timer = setTimeout(() => void this.sendUnmarked(), Math.max(0, dueAt - performance.now()));
   }
 
   private async sendUnmarked(): Promise<void> {
     this.timer = null;
     const checkpoint = this.unmarked;
     if (checkpoint === null || this.stopped) return;
-    if (!this.takeTurn()) return this.later(checkpoint); // a timer that fired a moment early
-    this.unmarked = null;
-    try {
-      await this.send(this.watermarksOf(checkpoint));
-    } catch (error) {
-      if (this.stopped) return;
-      this.logger.warn({ err: error }, 'watermarks not sent; trying again');
-      this.later(this.unmarked ?? checkpoint);
+    const due = this.takeTurn();
+    if (due !== null) {
+      try {
+        await this.send(this.watermarksOf(checkpoint, due.topics));
+      } catch (error) {
+        if (this.stopped) return;
+        this.logger.warn({ err: error }, 'watermarks not sent; trying again');
+        for (const topic of due.topics) this.touched.add(topic);
+        this.unmarked ??= checkpoint;
+      }
     }
+    this.schedule(); // a timer that fired a moment early, or every topic's marks still to come
   }
 }
 

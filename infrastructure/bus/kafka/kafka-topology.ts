@@ -30,7 +30,20 @@ export class KafkaTopology {
   }
 
   topicsOf(categories: readonly string[]): string[] {
-    return [...new Set(categories.flatMap((category) => this.topicOf(category) ?? []))];
+    return [...this.categoriesByTopic(categories).keys()];
+  }
+
+  /** The topics carrying `categories`, each with those of them it carries. */
+  categoriesByTopic(categories: readonly string[]): Map<string, string[]> {
+    const topics = new Map<string, string[]>();
+    for (const category of categories) {
+      const topic = this.topicOf(category);
+      if (topic === undefined) continue;
+      const carried = topics.get(topic);
+      if (carried === undefined) topics.set(topic, [category]);
+      else carried.push(category);
+    }
+    return topics;
   }
 
   get deadLetterTopic(): string {
