@@ -112,15 +112,15 @@ export function appliedWatermark(store: Counting, topicsOf: TopicsOf): AppliedPo
       }
     }
     let lowest: Position | null = null;
-    const lowestOf: { categories: readonly string[]; from: Position }[] = [];
+    const ranges: { categories: readonly string[]; from: Position }[] = [];
     for (const [topic, { partitions, categories }] of topics) {
       const mark = marks.get(topic);
       if (mark === undefined || mark.covered < partitions) return null;
-      lowestOf.push({ categories, from: mark.lowest });
+      ranges.push({ categories, from: mark.lowest });
       if (lowest === null || store.comparePositions(mark.lowest, lowest) < 0) lowest = mark.lowest;
     }
     if (wanted === undefined || lowest === null || store.comparePositions(lowest, wanted) >= 0) return lowest;
-    const behind = lowestOf.filter(({ from }) => store.comparePositions(from, wanted) < 0);
+    const behind = ranges.filter(({ from }) => store.comparePositions(from, wanted) < 0);
     return (await nothingToApply(store, projection, behind, wanted)) ? wanted : lowest;
   };
 }

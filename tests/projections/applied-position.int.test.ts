@@ -9,17 +9,11 @@ import { appliedCheckpoint, appliedWatermark } from '../../projections/projectio
 import type { Projection } from '../../projections/projection.js';
 import { embeddedTestDatabase } from '../support/databases.js';
 import { metadata, newEvent } from '../support/events.js';
+import { notesProjection } from '../support/notes-projection.js';
 
 const TOPIC = 'chorus.notes';
 
-const notes: Projection = {
-  name: 'notes',
-  version: 1,
-  categories: ['note'],
-  handles: ['Noted'],
-  tables: [],
-  async apply() {},
-};
+const notes = notesProjection;
 
 const noted = (streamId: string, position: string): RecordedEvent => ({
   eventId: crypto.randomUUID(),

@@ -171,7 +171,7 @@ class WatermarkPacer {
     this.unmarked = checkpoint;
     const events = requests.at(-1) ?? [];
     const due = this.takeTurn();
-    const topicMessages = due === null ? events : merge(events, this.watermarksOf(checkpoint, due.topics));
+    const topicMessages = due === null ? events : merge(events, this.watermarksOf(checkpoint, due));
     if (topicMessages.length > 0) await this.send(topicMessages);
     this.schedule();
   }
@@ -182,13 +182,13 @@ class WatermarkPacer {
   }
 
   /**
-   * The topics whose watermarks are due now (every topic when the idle ones' are), or null; those sent count from
-   * now.
+   * The topics whose watermarks are due now (every topic when the idle ones' are, or when every one had events), or
+   * null; those sent count from now.
    */
-  private takeTurn(): { topics: readonly string[]; all: boolean } | null {
+  private takeTurn(): readonly string[] | null {
     const now = performance.now();
     if (now - this.lastMarkedAt < this.pacing.everyMs) return null;
-    const all = now - this.lastAllMarkedAt >= this.pacing.idleEveryMs;
+    const all = now - this.lastAllMarkedAt >= this.pacing.idleEveryMs || this.touched.size === this.topics.length;
     if (!all && this.touched.size === 0) return null;
     const topics = all ? this.topics : [...this.touched];
     this.touched.clear();
@@ -197,7 +197,7 @@ class WatermarkPacer {
       this.lastAllMarkedAt = now;
       this.unmarked = null;
     }
-    return { topics, all };
+    return topics;
   }
 
   private send(topicMessages: TopicMessages[]): Promise<unknown> {
@@ -227,11 +227,11 @@ class WatermarkPacer {
     const due = this.takeTurn();
     if (due !== null) {
       try {
-        await this.send(this.watermarksOf(checkpoint, due.topics));
+        await this.send(this.watermarksOf(checkpoint, due));
       } catch (error) {
         if (this.stopped) return;
         this.logger.warn({ err: error }, 'watermarks not sent; trying again');
-        for (const topic of due.topics) this.touched.add(topic);
+        for (const topic of due) this.touched.add(topic);
         this.unmarked ??= checkpoint;
       }
     }
