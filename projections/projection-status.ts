@@ -222,17 +222,21 @@ export type PositionWait = Readonly<{
   recheck: Readonly<{ firstMs: number; maxMs: number }>;
 }>;
 
-/** 'too-many-waits': the write was not there yet and every place to wait for it was taken. */
-export type PositionWaitOutcome = 'reached' | 'timed-out' | 'aborted' | 'too-many-waits';
+/**
+ * 'too-many-waits': the write was not there yet and every place to wait for it was taken. 'not-stored': the
+ * position lies past every event committed, so no write of the caller's is there to wait for.
+ */
+export type PositionWaitOutcome = 'reached' | 'timed-out' | 'aborted' | 'too-many-waits' | 'not-stored';
 
 /**
  * Answers 'reached' once `readDb` (the writer or the replica serving the request) shows the projection has
  * applied every event up to `position`, whatever its stream or category; 'timed-out' when `timeoutMs` passes
- * first. Only a wait not over at the first look takes one of the progress's places to wait.
+ * first. Only a wait not over at the first look, for a position the log holds, takes one of the progress's places
+ * to wait: a made-up position far ahead could otherwise hold one for the whole timeout.
  */
 export async function waitForPosition(
   readDb: Kysely<Schema>,
-  store: Pick<EventStore, 'comparePositions'>,
+  store: Pick<EventStore, 'comparePositions' | 'newestPosition'>,
   applied: AppliedPosition,
   projection: Projection,
   position: Position,
@@ -246,6 +250,8 @@ export async function waitForPosition(
   // Taken before each look, so a batch announced while the database answers still wakes the next sleep.
   let seen = progress.batches(projection.name);
   if (await reached()) return 'reached';
+  const newest = await store.newestPosition();
+  if (newest === null || store.comparePositions(position, newest) > 0) return 'not-stored';
   if (Date.now() >= deadline) return 'timed-out';
   const leave = progress.enter();
   if (leave === null) return 'too-many-waits';

@@ -34,6 +34,10 @@ export async function awaitMinPosition(ctx: Context, deps: HttpDependencies, pro
     case 'aborted':
       // Nobody reads this answer; the status keeps the request out of the error log and marks it in the metrics.
       throw new HttpProblem(499, 'REQUEST.CLIENT_CLOSED', 'The client closed the connection while waiting for the read model');
+    case 'not-stored':
+      throw new ValidationError('REQUEST.UNKNOWN_POSITION', `${MIN_POSITION_HEADER} lies past every event stored: it is not a position this API issued`, [
+        { path: `headers.${MIN_POSITION_HEADER}`, message: 'Past the newest event stored' },
+      ]);
     case 'too-many-waits':
       throw new HttpProblem(503, 'READ_MODEL.TOO_MANY_WAITS', 'Too many reads are waiting for the read models already; retry shortly', {
         'Retry-After': '1',

@@ -75,6 +75,7 @@ export function upcastingEventStore(store: EventStore, upcasting: Upcasting): Ev
     countEvents: (options) => store.countEvents(options),
     subscribe: (options) => upcastBatches(store.subscribe(options)),
     headPosition: () => store.headPosition(),
+    newestPosition: () => store.newestPosition(),
     comparePositions: (a, b) => store.comparePositions(a, b),
     isPosition: (value) => store.isPosition(value),
     ping: () => store.ping(),

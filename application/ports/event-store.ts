@@ -107,6 +107,11 @@ export interface EventStore {
   subscribe(options: SubscribeOptions): AsyncIterable<SubscriptionBatch>;
   /** The position of the newest event every reader can see, or null for an empty log. */
   headPosition(): Promise<Position | null>;
+  /**
+   * The position of the newest event committed, readable or not yet (behind an older transaction still open), or
+   * null for an empty log: every position this store has handed to a caller is at or below it.
+   */
+  newestPosition(): Promise<Position | null>;
   comparePositions(a: Position, b: Position): number;
   /** Whether a string is a position this store could have issued (for validating client input). */
   isPosition(value: string): boolean;

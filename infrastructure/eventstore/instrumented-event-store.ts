@@ -15,6 +15,7 @@ export function instrumentEventStore(store: EventStore, metrics: Metrics): Event
     countEvents: (options) => store.countEvents(options),
     subscribe: (options) => store.subscribe(options),
     headPosition: () => store.headPosition(),
+    newestPosition: () => store.newestPosition(),
     comparePositions: (a, b) => store.comparePositions(a, b),
     isPosition: (value) => store.isPosition(value),
     ping: () => store.ping(),

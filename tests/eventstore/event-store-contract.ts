@@ -350,6 +350,16 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
     t.deepEqual(await select({ streams: [] }), [], 'an empty list selects nothing');
   });
 
+  it('the newest position covers every append answered, and the head', async (t) => {
+    const { position } = await store().append(freshStream(), newEvents(2), { expectedRevision: 'no_stream' });
+    const newest = await store().newestPosition();
+    t.not(newest, null);
+    t.true(store().comparePositions(newest!, position) >= 0);
+    await untilReadable(store(), position);
+    const head = await store().headPosition();
+    t.true(store().comparePositions((await store().newestPosition())!, head!) >= 0);
+  });
+
   it('compares positions and recognises its own', async (t) => {
     const { position } = await store().append(freshStream(), newEvents(1), { expectedRevision: 'no_stream' });
     t.true(store().isPosition(position));

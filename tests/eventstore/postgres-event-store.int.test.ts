@@ -49,6 +49,8 @@ if (databaseUrl !== undefined) {
       ['Before'],
       'the committed later append stays invisible while an earlier one is open',
     );
+    t.true(store.comparePositions((await store.headPosition())!, fast.position) < 0, 'the head stops below it');
+    t.true(store.comparePositions((await store.newestPosition())!, fast.position) >= 0, 'the newest position covers it: its writer may wait for it');
 
     await blocker.query('rollback');
     await blocker.end();

@@ -82,6 +82,7 @@ function recordingStore(event: RecordedEvent) {
     countEvents: async (options) => ask(options, 1),
     subscribe: (options) => ask(options, batches()),
     headPosition: async () => '1',
+    newestPosition: async () => '1',
     comparePositions: (a, b) => Number(a) - Number(b),
     isPosition: (value) => /^\d+$/.test(value),
     ping: async () => undefined,

@@ -3,6 +3,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { collect } from '../support/events.js';
 import { HttpSpecification, type HttpEnvironment, type Reply } from '../support/http-specification.js';
+import { UNREACHED, whileUnreachedStored } from '../support/unreached-position.js';
 
 export type Profile = Readonly<{ name: string; env(): Promise<HttpEnvironment> }>;
 
@@ -228,13 +229,16 @@ export function feedbackHttpSuite(profile: Profile): void {
     t.is(again.status, 200, 'the 404 did not keep the key');
   });
 
-  it('X-Chorus-Min-Position: 400 when malformed, 503 with Retry-After when the read model is not there in time', async (t) => {
+  it('X-Chorus-Min-Position: 400 when malformed or past every event stored, 503 with Retry-After when the read model is not there in time', async (t) => {
     await when('GET', '/v1/feedback', { headers: { 'X-Chorus-Min-Position': 'yesterday' } }).then(t, { status: 400, code: 'REQUEST.INVALID_POSITION' });
-    await when('GET', '/v1/feedback', { headers: { 'X-Chorus-Min-Position': '9000000000000000000' } }).then(t, {
-      status: 503,
-      code: 'READ_MODEL.NOT_CAUGHT_UP',
-      headers: { 'retry-after': '1' },
-    });
+    await when('GET', '/v1/feedback', { headers: { 'X-Chorus-Min-Position': UNREACHED } }).then(t, { status: 400, code: 'REQUEST.UNKNOWN_POSITION' });
+    await whileUnreachedStored(http.chorus().system.store, () =>
+      when('GET', '/v1/feedback', { headers: { 'X-Chorus-Min-Position': UNREACHED } }).then(t, {
+        status: 503,
+        code: 'READ_MODEL.NOT_CAUGHT_UP',
+        headers: { 'retry-after': '1' },
+      }),
+    );
   });
 
   it('X-Correlation-ID is echoed, generated when missing or unsafe, and stored in the event metadata', async (t) => {

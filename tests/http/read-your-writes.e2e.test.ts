@@ -11,6 +11,7 @@ import { feedbackProjection } from '../../projections/feedback/feedback-projecti
 import { serverTestDatabase } from '../support/databases.js';
 import { serviceUrl } from '../support/services.js';
 import { bearerFor, TEST_CONFIG } from '../support/http-specification.js';
+import { pretendStoredUpTo, UNREACHED } from '../support/unreached-position.js';
 
 type Profile = Readonly<{ name: 'embedded' | 'postgres'; env(): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> }>;
 
@@ -18,10 +19,11 @@ type Reply = { status: number; headers: Headers; body: any }; // eslint-disable-
 
 const MINUTE_MS = '60000';
 /** A position no test ever reaches: its wait lasts until the client, or the cap, ends it. */
-const NEVER = '9000000000000000000';
+const NEVER = UNREACHED;
 const MIN_POSITION = 'X-Chorus-Min-Position';
 
-async function start(env: Record<string, string>): Promise<RunningChorus> {
+/** Unless `honest`, the store says the log holds NEVER (see unreached-position.ts), so that reads may wait for it. */
+async function start(env: Record<string, string>, { honest = false } = {}): Promise<RunningChorus> {
   const config = loadConfig({
     ...TEST_CONFIG,
     CHORUS_MIN_POSITION_TIMEOUT_MS: MINUTE_MS,
@@ -29,7 +31,9 @@ async function start(env: Record<string, string>): Promise<RunningChorus> {
     CHORUS_MAX_POSITION_WAITS: '1',
     ...env,
   });
-  return startAll(config, pino({ level: 'silent' }));
+  const chorus = await startAll(config, pino({ level: 'silent' }));
+  if (!honest) pretendStoredUpTo(chorus.system.store, NEVER);
+  return chorus;
 }
 
 /** Reads go as a viewer; a submission goes anonymous, as anyone may submit feedback. */
@@ -215,6 +219,24 @@ test.serial('CHORUS_MAX_POSITION_WAITS=0: a read that would wait answers 503 TOO
     t.is(refused.body.code, 'READ_MODEL.TOO_MANY_WAITS');
     t.is(refused.headers.get('retry-after'), '1');
     t.is(chorus.system.progress.waiting, 0);
+  } finally {
+    await chorus.stop();
+  }
+});
+
+test.serial('a position past every event stored answers 400 UNKNOWN_POSITION at once, without a place to wait', async (t) => {
+  const chorus = await start({ CHORUS_DATA_DIR: 'memory://' }, { honest: true });
+  try {
+    const read = waitingRead(chorus, NEVER);
+    const reply = await read.reply;
+    t.not(reply, 'aborted');
+    t.like(reply, { status: 400, body: { code: 'REQUEST.UNKNOWN_POSITION' } });
+    t.is(chorus.system.progress.waiting, 0);
+    await submitSettled(chorus); // nothing more follows from it, so the newest event stays where it is
+    const newest = (await chorus.system.store.newestPosition())!;
+    const next = String(BigInt(newest) + 1n);
+    t.like(await call(chorus, '/v1/feedback', { [MIN_POSITION]: next }), { status: 400, body: { code: 'REQUEST.UNKNOWN_POSITION' } }, 'one past the newest');
+    t.like(await call(chorus, '/v1/feedback', { [MIN_POSITION]: newest }), { status: 200 }, 'the newest itself');
   } finally {
     await chorus.stop();
   }

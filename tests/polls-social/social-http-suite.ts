@@ -11,6 +11,7 @@ import { voteStreamId, type VoteCast } from '../../domain/polls/vote-events.js';
 import type { Event } from '../../domain/kernel/decider.js';
 import { metadata } from '../support/events.js';
 import { bearerFor, HttpSpecification, type HttpEnvironment, type Reply } from '../support/http-specification.js';
+import { UNREACHED, whileUnreachedStored } from '../support/unreached-position.js';
 
 export type Profile = Readonly<{ name: string; env(): Promise<HttpEnvironment> }>;
 
@@ -405,16 +406,19 @@ export function socialHttpSuite(profile: Profile): void {
     t.deepEqual(await views(), before);
   });
 
-  it('X-Chorus-Min-Position on every read: 400 when malformed, 503 with Retry-After when not reached in time', async (t) => {
+  it('X-Chorus-Min-Position on every read: 400 when malformed or past every event stored, 503 with Retry-After when not reached in time', async (t) => {
     const amy = await register('Amy');
     for (const path of [`/v1/profiles/${amy.id}`, '/v1/conversations', `/v1/conversations/${uuidv7()}`, '/v1/notifications']) {
       await when('GET', path, { headers: { ...amy.headers, 'X-Chorus-Min-Position': 'yesterday' } }).then(t, { status: 400, code: 'REQUEST.INVALID_POSITION' });
     }
-    await when('GET', '/v1/notifications', { headers: { ...amy.headers, 'X-Chorus-Min-Position': '9000000000000000000' } }).then(t, {
-      status: 503,
-      code: 'READ_MODEL.NOT_CAUGHT_UP',
-      headers: { 'retry-after': '1' },
-    });
+    await when('GET', '/v1/notifications', { headers: { ...amy.headers, 'X-Chorus-Min-Position': UNREACHED } }).then(t, { status: 400, code: 'REQUEST.UNKNOWN_POSITION' });
+    await whileUnreachedStored(http.chorus().system.store, () =>
+      when('GET', '/v1/notifications', { headers: { ...amy.headers, 'X-Chorus-Min-Position': UNREACHED } }).then(t, {
+        status: 503,
+        code: 'READ_MODEL.NOT_CAUGHT_UP',
+        headers: { 'retry-after': '1' },
+      }),
+    );
   });
 
   it('the notifications processor runs (in the enricher role), and the routes are documented', async (t) => {

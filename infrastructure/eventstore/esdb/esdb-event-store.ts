@@ -316,6 +316,11 @@ export class EsdbEventStore implements EventStore {
     return newest === undefined ? null : encodePosition(requirePosition(newest));
   }
 
+  /** What an append returns is readable at once on EventStoreDB: the newest record is the head. */
+  newestPosition(): Promise<Position | null> {
+    return this.headPosition();
+  }
+
   comparePositions(a: Position, b: Position): number {
     return comparePositions(a, b);
   }

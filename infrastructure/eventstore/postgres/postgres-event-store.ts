@@ -238,6 +238,11 @@ export class PostgresEventStore implements EventStore {
     return rows[0]?.head ?? null;
   }
 
+  async newestPosition(): Promise<Position | null> {
+    const { rows } = await sql<{ newest: string | null }>`select max(position)::text as newest from events`.execute(this.db);
+    return rows[0]?.newest ?? null;
+  }
+
   comparePositions(a: Position, b: Position): number {
     const difference = BigInt(a) - BigInt(b);
     return difference === 0n ? 0 : difference > 0n ? 1 : -1;
