@@ -26,16 +26,17 @@ import type { SqlDatabase } from '../../db/database.js';
 import { pauseUnlessAborted, yieldToEventLoop } from '../../../application/kernel/retry.js';
 import { Wakeup } from '../wakeup.js';
 import { commitAnnouncerOf, type CommitAnnouncer } from './commit-announcer.js';
+import { GroupedAppends, INDEX_BITS } from './grouped-appends.js';
 import type { Schema } from '../../../projections/schema.js';
 
-// 16 bits of index hold MAX_EVENTS_PER_APPEND (65,536) events per append.
-const INDEX_BITS = 16n;
 /** Positions below this are final: no transaction that is still open can commit one of them. */
 const readableBelow = sql<string>`(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << ${sql.lit(Number(INDEX_BITS))})`;
 const PAGE_SIZE = 500;
 /** How soon to look again when committed events wait for an older transaction to finish. */
 const PENDING_RETRY_MS = 15;
 const MAX_BIGINT = 2n ** 63n - 1n;
+/** Append statements in flight at once on a server by default (see GroupedAppends); PGlite has one connection. */
+const APPEND_LANES = 4;
 
 export type PostgresEventStoreOptions = Readonly<{
   /** Subscriptions look for new events at least this often, even without news of a commit. */
@@ -45,6 +46,8 @@ export type PostgresEventStoreOptions = Readonly<{
    * read as one batch instead of one event at a time. 0 reads at once.
    */
   gatherMs?: number;
+  /** Append statements written at once; appends made meanwhile wait and go together (GroupedAppends). */
+  appendLanes?: number;
 }>;
 
 type EventRow = {
@@ -70,6 +73,7 @@ type Page = Readonly<{
 export class PostgresEventStore implements EventStore {
   private readonly db: Kysely<Schema>;
   private readonly commits: CommitAnnouncer;
+  private readonly appends: GroupedAppends;
 
   constructor(
     database: SqlDatabase,
@@ -77,6 +81,7 @@ export class PostgresEventStore implements EventStore {
   ) {
     this.db = database.db;
     this.commits = commitAnnouncerOf(database);
+    this.appends = new GroupedAppends(this.db, options.appendLanes ?? (database.kind === 'pglite' ? 1 : APPEND_LANES));
   }
 
   async append(
@@ -86,7 +91,7 @@ export class PostgresEventStore implements EventStore {
   ): Promise<AppendResult> {
     assertAppendable(streamId, events, expectedRevision);
     try {
-      const written = await appendInOneStatement(this.db, streamId, events, expectedRevision);
+      const written = await this.appends.append(streamId, events, expectedRevision);
       if (written === undefined) throw new WrongExpectedRevision(streamId, expectedRevision, await streamRevision(this.db, streamId));
       this.commits.announce(categoryOf(streamId));
       return written;
@@ -298,38 +303,6 @@ function selectionFilter({ categories, streams, types, to, since, until }: Event
  * to one stream, and the losers see the new revision), then insert the events at positions made of the
  * transaction's id. Undefined on a conflict: nothing was claimed, so nothing was inserted.
  */
-async function appendInOneStatement(
-  db: Kysely<Schema>,
-  streamId: string,
-  events: readonly NewEvent[],
-  expected: ExpectedRevision,
-): Promise<AppendResult | undefined> {
-  const count = events.length;
-  const claim =
-    expected === 'no_stream'
-      ? sql`insert into streams (stream_id, revision) values (${streamId}, ${count - 1})
-            on conflict (stream_id) do nothing returning revision`
-      : expected === 'any'
-        ? sql`insert into streams (stream_id, revision) values (${streamId}, ${count - 1})
-              on conflict (stream_id) do update set revision = streams.revision + ${count} returning revision`
-        : sql`update streams set revision = revision + ${count}
-              where stream_id = ${streamId} and revision = ${expected} returning revision`;
-  const { rows } = await sql<{ revision: string; position: string }>`
-    with claimed as (${claim}),
-    base as (select revision, pg_current_xact_id()::text::bigint << ${sql.lit(Number(INDEX_BITS))} as first from claimed),
-    written as (
-      insert into events (position, event_id, stream_id, category, revision, type, data, metadata)
-      select base.first + e.n - 1, e.event_id, ${streamId}, ${categoryOf(streamId)}, base.revision - ${count} + e.n, e.type, e.data::jsonb, e.metadata::jsonb
-      from base, unnest(${events.map((event) => event.eventId.toLowerCase())}::uuid[], ${events.map((event) => event.type)}::text[],
-                        ${events.map((event) => JSON.stringify(event.data))}::text[], ${events.map((event) => JSON.stringify(event.metadata))}::text[])
-                 with ordinality as e(event_id, type, data, metadata, n)
-      returning 1
-    )
-    select base.revision::text as revision, (base.first + ${count - 1})::text as position from base`.execute(db);
-  const row = rows[0];
-  return row === undefined ? undefined : { nextRevision: Number(row.revision), position: row.position };
-}
-
 async function streamRevision(db: Kysely<Schema>, streamId: string): Promise<number> {
   const row = await db.selectFrom('streams').select('revision').where('stream_id', '=', streamId).executeTakeFirst();
   return row === undefined ? -1 : Number(row.revision);
