@@ -33,7 +33,7 @@ export class GroupedAppends {
   readonly #writing = new Set<string>();
   #lanes = 0;
 
-  /** `lanes`: statements written at once (a server's pool has several connections; PGlite one). */
+  /** `lanes`: statements written at once; with Infinity an append waits only for another to its own stream. */
   constructor(
     private readonly db: Kysely<Schema>,
     private readonly lanes: number,

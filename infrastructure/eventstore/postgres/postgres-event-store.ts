@@ -35,7 +35,11 @@ const PAGE_SIZE = 500;
 /** How soon to look again when committed events wait for an older transaction to finish. */
 const PENDING_RETRY_MS = 15;
 const MAX_BIGINT = 2n ** 63n - 1n;
-/** Append statements in flight at once on a server by default (see GroupedAppends); PGlite has one connection. */
+/**
+ * Append statements in flight at once on a server by default (see GroupedAppends). PGlite writes each append at
+ * once: it has no round trips to save, and a group's statement cost it more CPU per command than it saved
+ * (1.72-1.88 ms against 1.55-1.59 ms per POST, measured).
+ */
 const APPEND_LANES = 4;
 
 export type PostgresEventStoreOptions = Readonly<{
@@ -46,7 +50,7 @@ export type PostgresEventStoreOptions = Readonly<{
    * read as one batch instead of one event at a time. 0 reads at once.
    */
   gatherMs?: number;
-  /** Append statements written at once; appends made meanwhile wait and go together (GroupedAppends). */
+  /** Append statements written at once; appends made meanwhile wait and go together (GroupedAppends). Infinity: never wait. */
   appendLanes?: number;
 }>;
 
@@ -81,7 +85,7 @@ export class PostgresEventStore implements EventStore {
   ) {
     this.db = database.db;
     this.commits = commitAnnouncerOf(database);
-    this.appends = new GroupedAppends(this.db, options.appendLanes ?? (database.kind === 'pglite' ? 1 : APPEND_LANES));
+    this.appends = new GroupedAppends(this.db, options.appendLanes ?? (database.kind === 'pglite' ? Number.POSITIVE_INFINITY : APPEND_LANES));
   }
 
   async append(
