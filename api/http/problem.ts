@@ -65,7 +65,11 @@ export async function problemDocuments(ctx: Context, next: Next): Promise<void> 
     await next();
   } catch (error) {
     const problem = toProblem(error, ctx);
-    if (problem.status >= 500) ctx.state.log?.error({ err: error }, 'request failed');
+    if (problem.status >= 500) {
+      // A 503 with Retry-After is load shed by design (a bounded wait ran out, a busy renderer): a warning, not an error.
+      const shed = error instanceof HttpProblem && error.headers['Retry-After'] !== undefined;
+      ctx.state.log?.[shed ? 'warn' : 'error']({ err: error }, 'request failed');
+    }
     if (error instanceof HttpProblem) ctx.set(error.headers);
     if (error instanceof Unauthenticated) ctx.set('WWW-Authenticate', `Bearer realm="chorus"${ctx.get('Authorization') === '' ? '' : ', error="invalid_token"'}`);
     if (error instanceof RateLimited) ctx.set('Retry-After', String(error.retryAfterSeconds));

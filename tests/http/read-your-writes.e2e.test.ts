@@ -241,3 +241,22 @@ test.serial('a position past every event stored answers 400 UNKNOWN_POSITION at 
     await chorus.stop();
   }
 });
+
+test.serial('a wait that runs out answers 503 NOT_CAUGHT_UP and is logged as a warning, not an error', async (t) => {
+  const lines: { level: number; msg: string; err?: { message?: string } }[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) });
+  const config = loadConfig({ ...TEST_CONFIG, CHORUS_DATA_DIR: 'memory://', CHORUS_MIN_POSITION_TIMEOUT_MS: '50' });
+  const chorus = await startAll(config, logger);
+  const restore = pretendStoredUpTo(chorus.system.store, NEVER);
+  try {
+    const reply = await call(chorus, '/v1/feedback', { [MIN_POSITION]: NEVER });
+    t.like(reply, { status: 503, body: { code: 'READ_MODEL.NOT_CAUGHT_UP' } });
+    const failed = lines.filter((line) => line.msg === 'request failed');
+    t.is(failed.length, 1);
+    t.is(failed[0]!.level, 40, 'warn');
+    t.false(lines.some((line) => line.level >= 50), 'nothing at error level');
+  } finally {
+    restore();
+    await chorus.stop();
+  }
+});
