@@ -20,7 +20,7 @@ import { EnricherConsumer } from '../projections/enricher.js';
 import type { ContextModule } from '../projections/context-module.js';
 import { ProjectionApplier, type ConsumerOptions } from '../projections/projection-applier.js';
 import { ProjectionProgress } from '../projections/projection-progress.js';
-import { appliedCheckpoint, appliedWatermark, logLag, type AppliedPosition, type LagOf } from '../projections/projection-status.js';
+import { appliedCheckpoint, appliedWatermark, logLag, type AppliedPosition, type LagOf, type TopicsOf } from '../projections/projection-status.js';
 import { keptBy, type Projection } from '../projections/projection.js';
 import { Workers, type Worker } from '../projections/workers.js';
 import { scheduleWorker } from '../projections/schedule-worker.js';
@@ -28,7 +28,7 @@ import { ProjectionRebuilds } from '../projections/rebuild/projection-rebuilds.j
 import { VerificationJobs } from '../projections/rebuild/verification-jobs.js';
 import { projectionLockOf } from './db/projection-lock.js';
 import { aiProviders } from './ai/ai-providers.js';
-import type { SharedAdmin } from './bus/kafka/kafka.js';
+import type { SharedAdmin, TopicPartitions } from './bus/kafka/kafka.js';
 import { KafkaTopology } from './bus/kafka/kafka-topology.js';
 import { InProcessBus } from './bus/inprocess/inprocess-bus.js';
 import { MemoryCache } from './cache/memory/memory-cache.js';
@@ -234,10 +234,7 @@ export async function openSystem(config: Config, logger: Logger, options: System
     appliedPosition:
       partitions === null
         ? appliedCheckpoint(resolve(c, tokens.eventStore))
-        : appliedWatermark(resolve(c, tokens.eventStore), (projection) => {
-            const topics = topology.categoriesByTopic(projection.categories);
-            return new Map([...topics].map(([topic, categories]) => [topic, { partitions: partitions.get(topic) ?? 0, categories }]));
-          }),
+        : appliedWatermark(resolve(c, tokens.eventStore), topicsOfProjections(topology, partitions)),
   };
   const lagOf: LagOf = async (consumer) =>
     kafkaSide === null || kafkaAdmin === null
@@ -282,6 +279,23 @@ export async function openSystem(config: Config, logger: Logger, options: System
       await database.close();
       c.clearInstances();
     },
+  };
+}
+
+/**
+ * Each projection's topics with their partition counts and the categories of it they carry, worked out once per
+ * projection: read-your-writes asks for them on every look.
+ */
+function topicsOfProjections(topology: KafkaTopology, partitions: TopicPartitions): TopicsOf {
+  const known = new Map<string, ReturnType<TopicsOf>>();
+  return (projection) => {
+    let topics = known.get(projection.name);
+    if (topics === undefined) {
+      const carried = topology.categoriesByTopic(projection.categories);
+      topics = new Map([...carried].map(([topic, categories]) => [topic, { partitions: partitions.get(topic) ?? 0, categories }]));
+      known.set(projection.name, topics);
+    }
+    return topics;
   };
 }
 

@@ -108,7 +108,12 @@ export class GroupedAppends {
   }
 }
 
-/** One append in one statement: where it was stored, or undefined when its stream is not at `expected`. */
+/**
+ * One append as one statement, so one round trip and its own transaction: claim `count` revisions on the
+ * stream's row if it is where the caller expects (the row lock, held until commit, queues concurrent appends
+ * to one stream, and the losers see the new revision), then insert the events at positions made of the
+ * transaction's id. Undefined on a conflict: nothing was claimed, so nothing was inserted.
+ */
 export async function appendAlone(
   db: Kysely<Schema>,
   streamId: string,

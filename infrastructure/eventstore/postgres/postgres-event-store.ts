@@ -301,12 +301,6 @@ function selectionFilter({ categories, streams, types, to, since, until }: Event
   return sql.join(conditions, sql` `);
 }
 
-/**
- * The whole append as one statement, so one round trip and its own transaction: claim `count` revisions on the
- * stream's row if it is where the caller expects (the row lock, held until commit, queues concurrent appends
- * to one stream, and the losers see the new revision), then insert the events at positions made of the
- * transaction's id. Undefined on a conflict: nothing was claimed, so nothing was inserted.
- */
 async function streamRevision(db: Kysely<Schema>, streamId: string): Promise<number> {
   const row = await db.selectFrom('streams').select('revision').where('stream_id', '=', streamId).executeTakeFirst();
   return row === undefined ? -1 : Number(row.revision);
