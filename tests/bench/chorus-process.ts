@@ -1,7 +1,7 @@
 // Chorus as a child process (`chorus start`, `chorus run <role>`), built and started the way `npm start` does it.
 // Its log goes to a file, to count what it warned about.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -31,7 +31,7 @@ export type ChorusProcess = Readonly<{
   url: string;
   pid: number;
   logFile: string;
-  /** How it was started: `node bin/chorus.js`, or through tsx when the build failed. */
+  /** How it was started: `node bin/chorus.js` (with the start script's Node options), or through tsx when the build failed. */
   entry: string;
   /** SIGTERM (a graceful stop), then SIGKILL after 20 s. */
   stop(): Promise<void>;
@@ -46,7 +46,8 @@ export async function startChorusProcess(args: readonly string[], env: Record<st
   const url = `http://127.0.0.1:${port}`;
   const logFile = path.join(logDir, `chorus-${args.join('-')}.log`);
   const entry = chorusEntry();
-  const child = spawn(process.execPath, [...entry.nodeArgs, ...args], {
+  const options = args[0] === 'start' ? startScriptNodeOptions() : [];
+  const child = spawn(process.execPath, [...options, ...entry.nodeArgs, ...args], {
     cwd: REPOSITORY,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...BENCH_AUTH_CONFIG, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,7 +71,7 @@ export async function startChorusProcess(args: readonly string[], env: Record<st
     await stop();
     throw error;
   }
-  return { url, pid: child.pid!, logFile, entry: entry.description, stop };
+  return { url, pid: child.pid!, logFile, entry: options.length === 0 ? entry.description : `${entry.description} with ${options.join(' ')}`, stop };
 }
 
 type Entry = Readonly<{ nodeArgs: readonly string[]; description: string }>;
@@ -88,6 +89,17 @@ function chorusEntry(): Entry {
       ? { nodeArgs: ['bin/chorus.js'], description: 'node bin/chorus.js' }
       : { nodeArgs: ['--import', 'tsx', 'api/cli/chorus.ts'], description: 'tsx api/cli/chorus.ts (npm run build failed)' };
   return entry;
+}
+
+/**
+ * The options before bin/chorus.js in package.json's start script, given to `chorus start` only: what `npm start`
+ * runs is what is measured, and the roles run as the image runs them, without.
+ */
+function startScriptNodeOptions(): string[] {
+  const { scripts } = JSON.parse(readFileSync(path.join(REPOSITORY, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const command = /\bnode((?: --\S+)*) bin\/chorus\.js\b/.exec(scripts.start);
+  if (command === null) throw new Error(`package.json's start script does not run node bin/chorus.js: ${scripts.start}`);
+  return command[1]!.split(' ').filter(Boolean);
 }
 
 async function untilReady(url: string, child: ChildProcess, logFile: string, timeoutMs = 60_000): Promise<void> {
