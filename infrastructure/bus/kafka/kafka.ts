@@ -4,17 +4,23 @@ import type { Logger } from 'pino';
 import { retryOrThrow } from '../../../application/kernel/retry.js';
 
 export function createKafka(brokers: readonly string[], clientId: string, logger: Logger): Kafka {
-  const log = logger.child({ component: 'kafkajs' });
-  return new Kafka({
-    clientId,
-    brokers: [...brokers],
-    logLevel: logLevel.WARN,
-    logCreator: () => (entry: LogEntry) => {
-      const { message, ...rest } = entry.log;
-      if (entry.level <= logLevel.ERROR) log.error(rest, message);
-      else log.warn(rest, message);
-    },
-  });
+  const log = kafkajsLog(logger.child({ component: 'kafkajs' }));
+  return new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.WARN, logCreator: () => log });
+}
+
+/**
+ * kafkajs's warnings and errors into our log. An error answer from the broker ("Response GroupCoordinator(...)":
+ * the coordinator not available yet, a leader election, a rebalance under way) is logged by kafkajs at error level
+ * before it retries; it is a warning here, so that a broker that starts or moves a partition does not page anyone.
+ * What kafkajs gives up on reaches the caller (a rejected send, a consumer that crashes), which logs it as an
+ * error; connection failures stay errors too.
+ */
+export function kafkajsLog(log: Logger): (entry: LogEntry) => void {
+  return (entry) => {
+    const { message, ...rest } = entry.log;
+    if (entry.level <= logLevel.ERROR && !message.startsWith('Response ')) log.error(rest, message);
+    else log.warn(rest, message);
+  };
 }
 
 const ENSURE_ATTEMPTS = 15;
