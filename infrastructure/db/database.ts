@@ -28,7 +28,7 @@ export type SqlDatabase = Readonly<{
  * PGlite's shared buffers default to 128 MB, most of the embedded profile's memory; an embedded store's working
  * set is far smaller, and a page not in them is a read from the operating system's cache. 16 MB, not 32: with Node's
  * smaller young generation (package.json's start script), the bench's embedded peak RSS fell from 324–337 MB to
- * 286–308 MB, with no change in throughput beyond this machine's noise. Given at start (PGlite's
+ * 286–314 MB, with no change in throughput beyond this machine's noise. Given at start (PGlite's
  * `postgresqlconf` would overwrite the data directory's postgresql.conf on every start instead).
  */
 const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
