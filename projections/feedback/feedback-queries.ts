@@ -1,8 +1,9 @@
 // Reads of the feedback read model: one item, a filtered page (keyset, newest first), and stats.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { FeedbackCategory, FeedbackStatus, Sentiment } from '../../domain/feedback/events.js';
 import { FEEDBACK_CATEGORIES, FEEDBACK_STATUSES, SENTIMENTS } from '../../domain/feedback/events.js';
 import { joinSource } from '../../domain/feedback/source.js';
+import { lookupsPer } from '../coalesced-lookup.js';
 import { decodeCursor, encodeCursor } from '../keyset-cursor.js';
 import type { Schema } from '../schema.js';
 import type { FeedbackRow } from './feedback-projection.js';
@@ -46,10 +47,32 @@ const toView = (row: FeedbackRow): FeedbackView => ({
   updatedAt: row.updated_at.toISOString(),
 });
 
-export async function getFeedback(db: Kysely<Schema>, id: string): Promise<FeedbackView | undefined> {
+/** One item by id. Reads outside a transaction that ask in the same turn share one query (see CoalescedLookup). */
+export function getFeedback(db: Kysely<Schema>, id: string): Promise<FeedbackView | undefined> {
+  return db.isTransaction ? feedbackById(db, id) : feedbackLookup(db).load(id);
+}
+
+async function feedbackById(db: Kysely<Schema>, id: string): Promise<FeedbackView | undefined> {
   const row = await db.selectFrom('feedback').selectAll().where('id', '=', id).executeTakeFirst();
   return row && toView(row);
 }
+
+const feedbackLookup = lookupsPer((db: Kysely<Schema>) => async (ids: readonly string[]) => {
+  if (ids.length === 1) {
+    // Alone in its turn: the prepared statement, planned once.
+    const view = await feedbackById(db, ids[0]!);
+    return new Map(view === undefined ? [] : [[view.id, view]]);
+  }
+  // Planned at each run (see PLAN_PER_RUN in infrastructure/db): a plan made while the table was nearly empty
+  // would go on reading it whole.
+  const rows = await db
+    .selectFrom('feedback')
+    .modifyFront(sql`/* plan per run */`)
+    .selectAll()
+    .where('id', '=', sql<string>`any(${ids}::uuid[])`)
+    .execute();
+  return new Map(rows.map((row) => [row.id, toView(row)]));
+});
 
 export type FeedbackFilter = Readonly<{
   status?: FeedbackStatus;

@@ -1,0 +1,84 @@
+// Reads of one feedback item by id, on PGlite and on a PostgreSQL server: reads asked together share one
+// statement and each gets its own item (or none), a lone read and a read in a transaction still answer.
+import test, { type ExecutionContext } from 'ava';
+import type { Kysely, KyselyPlugin } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import { getFeedback } from '../../projections/feedback/feedback-queries.js';
+import type { Schema } from '../../projections/schema.js';
+import { embeddedTestDatabase, serverTestDatabase, type TestDatabase } from '../support/databases.js';
+import { serviceUrl } from '../support/services.js';
+
+/** The same database, counting the statements sent through this handle. */
+function counting(db: Kysely<Schema>): { db: Kysely<Schema>; statements: () => number } {
+  let statements = 0;
+  const plugin: KyselyPlugin = {
+    transformQuery: (args) => {
+      statements++;
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  };
+  return { db: db.withPlugin(plugin), statements: () => statements };
+}
+
+async function insertFeedback(db: Kysely<Schema>, ids: readonly string[]): Promise<void> {
+  const at = new Date('2026-11-20T09:30:00.000Z');
+  await db
+    .insertInto('feedback')
+    .values(
+      ids.map((id, i) => ({
+        id,
+        text: `feedback ${i}`,
+        rating: (i % 5) + 1,
+        channel: null,
+        app_version: null,
+        customer_id: null,
+        status: 'open' as const,
+        note: null,
+        category: null,
+        sentiment: null,
+        confidence: null,
+        ai_provider: null,
+        revision: i,
+        submitted_at: at,
+        updated_at: at,
+      })),
+    )
+    .execute();
+}
+
+async function readsById(t: ExecutionContext, open: () => Promise<TestDatabase>): Promise<void> {
+  const testDb = await open();
+  t.teardown(() => testDb.drop());
+  const ids = Array.from({ length: 40 }, () => uuidv7());
+  await insertFeedback(testDb.database.db, ids);
+  const { db, statements } = counting(testDb.database.db);
+
+  const missing = Array.from({ length: 5 }, () => uuidv7());
+  const asked = [...ids, ...missing, ids[0]!, ids[7]!];
+  const views = await Promise.all(asked.map((id) => getFeedback(db, id)));
+  t.is(statements(), 1, 'reads asked in one turn share one statement');
+  asked.forEach((id, i) => {
+    const view = views[i];
+    if (missing.includes(id)) t.is(view, undefined);
+    else t.like(view, { id, text: `feedback ${ids.indexOf(id)}`, revision: ids.indexOf(id), status: 'open', submittedAt: '2026-11-20T09:30:00.000Z' });
+  });
+
+  t.like(await getFeedback(db, ids[3]!), { id: ids[3], text: 'feedback 3' }, 'a lone read');
+  t.is(await getFeedback(db, missing[0]!), undefined);
+  t.is(statements(), 3);
+
+  const inTransaction = await db.transaction().execute(async (tx) => {
+    await tx.updateTable('feedback').set({ status: 'resolved' }).where('id', '=', ids[5]!).execute();
+    return Promise.all([getFeedback(tx, ids[5]!), getFeedback(tx, ids[6]!)]);
+  });
+  t.like(inTransaction[0], { id: ids[5], status: 'resolved' }, 'a read in a transaction sees its own writes');
+  t.like(inTransaction[1], { id: ids[6], status: 'open' });
+}
+
+test('embedded: reads by id asked together share one statement', (t) => readsById(t, embeddedTestDatabase));
+
+const databaseUrl = serviceUrl('DATABASE_URL', 'feedback reads by id on a PostgreSQL server');
+if (databaseUrl !== undefined) {
+  test('PostgreSQL: reads by id asked together share one statement', (t) => readsById(t, () => serverTestDatabase(databaseUrl)));
+}
