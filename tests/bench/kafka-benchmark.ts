@@ -59,7 +59,7 @@ function request(url: string, method: 'GET' | 'POST', body?: string, credentials
   });
 }
 
-type Command = { sentAt: number; id?: string; postMs?: number; onReplica?: boolean; latencyMs?: number; failed?: string; readFrom?: string | null };
+type Command = { sentAt: number; id?: string; postMs?: number; onReplica?: boolean; reading?: boolean; latencyMs?: number; failed?: string; readFrom?: string | null };
 
 export async function kafkaFigures(serverUrl: string, env: NodeJS.ProcessEnv): Promise<Figure[]> {
   const brokers = env.KAFKA_BROKERS;
@@ -152,6 +152,7 @@ async function submit(api: string, command: Command, n: number): Promise<void> {
 async function readUntilDone(api: string, replicaUrl: string, credentials: Readonly<Record<string, string>>, unread: Command[], going: () => boolean): Promise<void> {
   const replica = new pg.Client({ connectionString: replicaUrl });
   await replica.connect();
+  const reads = new Set<Promise<void>>();
   try {
     while (going()) {
       const tick = performance.now();
@@ -161,20 +162,31 @@ async function readUntilDone(api: string, replicaUrl: string, credentials: Reado
         const arrived = new Set(rows.map((row) => row.id));
         for (const command of waiting) command.onReplica = arrived.has(command.id!);
       }
-      await Promise.all(unread.filter((command) => command.onReplica === true).map((command) => readThroughApi(api, credentials, command)));
+      // Each GET runs on its own: the next look at the replica does not wait for the answers of this one's.
+      for (const command of unread) {
+        if (command.onReplica !== true || command.reading === true || command.latencyMs !== undefined) continue;
+        command.reading = true;
+        const read = readThroughApi(api, credentials, command).finally(() => {
+          command.reading = false;
+          if (command.latencyMs === undefined) command.onReplica = false; // not readable through the API yet: look again
+          reads.delete(read);
+        });
+        reads.add(read);
+      }
       for (const command of unread) if (command.latencyMs === undefined && performance.now() - command.sentAt > GIVE_UP_MS) command.failed = 'never readable';
       for (let i = unread.length - 1; i >= 0; i--) if (unread[i]!.latencyMs !== undefined || unread[i]!.failed !== undefined) unread.splice(i, 1);
       const rest = tick + TICK_MS - performance.now();
       if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
     }
   } finally {
+    await Promise.all(reads);
     await replica.end();
   }
 }
 
 async function readThroughApi(api: string, credentials: Readonly<Record<string, string>>, command: Command): Promise<void> {
   const read = await request(`${api}/v1/feedback/${command.id}`, 'GET', undefined, credentials).catch(() => null);
-  if (read?.status !== 200) return;
+  if (read?.status !== 200 || command.failed !== undefined) return;
   command.latencyMs = performance.now() - command.sentAt;
   command.readFrom = read.header('x-chorus-read-from');
 }
