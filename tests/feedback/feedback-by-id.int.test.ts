@@ -1,25 +1,14 @@
 // Reads of one feedback item by id, on PGlite and on a PostgreSQL server: reads asked together share one
 // statement and each gets its own item (or none), a lone read and a read in a transaction still answer.
 import test, { type ExecutionContext } from 'ava';
-import type { Kysely, KyselyPlugin } from 'kysely';
+import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { getFeedback } from '../../projections/feedback/feedback-queries.js';
 import type { Schema } from '../../projections/schema.js';
 import { embeddedTestDatabase, serverTestDatabase, type TestDatabase } from '../support/databases.js';
 import { serviceUrl } from '../support/services.js';
+import { statementCounter } from '../support/statement-counter.js';
 
-/** The same database, counting the statements sent through this handle. */
-function counting(db: Kysely<Schema>): { db: Kysely<Schema>; statements: () => number } {
-  let statements = 0;
-  const plugin: KyselyPlugin = {
-    transformQuery: (args) => {
-      statements++;
-      return args.node;
-    },
-    transformResult: async (args) => args.result,
-  };
-  return { db: db.withPlugin(plugin), statements: () => statements };
-}
 
 async function insertFeedback(db: Kysely<Schema>, ids: readonly string[]): Promise<void> {
   const at = new Date('2026-11-20T09:30:00.000Z');
@@ -52,7 +41,9 @@ async function readsById(t: ExecutionContext, open: () => Promise<TestDatabase>)
   t.teardown(() => testDb.drop());
   const ids = Array.from({ length: 40 }, () => uuidv7());
   await insertFeedback(testDb.database.db, ids);
-  const { db, statements } = counting(testDb.database.db);
+  const counter = statementCounter();
+  const db = testDb.database.db.withPlugin(counter.plugin);
+  const statements = counter.count;
 
   const missing = Array.from({ length: 5 }, () => uuidv7());
   const asked = [...ids, ...missing, ids[0]!, ids[7]!];

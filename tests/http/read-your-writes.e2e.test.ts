@@ -3,7 +3,6 @@
 // projection moves in this process. Timeouts and fallback intervals are a minute, so any answer a test gets
 // came from what it checks, never from a timer running out. Serial: the tests count the server's waits.
 import test, { type ExecutionContext } from 'ava';
-import type { KyselyPlugin } from 'kysely';
 import { pino } from 'pino';
 import { startAll, type RunningChorus } from '../../api/main.js';
 import { loadConfig } from '../../infrastructure/config.js';
@@ -11,6 +10,7 @@ import { feedbackProjection } from '../../projections/feedback/feedback-projecti
 import { serverTestDatabase } from '../support/databases.js';
 import { serviceUrl } from '../support/services.js';
 import { bearerFor, TEST_CONFIG } from '../support/http-specification.js';
+import { statementCounter } from '../support/statement-counter.js';
 import { pretendStoredUpTo, UNREACHED } from '../support/unreached-position.js';
 
 type Profile = Readonly<{ name: 'embedded' | 'postgres'; env(): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> }>;
@@ -68,19 +68,12 @@ async function eventually(condition: () => boolean | Promise<boolean>, what: str
 function countReadQueries(chorus: RunningChorus): { count(): number; restore(): void } {
   const { readers } = chorus.system;
   const choose = readers.choose;
-  let queries = 0;
-  const counting: KyselyPlugin = {
-    transformQuery: (args) => {
-      queries++;
-      return args.node;
-    },
-    transformResult: async (args) => args.result,
-  };
+  const counter = statementCounter();
   readers.choose = () => {
     const target = choose.call(readers);
-    return { ...target, db: target.db.withPlugin(counting) };
+    return { ...target, db: target.db.withPlugin(counter.plugin) };
   };
-  return { count: () => queries, restore: () => void (readers.choose = choose) };
+  return { count: counter.count, restore: () => void (readers.choose = choose) };
 }
 
 /** Submits feedback and waits until the read model holds it categorized: nothing more follows from it. */
