@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { FeedbackCategory, FeedbackStatus, Sentiment } from '../../domain/feedback/events.js';
 import { FEEDBACK_CATEGORIES, FEEDBACK_STATUSES, SENTIMENTS } from '../../domain/feedback/events.js';
 import { joinSource } from '../../domain/feedback/source.js';
+import { isUuid } from '../../domain/kernel/uuid.js';
 import { lookupsPer } from '../coalesced-lookup.js';
 import { decodeCursor, encodeCursor } from '../keyset-cursor.js';
 import type { Schema } from '../schema.js';
@@ -47,9 +48,14 @@ const toView = (row: FeedbackRow): FeedbackView => ({
   updatedAt: row.updated_at.toISOString(),
 });
 
-/** One item by id. Reads outside a transaction that ask in the same turn share one query (see CoalescedLookup). */
+/**
+ * One item by id. Reads outside a transaction that ask in the same turn share one query (see CoalescedLookup);
+ * an id not in the usual uuid form is read alone, so that the database's refusal of it fails no other read.
+ */
 export function getFeedback(db: Kysely<Schema>, id: string): Promise<FeedbackView | undefined> {
-  return db.isTransaction ? feedbackById(db, id) : feedbackLookup(db).load(id);
+  if (db.isTransaction || !isUuid(id)) return feedbackById(db, id);
+  // The database answers with lower-case ids: asked in any case, the key must match its answer.
+  return feedbackLookup(db).load(id.toLowerCase());
 }
 
 async function feedbackById(db: Kysely<Schema>, id: string): Promise<FeedbackView | undefined> {

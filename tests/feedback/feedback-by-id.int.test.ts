@@ -1,5 +1,6 @@
 // Reads of one feedback item by id, on PGlite and on a PostgreSQL server: reads asked together share one
-// statement and each gets its own item (or none), a lone read and a read in a transaction still answer.
+// statement and each gets its own item (or none); a lone read, a read in upper case and a read in a transaction
+// still answer, and an id the database refuses fails only its own read.
 import test, { type ExecutionContext } from 'ava';
 import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
@@ -56,8 +57,17 @@ async function readsById(t: ExecutionContext, open: () => Promise<TestDatabase>)
   });
 
   t.like(await getFeedback(db, ids[3]!), { id: ids[3], text: 'feedback 3' }, 'a lone read');
+  t.is(statements(), 2);
+
+  // Upper case finds the item as it always did; an id the database refuses fails its own read and no other.
+  const [upper, malformed, beside] = await Promise.allSettled([getFeedback(db, ids[4]!.toUpperCase()), getFeedback(db, 'not-a-uuid'), getFeedback(db, ids[5]!)]);
+  t.like(upper.status === 'fulfilled' ? upper.value : upper.reason, { id: ids[4] });
+  t.is(malformed.status, 'rejected');
+  t.like(beside.status === 'fulfilled' ? beside.value : beside.reason, { id: ids[5] });
+  const afterMixed = statements();
+
   t.is(await getFeedback(db, missing[0]!), undefined);
-  t.is(statements(), 3);
+  t.is(statements(), afterMixed + 1);
 
   const inTransaction = await db.transaction().execute(async (tx) => {
     await tx.updateTable('feedback').set({ status: 'resolved' }).where('id', '=', ids[5]!).execute();
