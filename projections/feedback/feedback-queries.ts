@@ -49,8 +49,9 @@ const toView = (row: FeedbackRow): FeedbackView => ({
 });
 
 /**
- * One item by id. Reads outside a transaction that ask in the same turn share one query (see CoalescedLookup);
- * an id not in the usual uuid form is read alone, so that the database's refusal of it fails no other read.
+ * One item by id. Reads outside a transaction that ask in the same turn share one query (see CoalescedLookup).
+ * A read in a transaction goes at once, so it runs before the transaction's later statements, as asked; an id not
+ * in the usual uuid form is read alone, so that the database's refusal of it fails no other read.
  */
 export function getFeedback(db: Kysely<Schema>, id: string): Promise<FeedbackView | undefined> {
   if (db.isTransaction || !isUuid(id)) return feedbackById(db, id);
