@@ -10,6 +10,7 @@ import { serverTestDatabase } from '../support/databases.js';
 import { startBareKoa } from './bare-koa.js';
 import { bearerSignedWith } from '../support/tokens.js';
 import { BENCH_AUTH_CONFIG, BENCH_JWT_SECRET, benchBearer, loggedProblems, peakResidentMegabytes, startChorusProcess } from './chorus-process.js';
+import { cpuDetails, watchCpu, type CpuShare } from './cpu-share.js';
 import type { Details, Figure } from './figures.js';
 import { generateLoad, type LoadResult } from './http-load.js';
 import { progress } from './progress.js';
@@ -20,14 +21,15 @@ const VOTES = 5000;
 const WARM_UP_SECONDS = 2;
 const LOAD_SECONDS = 10;
 
-type Load = Readonly<{ submit: LoadResult; read: LoadResult }>;
+/** Each load's result, and where the machine's CPU went meanwhile (the server's process: `serverPid`). */
+type Load = Readonly<{ submit: LoadResult; read: LoadResult; submitCpu: CpuShare | undefined; readCpu: CpuShare | undefined }>;
 
 export async function postgresHttpFigures(serverUrl: string): Promise<Figure[]> {
   progress('HTTP reference: Koa and @koa/router alone, in this process');
   const bare = await startBareKoa();
   let reference: Load;
   try {
-    reference = await submitThenRead(bare.url, 'reference', async () => undefined);
+    reference = await submitThenRead(bare.url, 'reference', process.pid, async () => undefined);
   } finally {
     await bare.stop();
   }
@@ -45,7 +47,7 @@ export async function postgresHttpFigures(serverUrl: string): Promise<Figure[]> 
     let voting: Figure;
     let feed: Figure;
     try {
-      load = await submitThenRead(chorus.url, 'PostgreSQL');
+      load = await submitThenRead(chorus.url, 'PostgreSQL', process.pid);
       voting = await votesPerSecond(chorus.url, 'PostgreSQL');
       feed = await feedReadsPerSecond(chorus.url, 'PostgreSQL');
     } finally {
@@ -71,7 +73,7 @@ export async function embeddedFigures(): Promise<Figure[]> {
     let load: Load;
     let peakRss: number;
     try {
-      load = await submitThenRead(chorus.url, 'embedded');
+      load = await submitThenRead(chorus.url, 'embedded', chorus.pid);
       peakRss = await peakResidentMegabytes(chorus.pid);
     } finally {
       await chorus.stop();
@@ -85,18 +87,22 @@ export async function embeddedFigures(): Promise<Figure[]> {
   }
 }
 
-async function submitThenRead(url: string, profile: string, caughtUp: (url: string) => Promise<void> = untilConsumersCaughtUp): Promise<Load> {
+async function submitThenRead(url: string, profile: string, serverPid: number, caughtUp: (url: string) => Promise<void> = untilConsumersCaughtUp): Promise<Load> {
   progress(`HTTP ${profile}: warming up (${WARM_UP_SECONDS} s of POST)`);
   const warmUp = await generateLoad({ url, kind: 'submit', connections: CONNECTIONS, seconds: WARM_UP_SECONDS });
   progress(`HTTP ${profile}: POST /v1/feedback, ${CONNECTIONS} connections, ${LOAD_SECONDS} s`);
+  const submitWatch = watchCpu([serverPid]);
   const submit = await generateLoad({ url, kind: 'submit', connections: CONNECTIONS, seconds: LOAD_SECONDS });
+  const submitCpu = submitWatch.stop();
   progress(`HTTP ${profile}: waiting for the projections and enrichers to catch up`);
   await caughtUp(url);
   const ids = [...warmUp.ids, ...submit.ids];
   progress(`HTTP ${profile}: GET /v1/feedback/:id as a viewer over ${ids.length} ids, ${CONNECTIONS} connections, ${LOAD_SECONDS} s`);
   // Anyone may submit; reading takes a viewer's token (the bare Koa reference gets it too, and ignores it).
-  const read = await generateLoad({ url, kind: 'read', connections: CONNECTIONS, seconds: LOAD_SECONDS, ids, headers: await benchBearer(['viewer']) });
-  return { submit, read };
+  const headers = await benchBearer(['viewer']);
+  const readWatch = watchCpu([serverPid]);
+  const read = await generateLoad({ url, kind: 'read', connections: CONNECTIONS, seconds: LOAD_SECONDS, ids, headers });
+  return { submit, read, submitCpu, readCpu: readWatch.stop() };
 }
 
 /**
@@ -180,29 +186,30 @@ async function feedReadsPerSecond(url: string, profile: string): Promise<Figure>
 }
 
 function httpFigures(profile: string, connections: string, load: Load, logged: Readonly<{ errors: number; warnings: number }>, reference?: Load): Figure[] {
-  const details = (result: LoadResult, bare?: LoadResult): Details => ({
+  const details = (result: LoadResult, cpu: CpuShare | undefined, bare?: LoadResult): Details => ({
     'p50 ms': result.p50Ms,
     'p99 ms': result.p99Ms,
     errors: result.errors,
     'non-2xx': result.non2xx,
     ...(bare === undefined || bare.requestsPerSecond === 0 ? {} : { 'of bare Koa': `${(result.requestsPerSecond / bare.requestsPerSecond).toFixed(2)}×` }),
+    ...cpuDetails(cpu, 'server'),
   });
   return [
     {
       name: `HTTP POST /v1/feedback, ${profile}${connections}`,
       unit: 'req/s',
-      chorus: { value: load.submit.requestsPerSecond, details: { ...details(load.submit, reference?.submit), 'logged errors/warnings': `${logged.errors}/${logged.warnings}` } },
+      chorus: { value: load.submit.requestsPerSecond, details: { ...details(load.submit, load.submitCpu, reference?.submit), 'logged errors/warnings': `${logged.errors}/${logged.warnings}` } },
     },
-    { name: `HTTP GET /v1/feedback/:id, ${profile}`, unit: 'req/s', chorus: { value: load.read.requestsPerSecond, details: details(load.read, reference?.read) } },
+    { name: `HTTP GET /v1/feedback/:id, ${profile}`, unit: 'req/s', chorus: { value: load.read.requestsPerSecond, details: details(load.read, load.readCpu, reference?.read) } },
   ];
 }
 
 /** The same loads against Koa and its router alone: what the machine allows that day (see bare-koa.ts). */
 function referenceFigures(reference: Load): Figure[] {
-  const details = (result: LoadResult): Details => ({ 'p50 ms': result.p50Ms, 'p99 ms': result.p99Ms, errors: result.errors, 'non-2xx': result.non2xx });
+  const details = (result: LoadResult, cpu: CpuShare | undefined): Details => ({ 'p50 ms': result.p50Ms, 'p99 ms': result.p99Ms, errors: result.errors, 'non-2xx': result.non2xx, ...cpuDetails(cpu, 'server') });
   return [
-    { name: 'reference: HTTP POST, bare Koa + router, 50 connections', unit: 'req/s', chorus: { value: reference.submit.requestsPerSecond, details: details(reference.submit) } },
-    { name: 'reference: HTTP GET, bare Koa + router', unit: 'req/s', chorus: { value: reference.read.requestsPerSecond, details: details(reference.read) } },
+    { name: 'reference: HTTP POST, bare Koa + router, 50 connections', unit: 'req/s', chorus: { value: reference.submit.requestsPerSecond, details: details(reference.submit, reference.submitCpu) } },
+    { name: 'reference: HTTP GET, bare Koa + router', unit: 'req/s', chorus: { value: reference.read.requestsPerSecond, details: details(reference.read, reference.readCpu) } },
   ];
 }
 

@@ -11,11 +11,17 @@ import { serverTestDatabase } from '../support/databases.js';
 import { testTopicPrefix } from '../support/kafka.js';
 import { replicaOf } from '../support/replica.js';
 import { benchBearer, loggedProblems, startChorusProcess, type ChorusProcess } from './chorus-process.js';
+import { cpuDetails, watchCpu, type CpuShare } from './cpu-share.js';
 import { median, skipped, type Figure } from './figures.js';
 import { progress } from './progress.js';
 
-const NAME = 'command → read model through Kafka p50/p99 (200 commands/s)';
+const nameAt = (perSecond: number): string => `command → read model through Kafka p50/p99 (${perSecond} commands/s)`;
 const COMMANDS_PER_SECOND = 200;
+/**
+ * Then the same at a quarter of the rate, on the same warm processes: what the pipeline itself takes when the
+ * machine has CPU to spare, beside the figure at the rate the target names, where two cores run out of it.
+ */
+const LOW_COMMANDS_PER_SECOND = 50;
 const SECONDS = 10;
 /**
  * Before the measured commands, as many at the same rate whose figures are dropped: four Node processes compiling
@@ -64,8 +70,9 @@ type Command = { sentAt: number; id?: string; postMs?: number; onReplica?: boole
 export async function kafkaFigures(serverUrl: string, env: NodeJS.ProcessEnv): Promise<Figure[]> {
   const brokers = env.KAFKA_BROKERS;
   const replicas = env.DATABASE_REPLICA_URLS;
-  if (!brokers) return [{ name: NAME, unit: 'ms', chorus: skipped('skipped: KAFKA_BROKERS unset') }];
-  if (!replicas) return [{ name: NAME, unit: 'ms', chorus: skipped('skipped: DATABASE_REPLICA_URLS unset') }];
+  const skippedAll = (reason: string): Figure[] => [COMMANDS_PER_SECOND, LOW_COMMANDS_PER_SECOND].map((rate) => ({ name: nameAt(rate), unit: 'ms', chorus: skipped(reason) }));
+  if (!brokers) return skippedAll('skipped: KAFKA_BROKERS unset');
+  if (!replicas) return skippedAll('skipped: DATABASE_REPLICA_URLS unset');
 
   const testDb = await serverTestDatabase(serverUrl);
   await testDb.database.close();
@@ -92,15 +99,20 @@ export async function kafkaFigures(serverUrl: string, env: NodeJS.ProcessEnv): P
     const warmUp = await steadyCommands(api, replica, COMMANDS_PER_SECOND * WARM_UP_SECONDS, COMMANDS_PER_SECOND);
     const warmUpRead = warmUp.flatMap((command) => (command.latencyMs === undefined ? [] : [command.latencyMs]));
     progress(`Kafka: warm-up read ${warmUpRead.length} of ${warmUp.length}, median ${Math.round(median(warmUpRead.length > 0 ? warmUpRead : [0]))} ms`);
-    // Kept-alive sockets idle while the warm-up's last reads came in may be closing on the server's side (its
-    // keep-alive timeout); a POST sent on one would fail with ECONNRESET. The measured commands start on fresh ones.
-    agent.destroy();
-    progress(`Kafka: ${COMMANDS_PER_SECOND} commands/s for ${SECONDS} s`);
-    const commands = await steadyCommands(api, replica, COMMANDS_PER_SECOND * SECONDS, COMMANDS_PER_SECOND);
+    const measured = [];
+    for (const rate of [COMMANDS_PER_SECOND, LOW_COMMANDS_PER_SECOND]) {
+      // Kept-alive sockets idle while the last reads came in may be closing on the server's side (its keep-alive
+      // timeout); a POST sent on one would fail with ECONNRESET. The measured commands start on fresh ones.
+      agent.destroy();
+      progress(`Kafka: ${rate} commands/s for ${SECONDS} s`);
+      const cpu = watchCpu(running.map((role) => role.pid));
+      const commands = await steadyCommands(api, replica, rate * SECONDS, rate);
+      measured.push({ rate, commands, cpu: cpu.stop() });
+    }
     const logged = await Promise.all(running.map((role) => loggedProblems(role.logFile)));
     const problems = { errors: sum(logged.map((count) => count.errors)), warnings: sum(logged.map((count) => count.warnings)) };
     keepLogs = problems.errors > 0;
-    return [{ name: NAME, unit: 'ms', chorus: summary(commands, problems) }];
+    return measured.map(({ rate, commands, cpu }) => ({ name: nameAt(rate), unit: 'ms', chorus: summary(commands, problems, cpu) }));
   } finally {
     await Promise.all(running.map((role) => role.stop()));
     await deleteTopics(brokers.split(','), prefix).catch((error: unknown) => progress(`could not delete the topics ${prefix}.*: ${String(error)}`));
@@ -191,7 +203,7 @@ async function readThroughApi(api: string, credentials: Readonly<Record<string, 
   command.readFrom = read.header('x-chorus-read-from');
 }
 
-function summary(commands: readonly Command[], logged: Readonly<{ errors: number; warnings: number }>): Figure['chorus'] {
+function summary(commands: readonly Command[], logged: Readonly<{ errors: number; warnings: number }>, cpu: CpuShare | undefined): Figure['chorus'] {
   const latencies = commands.flatMap((command) => (command.latencyMs === undefined ? [] : [command.latencyMs]));
   if (latencies.length === 0) return skipped(`no command reached the read model (${commands[0]?.failed ?? 'none sent'})`);
   const sorted = [...latencies].sort((a, b) => a - b);
@@ -219,6 +231,8 @@ function summary(commands: readonly Command[], logged: Readonly<{ errors: number
       ...(failures > 0 ? { 'first failure': failed[0]! } : {}),
       'never read': commands.length - latencies.length - failures,
       ...(fromWriter > 0 ? { 'read from the writer': fromWriter } : {}),
+      // Latency on a machine with no CPU to spare is mostly waiting for a core: these say how much there was.
+      ...cpuDetails(cpu, 'roles'),
       'logged errors/warnings': `${logged.errors}/${logged.warnings}`,
     },
   };
