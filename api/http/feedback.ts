@@ -67,9 +67,6 @@ const ListQuery = z.strictObject({
 
 const StatsQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(366).default(30) });
 
-/** Only bounds the cache's memory: keys change whenever the data does. */
-
-
 function feedbackId(ctx: Context, id: string | undefined): string {
   if (id === undefined || !isUuid(id)) throw new NotFound('FEEDBACK.NOT_FOUND', `Feedback ${id ?? ''} does not exist`);
   return id.toLowerCase();
