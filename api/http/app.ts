@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import type { HttpDependencies } from './dependencies.js';
 import type { BoundedContext } from '../contexts.js';
@@ -13,6 +13,7 @@ import { correlation, routePattern } from './request.js';
 import { allowedHosts, hardening, jsonWritesOnly } from './hardening.js';
 import { securityAudit } from './security-audit.js';
 import { mount, openApiDocument, type AnyRoute } from './routes.js';
+import { routedBySection, type Registration } from './sections.js';
 
 export const API_VERSION = '0.1.0';
 
@@ -30,12 +31,17 @@ export function createHttpApp(deps: HttpDependencies, contexts: readonly Pick<Bo
     ...orchestrator,
     ...contexts.flatMap((context) => context.routes(deps)),
   ];
-  const router = new Router();
-  mount(router, routes, deps);
   const openapi = openApiDocument(routes, API_VERSION);
-  router.get('/openapi.json', (ctx) => {
-    ctx.body = openapi;
-  });
+  const registrations: Registration[] = [
+    ...routes.map((definition) => ({ path: definition.path, register: (router: Router) => mount(router, [definition], deps) })),
+    {
+      path: '/openapi.json',
+      register: (router: Router) =>
+        router.get('/openapi.json', (ctx) => {
+          ctx.body = openapi;
+        }),
+    },
+  ];
 
   const app = new Koa();
   // Behind a proxy, the client is the address that proxy appended last to X-Forwarded-For: anything before it is
@@ -60,8 +66,7 @@ export function createHttpApp(deps: HttpDependencies, contexts: readonly Pick<Bo
   app.use(consoleRoutes(loadConsoleAssets(), deps.processInfo.version));
   app.use(jsonWritesOnly);
   app.use(unmatchedAsProblems);
-  app.use(router.routes());
-  app.use(router.allowedMethods()); // 405 with Allow, 501 for methods no route knows
+  app.use(routedBySection(registrations));
   return app;
 }
 
