@@ -111,7 +111,7 @@ export async function kafkaFigures(serverUrl: string, env: NodeJS.ProcessEnv): P
     }
     const logged = await Promise.all(running.map((role) => loggedProblems(role.logFile)));
     const problems = { errors: sum(logged.map((count) => count.errors)), warnings: sum(logged.map((count) => count.warnings)) };
-    keepLogs = problems.errors > 0;
+    keepLogs = problems.errors > 0 || problems.warnings > 0;
     return measured.map(({ rate, commands, cpu }) => ({ name: nameAt(rate), unit: 'ms', chorus: summary(commands, problems, cpu) }));
   } finally {
     await Promise.all(running.map((role) => role.stop()));
