@@ -74,6 +74,7 @@ export const securityHeaders = (): Middleware =>
   helmet({
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
     crossOriginResourcePolicy: { policy: 'same-origin' },
+    xFrameOptions: { action: 'deny' }, // as frame-ancestors 'none' says, for browsers that only know this header
   }) as Middleware;
 
 export const hardening = (config: Config): Middleware[] => [securityHeaders(), corsAllowList(config.corsOrigins), noStore];

@@ -53,7 +53,7 @@ test('answers are never cached, carry security headers, and name the client only
     headers: {
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
-      'x-frame-options': 'SAMEORIGIN',
+      'x-frame-options': 'DENY',
       'access-control-allow-origin': ORIGIN,
       'access-control-expose-headers': /ETag.*X-Chorus-Position/,
     },
