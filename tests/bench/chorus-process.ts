@@ -41,6 +41,15 @@ export type ChorusProcess = Readonly<{
  * Starts `chorus <args>` with only `env` (and PATH, HOME, BENCH_AUTH_CONFIG) in its environment, so that nothing
  * from the shell (DATABASE_URL, KAFKA_BROKERS, ...) changes its profile, and returns once /health/ready answers 200.
  */
+/**
+ * Children not stopped yet. A bench that ends without stopping them (an uncaught error, a crash) kills them as it
+ * exits, so that no Chorus is left serving and holding its port, its files and its connections.
+ */
+const unstopped = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of unstopped) child.kill('SIGKILL');
+});
+
 export async function startChorusProcess(args: readonly string[], env: Record<string, string>, logDir: string): Promise<ChorusProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -55,7 +64,13 @@ export async function startChorusProcess(args: readonly string[], env: Record<st
   const log = createWriteStream(logFile);
   child.stdout.pipe(log);
   child.stderr.pipe(log);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  unstopped.add(child);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      unstopped.delete(child);
+      resolve();
+    }),
+  );
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
