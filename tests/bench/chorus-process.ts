@@ -38,18 +38,20 @@ export type ChorusProcess = Readonly<{
 }>;
 
 /**
- * Starts `chorus <args>` with only `env` (and PATH, HOME, BENCH_AUTH_CONFIG) in its environment, so that nothing
- * from the shell (DATABASE_URL, KAFKA_BROKERS, ...) changes its profile, and returns once /health/ready answers 200.
- */
-/**
- * Children not stopped yet. A bench that ends without stopping them (an uncaught error, a crash) kills them as it
- * exits, so that no Chorus is left serving and holding its port, its files and its connections.
+ * Children not stopped yet. A bench that ends without stopping them (an uncaught error, Ctrl-C, a SIGTERM) kills
+ * them as it exits, so that no Chorus is left serving and holding its port, its files and its connections.
  */
 const unstopped = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of unstopped) child.kill('SIGKILL');
 });
+// Without a listener a signal ends the process without 'exit'; with one, exit as the signal would have.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(signal, () => process.exit(code));
 
+/**
+ * Starts `chorus <args>` with only `env` (and PATH, HOME, BENCH_AUTH_CONFIG) in its environment, so that nothing
+ * from the shell (DATABASE_URL, KAFKA_BROKERS, ...) changes its profile, and returns once /health/ready answers 200.
+ */
 export async function startChorusProcess(args: readonly string[], env: Record<string, string>, logDir: string): Promise<ChorusProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
